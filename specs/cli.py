@@ -1,0 +1,171 @@
+"""``apitwin specs …``: build, inspect, lint and normalise specs."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import specs
+from specs.build import build_api, normalise_file, render, write_atomically, write_specs
+from specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
+from specs.errors import SpecError
+from specs.inventory import model_ids, operations
+from specs.lint import lint
+from specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
+
+console = Console()
+
+
+def reports_spec_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input ends with a one-line error naming file and location, and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SpecError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group("specs")
+def specs_group() -> None:
+    """Build, inspect, lint and normalise OpenAPI specs."""
+
+
+@specs_group.command("build")
+@click.option("--seeds", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SEEDS, show_default=True, help="Folder of the vendor documents.")
+@click.option("--api", "only", multiple=True, help="Build only this API (repeatable).")
+@reports_spec_errors
+def build_command(seeds: Path, only: tuple[str, ...]) -> None:
+    """Regenerate the shipped specs under specs/apis from the vendor documents."""
+    if not seeds.is_dir():
+        raise SpecError(str(seeds), "folder", "the seeds folder does not exist")
+    unknown = [name for name in only if shipped(name) is None]
+    if unknown:
+        raise SpecError(", ".join(unknown), "--api", f"not a shipped API; choose from {', '.join(specs.names())}")
+    apis = [api for api in SHIPPED if not only or api.name in only]
+    built = []
+    for api in apis:
+        started = time.perf_counter()
+        spec = build_api(api, seeds)
+        built.append(spec)
+        console.print(f"built [bold]{api.name}[/]: {len(operations(spec.document))} operations, {len(spec.repairs)} repairs, {len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)")
+    written = write_specs(built, apis)
+    _update_readme_catalogue()
+    console.print(f"wrote {len(written)} files")
+    problems = [(spec.name, problem) for spec in built for problem in spec.problems]
+    for name, problem in problems[:50]:
+        console.print(f"[red]{name}[/]: {problem}", markup=True, highlight=False)
+    if problems:
+        sys.exit(1)
+
+
+def _update_readme_catalogue() -> None:
+    readme = Path(specs.__file__).resolve().parent.parent / "README.md"
+    if not readme.exists():
+        return
+    text = readme.read_text(encoding="utf-8")
+    if CATALOGUE_START not in text:
+        return
+    updated = replace_section(text, catalogue_markdown())
+    if updated != text:
+        write_atomically([(readme, updated)])
+
+
+@specs_group.command("list")
+@reports_spec_errors
+def list_command() -> None:
+    """The shipped APIs: title, operations, model ids, repairs, source."""
+    table = Table("API", "title", "operations", "model ids", "repairs", "source")
+    for api in SHIPPED:
+        document = specs.load(api.name)
+        meta = document["info"].get("x-apitwin", {})
+        table.add_row(
+            api.name,
+            document["info"]["title"],
+            str(len(operations(document))),
+            str(len(model_ids(document))),
+            str(meta.get("repairs", "")),
+            api.seed,
+        )
+    console.print(table)
+
+
+@specs_group.command("show")
+@click.argument("api")
+@reports_spec_errors
+def show_command(api: str) -> None:
+    """One API's operations."""
+    document = specs.load(api)
+    table = Table("method", "path", "operationId", "models", "summary", title=document["info"]["title"])
+    for operation in operations(document):
+        table.add_row(operation.method, operation.path, operation.operation_id, str(len(operation.models) or ""), operation.summary[:60])
+    console.print(table)
+
+
+@specs_group.command("lint")
+@click.argument("targets", nargs=-1)
+@reports_spec_errors
+def lint_command(targets: tuple[str, ...]) -> None:
+    """Validate shipped APIs (all by default) or OpenAPI files; exit 1 on any problem."""
+    total = 0
+    for target in targets or tuple(specs.names()):
+        problems = lint(specs.load(target))
+        total += len(problems)
+        console.print(f"{target}: {len(problems)} problems", highlight=False)
+        for problem in problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+    if total:
+        sys.exit(1)
+
+
+@specs_group.command("normalise")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the normalised document (JSON).")
+@reports_spec_errors
+def normalise_command(file: Path, output: Path) -> None:
+    """Run any OpenAPI 3.0/3.1 file (JSON or YAML) through normalise → compose → lint."""
+    spec = normalise_file(file)
+    repairs_path = output.with_name(f"{output.stem}.repairs.json")
+    write_atomically([(output, render(spec.document)), (repairs_path, render(spec.repairs.as_list()))])
+    console.print(f"wrote {output} ({len(spec.repairs)} repairs, log in {repairs_path}); {len(spec.problems)} lint problems", highlight=False)
+    for problem in spec.problems:
+        console.print(f"  {problem}", markup=False, highlight=False)
+    if spec.problems:
+        sys.exit(1)
+
+
+@specs_group.command("report")
+@click.argument("api")
+@reports_spec_errors
+def report_command(api: str) -> None:
+    """The repair log of a shipped API, grouped by kind."""
+    entry = shipped(api)
+    if entry is None:
+        raise SpecError(api, "API", f"not a shipped API; choose from {', '.join(specs.names())}")
+    import json
+
+    repairs = json.loads(entry.repairs_path.read_text(encoding="utf-8"))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for repair in repairs:
+        groups.setdefault(repair["kind"], []).append(repair)
+    console.print(f"[bold]{api}[/]: {len(repairs)} repairs in {len(groups)} kinds")
+    for kind in sorted(groups):
+        items = groups[kind]
+        console.print(f"\n[bold]{kind}[/] ({len(items)})")
+        for repair in items[:10]:
+            console.print(f"  {repair['pointer']}  [dim]{repair['source']}[/]", highlight=False)
+            console.print(f"    {repair['reason']}", markup=False, highlight=False)
+        if len(items) > 10:
+            console.print(f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False)

@@ -1,0 +1,149 @@
+"""Visiting every schema and every operation of an OpenAPI document, with JSON pointers.
+
+Stages repair documents in place; this module is the one place that knows where
+OpenAPI keeps schemas, so no stage re-implements the traversal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from specs.pointer import join
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_VALUES = (
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
+
+Visitor = Callable[[dict[str, Any], str], None]
+
+
+def walk_schema(schema: Any, pointer: str, visit: Visitor) -> None:
+    """Call ``visit(schema, pointer)`` on ``schema`` and every sub-schema, parents first.
+
+    ``visit`` may change the schema in place; the walk descends into what is there after it.
+    """
+    if not isinstance(schema, dict):
+        return
+    visit(schema, pointer)
+    for keyword in SCHEMA_MAPS:
+        children = schema.get(keyword)
+        if isinstance(children, dict):
+            for name, child in list(children.items()):
+                walk_schema(child, join(pointer, keyword, name), visit)
+    for keyword in SCHEMA_LISTS:
+        children = schema.get(keyword)
+        if isinstance(children, list):
+            for index, child in enumerate(children):
+                walk_schema(child, join(pointer, keyword, index), visit)
+    for keyword in SCHEMA_VALUES:
+        child = schema.get(keyword)
+        if isinstance(child, list):  # draft-4 tuple form of ``items``
+            for index, item in enumerate(child):
+                walk_schema(item, join(pointer, keyword, index), visit)
+        else:
+            walk_schema(child, join(pointer, keyword), visit)
+
+
+def iter_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, method, operation) for every operation, in document order."""
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                yield path, method, operation
+
+
+def _content_schema_roots(content: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if not isinstance(content, dict):
+        return
+    for media_type, media in content.items():
+        if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+            yield media, join(pointer, media_type)
+
+
+def _parameter_roots(parameters: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if not isinstance(parameters, list):
+        return
+    for index, parameter in enumerate(parameters):
+        if not isinstance(parameter, dict):
+            continue
+        if isinstance(parameter.get("schema"), dict):
+            yield parameter, join(pointer, index)
+        yield from _content_schema_roots(parameter.get("content"), join(pointer, index, "content"))
+
+
+def _headers_roots(headers: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if not isinstance(headers, dict):
+        return
+    for name, header in headers.items():
+        if isinstance(header, dict) and isinstance(header.get("schema"), dict):
+            yield header, join(pointer, name)
+
+
+def _response_roots(response: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if not isinstance(response, dict):
+        return
+    yield from _content_schema_roots(response.get("content"), join(pointer, "content"))
+    yield from _headers_roots(response.get("headers"), join(pointer, "headers"))
+
+
+def _operation_roots(operation: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    yield from _parameter_roots(operation.get("parameters"), join(pointer, "parameters"))
+    body = operation.get("requestBody")
+    if isinstance(body, dict):
+        yield from _content_schema_roots(body.get("content"), join(pointer, "requestBody", "content"))
+    for status, response in (operation.get("responses") or {}).items():
+        yield from _response_roots(response, join(pointer, "responses", status))
+
+
+def schema_holders(document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every object that holds a top-level schema under its ``schema`` key, with its pointer.
+
+    Yielding the holder (not the schema) lets a stage replace the schema outright.
+    """
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        base = join("", "paths", path)
+        yield from _parameter_roots(item.get("parameters"), join(base, "parameters"))
+        for method in HTTP_METHODS:
+            if isinstance(item.get(method), dict):
+                yield from _operation_roots(item[method], join(base, method))
+    components = document.get("components") or {}
+    for name, parameter in (components.get("parameters") or {}).items():
+        yield from _parameter_roots([parameter], join("", "components", "parameters", name))
+    yield from _headers_roots(components.get("headers"), join("", "components", "headers"))
+    for name, body in (components.get("requestBodies") or {}).items():
+        if isinstance(body, dict):
+            yield from _content_schema_roots(
+                body.get("content"), join("", "components", "requestBodies", name, "content")
+            )
+    for name, response in (components.get("responses") or {}).items():
+        yield from _response_roots(response, join("", "components", "responses", name))
+
+
+def walk_document(document: dict[str, Any], visit: Visitor) -> None:
+    """Call ``visit`` on every schema of the document: inline ones and ``components.schemas``."""
+    for holder, pointer in schema_holders(document):
+        walk_schema(holder["schema"], join(pointer, "schema"), visit)
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    for name, schema in list(schemas.items()):
+        walk_schema(schema, join("", "components", "schemas", name), visit)
