@@ -45,11 +45,14 @@ def lint(document: dict[str, Any]) -> list[Problem]:
 
 def _spec_validator(document: dict[str, Any]) -> list[Problem]:
     problems = []
-    for error in OpenAPIV31SpecValidator(document).iter_errors():
-        pointer = "".join(f"/{part}" for part in getattr(error, "absolute_path", []))
-        problems.append(Problem("openapi-spec-validator", pointer, error.message))
-        if len(problems) >= MAX_VALIDATOR_MESSAGES:
-            break
+    try:
+        for error in OpenAPIV31SpecValidator(document).iter_errors():
+            pointer = "".join(f"/{part}" for part in getattr(error, "absolute_path", []))
+            problems.append(Problem("openapi-spec-validator", pointer, error.message))
+            if len(problems) >= MAX_VALIDATOR_MESSAGES:
+                break
+    except Exception as error:  # the validator raises on what it cannot follow, e.g. a dangling $ref
+        problems.append(Problem("openapi-spec-validator", "", f"the validator stopped: {error.__class__.__name__}: {str(error)[:200]}"))
     return problems
 
 
