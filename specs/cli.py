@@ -87,7 +87,7 @@ def _update_readme_catalogue() -> None:
 @reports_spec_errors
 def list_command() -> None:
     """The shipped APIs: title, operations, model ids, repairs, source."""
-    table = Table("API", "title", "operations", "model ids", "repairs", "source")
+    table = Table("API", "title", "operations", "aliases", "model ids", "repairs", "source")
     for api in SHIPPED:
         document = specs.load(api.name)
         meta = document["info"].get("x-apitwin", {})
@@ -95,6 +95,7 @@ def list_command() -> None:
             api.name,
             document["info"]["title"],
             str(len(operations(document))),
+            str(len(operations(document, aliases=True)) - len(operations(document))),
             str(len(model_ids(document))),
             str(meta.get("repairs", "")),
             api.seed,
@@ -109,8 +110,9 @@ def show_command(api: str) -> None:
     """One API's operations."""
     document = specs.load(api)
     table = Table("method", "path", "operationId", "models", "summary", title=document["info"]["title"])
-    for operation in operations(document):
-        table.add_row(operation.method, operation.path, operation.operation_id, str(len(operation.models) or ""), operation.summary[:60])
+    for operation in operations(document, aliases=True):
+        summary = f"alias of {operation.alias_of}" if operation.alias_of else operation.summary[:60]
+        table.add_row(operation.method, operation.path, operation.operation_id, str(len(operation.models) or ""), summary)
     console.print(table)
 
 

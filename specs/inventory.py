@@ -16,11 +16,16 @@ class Operation:
     operation_id: str
     summary: str
     models: tuple[str, ...]
+    alias_of: str | None = None
 
 
-def operations(document: dict[str, Any]) -> list[Operation]:
+def operations(document: dict[str, Any], *, aliases: bool = False) -> list[Operation]:
+    """The spec's operations; copies made for alias paths only when ``aliases`` is true."""
     result = []
     for path, method, operation in iter_operations(document):
+        alias_of = operation.get("x-apitwin-alias-of")
+        if alias_of and not aliases:
+            continue
         result.append(
             Operation(
                 method=method.upper(),
@@ -28,6 +33,7 @@ def operations(document: dict[str, Any]) -> list[Operation]:
                 operation_id=operation.get("operationId", ""),
                 summary=(operation.get("summary") or "").strip(),
                 models=tuple(request_models(document, operation)),
+                alias_of=alias_of,
             )
         )
     return result
