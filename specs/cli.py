@@ -21,7 +21,7 @@ from specs.inventory import model_ids, operations
 from specs.lint import lint
 from specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def reports_spec_errors(command: Callable[..., Any]) -> Callable[..., Any]:

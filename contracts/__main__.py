@@ -1,0 +1,3 @@
+from contracts.cli import main
+
+main()

@@ -1,0 +1,126 @@
+"""``apitwin specs`` as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PETS_30 = """\
+openapi: 3.0.3
+info: {title: Pets, version: "1.0"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, nullable: true, minimum: 1}}
+      responses:
+        "200":
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Pet'}}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+        name: {type: string, nullable: true, example: Rex}
+"""
+
+
+def apitwin(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "contracts", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_normalise_writes_a_lint_clean_31_document_and_its_repair_log(tmp_path):
+    source = tmp_path / "pets.yaml"
+    source.write_text(PETS_30, encoding="utf-8")
+    result = apitwin("specs", "normalise", str(source), "-o", str(tmp_path / "out.json"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert document["openapi"] == "3.1.0"
+    assert document["paths"]["/pets"]["get"]["parameters"][0]["schema"]["type"] == ["integer", "null"]
+    repairs = json.loads((tmp_path / "out.repairs.json").read_text())
+    assert {"upgrade-3.1", "nullable", "response-description", "schema-example"} <= {r["kind"] for r in repairs}
+
+
+def test_normalised_output_lints_clean_through_the_cli(tmp_path):
+    source = tmp_path / "pets.yaml"
+    source.write_text(PETS_30, encoding="utf-8")
+    apitwin("specs", "normalise", str(source), "-o", str(tmp_path / "out.json"))
+    result = apitwin("specs", "lint", str(tmp_path / "out.json"))
+    assert result.returncode == 0, result.stdout
+    assert "0 problems" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("openapi: 3.0.3\npaths: [\n", "neither JSON nor YAML"),
+        ('{"hello": "world"}', "no 'openapi' field"),
+        ("swagger: '2.0'\n", "Swagger 2.0"),
+        ('{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {}}}}', "at least one response"),
+    ],
+)
+def test_bad_input_exits_2_names_the_file_and_writes_nothing(tmp_path, content, message):
+    source = tmp_path / "input.yaml"
+    source.write_text(content, encoding="utf-8")
+    result = apitwin("specs", "normalise", str(source), "-o", str(tmp_path / "out.json"))
+    assert result.returncode == 2
+    assert message in result.stderr and "input.yaml" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.yaml"]
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = apitwin("specs", "normalise", str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "out.json"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_build_with_a_missing_seeds_folder_exits_2(tmp_path):
+    result = apitwin("specs", "build", "--seeds", str(tmp_path / "absent"))
+    assert result.returncode == 2
+    assert "seeds folder does not exist" in result.stderr
+
+
+def test_build_with_an_unparseable_seed_exits_2_and_leaves_the_specs_alone(tmp_path, seeds):
+    import shutil
+
+    from specs.catalogue import shipped
+
+    broken = tmp_path / "seeds"
+    broken.mkdir()
+    for path in seeds.iterdir():
+        shutil.copy(path, broken / path.name)
+    api = shipped("lmdeploy")
+    target = broken / api.seed
+    target.write_text(target.read_text(encoding="utf-8")[:5000], encoding="utf-8")  # truncated mid-endpoint
+    before = api.spec_path.read_bytes()
+    result = apitwin("specs", "build", "--seeds", str(broken), "--api", "lmdeploy")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert api.seed in result.stderr
+    assert api.spec_path.read_bytes() == before
+
+
+def test_list_shows_the_six_apis():
+    result = apitwin("specs", "list")
+    assert result.returncode == 0, result.stderr
+    for name in ("aimlapi", "openai-responses", "openresponses", "lmdeploy", "lmdeploy-proxy", "sequrity"):
+        assert name in result.stdout
+
+
+def test_report_groups_repairs_by_kind():
+    result = apitwin("specs", "report", "lmdeploy")
+    assert result.returncode == 0, result.stderr
+    assert "repairs in" in result.stdout
+
+
+def test_show_unknown_api_exits_2():
+    result = apitwin("specs", "show", "no-such-api")
+    assert result.returncode == 2
+    assert "not a shipped API" in result.stderr
