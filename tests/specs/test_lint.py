@@ -76,3 +76,9 @@ def test_event_stream_without_the_convention_is_reported():
     doc = valid()
     doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"] = {"$ref": "#/components/schemas/A"}
     assert "event-stream" in checks(doc)
+
+
+def test_a_pattern_that_is_not_a_regular_expression_is_reported():
+    doc = valid()
+    doc["components"]["schemas"]["A"]["properties"]["s"] = {"type": "string", "pattern": "([a-z"}
+    assert "schema" in checks(doc)
