@@ -60,7 +60,7 @@ def finish(
     """normalise → enrich → compose: the path every document takes, shipped or user-supplied."""
     document = normalise(raw, log, source=source)
     if overlay is not None:
-        document = apply_overlay(document, overlay, name=overlay_name)
+        document = apply_overlay(document, overlay, name=overlay_name, log=log)
     return compose(document, log, source=source)
 
 

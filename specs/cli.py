@@ -21,7 +21,8 @@ from specs.inventory import model_ids, operations
 from specs.lint import lint
 from specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
 
-console = Console(soft_wrap=True)
+# Piped output (CI logs, tests) gets wide tables rather than rich's default of 80 columns.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def reports_spec_errors(command: Callable[..., Any]) -> Callable[..., Any]:

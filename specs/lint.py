@@ -136,6 +136,10 @@ def _values(document: dict[str, Any]) -> list[Problem]:
             error = checker.error(schema, schema["default"])
             if error:
                 problems.append(Problem("default", join(pointer, "default"), error))
+        if "example" in schema:
+            error = checker.error(schema, schema["example"])
+            if error:
+                problems.append(Problem("example", join(pointer, "example"), error))
         for index, example in enumerate(schema.get("examples") or []):
             error = checker.error(schema, example)
             if error:

@@ -81,8 +81,8 @@ def _repair_schema(schema: dict[str, Any], pointer: str, log: RepairLog, source:
     _repair_placeholder_type(schema, pointer, log, source)
     if legacy or "nullable" in schema:
         _upgrade_nullable(schema, pointer, log, source)
+    _upgrade_example(schema, pointer, log, source)  # deprecated in 3.1 documents too
     if legacy:
-        _upgrade_example(schema, pointer, log, source)
         _upgrade_exclusive_bounds(schema, pointer, log, source)
     _repair_boolean_required(schema, pointer, log, source)
     _infer_enum_type(schema, pointer, log, source)

@@ -20,6 +20,7 @@ from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse
 
 from specs.errors import SpecError
+from specs.repairs import RepairLog
 
 
 def read_overlay(path: Path) -> dict[str, Any]:
@@ -49,8 +50,14 @@ def _check_overlay(overlay: Any, name: str) -> None:
             raise SpecError(name, where, "each action needs exactly one of 'update' or 'remove: true'")
 
 
-def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], *, name: str) -> dict[str, Any]:
-    """A copy of ``document`` with the overlay's actions applied in order."""
+def apply_overlay(
+    document: dict[str, Any], overlay: dict[str, Any], *, name: str, log: RepairLog | None = None
+) -> dict[str, Any]:
+    """A copy of ``document`` with the overlay's actions applied in order.
+
+    With a ``log``, each action is recorded (kind ``overlay``) with its description, so the
+    repair report shows what was added or removed next to what was repaired.
+    """
     _check_overlay(overlay, name)
     document = copy.deepcopy(document)
     for index, action in enumerate(overlay["actions"]):
@@ -62,6 +69,15 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], *, name: st
         matches = expression.find(document)
         if not matches:
             raise SpecError(name, where, f"target {action['target']!r} matches nothing in the document")
+        if log is not None:
+            log.record(
+                "overlay",
+                action["target"],
+                source=f"{name}{where}",
+                before="<present>" if action.get("remove") else "<as imported>",
+                after="<absent>" if action.get("remove") else "<updated>",
+                reason=str(action.get("description") or "(no description)").strip(),
+            )
         if action.get("remove"):
             for match in reversed(matches):  # later list items first, so indices stay valid
                 _remove(match)
