@@ -11,14 +11,19 @@ CATALOGUE_END = "<!-- catalogue:end -->"
 
 
 def catalogue_markdown() -> str:
-    lines = ["| API | title | operations | model ids | repairs | vendor document |", "| --- | --- | ---: | ---: | ---: | --- |"]
+    lines = [
+        "| API | title | operations | alias paths | model ids | repairs | vendor document |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
     for api in SHIPPED:
         document = specs.load(api.name) if api.spec_path.exists() else None
         if document is None:
             continue
         info = document["info"]
+        own = len(operations(document))
+        aliases = len(operations(document, aliases=True)) - own
         lines.append(
-            f"| `{api.name}` | {info['title']} | {len(operations(document))} | {len(model_ids(document))} "
+            f"| `{api.name}` | {info['title']} | {own} | {aliases} | {len(model_ids(document))} "
             f"| {info.get('x-apitwin', {}).get('repairs', 0)} | `{api.seed}` |"
         )
     return "\n".join(lines)

@@ -78,3 +78,12 @@ def _check_generated_requests(operation, checker):
                 assert checker.error(schema, values[parameter["name"]]) is None
 
     property_holds()
+
+
+def test_readme_catalogue_is_generated_from_the_specs():
+    from specs.catalogue import SPECS_DIR
+    from specs.readme import CATALOGUE_START, catalogue_markdown, replace_section
+
+    readme = (SPECS_DIR.parent / "README.md").read_text(encoding="utf-8")
+    assert CATALOGUE_START in readme
+    assert replace_section(readme, catalogue_markdown()) == readme, "README catalogue is stale: run `make specs`"
