@@ -295,7 +295,7 @@ def _repair_security_schemes(document: dict[str, Any], log: RepairLog, source: s
 
 
 def _repair_dangling_refs(document: dict[str, Any], log: RepairLog, source: str) -> None:
-    """A ``$ref`` that resolves nowhere: try it relative to its schema root, else drop it."""
+    """A ``$ref`` that resolves nowhere: try it relative to its schema root, else fail."""
 
     def fix(root: Any, root_pointer: str) -> None:
         def visit(schema: dict[str, Any], pointer: str) -> None:
@@ -309,10 +309,10 @@ def _repair_dangling_refs(document: dict[str, Any], log: RepairLog, source: str)
                 pass
             try:
                 target = copy.deepcopy(resolve(root, ref))
-                reason = f"{ref} resolves relative to the schema it sits in ({root_pointer}), not to the document; the target is inlined"
             except KeyError:
-                target = {}
-                reason = f"{ref} resolves nowhere; the reference is replaced by an unconstrained schema"
+                # Guessing what was meant would loosen or invent a contract: the input must be fixed.
+                raise SpecError(source, join(pointer, "$ref"), f"dangling reference {ref}: it resolves neither in the document nor in the schema it sits in") from None
+            reason = f"{ref} resolves relative to the schema it sits in ({root_pointer}), not to the document; the target is inlined"
             del schema["$ref"]
             if ref in repr(target):
                 target = {}

@@ -65,6 +65,11 @@ def test_normalised_output_lints_clean_through_the_cli(tmp_path):
         ('{"hello": "world"}', "no 'openapi' field"),
         ("swagger: '2.0'\n", "Swagger 2.0"),
         ('{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {}}}}', "at least one response"),
+        (
+            '{"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {}, '
+            '"components": {"schemas": {"A": {"$ref": "#/components/schemas/Gone"}}}}',
+            "dangling reference #/components/schemas/Gone",
+        ),
     ],
 )
 def test_bad_input_exits_2_names_the_file_and_writes_nothing(tmp_path, content, message):

@@ -134,10 +134,11 @@ def test_ref_relative_to_its_schema_root_is_inlined():
     assert log.repairs[-1].kind == "dangling-ref"
 
 
-def test_ref_that_resolves_nowhere_becomes_unconstrained():
-    result, log = run(document(A={"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}}))
-    assert result["components"]["schemas"]["A"]["properties"]["x"] == {}
-    assert "resolves nowhere" in log.repairs[-1].reason
+def test_ref_that_resolves_nowhere_is_an_error_naming_the_pointer():
+    with pytest.raises(SpecError, match="dangling reference #/nowhere") as caught:
+        run(document(A={"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}}))
+    assert caught.value.file == "test.yaml"
+    assert caught.value.location == "/components/schemas/A/properties/x/$ref"
 
 
 def test_discriminator_gets_a_mapping_from_branch_consts():
