@@ -16,6 +16,33 @@ from referencing.jsonschema import DRAFT202012
 DOCUMENT_URI = "urn:apitwin:document"
 
 
+def _guard_discriminator(keyword: Any) -> Any:
+    """openapi-schema-validator looks the discriminating value up in a dict: a list or an
+    object there raises TypeError instead of failing validation. Judge that case here."""
+
+    def checked(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, dict) and isinstance(instance, dict):
+            value = instance.get(discriminator.get("propertyName"))
+            if isinstance(value, (list, dict)):
+                yield jsonschema.ValidationError(
+                    f"{value!r} is not a valid value for the discriminating property {discriminator.get('propertyName')!r}"
+                )
+                return
+        yield from keyword(validator, branches, instance, schema)
+
+    return checked
+
+
+OpenApiValidator = jsonschema.validators.extend(
+    OAS31Validator,
+    {
+        "oneOf": _guard_discriminator(OAS31Validator.VALIDATORS["oneOf"]),
+        "anyOf": _guard_discriminator(OAS31Validator.VALIDATORS["anyOf"]),
+    },
+)
+
+
 class SchemaChecker:
     """Checks values against sub-schemas of one document (which may change between calls)."""
 
@@ -27,7 +54,7 @@ class SchemaChecker:
     def validator(self, schema: Any) -> jsonschema.protocols.Validator:
         """A validator for ``schema``; its ``$ref``s resolve against the document."""
         wrapper = {"$id": DOCUMENT_URI + "/check", "allOf": [_rebase(schema)]}
-        return OAS31Validator(wrapper, registry=self._registry, format_checker=self._format_checker)
+        return OpenApiValidator(wrapper, registry=self._registry, format_checker=self._format_checker)
 
     def error(self, schema: Any, value: Any) -> str | None:
         """A one-line description of why ``value`` is invalid, or None when it is valid."""
