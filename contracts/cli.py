@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mockserver.cli import serve_command
 from specs.cli import specs_group
 
 
@@ -13,3 +14,4 @@ def main() -> None:
 
 
 main.add_command(specs_group)
+main.add_command(serve_command)

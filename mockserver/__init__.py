@@ -1,0 +1,7 @@
+"""apitwin's mock server: any spec, served offline. ``create_app`` builds the ASGI app."""
+
+from __future__ import annotations
+
+from mockserver.app import create_app
+
+__all__ = ["create_app"]

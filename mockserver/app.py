@@ -1,0 +1,269 @@
+"""The mock server: one Starlette app serving one or more compiled specs.
+
+Request path: pick the API → route → authenticate → read and parse the body → validate →
+choose the response (``Prefer``, ``stream``, ``Accept``) → produce it. Everything derived
+from a spec is compiled in ``create_app``; a request only looks things up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+import specs
+from mockserver.auth import authenticate
+from mockserver.errors import error_answer
+from mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
+from mockserver.produce import SelfCheckError, iterate, produce, response_headers
+from mockserver.selection import PreferenceError, choose_example, choose_media, choose_status, parse_prefer, wants_stream
+from mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
+from mockserver.violations import Violation
+
+logger = logging.getLogger("apitwin.mock")
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+ADMIN_PREFIX = "/_apitwin"
+
+
+@dataclass(slots=True)
+class Options:
+    seed: int = 0
+    api_key: str | None = None
+    self_check: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+
+
+def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> Starlette:
+    """The ASGI app serving ``apis``: shipped API names, OpenAPI files, or ``{name: document}``.
+
+    One API is served at the root; several (or none given: all shipped) each under ``/<name>/``.
+    Options: ``seed``, ``api_key``, ``self_check``, ``max_body``.
+    """
+    compiled = [compile_api(name, document) for name, document in _documents(apis)]
+    server = MockServer(compiled, Options(**options))
+    return Starlette(routes=[Route("/{path:path}", server.handle, methods=ALL_METHODS)])
+
+
+def _documents(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None) -> list[tuple[str, dict[str, Any]]]:
+    if apis is None:
+        return [(name, specs.load(name)) for name in specs.names()]
+    if isinstance(apis, Mapping):
+        return list(apis.items())
+    result = []
+    for item in apis:
+        name = str(item) if specs.shipped(str(item)) else Path(item).stem
+        result.append((name, specs.load(item)))
+    return result
+
+
+class MockServer:
+    def __init__(self, apis: list[CompiledApi], options: Options) -> None:
+        self.apis = {api.name: api for api in apis}
+        self.at_root = len(apis) == 1
+        self.options = options
+
+    def base_paths(self) -> dict[str, str]:
+        return {name: "" if self.at_root else f"/{name}" for name in self.apis}
+
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(path)
+        api, path = self._pick_api(path)
+        if api is None:
+            return _problem(404, f"no API is served at {request.url.path}; APIs: " + ", ".join(f"/{n}/" for n in self.apis), request.url.path)
+        try:
+            return await self._serve(api, path, request)
+        except SelfCheckError as error:
+            logger.error("self-check failed for %s %s: %s", request.method, request.url.path, error)
+            return _problem(500, f"apitwin self-check: {error}", request.url.path)
+
+    def _pick_api(self, path: str) -> tuple[CompiledApi | None, str]:
+        if self.at_root:
+            return next(iter(self.apis.values())), path
+        name, _, rest = path.lstrip("/").partition("/")
+        return self.apis.get(name), "/" + rest
+
+    def _admin(self, path: str) -> Response:
+        if path.rstrip("/") == f"{ADMIN_PREFIX}/apis":
+            body = {name: {"base_path": base, "title": self.apis[name].document["info"]["title"], "operations": len(self.apis[name].operations)} for name, base in self.base_paths().items()}
+            return Response(json.dumps(body), media_type="application/json")
+        return _problem(404, f"unknown admin endpoint {path}", path)
+
+    async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
+        match = api.router.match(path, request.method)
+        if not match.found_path:
+            return self._error(api, None, 404, f"no operation at {request.method} {path}", path)
+        operation = match.target
+        if operation is None:
+            assert match.route is not None
+            allowed = ", ".join(api.router.allowed(match.route))
+            answer = self._error(api, None, 405, f"{request.method} is not allowed on {path}; allowed: {allowed}", path)
+            answer.headers["Allow"] = allowed
+            return answer
+
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        query = parse_qs(request.url.query, keep_blank_values=True)
+        reason = authenticate(operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies, api_key=self.options.api_key)
+        if reason is not None:
+            return self._error(api, operation, 401, reason, path, kind="authentication_error")
+
+        try:
+            preferences = parse_prefer(headers.get("prefer"))
+        except PreferenceError as error:
+            return _problem(400, str(error), path)
+
+        raw, too_large = await _read_body(request, self.options.max_body)
+        if too_large:
+            return self._error(api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path)
+        violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=headers)
+        body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
+        if problem is not None:
+            return self._error(api, operation, status, problem.message, path, [problem])
+        if body is not _ABSENT and status == 0:
+            violations += validate_body(operation, _body_form(operation, headers.get("content-type")), body)
+        if violations:
+            message = "; ".join(violation.message for violation in violations[:3])
+            return self._error(api, operation, _validation_status(operation), message, path, violations)
+
+        try:
+            status_code, response = choose_status(operation, preferences)
+            media = choose_media(response, accept=headers.get("accept"), wants_stream=wants_stream(body))
+            example = choose_example(media, preferences) if media is not None else (False, None)
+        except PreferenceError as error:
+            return _problem(400, str(error), path)
+        seed = preferences.seed if preferences.seed is not None else self.options.seed
+        rng = seeded(seed, request.method, path, request.url.query, raw)
+        if status_code >= 400 and media is not None and media.media_type.endswith("json") and not example[0]:
+            answer = error_answer(api, response, status_code, response.description or "error", path=path)
+            return Response(answer.body, status_code=status_code, media_type=answer.media_type, headers=response_headers(response, rng))
+        produced = produce(media, rng, example=example, self_check=self.options.self_check)
+        extra = response_headers(response, rng)
+        if produced.events is not None:
+            return StreamingResponse(iterate(produced.events), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
+        return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
+
+    def _error(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, violations: list[Violation] = (), *, kind: str = "invalid_request_error") -> Response:  # type: ignore[assignment]
+        declared = _error_response(api, operation, status)
+        found = list(violations) or [Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)]
+        answer = error_answer(api, declared, status, message, path=path, violations=found, kind=kind)
+        return Response(answer.body, status_code=status, media_type=answer.media_type)
+
+
+def _where(status: int) -> str:
+    return {401: "auth", 404: "path", 405: "method", 413: "body", 415: "content-type"}.get(status, "request")
+
+
+_ABSENT = object()
+
+
+async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    request._body = raw  # starlette's form parser reads the cached body
+    return raw, False
+
+
+def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
+    media_type = (content_type or "application/json").split(";")[0].strip().lower()
+    for declared, body in operation.bodies.items():
+        if declared.lower() == media_type:
+            return body
+    for declared, body in operation.bodies.items():
+        if declared.endswith("/*") and media_type.startswith(declared[:-1]) or declared == "*/*":
+            return body
+    if is_json(media_type):
+        for declared, body in operation.bodies.items():
+            if is_json(declared):
+                return body
+    raise LookupError(media_type)
+
+
+async def _parse_body(operation: Operation, request: Request, raw: bytes, content_type: str | None) -> tuple[Any, int, Violation | None]:
+    """(value, status, problem): status 0 means parsed (or absent) and ready to validate."""
+    label = operation.operation_id
+    if not operation.bodies:
+        return _ABSENT, 0, None
+    if not raw:
+        if operation.body_required:
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "a request body", "nothing", "request body is required")
+        return _ABSENT, 0, None
+    try:
+        form = _body_form(operation, content_type)
+    except LookupError:
+        accepted = ", ".join(operation.bodies)
+        return _ABSENT, 415, Violation(label, "content-type", "", accepted, content_type or "nothing", f"content type {content_type or '(none)'} is not accepted; expected {accepted}")
+    media_type = form.media_type.lower()
+    if is_json(media_type):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "UTF-8 text", f"byte 0x{raw[error.start]:02x}", f"request body is not valid UTF-8 (at byte {error.start})")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON", text[max(0, error.pos - 10) : error.pos + 10], f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}")
+        except RecursionError:
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON nested at most 64 deep", "deeper nesting", "request body is nested too deeply")
+        if not check_depth(value):
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON nested at most 64 deep", "deeper nesting", "request body is nested too deeply (more than 64 levels)")
+        return value, 0, None
+    if media_type == "application/x-www-form-urlencoded":
+        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        flat = {key: values[-1] if len(values) == 1 else values for key, values in fields.items()}
+        return coerce_fields(flat, form.field_types), 0, None
+    if media_type.startswith("multipart/"):
+        try:
+            form_data = await request.form()
+        except Exception as error:  # the multipart parser's errors are not one class
+            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "multipart form data", "unparseable", f"malformed multipart body: {error}")
+        flat = {key: (value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()}
+        return coerce_fields(flat, form.field_types), 0, None
+    return raw.decode("utf-8", "replace"), 0, None
+
+
+def _validation_status(operation: Operation) -> int:
+    """The status the spec declares for a bad request: 400 where declared, else 422, else 400."""
+    for status in ("400", "422"):
+        if status in operation.responses:
+            return int(status)
+    return 400
+
+
+def _error_response(api: CompiledApi, operation: Operation | None, status: int) -> Any:
+    """The response whose JSON shape an error takes: the operation's own declaration for the
+    status, else the API's usual one, else the shape it uses for a neighbouring client error."""
+    keys = [str(status), f"{str(status)[0]}XX", "400", "422", "4XX", "default"]
+    sources = [operation.responses if operation is not None else {}, api.fallback_errors]
+    for key in keys:
+        for responses in sources:
+            response = responses.get(key)
+            if response is not None and any(is_json(media_type) for media_type in response.media):
+                return response
+    return None
+
+
+def _problem(status: int, message: str, path: str) -> Response:
+    import http
+
+    body = {"type": "about:blank", "title": http.HTTPStatus(status).phrase, "status": status, "detail": message, "instance": path}
+    return Response(json.dumps(body), status_code=status, media_type="application/problem+json")

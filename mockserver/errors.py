@@ -1,0 +1,202 @@
+"""Error answers in the API's own shape.
+
+The spec declares what an error body looks like (AIML's ``{message, path, requestId,
+statusCode, timestamp}``, OpenAI-style ``{"error": {...}}``, FastAPI's ``{"detail": [...]}``).
+The body starts from a generated value of that schema, deterministic for the request, and
+then every field whose name says what it carries (a message, the path, the status, a
+location list) is filled from the violation, keeping each fill only if the body still
+validates. The shape comes from the spec; only the meaning of common field names is code.
+Where the spec declares no error response, the answer is RFC 7807 ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.operations import CompiledApi, Media, ResponseSpec, is_json, seeded
+from mockserver.violations import Violation
+
+MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title")
+PATH_FIELDS = ("path", "instance", "url")
+STATUS_FIELDS = ("statusCode", "status_code", "status", "code")
+REQUEST_ID_FIELDS = ("requestId", "request_id", "id")
+TIME_FIELDS = ("timestamp", "time")
+PARAM_FIELDS = ("param", "field")
+LOCATION_FIELDS = ("loc",)
+TYPE_FIELDS = ("type",)
+FIXED_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    status: int
+    media_type: str
+    body: bytes
+
+
+def error_answer(
+    api: CompiledApi,
+    response: ResponseSpec | None,
+    status: int,
+    message: str,
+    *,
+    path: str,
+    violations: list[Violation] = (),  # type: ignore[assignment]
+    kind: str = "invalid_request_error",
+) -> ErrorAnswer:
+    media = _json_media(response)
+    if media is None or media.schema is None:
+        return _problem(status, message, path, violations)
+    rng = seeded("error", status, path, message)
+    context = _Context(api, media, status, message, path, list(violations), kind, rng)
+    body = context.fill(_richest_body(media, context), media.schema)
+    return ErrorAnswer(status, media.media_type, json.dumps(body, ensure_ascii=False).encode())
+
+
+def _richest_body(media: Media, context: _Context) -> Any:
+    """Of a few generated bodies, the one with the most fields that can carry the error.
+
+    Optional fields (``message``, ``detail``) may be left out by one draw and present in another.
+    """
+    if media.generator is None:
+        return {}
+    best, best_score = None, -1
+    for attempt in range(8):
+        body = media.generator.generate(seeded("error-shape", attempt, context.status, context.path))
+        fills = context._fills(body)
+        score = sum(2 if isinstance(candidates[0], list) and candidates[0] else 1 for _, candidates in fills)
+        if score > best_score:
+            best, best_score = body, score
+    return best
+
+
+def _json_media(response: ResponseSpec | None) -> Media | None:
+    if response is None:
+        return None
+    for media_type, media in response.media.items():
+        if is_json(media_type):
+            return media
+    return None
+
+
+def _problem(status: int, message: str, path: str, violations: list[Violation]) -> ErrorAnswer:
+    import http
+
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "instance": path,
+    }
+    if violations:
+        body["errors"] = [violation.as_dict() for violation in violations]
+    return ErrorAnswer(status, "application/problem+json", json.dumps(body, ensure_ascii=False).encode())
+
+
+@dataclass(slots=True)
+class _Context:
+    api: CompiledApi
+    media: Media
+    status: int
+    message: str
+    path: str
+    violations: list[Violation]
+    kind: str
+    rng: Any
+
+    def valid(self, body: Any) -> bool:
+        validator = self.media.validator
+        return validator is None or validator.is_valid(body)
+
+    def fill(self, body: Any, schema: Any) -> Any:
+        """Set each meaningful field the body has (or may have), keeping only fills that stay valid."""
+        for pointer, candidates in self._fills(body):
+            for candidate in candidates:
+                trial = _set(body, pointer, candidate)
+                if self.valid(trial):
+                    body = trial
+                    break
+        return body
+
+    def _fills(self, body: Any) -> list[tuple[tuple[Any, ...], list[Any]]]:
+        fills: list[tuple[tuple[Any, ...], list[Any]]] = []
+        self._collect(body, (), fills)
+        return fills
+
+    def _collect(self, node: Any, at: tuple[Any, ...], fills: list[tuple[tuple[Any, ...], list[Any]]]) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            where = (*at, key)
+            candidates = self._candidates(key, value)
+            if candidates:
+                fills.append((where, candidates))
+            elif isinstance(value, dict):
+                self._collect(value, where, fills)
+            elif isinstance(value, list) and key in ("detail", "errors") and self.violations:
+                fills.append((where, [self._violation_items(value)]))
+
+    def _candidates(self, key: str, value: Any) -> list[Any]:
+        first = self.violations[0] if self.violations else None
+        if key in MESSAGE_FIELDS and isinstance(value, str):
+            return [self.message]
+        if key in PATH_FIELDS and isinstance(value, str):
+            return [self.path]
+        if key in STATUS_FIELDS and isinstance(value, (int, str)) and not isinstance(value, bool):
+            return [self.status, str(self.status)] if isinstance(value, int) else [str(self.status), self.status]
+        if key in REQUEST_ID_FIELDS and isinstance(value, str):
+            return [str(uuid.UUID(int=self.rng.getrandbits(128), version=4))]
+        if key in TIME_FIELDS and isinstance(value, str):
+            return [FIXED_TIME.isoformat().replace("+00:00", "Z")]
+        if key in TIME_FIELDS and isinstance(value, int):
+            return [int(FIXED_TIME.timestamp())]
+        if key in PARAM_FIELDS and first is not None and (value is None or isinstance(value, str)):
+            return [first.field()]
+        if key in LOCATION_FIELDS and first is not None and isinstance(value, list):
+            return [_location(first)]
+        if key in TYPE_FIELDS and isinstance(value, str):
+            return [self.kind]
+        return []
+
+    def _violation_items(self, items: list[Any]) -> list[Any]:
+        """One item per violation, each shaped like the generated item (FastAPI's ``detail``)."""
+        template = items[0] if items and isinstance(items[0], dict) else None
+        if template is None:
+            return items
+        result = []
+        for violation in self.violations:
+            item = dict(template)
+            for key in list(item):
+                if key in ("msg", "message"):
+                    item[key] = violation.message
+                elif key == "loc":
+                    item[key] = _location(violation)
+                elif key == "type":
+                    item[key] = violation.kind()
+                elif key == "input":
+                    item[key] = violation.received
+            result.append(item)
+        return result
+
+
+def _location(violation: Violation) -> list[Any]:
+    parts: list[Any] = [violation.location]
+    for token in violation.pointer.strip("/").split("/"):
+        if token:
+            parts.append(int(token) if token.isdigit() else token.replace("~1", "/").replace("~0", "~"))
+    return parts
+
+
+def _set(body: Any, pointer: tuple[Any, ...], value: Any) -> Any:
+    """A copy of ``body`` with ``value`` at ``pointer`` (copying only along the way)."""
+    if not pointer:
+        return value
+    head, rest = pointer[0], pointer[1:]
+    copy = dict(body)
+    copy[head] = _set(body[head], rest, value)
+    return copy

@@ -1,0 +1,450 @@
+"""The response generator: a JSON value drawn from a JSON Schema (OpenAPI 3.1 dialect).
+
+Compile once, run many::
+
+    generator = Generator(document)
+    compiled = generator.compile(schema, pointer)      # at load time
+    value = compiled.generate(random.Random(seed))      # per request: same seed, same value
+
+Compiling turns a schema into a tree of nodes (``generate_nodes``, ``generate_types``): ``$ref``s
+are bound to their target's node once (shared, so recursion is a cycle in the tree), ``allOf``
+is merged into one schema, and ``oneOf``/``anyOf`` become unions whose branches carry their
+sibling keywords. Each node both draws a value and judges one; judging is how ``oneOf``
+exclusivity, ``not``, ``if`` and the parts of an ``allOf`` that could not be merged are enforced,
+so a value that would break its schema is redrawn, and ``GenerationError`` (with the pointer of
+the schema) is raised when none can be found.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from mockserver.generate_nodes import (
+    INF,
+    AnyNode,
+    CheckedNode,
+    ChoiceNode,
+    ConditionalNode,
+    GenerationError,
+    NeverNode,
+    Node,
+    RefNode,
+    TypedNode,
+    UnionNode,
+    equal,
+)
+from mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
+from specs import pointer as json_pointer
+
+__all__ = ["CompiledSchema", "GenerationError", "Generator"]
+
+DEFAULT_MAX_DEPTH = 8
+"""``$ref``s a value descends through before optional parts are left out (see generate_nodes)."""
+ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly",
+     "$comment", "xml", "externalDocs", "discriminator", "contentEncoding", "$schema", "$id", "$anchor"}
+)
+OBJECT_KEYWORDS = frozenset(
+    {"properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties",
+     "propertyNames"}
+)
+ARRAY_KEYWORDS = frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains"})
+STRING_KEYWORDS = frozenset({"minLength", "maxLength", "pattern", "contentMediaType", "contentSchema"})
+NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
+ALL_TYPES = ("string", "number", "object", "array", "boolean", "null")
+EXAMPLE_WEIGHT = 0.5
+"""How often a schema's own examples/default are answered instead of a drawn value."""
+
+
+class CompiledSchema:
+    """What ``Generator.compile`` returns: ``generate(rng)`` draws, ``is_valid(value)`` judges."""
+
+    __slots__ = ("node", "max_depth")
+
+    def __init__(self, node: Node, max_depth: int) -> None:
+        self.node = node
+        self.max_depth = max_depth
+
+    def generate(self, rng: random.Random) -> Any:
+        return self.node.gen(rng, self.max_depth)
+
+    __call__ = generate
+
+    def is_valid(self, value: Any) -> bool:
+        return self.node.ok(value)
+
+
+class Generator:
+    """Compiles schemas of one OpenAPI document; compiled ``$ref`` targets are shared."""
+
+    def __init__(self, document: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+        self.document = document
+        self.max_depth = max_depth
+        self._refs: dict[str, RefNode] = {}
+        self._pending: list[tuple[RefNode, str]] = []
+
+    def compile(self, schema: Any, pointer: str = "#") -> CompiledSchema:
+        """Compile ``schema`` (found at ``pointer``); raises GenerationError if nothing can satisfy it."""
+        root = self._compile(schema, pointer)
+        while self._pending:
+            ref_node, ref = self._pending.pop()
+            ref_node.target = self._compile(self._resolve(ref, ref_node.pointer), ref)
+        _finalise(root)
+        if root.cost == INF:
+            raise _first_failure(root) or GenerationError(pointer, "no value can satisfy this schema")
+        return CompiledSchema(root, self.max_depth)
+
+    # ------------------------------------------------------------ dispatch
+
+    def _compile(self, schema: Any, pointer: str, name: str | None = None, hints: list[Any] | None = None) -> Node:
+        if schema is True:
+            return AnyNode(pointer)
+        if schema is False:
+            return NeverNode(pointer, "the schema is `false`")
+        if not isinstance(schema, dict):
+            return NeverNode(pointer, f"not a schema: {schema!r}")
+        if "$ref" in schema:
+            rest = {key: value for key, value in schema.items() if key != "$ref"}
+            if not _constraining(rest):
+                return self._ref(schema["$ref"], pointer)
+            schema = {"allOf": [{"$ref": schema["$ref"]}, rest]}
+        if "allOf" in schema:
+            return self._compile_all_of(schema, pointer, name, hints)
+        if "not" in schema:
+            base = self._compile(_without(schema, "not"), pointer, name, hints)
+            return CheckedNode(pointer, base, [], [self._compile(schema["not"], pointer + "/not")])
+        if "if" in schema:
+            return self._compile_conditional(schema, pointer, name, hints)
+        if "oneOf" in schema or "anyOf" in schema:
+            return self._compile_union(schema, pointer, name, hints)
+        if "enum" in schema or "const" in schema:
+            return self._compile_enum(schema, pointer, name, hints)
+        node = self._compile_typed(schema, pointer, name, hints or [])
+        candidates = _examples(schema) + list(hints or [])
+        if candidates:
+            return ChoiceNode(pointer, node, candidates, exclusive=False, weight=EXAMPLE_WEIGHT)
+        return node
+
+    def _ref(self, ref: str, pointer: str) -> Node:
+        node = self._refs.get(ref)
+        if node is None:
+            node = self._refs[ref] = RefNode(ref)
+            self._pending.append((node, ref))
+        return node
+
+    def _resolve(self, ref: str, pointer: str) -> Any:
+        if not ref.startswith("#"):
+            raise GenerationError(pointer, f"only local $refs are supported, not {ref!r}")
+        try:
+            return json_pointer.resolve(self.document, ref)
+        except KeyError:
+            raise GenerationError(pointer, f"$ref {ref!r} does not resolve") from None
+
+    # ------------------------------------------------------------ combinators
+
+    def _compile_all_of(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+        try:
+            members = self._flatten(schema, pointer, 0)
+            merged, extras = _merge(members, pointer)
+        except GenerationError as problem:
+            return NeverNode(problem.pointer, problem.message)
+        node = self._compile(merged, pointer, name, hints)
+        if not extras:
+            return node
+        return CheckedNode(pointer, node, [self._compile(extra, pointer + "/allOf") for extra in extras], [])
+
+    def _flatten(self, schema: Any, pointer: str, depth: int) -> list[dict[str, Any]]:
+        """``schema`` as a list of members without ``$ref`` or ``allOf`` (targets inlined)."""
+        if depth > 32:
+            raise GenerationError(pointer, "allOf/$ref nest too deep to merge (recursive allOf?)")
+        if schema is True:
+            return []
+        if schema is False:
+            raise GenerationError(pointer, "allOf contains `false`")
+        members: list[dict[str, Any]] = []
+        rest = {key: value for key, value in schema.items() if key not in ("$ref", "allOf")}
+        if "$ref" in schema:
+            members += self._flatten(self._resolve(schema["$ref"], pointer), schema["$ref"], depth + 1)
+        for index, member in enumerate(schema.get("allOf", [])):
+            members += self._flatten(member, f"{pointer}/allOf/{index}", depth + 1)
+        if rest:
+            members.append(rest)
+        return members
+
+    def _compile_conditional(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+        rest = _without(schema, "if", "then", "else")
+        condition = schema["if"]
+        then_side = {"allOf": [rest, condition, schema.get("then", True)]}
+        else_side = {"allOf": [rest, schema.get("else", True)]}
+        return ConditionalNode(
+            pointer,
+            self._compile(condition, pointer + "/if"),
+            self._compile(then_side, pointer + "/then", name, hints),
+            self._compile(else_side, pointer + "/else", name, hints),
+        )
+
+    def _compile_union(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+        keyword = "oneOf" if "oneOf" in schema else "anyOf"
+        rest = _without(schema, keyword, "discriminator")
+        shared = _constraining(rest)
+        branches = []
+        for index, branch in enumerate(schema[keyword]):
+            branch_pointer = f"{pointer}/{keyword}/{index}"
+            combined = {"allOf": [rest, branch]} if shared else branch
+            branches.append(self._compile(combined, branch_pointer, name, hints))
+        union = UnionNode(pointer, branches, exclusive=keyword == "oneOf")
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, dict) and "propertyName" in discriminator:
+            union.property_name = discriminator["propertyName"]
+            for key, target in _discriminator_targets(discriminator, schema[keyword]).items():
+                ref = {"$ref": target}
+                union.mapped[key] = self._compile({"allOf": [rest, ref]} if shared else ref, pointer + "/discriminator")
+        if not shared:
+            return union
+        # The union's own siblings are checked too (the validator applies them beside the union).
+        return CheckedNode(pointer, union, [self._compile(rest, pointer, name, hints)], [])
+
+    def _compile_enum(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+        candidates = list(schema.get("enum", []))
+        if "const" in schema:
+            candidates = [schema["const"]] if not candidates else [v for v in candidates if equal(v, schema["const"])]
+        rest = _without(schema, "enum", "const", "default", "examples", "example")
+        base = self._compile(rest, pointer, name, None) if _constraining(rest) else AnyNode(pointer)
+        return ChoiceNode(pointer, base, candidates, exclusive=True, weight=1.0)
+
+    # ------------------------------------------------------------ types
+
+    def _compile_typed(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any]) -> Node:
+        declared = schema.get("type")
+        if declared is None:
+            kinds = _inferred_types(schema)
+            if not kinds:
+                return AnyNode(pointer)
+            check: dict[str, Node | None] = {kind: None for kind in ALL_TYPES}
+        else:
+            kinds = [declared] if isinstance(declared, str) else list(dict.fromkeys(declared))
+            check = {}
+        examples = _examples(schema) + hints
+        gen_types: list[tuple[str, Node]] = []
+        for kind in kinds:
+            node = self._type_node(kind, schema, pointer, name, examples)
+            gen_types.append((kind, node))
+            check[kind] = node
+        if not gen_types:
+            return NeverNode(pointer, "`type` lists no type")
+        return TypedNode(pointer, gen_types, check)
+
+    def _type_node(self, kind: str, schema: dict[str, Any], pointer: str, name: str | None, examples: list[Any]) -> Node:
+        if kind == "string":
+            node = StringNode(pointer, schema, name, examples)
+            media = str(schema.get("contentMediaType", ""))
+            if media == "application/json" or media.endswith("+json"):
+                node.content = self._compile(schema.get("contentSchema", True), pointer + "/contentSchema")
+            return node
+        if kind in ("integer", "number"):
+            return NumberNode(pointer, schema, kind == "integer", name)
+        if kind in ("boolean", "null"):
+            return ConstantNode(pointer, kind)
+        if kind == "array":
+            return self._array_node(schema, pointer)
+        if kind == "object":
+            return self._object_node(schema, pointer, examples)
+        return NeverNode(pointer, f"unknown type {kind!r}")
+
+    def _array_node(self, schema: dict[str, Any], pointer: str) -> Node:
+        node = ArrayNode(pointer, schema)
+        node.prefix = [self._compile(item, f"{pointer}/prefixItems/{i}") for i, item in enumerate(schema.get("prefixItems", []))]
+        items = schema.get("items", True)
+        if items is False:
+            node.max_items = len(node.prefix) if node.max_items is None else min(node.max_items, len(node.prefix))
+        elif items is not True:
+            node.items = self._compile(items, pointer + "/items")
+        if node.items is None and items is not False:
+            node.items = AnyNode(pointer + "/items")
+        if "contains" in schema:
+            node.contains = self._compile(schema["contains"], pointer + "/contains")
+        return node
+
+    def _object_node(self, schema: dict[str, Any], pointer: str, examples: list[Any]) -> Node:
+        node = ObjectNode(pointer, schema)
+        for name, sub in (schema.get("properties") or {}).items():
+            hints = [example[name] for example in examples if isinstance(example, dict) and name in example]
+            node.properties[name] = self._compile(sub, f"{pointer}/properties/{json_pointer.escape(name)}", name, hints)
+        additional = schema.get("additionalProperties", True)
+        if additional is not True:
+            node.additional = self._compile(additional, pointer + "/additionalProperties")
+        for pattern, sub in (schema.get("patternProperties") or {}).items():
+            node.pattern_properties.append((re.compile(pattern), self._compile(sub, pointer + "/patternProperties")))
+        if "propertyNames" in schema:
+            names = {"allOf": [{"type": "string"}, schema["propertyNames"]]}
+            node.names = self._compile(names, pointer + "/propertyNames")
+        return node
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _without(schema: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key not in keys}
+
+
+def _constraining(schema: dict[str, Any]) -> bool:
+    return any(key not in ANNOTATIONS and not key.startswith("x-") for key in schema)
+
+
+def _examples(schema: dict[str, Any]) -> list[Any]:
+    found = list(schema.get("examples") or []) if isinstance(schema.get("examples"), list) else []
+    for key in ("example", "default"):
+        if key in schema:
+            found.append(schema[key])
+    return found
+
+
+def _inferred_types(schema: dict[str, Any]) -> list[str]:
+    keys = schema.keys()
+    kinds = []
+    if keys & OBJECT_KEYWORDS:
+        kinds.append("object")
+    if keys & ARRAY_KEYWORDS:
+        kinds.append("array")
+    if keys & STRING_KEYWORDS or "format" in keys:
+        kinds.append("string")
+    if keys & NUMBER_KEYWORDS:
+        kinds.append("number")
+    return kinds
+
+
+def _discriminator_targets(discriminator: dict[str, Any], branches: list[Any]) -> dict[str, str]:
+    """Discriminator value → ``$ref`` it selects: the mapping, then implicit component names."""
+    targets = {key: ref for key, ref in (discriminator.get("mapping") or {}).items() if isinstance(ref, str)}
+    mapped = set(targets.values())
+    for branch in branches:
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        prefix = "#/components/schemas/"
+        if isinstance(ref, str) and ref.startswith(prefix) and ref not in mapped:
+            targets.setdefault(ref[len(prefix):], ref)
+    return targets
+
+
+_LOWER = {"minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max, "minProperties": max,
+          "minContains": max, "maximum": min, "exclusiveMaximum": min, "maxLength": min, "maxItems": min,
+          "maxProperties": min, "maxContains": min}
+_GROUPS = {"if": ("if", "then", "else"), "then": ("if", "then", "else"), "else": ("if", "then", "else")}
+
+
+def _merge(members: list[dict[str, Any]], pointer: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One schema equivalent to the members where merging is exact, plus members to check after.
+
+    A member with ``additionalProperties``/``patternProperties`` judges keys against its *own*
+    properties, so it is kept whole as a check besides being merged.
+    """
+    merged: dict[str, Any] = {}
+    extras: list[dict[str, Any]] = []
+    for member in members:
+        if len(members) > 1 and (member.get("additionalProperties", True) is not True or "patternProperties" in member):
+            extras.append(member)
+        for key, value in member.items():
+            if key not in merged:
+                merged[key] = value
+            elif key in _LOWER:
+                merged[key] = _LOWER[key](merged[key], value)
+            elif key == "type":
+                merged[key] = _intersect_types(merged[key], value, pointer)
+            elif key == "required":
+                merged[key] = list(dict.fromkeys([*merged[key], *value]))
+            elif key == "properties":
+                merged[key] = _merge_properties(merged[key], value)
+            elif key == "enum":
+                merged[key] = [item for item in merged[key] if any(equal(item, other) for other in value)]
+                if not merged[key]:
+                    raise GenerationError(pointer, "allOf: the enums have no value in common")
+            elif key == "const":
+                if not equal(merged[key], value):
+                    raise GenerationError(pointer, f"allOf: const {merged[key]!r} contradicts const {value!r}")
+            elif key == "items" and isinstance(value, dict) and isinstance(merged[key], dict):
+                merged[key] = {"allOf": [merged[key], value]}
+            elif key == "uniqueItems":
+                merged[key] = bool(merged[key]) or bool(value)
+            elif key in ANNOTATIONS or key.startswith("x-") or equal(merged[key], value):
+                if key == "examples" and isinstance(value, list):
+                    merged[key] = [*merged[key], *value]
+            else:
+                group = _GROUPS.get(key, (key,))
+                extra = {name: member[name] for name in group if name in member}
+                if extra not in extras:
+                    extras.append(extra)
+    _check_bounds(merged, pointer)
+    return merged, extras
+
+
+def _merge_properties(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(one)
+    for name, schema in two.items():
+        merged[name] = {"allOf": [merged[name], schema]} if name in merged else schema
+    return merged
+
+
+def _intersect_types(one: Any, two: Any, pointer: str) -> list[str]:
+    first = [one] if isinstance(one, str) else list(one)
+    second = [two] if isinstance(two, str) else list(two)
+    common = [kind for kind in first if kind in second]
+    if "integer" in first and "number" in second and "integer" not in common:
+        common.append("integer")
+    if "number" in first and "integer" in second and "integer" not in common:
+        common.append("integer")
+    if not common:
+        raise GenerationError(pointer, f"allOf: type {one!r} contradicts type {two!r}")
+    return common
+
+
+def _check_bounds(schema: dict[str, Any], pointer: str) -> None:
+    for low, high in (("minLength", "maxLength"), ("minItems", "maxItems"), ("minProperties", "maxProperties"),
+                      ("minimum", "maximum")):
+        if low in schema and high in schema and schema[low] > schema[high]:
+            raise GenerationError(pointer, f"allOf: {low} {schema[low]} exceeds {high} {schema[high]}")
+
+
+def _finalise(root: Node) -> None:
+    """Filter candidates and compute every reachable node's cost (a fixed point, children first)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in node.children() if id(child) not in seen)
+    for node in order:
+        finalise = getattr(node, "finalise", None)
+        if finalise is not None:
+            finalise()
+    for _ in range(len(order) + 1):
+        changed = False
+        for node in order:
+            cost = node.compute_cost()
+            if cost < node.cost:
+                node.cost = cost
+                changed = True
+        if not changed:
+            break
+
+
+def _first_failure(root: Node) -> GenerationError | None:
+    """The deepest reason a root is unsatisfiable, when one ``NeverNode`` explains it."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.cost < INF:
+            continue
+        seen.add(id(node))
+        if isinstance(node, NeverNode):
+            return GenerationError(node.pointer, node.reason)
+        stack.extend(node.children())
+    return None

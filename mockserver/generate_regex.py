@@ -1,0 +1,99 @@
+"""Strings that match a regular expression, drawn from a seeded ``random.Random``.
+
+The pattern is parsed once (with the standard library's own regex parser) into a small tree;
+drawing a string walks that tree. Unbounded repeats are capped so strings stay short.
+Lookarounds and anchors are skipped here: the caller checks the result with ``re.search``.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any
+
+try:  # Python 3.11+
+    from re import _constants as c
+    from re import _parser as parser
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as c  # type: ignore[no-redef]
+    import sre_parse as parser  # type: ignore[no-redef]
+
+EXTRA_REPEATS = 3
+"""How many repetitions past the minimum an open-ended ``*``/``+``/``{n,}`` may produce."""
+
+_PRINTABLE = string.ascii_letters + string.digits + " -_.,"
+_CATEGORIES: dict[Any, str] = {
+    c.CATEGORY_DIGIT: string.digits,
+    c.CATEGORY_NOT_DIGIT: string.ascii_letters + "_-",
+    c.CATEGORY_WORD: string.ascii_letters + string.digits + "_",
+    c.CATEGORY_NOT_WORD: " -.,:/",
+    c.CATEGORY_SPACE: " ",
+    c.CATEGORY_NOT_SPACE: string.ascii_letters + string.digits,
+}
+
+
+class RegexGenerator:
+    """Draws strings matching ``pattern`` (best effort; callers verify)."""
+
+    __slots__ = ("pattern", "_tree")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._tree = parser.parse(pattern)
+
+    def generate(self, rng: random.Random) -> str:
+        groups: dict[int, str] = {}
+        return "".join(_emit(self._tree, rng, groups))
+
+
+def _emit(items: Any, rng: random.Random, groups: dict[int, str]) -> list[str]:
+    out: list[str] = []
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.NOT_LITERAL:
+            out.append(_pick_not(rng, {chr(arg)}))
+        elif op is c.ANY:
+            out.append(rng.choice(_PRINTABLE))
+        elif op is c.IN:
+            out.append(_pick_in(arg, rng))
+        elif op is c.BRANCH:
+            out.extend(_emit(rng.choice(arg[1]), rng, groups))
+        elif op is c.SUBPATTERN:
+            group, _add, _del, sub = arg
+            text = "".join(_emit(sub, rng, groups))
+            if group is not None:
+                groups[group] = text
+            out.append(text)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, high, sub = arg
+            high = low + EXTRA_REPEATS if high is c.MAXREPEAT else min(high, low + EXTRA_REPEATS)
+            for _ in range(rng.randint(low, high)):
+                out.extend(_emit(sub, rng, groups))
+        elif op is c.GROUPREF:
+            out.append(groups.get(arg, ""))
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            out.extend(_emit(arg, rng, groups))
+        # AT (anchors), ASSERT, ASSERT_NOT, GROUPREF_EXISTS: nothing to emit; the caller verifies.
+    return out
+
+
+def _pick_in(items: list[tuple[Any, Any]], rng: random.Random) -> str:
+    negate = bool(items) and items[0][0] is c.NEGATE
+    choices: list[str] = []
+    for op, arg in items[1:] if negate else items:
+        if op is c.LITERAL:
+            choices.append(chr(arg))
+        elif op is c.RANGE:
+            low, high = arg
+            choices.extend(chr(code) for code in range(low, min(high, low + 94) + 1))
+        elif op is c.CATEGORY:
+            choices.extend(_CATEGORIES.get(arg, ""))
+    if negate:
+        return _pick_not(rng, set(choices))
+    return rng.choice(choices) if choices else ""
+
+
+def _pick_not(rng: random.Random, excluded: set[str]) -> str:
+    allowed = [char for char in _PRINTABLE if char not in excluded]
+    return rng.choice(allowed) if allowed else ""

@@ -1,0 +1,468 @@
+"""Per-type nodes: string, integer/number, boolean, null, array, object.
+
+Each applies only the keywords of its own type; ``TypedNode`` (generate_nodes) picks among them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import math
+import random
+import re
+import string
+import uuid
+from fractions import Fraction
+from typing import Any
+
+from openapi_schema_validator import OAS31Validator
+
+from mockserver.generate_nodes import ATTEMPTS, INF, Node, unique_key
+from mockserver.generate_regex import RegexGenerator
+
+EPOCH = 1_700_000_000
+"""Timestamps are this Unix time (Nov 2023) plus a seeded offset of up to ~4 months."""
+EPOCH_SPREAD = 10_000_000
+WORDS = (
+    "the quick model answers every question with care and a short clear reply about data "
+    "tokens streams tools results when asked for more detail it explains its reasoning plainly"
+).split()
+ID_ALPHABET = string.ascii_letters + string.digits
+FORMAT_CHECKER = OAS31Validator.FORMAT_CHECKER
+# The OpenAPI validator's checker judges ``time`` by the draft-3 rule (no zone); follow the judge.
+TIME_FORMAT = "%H:%M:%S" if FORMAT_CHECKER.conforms("12:00:00", "time") else "%H:%M:%SZ"
+_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*[-_])[A-Za-z0-9]{3,}$")
+
+
+def id_prefix(examples: list[Any]) -> str | None:
+    """``chatcmpl-`` from an example like ``chatcmpl-123`` (the first example that shows one)."""
+    for example in examples:
+        if isinstance(example, str):
+            match = _PREFIX.match(example)
+            if match:
+                return match.group(1)
+    return None
+
+
+def _timestamp(rng: random.Random) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(EPOCH + rng.randrange(EPOCH_SPREAD), tz=datetime.timezone.utc)
+
+
+class StringNode(Node):
+    __slots__ = ("min_length", "max_length", "regex", "pattern", "format", "content", "name", "prefix")
+
+    def __init__(self, pointer: str, schema: dict[str, Any], name: str | None, examples: list[Any]) -> None:
+        super().__init__(pointer)
+        self.min_length = int(schema.get("minLength", 0))
+        self.max_length = int(schema["maxLength"]) if "maxLength" in schema else None
+        self.pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+        self.regex = RegexGenerator(schema["pattern"]) if "pattern" in schema else None
+        self.format = schema.get("format")
+        self.content: Node | None = None
+        """The compiled ``contentSchema`` when ``contentMediaType`` is JSON."""
+        self.name = name or ""
+        self.prefix = id_prefix(examples)
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        for _ in range(ATTEMPTS):
+            value = self._draw(rng, budget)
+            if self.ok(value):
+                return value
+        raise self.fail(f"no drawn string satisfied pattern/length/format {self.format or ''}".rstrip())
+
+    def _draw(self, rng: random.Random, budget: int) -> str:
+        if self.content is not None:
+            return json.dumps(self.content.gen(rng, budget))
+        if self.regex is not None:
+            return self.regex.generate(rng)
+        if self.format:
+            drawn = _format_value(self.format, rng)
+            if drawn is not None:
+                return drawn
+        if self.prefix is not None:
+            return self.prefix + _fit("".join(rng.choices(ID_ALPHABET, k=24)), len(self.prefix), self)
+        if self.name == "id" or self.name.endswith("_id"):
+            return _fit("".join(rng.choices(ID_ALPHABET, k=24)), 0, self)
+        return _fit(_text(rng), 0, self)
+
+    def ok(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        if len(value) < self.min_length or (self.max_length is not None and len(value) > self.max_length):
+            return False
+        if self.pattern is not None and not self.pattern.search(value):
+            return False
+        if self.format and not FORMAT_CHECKER.conforms(value, self.format):
+            return False
+        if self.content is not None:
+            try:
+                return self.content.ok(json.loads(value))
+            except ValueError:
+                return False
+        return True
+
+    def children(self) -> list[Node]:
+        return [self.content] if self.content is not None else []
+
+    def compute_cost(self) -> float:
+        return 1.0 if self.content is None else self.content.cost
+
+
+def _text(rng: random.Random) -> str:
+    return " ".join(rng.choices(WORDS, k=rng.randint(2, 6))).capitalize()
+
+
+def _fit(text: str, used: int, node: StringNode) -> str:
+    """``text`` cut or padded so that ``used + len`` lies within the node's length bounds."""
+    if node.max_length is not None:
+        text = text[: max(node.max_length - used, 0)]
+    missing = node.min_length - used - len(text)
+    if missing > 0:
+        text += "x" * missing
+    return text
+
+
+def _format_value(fmt: str, rng: random.Random) -> str | None:
+    if fmt == "date-time":
+        return _timestamp(rng).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "date":
+        return _timestamp(rng).strftime("%Y-%m-%d")
+    if fmt == "time":
+        return _timestamp(rng).strftime(TIME_FORMAT)
+    if fmt in ("uri", "url", "iri", "uri-reference", "iri-reference"):
+        return f"https://example.com/{rng.choice(WORDS)}/{rng.randrange(1000)}"
+    if fmt in ("email", "idn-email"):
+        return f"{rng.choice(WORDS)}{rng.randrange(100)}@example.com"
+    if fmt == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if fmt == "byte":
+        return base64.b64encode(rng.randbytes(rng.randint(3, 12))).decode("ascii")
+    if fmt == "binary":
+        return "".join(rng.choices(ID_ALPHABET, k=16))
+    if fmt in ("ipv4", "ip"):
+        return ".".join(str(rng.randrange(1, 255)) for _ in range(4))
+    if fmt == "ipv6":
+        return ":".join(f"{rng.getrandbits(16):x}" for _ in range(8))
+    if fmt in ("hostname", "idn-hostname"):
+        return f"{rng.choice(WORDS)}.example.com"
+    return None
+
+
+class NumberNode(Node):
+    """``integer`` (``integral=True``) or ``number``."""
+
+    __slots__ = ("integral", "low", "high", "low_open", "high_open", "multiple", "name", "format")
+
+    def __init__(self, pointer: str, schema: dict[str, Any], integral: bool, name: str | None) -> None:
+        super().__init__(pointer)
+        self.integral = integral
+        self.name = (name or "").lower()
+        self.format = schema.get("format")
+        self.low, self.low_open = _bound(schema, "minimum", "exclusiveMinimum", max)
+        self.high, self.high_open = _bound(schema, "maximum", "exclusiveMaximum", min)
+        if self.format == "int32":
+            self.low, self.high = _narrow(self.low, -(2**31), max), _narrow(self.high, 2**31 - 1, min)
+        self.multiple = schema.get("multipleOf")
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        for attempt in range(ATTEMPTS):
+            value = self._draw(rng, attempt)
+            if value is not None and self.ok(value):
+                return value
+        raise self.fail("no number satisfies the bounds and multipleOf")
+
+    def _draw(self, rng: random.Random, attempt: int) -> int | float | None:
+        low, high = self._range(attempt)
+        if low > high:
+            return None
+        if self.multiple:
+            step = self.multiple
+            if self.integral and isinstance(step, float):
+                # Integral multiples of p/q are the multiples of p.
+                step = Fraction(step).limit_denominator(10**6).numerator
+            first, last = math.ceil(low / step), math.floor(high / step)
+            if first > last:
+                return None
+            value = rng.randint(first, min(last, first + 100)) * step
+            return int(value) if isinstance(step, int) else value
+        if self.integral:
+            return rng.randint(math.ceil(low), math.floor(high)) if math.ceil(low) <= math.floor(high) else None
+        if self._plausible()[0] == EPOCH:
+            return rng.randint(math.ceil(low), math.floor(high)) if math.ceil(low) <= math.floor(high) else None
+        value = rng.uniform(low, high)
+        return round(value, 2) if attempt < ATTEMPTS // 2 else value
+
+    def _range(self, attempt: int) -> tuple[float, float]:
+        """A plausible sub-range of the allowed one (timestamps, token counts, small numbers)."""
+        low = self.low if self.low is not None else -math.inf
+        high = self.high if self.high is not None else math.inf
+        if attempt < ATTEMPTS // 4:
+            wanted = self._plausible()
+            plausible = (max(low, wanted[0]), min(high, wanted[1]))
+            if plausible[0] <= plausible[1]:
+                return plausible
+        # The plausible range misses the allowed one: stay near an allowed edge instead.
+        if self.low is not None:
+            return low, min(high, low + 100)
+        if self.high is not None:
+            return high - 100, high
+        return 0, 100
+
+    def _plausible(self) -> tuple[float, float]:
+        if self.name in ("created", "timestamp") or self.name.endswith("_at"):
+            return EPOCH, EPOCH + EPOCH_SPREAD
+        if "token" in self.name:
+            return 0, 500
+        if not self.integral and self.low is not None and self.high is not None and self.high - self.low <= 2:
+            return self.low, self.high
+        return 0, 100
+
+    def ok(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.integral and not (isinstance(value, int) or value.is_integer()):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return False
+        if self.multiple and not _is_multiple(value, self.multiple):
+            return False
+        if self.format and not FORMAT_CHECKER.conforms(value, self.format):
+            return False
+        return True
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, tighter: Any) -> tuple[float | None, bool]:
+    """The effective bound and whether it is open, from the inclusive and exclusive keywords."""
+    closed, opened = schema.get(inclusive), schema.get(exclusive)
+    if isinstance(opened, bool):  # OpenAPI 3.0 leftovers: a flag on the inclusive bound
+        closed, opened = (None, closed) if opened else (closed, None)
+    if opened is None:
+        return closed, False
+    if closed is None or tighter(closed, opened) == opened:
+        return opened, True
+    return closed, False
+
+
+def _narrow(bound: float | None, limit: float, tighter: Any) -> float:
+    return limit if bound is None else tighter(bound, limit)
+
+
+def _is_multiple(value: float, multiple: float) -> bool:
+    """The check jsonschema itself makes (float division for float divisors)."""
+    if isinstance(multiple, float):
+        quotient = value / multiple
+        try:
+            return int(quotient) == quotient
+        except OverflowError:
+            return False
+    if isinstance(value, float):
+        return value.is_integer() and int(value) % multiple == 0
+    return value % multiple == 0
+
+
+class ConstantNode(Node):
+    """``boolean`` and ``null``: the type check is the whole schema."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, pointer: str, kind: str) -> None:
+        super().__init__(pointer)
+        self.kind = kind
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        return None if self.kind == "null" else rng.random() < 0.5
+
+    def ok(self, value: Any) -> bool:
+        return value is None if self.kind == "null" else isinstance(value, bool)
+
+
+class ArrayNode(Node):
+    __slots__ = ("items", "prefix", "min_items", "max_items", "unique", "contains")
+
+    def __init__(self, pointer: str, schema: dict[str, Any]) -> None:
+        super().__init__(pointer)
+        self.items: Node | None = None
+        self.prefix: list[Node] = []
+        self.contains: Node | None = None
+        self.min_items = int(schema.get("minItems", 0))
+        self.max_items = int(schema["maxItems"]) if "maxItems" in schema else None
+        self.unique = bool(schema.get("uniqueItems"))
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        low = max(self.min_items, 1 if self.contains is not None else 0)
+        high = low if budget <= 0 else low + 3
+        if self.max_items is not None:
+            high = min(high, self.max_items)
+        if self.items is None:
+            high = min(high, len(self.prefix))
+        if low > high:
+            raise self.fail("minItems cannot be met")
+        count = rng.randint(low, high)
+        values: list[Any] = []
+        seen: set[str] = set()
+        for index in range(count):
+            node = self._node_at(index)
+            for _ in range(ATTEMPTS):
+                value = node.gen(rng, budget)
+                if not self.unique or unique_key(value) not in seen:
+                    break
+            else:
+                if index >= self.min_items:
+                    break
+                raise self.fail("uniqueItems: no further distinct item could be drawn")
+            seen.add(unique_key(value)) if self.unique else None
+            values.append(value)
+        return values
+
+    def _node_at(self, index: int) -> Node:
+        if index < len(self.prefix):
+            return self.prefix[index]
+        if index == len(self.prefix) and self.contains is not None:
+            return self.contains
+        return self.items  # type: ignore[return-value]
+
+    def ok(self, value: Any) -> bool:
+        if not isinstance(value, list):
+            return False
+        if len(value) < self.min_items or (self.max_items is not None and len(value) > self.max_items):
+            return False
+        for index, item in enumerate(value):
+            node = self.prefix[index] if index < len(self.prefix) else self.items
+            if node is not None and not node.ok(item):
+                return False
+        if self.contains is not None and not any(self.contains.ok(item) for item in value):
+            return False
+        if self.unique and len({unique_key(item) for item in value}) != len(value):
+            return False
+        return True
+
+    def children(self) -> list[Node]:
+        return [node for node in (self.items, self.contains, *self.prefix) if node is not None]
+
+    def compute_cost(self) -> float:
+        first = self.prefix[: self.min_items]
+        rest = max(self.min_items - len(self.prefix), 0)
+        cost = 1 + sum(node.cost for node in first)
+        if rest:  # (0 * inf is nan: an empty tail costs nothing even when items recurse)
+            cost += rest * (self.items.cost if self.items is not None else INF)
+        return cost + (self.contains.cost if self.contains is not None else 0)
+
+
+class ObjectNode(Node):
+    """Declared properties; extra keys only when ``minProperties`` asks for them."""
+
+    __slots__ = ("properties", "required", "optional", "additional", "pattern_properties", "names",
+                 "min_properties", "max_properties")
+
+    def __init__(self, pointer: str, schema: dict[str, Any]) -> None:
+        super().__init__(pointer)
+        self.properties: dict[str, Node] = {}
+        self.required: list[str] = list(dict.fromkeys(schema.get("required", [])))
+        self.optional: list[str] = []
+        self.additional: Node | None = None
+        """Schema for undeclared keys; None accepts anything (``additionalProperties`` absent/true)."""
+        self.pattern_properties: list[tuple[re.Pattern[str], Node]] = []
+        self.names: Node | None = None
+        self.min_properties = int(schema.get("minProperties", 0))
+        self.max_properties = int(schema["maxProperties"]) if "maxProperties" in schema else None
+
+    def finalise(self) -> None:
+        self.optional = [name for name in self.properties if name not in self.required]
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        value: dict[str, Any] = {}
+        for name in self.required:
+            value[name] = self._node_for(name).gen(rng, budget)
+        room = (self.max_properties - len(value)) if self.max_properties is not None else len(self.optional)
+        missing = self.min_properties - len(value)
+        for name in self.optional:
+            if room <= 0:
+                break
+            wanted = missing > 0 or (budget > 0 and rng.random() < 0.5)
+            if wanted and self.properties[name].cost < INF:
+                value[name] = self.properties[name].gen(rng, budget)
+                room, missing = room - 1, missing - 1
+        extra = 0
+        while len(value) < self.min_properties:
+            extra += 1
+            key = self.names.gen(rng, budget) if self.names is not None else f"key_{extra}"
+            if key not in value and extra < 100:
+                value[key] = self._node_for(key).gen(rng, budget)
+            elif extra >= 100:
+                raise self.fail("minProperties cannot be met")
+        return value
+
+    def _node_for(self, name: str) -> Node:
+        node = self.properties.get(name)
+        if node is not None:
+            return node
+        for pattern, pattern_node in self.pattern_properties:
+            if pattern.search(name):
+                return pattern_node
+        if self.additional is None:
+            return _DEFAULT_VALUE
+        return self.additional
+
+    def ok(self, value: Any) -> bool:
+        if not isinstance(value, dict):
+            return False
+        if len(value) < self.min_properties or (self.max_properties is not None and len(value) > self.max_properties):
+            return False
+        if any(name not in value for name in self.required):
+            return False
+        for name, item in value.items():
+            if self.names is not None and not self.names.ok(name):
+                return False
+            if not self._accepts(name, item):
+                return False
+        return True
+
+    def _accepts(self, name: str, item: Any) -> bool:
+        declared = self.properties.get(name)
+        if declared is not None and not declared.ok(item):
+            return False
+        matched = False
+        for pattern, node in self.pattern_properties:
+            if pattern.search(name):
+                matched = True
+                if not node.ok(item):
+                    return False
+        if declared is None and not matched and self.additional is not None:
+            return self.additional.ok(item)
+        return True
+
+    def children(self) -> list[Node]:
+        nodes = [*self.properties.values(), *(node for _, node in self.pattern_properties)]
+        return nodes + [node for node in (self.additional, self.names) if node is not None]
+
+    def compute_cost(self) -> float:
+        cost = 1.0 + sum(self._node_for(name).cost for name in self.required)
+        short = self.min_properties - len(self.required)
+        if short > 0:
+            optional = sorted(self.properties[name].cost for name in self.properties if name not in self.required)
+            cost += sum(optional[:short])
+            if short > len(optional):
+                cost += (short - len(optional)) * (self.additional.cost if self.additional is not None else 1)
+        return cost
+
+
+class _DefaultValue(Node):
+    """A required key no schema describes: any value is valid; a short word is drawn."""
+
+    __slots__ = ()
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        return rng.choice(WORDS)
+
+    def ok(self, value: Any) -> bool:
+        return True
+
+    def compute_cost(self) -> float:
+        return 1.0
+
+
+_DEFAULT_VALUE = _DefaultValue("#")
+_DEFAULT_VALUE.cost = 1.0

@@ -1,0 +1,293 @@
+"""A spec compiled for serving: every operation's validators, generators and responses, built once."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.protocols import Validator
+
+from mockserver.generate import CompiledSchema, GenerationError, Generator
+from mockserver.routing import Router
+from specs.pointer import join, resolve
+from specs.validation import SchemaChecker
+from specs.walk import iter_operations
+
+JSON_MEDIA_SUFFIXES = ("/json", "+json")
+
+
+def is_json(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().endswith(JSON_MEDIA_SUFFIXES)
+
+
+@dataclass(slots=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    validator: Validator
+    explode: bool
+
+
+@dataclass(slots=True)
+class RequestBody:
+    media_type: str
+    schema: dict[str, Any]
+    validator: Validator
+    discriminator: str | None = None
+    """Property that picks the variant (e.g. ``model``); validation then checks only that variant."""
+    variants: dict[str, Validator] = field(default_factory=dict)
+    field_types: dict[str, set[str]] = field(default_factory=dict)
+    """Declared JSON types of the top-level properties, for form fields (which arrive as strings)."""
+
+
+@dataclass(slots=True)
+class EventStream:
+    """A ``text/event-stream`` answer in apitwin's convention (see README, "Server-sent events")."""
+
+    payload: CompiledSchema
+    payload_validator: Validator
+    event_names: tuple[str, ...]
+    terminator: str | None
+
+
+@dataclass(slots=True)
+class Media:
+    media_type: str
+    schema: dict[str, Any] | None
+    generator: CompiledSchema | None
+    examples: dict[str, Any]
+    validator: Validator | None
+    stream: EventStream | None = None
+
+
+@dataclass(slots=True)
+class ResponseSpec:
+    status: str
+    description: str
+    media: dict[str, Media]
+    headers: dict[str, CompiledSchema]
+    """Generators for the declared response headers, by header name."""
+
+
+@dataclass(slots=True)
+class Operation:
+    api: str
+    method: str
+    path: str
+    operation_id: str
+    parameters: list[Parameter]
+    body_required: bool
+    bodies: dict[str, RequestBody]
+    responses: dict[str, ResponseSpec]
+    security: list[dict[str, list[str]]]
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def response_for(self, status: int) -> ResponseSpec | None:
+        """The declared response for a status: exact code, then ``4XX``-style range, then ``default``."""
+        return (
+            self.responses.get(str(status))
+            or self.responses.get(f"{str(status)[0]}XX")
+            or self.responses.get("default")
+        )
+
+    def success_status(self) -> str:
+        declared = sorted(code for code in self.responses if code[0] == "2" and code[1:].isdigit())
+        if declared:
+            return declared[0]
+        if "2XX" in self.responses:
+            return "2XX"
+        return next(iter(self.responses))
+
+
+@dataclass(slots=True)
+class CompiledApi:
+    name: str
+    document: dict[str, Any]
+    router: Router[Operation]
+    operations: list[Operation]
+    checker: SchemaChecker
+    security_schemes: dict[str, dict[str, Any]]
+    fallback_errors: dict[str, ResponseSpec]
+    """Error responses for requests that match no operation (404, 405): the API's most common shapes."""
+
+
+def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
+    checker = SchemaChecker(document)
+    generator = Generator(document)
+    router: Router[Operation] = Router()
+    operations = []
+    global_security = document.get("security") or []
+    for path, method, raw in iter_operations(document):
+        item = document["paths"][path]
+        operation = Operation(
+            api=name,
+            method=method.upper(),
+            path=path,
+            operation_id=raw.get("operationId") or f"{method} {path}",
+            parameters=_parameters(document, checker, [*(item.get("parameters") or []), *(raw.get("parameters") or [])]),
+            body_required=bool((_deref(document, raw.get("requestBody")) or {}).get("required")),
+            bodies=_bodies(document, checker, _deref(document, raw.get("requestBody"))),
+            responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
+            security=raw["security"] if "security" in raw else global_security,
+        )
+        operations.append(operation)
+        router.add(path, method, operation)
+    return CompiledApi(
+        name=name,
+        document=document,
+        router=router,
+        operations=operations,
+        checker=checker,
+        security_schemes=(document.get("components") or {}).get("securitySchemes") or {},
+        fallback_errors=_fallback_errors(operations),
+    )
+
+
+def _deref(document: dict[str, Any], node: Any) -> Any:
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 16:
+        node = resolve(document, node["$ref"])
+        seen += 1
+    return node
+
+
+def _parameters(document: dict[str, Any], checker: SchemaChecker, raw: list[Any]) -> list[Parameter]:
+    by_key: dict[tuple[str, str], Parameter] = {}
+    for entry in raw:
+        parameter = _deref(document, entry)
+        if not isinstance(parameter, dict) or "name" not in parameter:
+            continue
+        schema = parameter.get("schema") or {}
+        location = parameter.get("in", "query")
+        name = parameter["name"].lower() if location == "header" else parameter["name"]
+        by_key[(location, name)] = Parameter(
+            name=name,
+            location=location,
+            required=bool(parameter.get("required")) or location == "path",
+            schema=schema,
+            validator=checker.validator(schema),
+            explode=parameter.get("explode", parameter.get("style", "form") == "form"),
+        )
+    return list(by_key.values())
+
+
+def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict[str, RequestBody]:
+    if not isinstance(body, dict):
+        return {}
+    result = {}
+    for media_type, media in (body.get("content") or {}).items():
+        schema = (media or {}).get("schema") or {}
+        compiled = RequestBody(media_type, schema, checker.validator(schema))
+        target = _deref(document, schema)
+        if isinstance(target, dict) and not is_json(media_type):
+            compiled.field_types = _field_types(document, target)
+        discriminator = target.get("discriminator") if isinstance(target, dict) else None
+        if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
+            compiled.discriminator = discriminator["propertyName"]
+            validators: dict[str, Validator] = {}
+            for value, ref in discriminator["mapping"].items():
+                validators[value] = checker.validator({"$ref": ref})
+            compiled.variants = validators
+        result[media_type] = compiled
+    return result
+
+
+def _field_types(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        prop = _deref(document, prop)
+        if not isinstance(prop, dict):
+            continue
+        declared = prop.get("type")
+        types = set(declared) if isinstance(declared, list) else {declared} if isinstance(declared, str) else set()
+        for branch in prop.get("anyOf") or prop.get("oneOf") or []:
+            branch = _deref(document, branch)
+            if isinstance(branch, dict) and isinstance(branch.get("type"), str):
+                types.add(branch["type"])
+        if types:
+            result[name] = types
+    return result
+
+
+def _responses(
+    document: dict[str, Any], checker: SchemaChecker, generator: Generator, raw: dict[str, Any], pointer: str
+) -> dict[str, ResponseSpec]:
+    result = {}
+    for status, entry in (raw.get("responses") or {}).items():
+        response = _deref(document, entry) or {}
+        media = {}
+        for media_type, definition in (response.get("content") or {}).items():
+            media[media_type] = _media(document, checker, generator, media_type, definition or {}, join(pointer, "responses", status, "content", media_type))
+        headers = {}
+        for name, header in (response.get("headers") or {}).items():
+            header = _deref(document, header) or {}
+            if isinstance(header.get("schema"), dict):
+                headers[name] = generator.compile(header["schema"], join(pointer, "responses", status, "headers", name, "schema"))
+        key = "default" if str(status) == "default" else str(status).upper()
+        result[key] = ResponseSpec(key, response.get("description", ""), media, headers)
+    return result
+
+
+def _media(
+    document: dict[str, Any], checker: SchemaChecker, generator: Generator, media_type: str, definition: dict[str, Any], pointer: str
+) -> Media:
+    schema = definition.get("schema")
+    examples = {}
+    if "example" in definition:
+        examples["example"] = definition["example"]
+    for name, example in (definition.get("examples") or {}).items():
+        example = _deref(document, example)
+        if isinstance(example, dict) and "value" in example:
+            examples[name] = example["value"]
+    if schema is None:
+        return Media(media_type, None, None, examples, None)
+    stream = _event_stream(generator, checker, schema, pointer) if media_type.startswith("text/event-stream") else None
+    compiled = None
+    if stream is None:
+        try:
+            compiled = generator.compile(schema, join(pointer, "schema"))
+        except GenerationError:
+            compiled = None
+    return Media(media_type, schema, compiled, examples, checker.validator(schema), stream)
+
+
+def _event_stream(generator: Generator, checker: SchemaChecker, schema: dict[str, Any], pointer: str) -> EventStream | None:
+    event = _deref(generator.document, schema)
+    properties = event.get("properties") or {} if isinstance(event, dict) else {}
+    data = properties.get("data") or {}
+    payload_holder = data.get("else", data)
+    content_schema = payload_holder.get("contentSchema")
+    if content_schema is None:
+        return None
+    terminator = (data.get("if") or {}).get("const")
+    names = tuple((properties.get("event") or {}).get("enum") or ())
+    compiled = generator.compile(content_schema, join(pointer, "schema", "properties", "data", "contentSchema"))
+    return EventStream(compiled, checker.validator(content_schema), names, terminator)
+
+
+def _fallback_errors(operations: list[Operation]) -> dict[str, ResponseSpec]:
+    """For each error status, the response most operations declare for it (ties: the first seen)."""
+    counts: dict[str, dict[str, tuple[int, ResponseSpec]]] = {}
+    for operation in operations:
+        for status, response in operation.responses.items():
+            if status[0] not in "45" and status != "default":
+                continue
+            key = repr(sorted((m, repr(media.schema)) for m, media in response.media.items()))
+            seen = counts.setdefault(status, {})
+            count, _ = seen.get(key, (0, response))
+            seen[key] = (count + 1, response)
+    return {status: max(candidates.values(), key=lambda pair: pair[0])[1] for status, candidates in counts.items()}
+
+
+def seeded(*parts: Any) -> random.Random:
+    """A random source determined by the parts (request and seed): same parts, same stream."""
+    import hashlib
+
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8", "surrogatepass")).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))

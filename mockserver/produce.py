@@ -1,0 +1,105 @@
+"""Producing a response body: JSON, server-sent events, text, line-delimited JSON or bytes."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.operations import EventStream, Media, ResponseSpec
+
+STREAM_EVENTS = (3, 6)
+"""How many payload events a generated stream carries (before the terminator)."""
+
+
+class SelfCheckError(RuntimeError):
+    """The mock produced something its own spec forbids: a bug in apitwin, reported loudly."""
+
+
+@dataclass(slots=True)
+class Body:
+    media_type: str | None
+    content: bytes | None = None
+    events: list[bytes] | None = None
+
+
+def produce(media: Media | None, rng: random.Random, *, example: tuple[bool, Any], self_check: bool) -> Body:
+    if media is None:
+        return Body(None, b"")
+    if media.stream is not None:
+        return Body(media.media_type, events=_events(media.stream, rng, self_check))
+    found, value = example
+    if not found:
+        if media.generator is None:
+            return Body(media.media_type, b"")
+        value = media.generator.generate(rng)
+    if self_check and media.validator is not None and not media.validator.is_valid(value):
+        raise SelfCheckError(f"generated {media.media_type} body does not validate: {_first_error(media.validator, value)}")
+    return Body(media.media_type, _serialise(media.media_type, value, media, rng))
+
+
+def _serialise(media_type: str, value: Any, media: Media, rng: random.Random) -> bytes:
+    base = media_type.split(";")[0].strip()
+    if base.endswith(("/json", "+json")):
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    if base in ("application/jsonl", "application/x-ndjson", "application/json-seq"):
+        lines = [json.dumps(value, ensure_ascii=False)]
+        if media.generator is not None:
+            lines += [json.dumps(media.generator.generate(rng), ensure_ascii=False) for _ in range(2)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[bytes]:
+    frames = []
+    for _ in range(rng.randint(*STREAM_EVENTS)):
+        payload = stream.payload.generate(rng)
+        if self_check and not stream.payload_validator.is_valid(payload):
+            raise SelfCheckError(f"generated event payload does not validate: {_first_error(stream.payload_validator, payload)}")
+        frames.append(frame(json.dumps(payload, ensure_ascii=False), _event_name(stream, payload)))
+    if stream.terminator is not None:
+        frames.append(frame(stream.terminator, None))
+    return frames
+
+
+def _event_name(stream: EventStream, payload: Any) -> str | None:
+    if not stream.event_names:
+        return None
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return kind if kind in stream.event_names else stream.event_names[0]
+
+
+def frame(data: str, event: str | None) -> bytes:
+    lines = [f"event: {event}"] if event else []
+    lines += [f"data: {line}" for line in data.split("\n")]
+    return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+async def iterate(events: list[bytes]) -> AsyncIterator[bytes]:
+    for event in events:
+        yield event
+
+
+def response_headers(response: ResponseSpec, rng: random.Random) -> dict[str, str]:
+    headers = {}
+    for name, generator in response.headers.items():
+        if name.lower() in ("content-type", "content-length", "transfer-encoding"):
+            continue
+        value = generator.generate(rng)
+        headers[name] = value if isinstance(value, str) else json.dumps(value)
+    return headers
+
+
+def _first_error(validator: Any, value: Any) -> str:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return "unknown"
+    return f"{error.message[:300]} at /{'/'.join(map(str, error.absolute_path))}"

@@ -1,0 +1,181 @@
+"""Request validation: parameters and body against the operation's compiled validators."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsonschema
+
+from mockserver.operations import Operation, Parameter, RequestBody
+from mockserver.violations import Violation, describe
+
+MAX_DEPTH = 64
+"""Nesting deeper than this is refused before validation (validators recurse)."""
+MAX_VIOLATIONS = 10
+MAX_LISTED_VALUES = 12
+
+
+def validate_parameters(
+    operation: Operation,
+    *,
+    path: Mapping[str, str],
+    query: Mapping[str, Sequence[str]],
+    headers: Mapping[str, str],
+) -> list[Violation]:
+    violations = []
+    for parameter in operation.parameters:
+        raw = _raw_value(parameter, path, query, headers)
+        if raw is None:
+            if parameter.required:
+                violations.append(
+                    Violation(operation.operation_id, parameter.location, parameter.name, "a value", "nothing", f"{parameter.location} parameter '{parameter.name}' is required")
+                )
+            continue
+        value, problem = _coerce(parameter, raw)
+        if problem:
+            violations.append(Violation(operation.operation_id, parameter.location, parameter.name, problem, describe(raw), f"{parameter.location} parameter '{parameter.name}': expected {problem}, received {describe(raw)}"))
+            continue
+        error = jsonschema.exceptions.best_match(parameter.validator.iter_errors(value))
+        if error is not None:
+            violations.append(_from_error(operation, parameter.location, parameter.name, error, prefix=f"{parameter.location} parameter '{parameter.name}'"))
+    return violations
+
+
+def _raw_value(parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]) -> Any:
+    if parameter.location == "path":
+        return path.get(parameter.name)
+    if parameter.location == "header":
+        return headers.get(parameter.name)
+    if parameter.location == "query":
+        values = query.get(parameter.name)
+        if not values:
+            return None
+        types = _types(parameter.schema)
+        # One value where a string is allowed too (``anyOf: [array, string]``) is that string.
+        if "array" in types and (len(values) > 1 or "string" not in types):
+            return list(values)
+        return values[-1]
+    return None
+
+
+def coerce_fields(fields: dict[str, Any], field_types: Mapping[str, set[str]]) -> dict[str, Any]:
+    """Form fields arrive as strings: give each the type its property schema declares."""
+    coerced = {}
+    for name, value in fields.items():
+        types = field_types.get(name)
+        if types and isinstance(value, str):
+            converted, problem = _coerce_scalar(types, value)
+            coerced[name] = value if problem else converted
+        else:
+            coerced[name] = value
+    return coerced
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        return set(declared)
+    if isinstance(declared, str):
+        return {declared}
+    found: set[str] = set()
+    for branch in schema.get("anyOf") or schema.get("oneOf") or []:
+        if isinstance(branch, dict):
+            found |= _types(branch)
+    return found
+
+
+def _coerce(parameter: Parameter, raw: Any) -> tuple[Any, str | None]:
+    """Parameters arrive as strings; the schema says what they mean."""
+    types = _types(parameter.schema)
+    if isinstance(raw, list):
+        if not parameter.explode and len(raw) == 1:
+            raw = raw[0].split(",")
+        item_schema = parameter.schema.get("items") or {}
+        items = []
+        for item in raw:
+            value, problem = _coerce_scalar(_types(item_schema), item)
+            if problem:
+                return None, f"array of {problem}"
+            items.append(value)
+        return items, None
+    return _coerce_scalar(types, raw)
+
+
+def _coerce_scalar(types: set[str], raw: str) -> tuple[Any, str | None]:
+    if not types or "string" in types:
+        return raw, None
+    if "integer" in types:
+        try:
+            return int(raw), None
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(raw), None
+        except ValueError:
+            pass
+    if "boolean" in types and raw in ("true", "false"):
+        return raw == "true", None
+    if "null" in types and raw in ("", "null"):
+        return None, None
+    if types & {"object", "array"}:
+        try:
+            return json.loads(raw), None
+        except ValueError:
+            pass
+    return None, " or ".join(sorted(types))
+
+
+def check_depth(value: Any) -> bool:
+    """True when ``value`` nests no deeper than MAX_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return True
+
+
+def validate_body(operation: Operation, body: RequestBody, value: Any) -> list[Violation]:
+    if body.discriminator is not None and body.variants:
+        return _validate_variant(operation, body, value)
+    return _errors(operation, body.validator, value)
+
+
+def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> list[Violation]:
+    """A union keyed by one property (e.g. ``model``): only the chosen variant is checked."""
+    prop = body.discriminator
+    assert prop is not None
+    if not isinstance(value, dict):
+        return _errors(operation, body.validator, value)
+    allowed = list(body.variants)
+    listed = ", ".join(allowed[:MAX_LISTED_VALUES]) + (f", … ({len(allowed)} in all)" if len(allowed) > MAX_LISTED_VALUES else "")
+    if prop not in value:
+        return [Violation(operation.operation_id, "body", f"/{prop}", f"one of {len(allowed)} values", "nothing", f"body/{prop} is required: expected one of {listed}")]
+    choice = value[prop]
+    validator = body.variants.get(choice) if isinstance(choice, str) else None
+    if validator is None:
+        return [Violation(operation.operation_id, "body", f"/{prop}", f"one of {len(allowed)} values", describe(choice), f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}")]
+    return _errors(operation, validator, value)
+
+
+def _errors(operation: Operation, validator: Any, value: Any) -> list[Violation]:
+    errors = sorted(validator.iter_errors(value), key=lambda error: (list(map(str, error.absolute_path)), error.message))
+    violations = []
+    for error in errors[:MAX_VIOLATIONS]:
+        best = jsonschema.exceptions.best_match([error])
+        pointer = "".join(f"/{part}" for part in best.absolute_path)
+        violations.append(_from_error(operation, "body", pointer, best, prefix="body" + pointer))
+    return violations
+
+
+def _from_error(operation: Operation, location: str, pointer: str, error: jsonschema.ValidationError, *, prefix: str) -> Violation:
+    expected = f"{error.validator} {describe(error.validator_value, 60)}"
+    message = error.message if len(error.message) <= 300 else error.message[:299] + "…"
+    return Violation(operation.operation_id, location, pointer, expected, describe(error.instance), f"{prefix}: {message}", str(error.validator))

@@ -1,0 +1,50 @@
+"""What is wrong with a request, as a value: the CLI, the HTTP error body and pytest all render it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a request breaks the spec.
+
+    ``location`` is where in the request (``body``, ``query``, ``path``, ``header``,
+    ``content-type``, ``auth``); ``pointer`` is a JSON pointer inside it (for parameters,
+    the parameter's name).
+    """
+
+    operation: str
+    location: str
+    pointer: str
+    expected: str
+    received: str
+    message: str
+    keyword: str = ""
+    """The JSON Schema keyword that failed (``type``, ``required``, …), when a schema judged it."""
+
+    def kind(self) -> str:
+        if self.keyword:
+            return self.keyword
+        return "missing" if self.received == "nothing" else "value_error"
+
+    def field(self) -> str:
+        """``body/messages/0/role``, ``query limit``: how a message names the field."""
+        if self.location == "body":
+            return "body" + (self.pointer or "")
+        return f"{self.location} {self.pointer}".strip()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """A short, readable rendering of a received value."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,343 @@
+"""mockserver/generate.py: every drawn value validates against its schema; same seed, same value."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import specs
+from mockserver.generate import GenerationError, Generator
+from specs import pointer as json_pointer
+from specs.validation import SchemaChecker
+
+APIS_DIR = Path(specs.__file__).resolve().parent / "apis"
+BUILT = sorted(path.parent.name for path in APIS_DIR.glob("*/openapi.json"))
+SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+def check(schema: Any, value: Any, document: dict[str, Any] | None = None) -> str | None:
+    return SchemaChecker(document or {}).error(schema, value)
+
+
+def draw(schema: Any, seed: int, document: dict[str, Any] | None = None) -> Any:
+    return Generator(document or {}).compile(schema).generate(random.Random(seed))
+
+
+# ---------------------------------------------------------------- the shipped specs
+
+
+def response_schemas(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    found = []
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, response in operation["responses"].items():
+                for media, content in (response.get("content") or {}).items():
+                    if "schema" in content:
+                        location = json_pointer.join("#/paths", path, method, "responses", status, "content", media)
+                        found.append((location + "/schema", content["schema"]))
+    return found
+
+
+def content_errors(checker: SchemaChecker, document: dict[str, Any], schema: Any, value: Any, depth: int = 0) -> list[str]:
+    """Errors inside strings that carry JSON (contentMediaType + contentSchema), which the checker
+    treats as annotations: each embedded document must validate against its contentSchema."""
+    if not isinstance(schema, dict) or depth > 30:
+        return []
+    if "$ref" in schema:
+        return content_errors(checker, document, json_pointer.resolve(document, schema["$ref"]), value, depth + 1)
+    errors: list[str] = []
+    if isinstance(value, str) and "contentSchema" in schema:
+        problem = checker.error(schema["contentSchema"], json.loads(value))
+        errors += [f"embedded JSON: {problem}"] if problem else []
+        errors += content_errors(checker, document, schema["contentSchema"], json.loads(value), depth + 1)
+    if "if" in schema:
+        side = "then" if checker.error(schema["if"], value) is None else "else"
+        errors += content_errors(checker, document, schema.get(side), value, depth + 1)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(keyword, []):
+            if checker.error(branch, value) is None:
+                errors += content_errors(checker, document, branch, value, depth + 1)
+    if isinstance(value, dict):
+        for name, sub in (schema.get("properties") or {}).items():
+            if name in value:
+                errors += content_errors(checker, document, sub, value[name], depth + 1)
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            errors += content_errors(checker, document, schema["items"], item, depth + 1)
+    return errors
+
+
+def test_the_lmdeploy_specs_are_built_and_covered():
+    assert {"lmdeploy", "lmdeploy-proxy"} <= set(BUILT)
+
+
+@pytest.fixture(scope="module", params=BUILT)
+def shipped(request):
+    document = specs.load(request.param)
+    generator = Generator(document)
+    compiled = [(location, schema, generator.compile(schema, location)) for location, schema in response_schemas(document)]
+    assert compiled, f"{request.param} has no response schema"
+    return document, SchemaChecker(document), compiled
+
+
+@settings(max_examples=15)
+@given(seed=SEEDS)
+def test_every_response_of_every_built_spec_validates(shipped, seed):
+    document, checker, compiled = shipped
+    for location, schema, generator in compiled:
+        value = generator.generate(random.Random(seed))
+        assert checker.error(schema, value) is None, (location, seed, checker.error(schema, value), value)
+        assert not content_errors(checker, document, schema, value), (location, seed)
+
+
+def test_shipped_generation_is_deterministic_across_generators():
+    document = specs.load("lmdeploy")
+    for location, schema in response_schemas(document):
+        one = Generator(document).compile(schema, location)
+        two = Generator(document).compile(schema, location)
+        for seed in (0, 1, 12345):
+            assert one.generate(random.Random(seed)) == two.generate(random.Random(seed)), location
+
+
+def test_a_chat_completion_looks_real():
+    document = specs.load("lmdeploy")
+    schema = document["components"]["schemas"]["ChatCompletionResponse"]
+    compiled = Generator(document).compile(schema)
+    values = [compiled.generate(random.Random(seed)) for seed in range(20)]
+    assert all(1_700_000_000 <= value["created"] < 1_800_000_000 for value in values)
+    assert all(value["usage"]["prompt_tokens"] >= 0 for value in values)
+    assert all(value["object"] == "chat.completion" for value in values)
+    assert len({value["id"] for value in values}) == 20
+
+
+def test_stream_events_carry_json_for_the_chunk_schema():
+    document = specs.load("lmdeploy")
+    schema = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    compiled = Generator(document).compile(schema)
+    datas = [compiled.generate(random.Random(seed))["data"] for seed in range(40)]
+    assert "[DONE]" in datas
+    chunks = [json.loads(data) for data in datas if data != "[DONE]"]
+    assert chunks and all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
+
+
+# ---------------------------------------------------------------- hypothesis-made schemas
+
+PATTERNS = [r"^[A-Z]{2}$", r"^[a-zA-Z0-9_-]+$", r"^\d{3}-\d{4}$", r"^(0?[1-9]|1[0-2])\/(0?[1-9]|[12]\d|3[01])\/\d{4}$",
+            r"^sk-[a-f0-9]{8,12}$", r"(cat|dog)s?", r"^v\d+\.\d+(\.\d+)?$", r"^[^@\s]+@[a-z]+\.com$"]
+FORMATS = ["date-time", "date", "uri", "email", "uuid", "byte", "binary", "ipv4"]
+
+
+@st.composite
+def bounds(draw, low_key, high_key, limit=20):
+    low = draw(st.integers(0, limit))
+    high = draw(st.integers(low, low + limit))
+    chosen = {}
+    if draw(st.booleans()):
+        chosen[low_key] = low
+    if draw(st.booleans()):
+        chosen[high_key] = high
+    return chosen
+
+
+def numbers():
+    def build(kind, low, width, exclusive, multiple):
+        schema: dict[str, Any] = {"type": kind}
+        schema["exclusiveMinimum" if exclusive else "minimum"] = low
+        schema["maximum"] = low + width + (1 if exclusive else 0)
+        if multiple:
+            schema["multipleOf"] = multiple
+            schema["maximum"] = low + max(width, multiple * 2) + 1
+        return schema
+
+    return st.builds(build, st.sampled_from(["integer", "number"]), st.integers(-50, 50), st.integers(0, 30),
+                     st.booleans(), st.sampled_from([None, 2, 5, 0.5, 0.25]))
+
+
+def strings():
+    plain = st.builds(lambda b: {"type": "string", **b}, bounds("minLength", "maxLength"))
+    patterned = st.builds(lambda p: {"type": "string", "pattern": p}, st.sampled_from(PATTERNS))
+    formatted = st.builds(lambda f: {"type": "string", "format": f}, st.sampled_from(FORMATS))
+    return st.one_of(plain, patterned, formatted)
+
+
+scalars = st.one_of(
+    strings(),
+    numbers(),
+    st.just({"type": "boolean"}),
+    st.builds(lambda e: {"enum": e}, st.lists(st.one_of(st.integers(), st.text(max_size=5), st.none()), min_size=1, max_size=4)),
+    st.builds(lambda c: {"const": c}, st.one_of(st.integers(), st.text(max_size=5), st.booleans())),
+    st.builds(lambda t: {"type": t}, st.lists(st.sampled_from(["string", "integer", "null", "boolean", "number"]), min_size=1, max_size=3, unique=True)),
+)
+
+
+def containers(children):
+    def array(items, size, unique):
+        schema = {"type": "array", "items": items, **size}
+        if unique:
+            # A boolean item has two distinct values only; keep uniqueness satisfiable.
+            schema["uniqueItems"] = True
+            schema["items"] = {"type": "integer", "minimum": 0, "maximum": 1000}
+        return schema
+
+    def obj(properties, required_mask, closed, min_properties):
+        names = list(properties)
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        schema["required"] = [name for name, keep in zip(names, required_mask) if keep]
+        if closed:
+            schema["additionalProperties"] = False
+        if min_properties is not None and (not closed or min_properties <= len(names)):
+            schema["minProperties"] = min_properties
+        return schema
+
+    arrays = st.builds(array, children, bounds("minItems", "maxItems", 4), st.booleans())
+    objects = st.builds(obj, st.dictionaries(st.sampled_from(["id", "name", "created", "total_tokens", "kind", "x"]), children, max_size=4),
+                        st.lists(st.booleans(), min_size=4, max_size=4), st.booleans(), st.one_of(st.none(), st.integers(0, 3)))
+    nullable = st.builds(lambda schema: {"anyOf": [schema, {"type": "null"}]}, children)
+    return st.one_of(arrays, objects, nullable)
+
+
+schemas = st.recursive(scalars, containers, max_leaves=8)
+
+
+@settings(max_examples=150)
+@given(schema=schemas, seed=SEEDS)
+def test_values_drawn_for_generated_schemas_validate(schema, seed):
+    value = draw(schema, seed)
+    assert check(schema, value) is None, (schema, value, check(schema, value))
+    assert draw(schema, seed) == value
+
+
+@settings(max_examples=60)
+@given(pattern=st.sampled_from(PATTERNS), seed=SEEDS)
+def test_patterns_are_matched(pattern, seed):
+    value = draw({"type": "string", "pattern": pattern}, seed)
+    assert re.search(pattern, value), (pattern, value)
+
+
+@settings(max_examples=40)
+@given(fmt=st.sampled_from(FORMATS + ["time", "ipv6", "hostname"]), seed=SEEDS)
+def test_formats_are_honoured(fmt, seed):
+    schema = {"type": "string", "format": fmt}
+    value = draw(schema, seed)
+    assert check(schema, value) is None
+
+
+# ---------------------------------------------------------------- hand-written schemas
+
+HAND_WRITTEN: dict[str, Any] = {
+    "type array": {"type": ["integer", "string", "null"], "minimum": 3, "minLength": 2},
+    "overlapping oneOf": {"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]},
+    "oneOf with catch-all": {"oneOf": [{"type": "string"}, {}]},
+    "anyOf": {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "integer", "multipleOf": 7}]},
+    "allOf merge": {"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                              {"properties": {"a": {"minimum": 10, "maximum": 12}, "b": {"const": "x"}}, "required": ["b"]}]},
+    "allOf with closed member": {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+                                           {"properties": {"b": {"type": "string"}}}]},
+    "not": {"type": "integer", "minimum": 0, "maximum": 5, "not": {"enum": [0, 1, 2, 3]}},
+    "if/then/else": {"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer"}},
+                     "required": ["kind", "n"], "if": {"properties": {"kind": {"const": "a"}}},
+                     "then": {"properties": {"n": {"minimum": 100}}}, "else": {"properties": {"n": {"maximum": -100}}}},
+    "content": {"type": "string", "contentMediaType": "application/json",
+                "contentSchema": {"type": "object", "properties": {"k": {"type": "integer"}}, "required": ["k"]}},
+    "exclusive bounds": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.001},
+    "multipleOf float": {"type": "number", "minimum": 0.1, "maximum": 1, "multipleOf": 0.1},
+    "unique items": {"type": "array", "items": {"enum": [1, 2, 3]}, "minItems": 3, "uniqueItems": True},
+    "prefixItems": {"type": "array", "prefixItems": [{"const": "x"}, {"type": "integer"}], "items": False, "minItems": 2},
+    "minProperties map": {"type": "object", "additionalProperties": {"type": "integer"}, "propertyNames": {"pattern": "^k[0-9]$"}, "minProperties": 2},
+    "examples": {"type": "string", "examples": ["hello", 5], "default": "world"},
+}
+
+
+@pytest.mark.parametrize("name", HAND_WRITTEN)
+def test_hand_written_schemas_validate_over_many_seeds(name):
+    schema = HAND_WRITTEN[name]
+    compiled = Generator({}).compile(schema)
+    for seed in range(60):
+        value = compiled.generate(random.Random(seed))
+        assert check(schema, value) is None, (seed, value, check(schema, value))
+        if name == "content":
+            assert check(schema["contentSchema"], json.loads(value)) is None
+
+
+def test_closed_objects_never_get_invented_keys_and_optional_ones_vary():
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
+    keys = {tuple(sorted(draw(schema, seed))) for seed in range(40)}
+    assert keys == {("a",), ("a", "b")}
+    assert draw({"type": "object", "additionalProperties": True}, 3) == {}
+
+
+def test_discriminator_sets_the_mapped_value():
+    document = {"components": {"schemas": {
+        "Cat": {"type": "object", "properties": {"kind": {"type": "string"}, "meow": {"type": "boolean"}}, "required": ["kind", "meow"]},
+        "Dog": {"type": "object", "properties": {"kind": {"type": "string"}, "bark": {"type": "integer"}}, "required": ["kind", "bark"]},
+    }}}
+    schema = {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+              "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"}}}
+    compiled = Generator(document).compile(schema)
+    kinds = set()
+    for seed in range(30):
+        value = compiled.generate(random.Random(seed))
+        assert check(schema, value, document) is None
+        assert ("meow" in value) == (value["kind"] == "cat")
+        kinds.add(value["kind"])
+    assert kinds == {"cat", "dog"}
+
+
+def test_recursion_stops_at_the_depth_limit():
+    document = {"components": {"schemas": {
+        "Tree": {"type": "object", "required": ["children", "parent"], "properties": {
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+            "parent": {"anyOf": [{"$ref": "#/components/schemas/Tree"}, {"type": "null"}]}}},
+    }}}
+    schema = {"$ref": "#/components/schemas/Tree"}
+    compiled = Generator(document, max_depth=3).compile(schema)
+    for seed in range(30):
+        value = compiled.generate(random.Random(seed))
+        assert check(schema, value, document) is None
+        assert len(json.dumps(value)) < 20_000
+
+
+def test_examples_and_id_prefixes_are_used():
+    schema = {"type": "object", "required": ["id", "tier"], "example": {"id": "chatcmpl-abc123"},
+              "properties": {"id": {"type": "string"}, "tier": {"type": "string", "examples": ["gold"]}}}
+    values = [draw(schema, seed) for seed in range(30)]
+    assert all(value["id"].startswith("chatcmpl-") for value in values)
+    assert len({value["id"] for value in values}) > 10
+    assert any(value["tier"] == "gold" for value in values)
+    invalid_example = {"type": "integer", "minimum": 10, "examples": [3]}
+    assert all(draw(invalid_example, seed) >= 10 for seed in range(20))
+
+
+def test_unsatisfiable_schemas_raise_with_the_pointer():
+    contradictory = {"allOf": [{"type": "string"}, {"type": "integer"}]}
+    with pytest.raises(GenerationError) as raised:
+        Generator({}).compile(contradictory, "#/components/schemas/Broken")
+    assert raised.value.pointer.startswith("#/components/schemas/Broken")
+    document = {"components": {"schemas": {"Loop": {"type": "object", "required": ["next"], "properties": {"next": {"$ref": "#/components/schemas/Loop"}}}}}}
+    with pytest.raises(GenerationError):
+        Generator(document).compile({"$ref": "#/components/schemas/Loop"})
+    with pytest.raises(GenerationError):
+        Generator({}).compile({"type": "object", "properties": {"a": {"enum": [1], "type": "string"}}, "required": ["a"]})
+
+
+def test_an_optional_unsatisfiable_property_is_left_out():
+    schema = {"type": "object", "properties": {"a": {"allOf": [{"minLength": 5}, {"maxLength": 2}]}, "b": {"type": "integer"}}}
+    for seed in range(20):
+        assert "a" not in draw(schema, seed)
+
+
+def test_oneof_exclusivity_is_checked_only_where_branches_can_overlap():
+    tagged = {"oneOf": [{"type": "object", "required": ["type"], "properties": {"type": {"const": "a"}}},
+                        {"type": "object", "required": ["type"], "properties": {"type": {"const": "b"}}}]}
+    overlapping = HAND_WRITTEN["overlapping oneOf"]
+    assert Generator({}).compile(tagged).node.disjoint
+    assert not Generator({}).compile(overlapping).node.disjoint
