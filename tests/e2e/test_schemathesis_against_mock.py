@@ -1,0 +1,30 @@
+"""schemathesis (its own CLI, every default check) against `apitwin serve` on loopback: 0 failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from specs.catalogue import shipped
+from tests.e2e.conftest import API_KEY, serving
+
+ST = str(Path(sys.executable).parent / "st")
+
+# Sized for `make test`; `APITWIN_HYPOTHESIS_PROFILE=thorough` is for the in-process properties.
+MAX_EXAMPLES = "5"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("api", ["lmdeploy", "lmdeploy-proxy", "openresponses", "openai-responses", "sequrity"])
+def test_schemathesis_finds_nothing_wrong_with_the_mock(api):
+    with serving(api) as base:
+        result = subprocess.run(
+            [ST, "run", str(shipped(api).spec_path), "--url", base, "--checks", "all", "--max-examples", MAX_EXAMPLES,
+             "--seed", "1", "--no-color", "-H", f"Authorization: Bearer {API_KEY}", "-H", "X-Api-Key: provider-key"],
+            capture_output=True, text=True, timeout=600,
+        )
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert "No issues found" in result.stdout

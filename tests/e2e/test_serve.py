@@ -1,0 +1,35 @@
+"""`apitwin serve` as a user starts it: real HTTP on loopback, the banner, auth and errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import API_KEY, serving
+
+
+@pytest.mark.e2e
+def test_all_shipped_apis_are_served_under_their_names():
+    with serving() as base:
+        apis = httpx.get(f"{base}/_apitwin/apis").json()
+        assert set(apis) == {"aimlapi", "openai-responses", "openresponses", "lmdeploy", "lmdeploy-proxy", "sequrity"}
+        models = httpx.get(f"{base}/lmdeploy/v1/models")
+        assert models.status_code == 200 and models.headers["content-type"].startswith("application/json")
+        chat = httpx.post(
+            f"{base}/aimlapi/v1/chat/completions",
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        assert chat.status_code == 200, chat.text
+        unauthorised = httpx.post(f"{base}/aimlapi/v1/chat/completions", json={"model": "gpt-4o", "messages": []})
+        assert unauthorised.status_code == 401
+        assert set(unauthorised.json()) >= {"message", "statusCode", "path"}
+
+
+@pytest.mark.e2e
+def test_one_api_is_served_at_the_root_and_streams():
+    with serving("lmdeploy") as base:
+        with httpx.stream("POST", f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi", "stream": True}) as response:
+            assert response.status_code == 200
+            lines = [line for line in response.iter_lines() if line]
+        assert lines[-1] == "data: [DONE]"
