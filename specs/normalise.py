@@ -12,6 +12,7 @@ import http
 from typing import Any
 
 from specs.errors import SpecError
+from specs.jsontypes import json_type
 from specs.validation import SchemaChecker
 from specs.pointer import join, resolve
 from specs.repairs import RepairLog
@@ -200,27 +201,11 @@ def _infer_enum_type(schema: dict[str, Any], pointer: str, log: RepairLog, sourc
         return
     types: list[str] = []
     for value in enum:
-        name = _json_type(value)
+        name = json_type(value)
         if name not in types:
             types.append(name)
     schema["type"] = types[0] if len(types) == 1 else types
     log.record("enum-type", join(pointer, "type"), source=source, before="<absent>", after=schema["type"], reason="an enum without a type; the type is what its values are")
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 # --- operations and responses --------------------------------------------------------------

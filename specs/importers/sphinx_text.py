@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from specs.jsontypes import json_type
 from specs.pointer import join
 from specs.repairs import RepairLog
 from specs.sources import Source
@@ -512,7 +513,7 @@ def _validation_error_schema(
 
 def _schema_from_example(example: HttpMessage, pointer: str, source: Source, log: RepairLog) -> dict[str, Any]:
     """No response model is documented; the example shows at least the top-level JSON type."""
-    schema = {"type": _json_type(example.body)}
+    schema = {"type": json_type(example.body)}
     log.record(
         "response-schema-from-example",
         pointer,
@@ -521,22 +522,6 @@ def _schema_from_example(example: HttpMessage, pointer: str, source: Source, log
         reason="the text documents no response schema; the example response shows only this JSON type",
     )
     return schema
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if value is None:
-        return "null"
-    return "string"
 
 
 def _attach_example(
