@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 
@@ -35,6 +37,20 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
     for name, base in server.base_paths().items():
         click.echo(f"  {name:<18} http://{host}:{port}{base}/")
     sys.stdout.flush()
-    if workers > 1:
-        click.echo("note: --workers > 1 serves from separate processes, each with its own state", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=1)
+    if workers <= 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # Worker processes import the app themselves: hand them the same arguments.
+    os.environ[_WORKER_ARGS] = json.dumps({"apis": names, "seed": seed, "api_key": api_key, "self_check": self_check})
+    uvicorn.run("mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers)
+
+
+_WORKER_ARGS = "APITWIN_SERVE_ARGS"
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """The app of one worker process of ``apitwin serve --workers N``."""
+    from mockserver.app import create_app
+
+    arguments = json.loads(os.environ[_WORKER_ARGS])
+    return create_app(arguments.pop("apis"), **arguments)
