@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 import specs
 from mockserver.auth import authenticate
+from mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from mockserver.errors import error_answer
 from mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
 from mockserver.produce import SelfCheckError, iterate, produce, response_headers
@@ -72,6 +73,9 @@ class MockServer:
         self.apis = {api.name: api for api in apis}
         self.at_root = len(apis) == 1
         self.options = options
+        self.behaviours: dict[int, list[Behaviour]] = {
+            id(operation): behaviours_for(api, operation) for api in apis for operation in api.operations
+        }
 
     def base_paths(self) -> dict[str, str]:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
@@ -145,14 +149,30 @@ class MockServer:
             return _problem(400, str(error), path)
         seed = preferences.seed if preferences.seed is not None else self.options.seed
         rng = seeded(seed, request.method, path, request.url.query, raw)
+        behaviours = self.behaviours.get(id(operation))
+        if behaviours and preferences.code is None and not example[0]:
+            exchange = Exchange(self, api, operation, path, match.path_parameters, query, headers, None if body is _ABSENT else body, status_code, response, media, rng)
+            for behaviour in behaviours:
+                answer = await behaviour(exchange)
+                if answer is not None:
+                    return answer
         if status_code >= 400 and media is not None and media.media_type.endswith("json") and not example[0]:
             answer = error_answer(api, response, status_code, response.description or "error", path=path)
             return Response(answer.body, status_code=status_code, media_type=answer.media_type, headers=response_headers(response, rng))
         produced = produce(media, rng, example=example, self_check=self.options.self_check)
         extra = response_headers(response, rng)
         if produced.events is not None:
-            return StreamingResponse(iterate(produced.events), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
+            return StreamingResponse(self.wrap_stream(iterate(produced.events), None), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
         return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
+
+    def wrap_stream(self, frames: AsyncIterator[bytes], exchange: Exchange | None) -> AsyncIterator[bytes]:
+        """The event frames as sent: the place where pacing and stream faults apply."""
+        return frames
+
+    def error_for(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, *, location: str = "request", pointer: str = "", kind: str = "invalid_request_error") -> Response:
+        """An error answer in the API's shape, for behaviours (unknown ids, bad references, …)."""
+        violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
+        return self._error(api, operation, status, message, path, [violation], kind=kind)
 
     def _error(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, violations: list[Violation] = (), *, kind: str = "invalid_request_error") -> Response:  # type: ignore[assignment]
         declared = _error_response(api, operation, status)

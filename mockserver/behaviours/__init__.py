@@ -1,0 +1,118 @@
+"""Behaviours: spec-aware layers over the generator that make an API feel real.
+
+A behaviour is chosen for an operation once, at load time, from what the spec says (an
+event-stream answer, a ``model`` property, an ``x-apitwin-job`` lifecycle), never from the
+vendor's name. Per request it gets an :class:`Exchange` and either answers (a Starlette
+``Response``) or returns ``None`` to let the next behaviour, and finally the plain generator,
+answer. Whatever a behaviour sends goes through :meth:`Exchange.json` / :meth:`Exchange.events`,
+which self-check it against the chosen media's schema: a behaviour can never emit what the spec
+forbids.
+
+Each behaviour module exposes ``match(api, operation) -> Behaviour | None``; ``MATCHERS``
+lists them in the order they are tried.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response, StreamingResponse
+
+from mockserver.operations import CompiledApi, Media, Operation, ResponseSpec
+from mockserver.produce import SelfCheckError, first_error, frame, response_headers
+
+if TYPE_CHECKING:
+    from mockserver.app import MockServer
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request, validated, with the response the generic path would have chosen."""
+
+    server: MockServer
+    api: CompiledApi
+    operation: Operation
+    path: str
+    path_parameters: dict[str, str]
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    """The parsed request body (``None`` when there was none)."""
+    status: int
+    response: ResponseSpec
+    media: Media | None
+    rng: random.Random
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Scratch space shared by the behaviours of one request."""
+
+    @property
+    def self_check(self) -> bool:
+        return self.server.options.self_check
+
+    def generate(self, media: Media | None = None) -> Any:
+        """A fresh generated value for ``media`` (default: the chosen media)."""
+        media = media or self.media
+        if media is None or media.generator is None:
+            return None
+        return media.generator.generate(self.rng)
+
+    def check(self, value: Any, media: Media | None = None) -> None:
+        """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""
+        media = media or self.media
+        if self.self_check and media is not None and media.validator is not None and not media.validator.is_valid(value):
+            raise SelfCheckError(f"behaviour output for {self.operation.label} does not validate: {first_error(media.validator, value)}")
+
+    def json(self, value: Any, *, status: int | None = None, media: Media | None = None, headers: dict[str, str] | None = None) -> Response:
+        """A JSON answer, self-checked against the chosen (or given) media schema."""
+        media = media or self.media
+        self.check(value, media)
+        media_type = media.media_type if media is not None else "application/json"
+        extra = {**response_headers(self.response, self.rng), **(headers or {})}
+        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return Response(body, status_code=status or self.status, media_type=media_type, headers=extra)
+
+    def events(self, frames: AsyncIterator[bytes] | Iterable[bytes], *, headers: dict[str, str] | None = None) -> Response:
+        """An event-stream answer from already-framed events (see :func:`sse`)."""
+        media_type = self.media.media_type if self.media is not None else "text/event-stream"
+        extra = {**response_headers(self.response, self.rng), "Cache-Control": "no-cache", **(headers or {})}
+        iterator = frames if hasattr(frames, "__aiter__") else _aiter(frames)  # type: ignore[arg-type]
+        return StreamingResponse(self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra)
+
+    def sse(self, payload: Any, event: str | None = None) -> bytes:
+        """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""
+        stream = self.media.stream if self.media is not None else None
+        if self.self_check and stream is not None and not stream.payload_validator.is_valid(payload):
+            raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {first_error(stream.payload_validator, payload)}")
+        return frame(json.dumps(payload, ensure_ascii=False), event)
+
+    def error(self, status: int, message: str, *, pointer: str = "", location: str = "request", kind: str = "invalid_request_error") -> Response:
+        """An error in the API's own shape, for the status the operation declares (or its nearest)."""
+        return self.server.error_for(self.api, self.operation, status, message, self.path, location=location, pointer=pointer, kind=kind)
+
+
+Behaviour = Callable[[Exchange], Awaitable[Response | None]]
+Matcher = Callable[[CompiledApi, Operation], Behaviour | None]
+
+
+async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for item in frames:
+        yield item
+
+
+def _matchers() -> list[Matcher]:
+    """The behaviour modules, most specific first."""
+    return []
+
+
+def behaviours_for(api: CompiledApi, operation: Operation) -> list[Behaviour]:
+    """The behaviours that apply to ``operation``, decided once at load time."""
+    found = []
+    for matcher in _matchers():
+        behaviour = matcher(api, operation)
+        if behaviour is not None:
+            found.append(behaviour)
+    return found
