@@ -12,10 +12,12 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import specs
 from specs.build import build_api, normalise_file, render, write_atomically, write_specs
 from specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
+from specs.diff import diff
 from specs.errors import SpecError
 from specs.inventory import model_ids, operations
 from specs.lint import lint
@@ -172,3 +174,29 @@ def report_command(api: str) -> None:
             console.print(f"    {repair['reason']}", markup=False, highlight=False)
         if len(items) > 10:
             console.print(f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False)
+
+
+@specs_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="The changes as JSON on stdout.")
+@reports_spec_errors
+def diff_command(old: str, new: str, as_json: bool) -> None:
+    """Breaking and non-breaking changes from OLD to NEW (shipped names or files); exit 1 on breaking ones."""
+    changes = diff(specs.load(old), specs.load(new))
+    breaking = sum(change.breaking for change in changes)
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"old": old, "new": new, "breaking": breaking, "non_breaking": len(changes) - breaking, "changes": [change.as_dict() for change in changes]}, indent=2, ensure_ascii=False))
+    else:
+        table = Table(title=f"{old} → {new}")
+        for column in ("", "kind", "operation", "pointer", "explanation"):
+            table.add_column(column, overflow="fold")
+        for change in changes:
+            table.add_row(Text("breaking", style="red") if change.breaking else Text("ok", style="green"), change.kind, Text(change.operation), Text(change.pointer), Text(change.message))
+        if changes:
+            console.print(table)
+        console.print(f"{breaking} breaking, {len(changes) - breaking} non-breaking changes", highlight=False)
+    if breaking:
+        sys.exit(1)

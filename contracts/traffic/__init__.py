@@ -1,0 +1,1 @@
+"""Offline checks of recorded traffic (HAR files, schemathesis cassettes) against a spec."""

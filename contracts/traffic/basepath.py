@@ -1,0 +1,48 @@
+"""Where the spec's paths start inside recorded URLs (``/v1``, ``/aimlapi``, or nothing)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
+
+from mockserver.operations import CompiledApi
+
+
+def url_path(url: str) -> str:
+    """The decoded path of a recorded URL (absolute or not)."""
+    return unquote(urlsplit(url).path) or "/"
+
+
+def strip_base(path: str, base_path: str) -> str | None:
+    """``path`` without ``base_path``, or None when it does not start there."""
+    base = base_path.rstrip("/")
+    if not base:
+        return path
+    if path == base:
+        return "/"
+    if path.startswith(base + "/"):
+        return path[len(base) :]
+    return None
+
+
+def detect_base_path(api: CompiledApi, paths: Iterable[str]) -> str:
+    """The prefix that makes the most recorded paths match a path of the spec; on a tie, the longest.
+
+    Only whole segments are stripped, and one prefix serves the whole file, so a file
+    recorded through a gateway mounted at ``/aimlapi`` is read consistently.
+    """
+    matches: Counter[str] = Counter()
+    for path in paths:
+        for prefix in _prefixes(path):
+            rest = strip_base(path, prefix)
+            if rest is not None and api.router.match(rest, "GET").found_path:
+                matches[prefix] += 1
+    if not matches:
+        return ""
+    return max(matches, key=lambda prefix: (matches[prefix], len(prefix)))
+
+
+def _prefixes(path: str) -> list[str]:
+    segments = [segment for segment in path.split("/") if segment]
+    return ["/" + "/".join(segments[:count]) if count else "" for count in range(len(segments))]
