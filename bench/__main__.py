@@ -1,0 +1,89 @@
+"""``python -m bench [all|http|sse|profile]`` — what ``make bench`` runs (``all``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from typing import NoReturn
+
+from bench import hotspots, http_bench, load, report, sse_soak, targets, tools
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so every server started is stopped on the way out
+    started = time.monotonic()
+    try:
+        if arguments.what in ("all", "http"):
+            _http(arguments)
+        if arguments.what in ("all", "sse"):
+            _sse(arguments)
+        if arguments.what == "profile":
+            _print(_profile_http(arguments))
+    except (tools.ToolMissing, targets.TargetFailed, load.WrkFailed) as problem:
+        print(f"bench: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; every server it started has been stopped", file=sys.stderr)
+        return 130
+    print(f"bench: done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "http", "sse", "profile"], help="all (default): http then sse; profile: hot spots of apitwin under wrk at c=16")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each run (default 2)")
+    parser.add_argument("--concurrency", default="1,16,64", help="wrk connection counts (default 1,16,64)")
+    parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams per round (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3, help="SSE rounds on one server (default 3)")
+    parser.add_argument("--no-profile", action="store_true", help="do not profile apitwin when it misses a target")
+    return parser
+
+
+def _http(arguments: argparse.Namespace) -> None:
+    concurrencies = tuple(int(part) for part in arguments.concurrency.split(",") if part.strip())
+    results = http_bench.run(http_bench.Settings(arguments.duration, arguments.warmup, concurrencies))
+    markdown = report.http_markdown(results)
+    paths = report.write("http", markdown, results.as_json())
+    if results.apitwin_missed and not arguments.no_profile:
+        _profile_http(arguments)
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _profile_http(arguments: argparse.Namespace) -> str:
+    print("[http] apitwin missed a target (or a profile was asked for): sampling it with py-spy under wrk at c=16", flush=True)
+    found = http_bench.profile(arguments.duration)
+    markdown = report.hotspots_markdown(found)
+    paths = report.write("profile-http", markdown, found.as_json())
+    print(f"written: {', '.join(str(path) for path in paths)}")
+    return markdown
+
+
+def _sse(arguments: argparse.Namespace) -> None:
+    results, found = sse_soak.run(sse_soak.Settings(streams=arguments.streams, rounds=arguments.rounds), profile=not arguments.no_profile)
+    markdown = report.sse_markdown(results)
+    paths = report.write("sse", markdown, results.as_json())
+    if found is not None:
+        paths += report.write("profile-sse", report.hotspots_markdown(found), found.as_json())
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _print(text: str) -> None:
+    print()
+    print(text)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Issue 3's benchmark: apitwin (a) against Stoplight Prism (b) and a bare Starlette endpoint (c).
+
+All three serve the same request side by side in one run: for each concurrency, a, b and c
+are measured in turn (warm-up, then the measured run), so the noise of this shared machine
+falls on all three alike and the ratios stay meaningful.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import specs
+from bench import hotspots, load, machine, probe, targets, tools
+from bench.load import LoadResult, Request
+
+API = "aimlapi"
+PATH = "/v1/chat/completions"
+BODY = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}, separators=(",", ":"))
+HEADERS = (("Authorization", "Bearer k"), ("Content-Type", "application/json"))
+TARGET_AB = 20.0
+TARGET_AC = 0.5
+TARGET_P99_MS = 10.0
+P99_CONCURRENCY = 16
+
+
+@dataclass(slots=True)
+class Settings:
+    duration_s: float = 10.0
+    warmup_s: float = 2.0
+    concurrencies: tuple[int, ...] = (1, 16, 64)
+
+
+@dataclass(slots=True)
+class TargetRun:
+    key: str
+    name: str
+    command: str
+    probe: probe.Probe | None = None
+    runs: dict[int, LoadResult] = field(default_factory=dict)
+    unavailable: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "command": self.command,
+            "probe": self.probe.as_json() if self.probe else None,
+            "runs": {str(c): result.as_json() for c, result in self.runs.items()},
+            "unavailable": self.unavailable,
+            "notes": self.notes,
+        }
+
+
+@dataclass(slots=True)
+class Verdict:
+    name: str
+    wanted: str
+    measured: str
+    met: bool | None  # None: could not be measured
+
+
+@dataclass(slots=True)
+class HttpResults:
+    settings: Settings
+    targets: list[TargetRun]
+    machine: dict[str, Any]
+    ratios: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def target(self, key: str) -> TargetRun:
+        return next(run for run in self.targets if run.key == key)
+
+    @property
+    def apitwin_missed(self) -> bool:
+        return any(verdict.met is False for verdict in self.verdicts if verdict.name != "a/b")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "request": {"method": "POST", "path": PATH, "body": json.loads(BODY), "headers": dict(HEADERS)},
+            "settings": {"duration_s": self.settings.duration_s, "warmup_s": self.settings.warmup_s, "concurrencies": list(self.settings.concurrencies)},
+            "machine": self.machine,
+            "targets": [run.as_json() for run in self.targets],
+            "ratios": {str(c): ratios for c, ratios in self.ratios.items()},
+            "verdicts": [{"name": v.name, "wanted": v.wanted, "measured": v.measured, "met": v.met} for v in self.verdicts],
+        }
+
+
+def spec_file(api: str = API) -> Path:
+    return Path(specs.__file__).resolve().parent / "apis" / api / "openapi.json"
+
+
+def request_to(server: targets.Server) -> Request:
+    return Request(server.base_url + PATH, "POST", BODY, HEADERS)
+
+
+def run(settings: Settings) -> HttpResults:
+    """Start the three targets, check what each answers, measure them side by side."""
+    tools.wrk()  # a missing load generator should stop us before any server starts
+    document = specs.load(API)
+    results = HttpResults(settings, [], machine.describe())
+    with contextlib.ExitStack() as stack:
+        servers = _start_targets(stack, document, results)
+        for concurrency in settings.concurrencies:
+            for run_ in results.targets:
+                server = servers.get(run_.key)
+                if server is None:
+                    continue
+                _measure(server, run_, concurrency, settings)
+    _judge(results)
+    return results
+
+
+def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], results: HttpResults) -> dict[str, targets.Server]:
+    servers: dict[str, targets.Server] = {}
+    apitwin = stack.enter_context(targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis"))
+    run_a = TargetRun("a", "apitwin", f"apitwin serve {API} (1 worker, validation on, dynamic answers)")
+    results.targets.append(run_a)
+    run_a.probe, _ = probe.send(request_to(apitwin), document, PATH)
+    _say(f"a  apitwin   started in {apitwin.started_in:.1f} s; answers {run_a.probe.summary()}")
+    if not run_a.probe.ok:
+        raise targets.TargetFailed(f"apitwin answered {run_a.probe.status} to the benchmark request; refusing to measure errors")
+    servers["a"] = apitwin
+
+    run_b = TargetRun("b", "Prism", f"prism mock -d specs/apis/{API}/openapi.json (Prism {machine.prism_version()})")
+    results.targets.append(run_b)
+    try:
+        prism = stack.enter_context(targets.running("prism", lambda port: targets.prism_command(spec_file(), port), "/"))
+    except (tools.ToolMissing, targets.TargetFailed) as problem:
+        run_b.unavailable = str(problem)
+        _say(f"b  Prism     NOT measured: {problem}")
+    else:
+        run_b.probe, _ = probe.send(request_to(prism), document, PATH)
+        run_b.notes.append(f"first answer took {run_b.probe.elapsed_ms / 1e3:.1f} s (Prism compiles the request schema on first use)")
+        _say(f"b  Prism     started in {prism.started_in:.1f} s; answers {run_b.probe.summary()}; first answer after {run_b.probe.elapsed_ms:.0f} ms")
+        servers["b"] = prism
+
+    bare = stack.enter_context(targets.running("starlette", lambda port: targets.bare_command(port, run_a.probe.size)))
+    run_c = TargetRun("c", "bare Starlette", f"uvicorn + Starlette, 1 worker, fixed {run_a.probe.size} B JSON body")
+    results.targets.append(run_c)
+    run_c.probe, _ = probe.send(request_to(bare), {}, PATH)
+    _say(f"c  Starlette started in {bare.started_in:.1f} s; answers {run_c.probe.summary()}")
+    servers["c"] = bare
+    return servers
+
+
+def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings: Settings) -> None:
+    request = request_to(server)
+    if settings.warmup_s > 0:
+        load.run(request, concurrency, settings.warmup_s)
+    result = load.run(request, concurrency, settings.duration_s)
+    targets.check_alive(server)
+    run_.runs[concurrency] = result
+    flags = f"  non-2xx {result.non_2xx}" if result.non_2xx else ""
+    flags += f"  socket errors {result.socket_errors}" if result.socket_errors else ""
+    _say(f"{run_.key}  {run_.name:<15} c={concurrency:<3} {result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms{flags}")
+
+
+def _judge(results: HttpResults) -> None:
+    a, b, c = (results.target(key) for key in "abc")
+    for concurrency in results.settings.concurrencies:
+        results.ratios[concurrency] = {"a/b": _ratio(a, b, concurrency), "a/c": _ratio(a, c, concurrency)}
+    results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
+    results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))
+    p99 = a.runs.get(P99_CONCURRENCY)
+    if p99 is None:
+        results.verdicts.append(Verdict(f"a p99 at c={P99_CONCURRENCY}", f"< {TARGET_P99_MS:g} ms", "not measured", None))
+    else:
+        results.verdicts.append(Verdict(f"a p99 at c={P99_CONCURRENCY}", f"< {TARGET_P99_MS:g} ms", f"{p99.p99_ms:.2f} ms", p99.p99_ms < TARGET_P99_MS))
+
+
+def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
+    high, low = top.runs.get(concurrency), bottom.runs.get(concurrency)
+    if high is None or low is None or low.requests_per_s <= 0:
+        return None
+    return high.requests_per_s / low.requests_per_s
+
+
+def _ratio_verdict(results: HttpResults, name: str, wanted: float) -> Verdict:
+    measured = {c: ratios[name] for c, ratios in results.ratios.items() if ratios[name] is not None}
+    if not measured:
+        return Verdict(name, f">= {wanted:g} at every concurrency", "not measured", None)
+    text = ", ".join(f"c={c}: {value:.2f}" for c, value in measured.items())
+    return Verdict(name, f">= {wanted:g} at every concurrency", text, all(value >= wanted for value in measured.values()))
+
+
+def _say(line: str) -> None:
+    print(f"[http {time.strftime('%H:%M:%S')}] {line}", flush=True)
+
+
+def profile(duration_s: float, concurrency: int = P99_CONCURRENCY) -> hotspots.Hotspots:
+    """apitwin alone under wrk at ``concurrency``, sampled by py-spy for ``duration_s``."""
+    tools.py_spy()
+    with targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis") as apitwin:
+        request = request_to(apitwin)
+        load.run(request, concurrency, 2.0)  # warm-up
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            driving = pool.submit(load.run, request, concurrency, duration_s + 2.0)
+            time.sleep(1.0)
+            collapsed = hotspots.record(apitwin.pid, duration_s)
+            result = driving.result()
+    found = hotspots.aggregate(collapsed, f"`apitwin serve {API}`, POST {PATH}")
+    found.load = f"wrk -t1 -c{concurrency}: {result.requests_per_s:.0f} req/s, p99 {result.p99_ms:.1f} ms while sampled"
+    return found

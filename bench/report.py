@@ -1,0 +1,156 @@
+"""The tables: Markdown for people (``bench/results/*.md``), JSON for machines (``*.json``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.hotspots import Hotspots
+    from bench.http_bench import HttpResults
+    from bench.sse_soak import SoakResults
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def write(name: str, markdown: str, data: dict[str, Any]) -> tuple[Path, Path]:
+    """``results/<name>.md`` and ``results/<name>.json``, written whole or not at all."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    paths = (RESULTS_DIR / f"{name}.md", RESULTS_DIR / f"{name}.json")
+    for path, text in zip(paths, (markdown, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")):
+        partial = path.with_suffix(path.suffix + ".tmp")
+        partial.write_text(text)
+        partial.replace(path)
+    return paths
+
+
+def http_markdown(results: HttpResults) -> str:
+    machine = results.machine
+    lines = [
+        "# HTTP benchmark: apitwin vs Prism vs bare Starlette",
+        "",
+        f"`POST /v1/chat/completions` of `aimlapi`, body `{{\"model\":\"gpt-4o\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}]}}`, "
+        f"wrk `-t1`, {results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up, the three targets measured in turn at each concurrency.",
+        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared with other work: absolute numbers are noisy, ratios count); "
+        f"{machine['wrk']}; Python {machine['python']}; node {machine['node']}; {machine['date']}.",
+        "",
+        "## What each target answered (checked before measuring)",
+        "",
+        "| | target | command | answer to the benchmark request |",
+        "| --- | --- | --- | --- |",
+    ]
+    for run in results.targets:
+        answered = run.probe.summary() if run.probe else f"not measured: {run.unavailable}"
+        if run.notes:
+            answered += "; " + "; ".join(run.notes)
+        lines.append(f"| {run.key} | {run.name} | {run.command} | {_cell(answered)} |")
+    lines += ["", "## Throughput and latency", "", "| c | target | req/s | p50 ms | p99 ms | bytes/answer | non-2xx | socket errors |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for concurrency in results.settings.concurrencies:
+        for run in results.targets:
+            result = run.runs.get(concurrency)
+            if result is None:
+                lines.append(f"| {concurrency} | {run.key} {run.name} | – | – | – | – | – | – |")
+                continue
+            lines.append(
+                f"| {concurrency} | {run.key} {run.name} | {result.requests_per_s:,.1f} | {_ms(result.p50_ms)} | {_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} |"
+            )
+    lines += ["", "## Ratios (req/s)", "", "| c | a/b (apitwin / Prism) | a/c (apitwin / bare Starlette) |", "| ---: | ---: | ---: |"]
+    for concurrency, ratios in results.ratios.items():
+        lines.append(f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} |")
+    lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
+    lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def sse_markdown(results: SoakResults) -> str:
+    machine = results.machine
+    settings = results.settings
+    lines = [
+        f"# SSE soak: {settings.streams:,} concurrent streams on one worker",
+        "",
+        f"`{results.command}`; each stream is `POST /v1/chat/completions` with `\"stream\": true` from one asyncio client (raw sockets, "
+        f"`Connection: close`), all {settings.streams:,} started at once, {settings.rounds} rounds on the same server process. "
+        "Times are from before the connection is opened; first event = the first `data:` bytes received.",
+        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared); Python {machine['python']}; "
+        f"somaxconn {machine.get('somaxconn')}; {machine['date']}.",
+        "",
+        f"One stream at a time ({results.unloaded_first_event.count} streams): first event p50 {results.unloaded_first_event.p50_ms} ms, "
+        f"p99 {results.unloaded_first_event.p99_ms} ms, max {results.unloaded_first_event.max_ms} ms.",
+        "",
+        "| round | completed | events/stream (min/mean/max) | first event p50 / p99 / max ms | headers p50 ms | stream done p50 / p99 ms | wall s | RSS before → peak → after MiB | server CPU (of wall) | client CPU (of wall) |",
+        "| ---: | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |",
+    ]
+    for number, r in enumerate(results.rounds, start=1):
+        events = r.events_per_stream
+        errors = f" ({', '.join(f'{reason}: {count}' for reason, count in r.errors.items())})" if r.errors else ""
+        lines.append(
+            f"| {number} | {r.completed:,} / {r.streams:,}{_cell(errors)} | {events['min']} / {events['mean']} / {events['max']} | "
+            f"{r.first_event.p50_ms} / {r.first_event.p99_ms} / {r.first_event.max_ms} | {r.headers.p50_ms} | {r.stream_total.p50_ms} / {r.stream_total.p99_ms} | "
+            f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → {r.rss_after_kib / 1024:.1f} | "
+            f"{r.server_cpu_s:.2f} s ({r.server_busy:.0%}) | {r.client_cpu_s:.2f} s ({r.client_busy:.0%}) |"
+        )
+    lines += ["", f"Which side dominates: {dominant_side(results)}", "", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
+    lines += [f"| {v['name']} | {v['wanted']} | {v['measured']} | {_met(v['met'])} |" for v in results.verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def dominant_side(results: SoakResults) -> str:
+    """Server or client: whichever used more CPU over the rounds' wall time."""
+    if not results.rounds:
+        return "no rounds ran."
+    server = sum(r.server_cpu_s for r in results.rounds)
+    client = sum(r.client_cpu_s for r in results.rounds)
+    wall = sum(r.wall_s for r in results.rounds)
+    side = "the server" if server >= client else "the client"
+    return (
+        f"{side} (server {server:.1f} CPU-s, client {client:.1f} CPU-s over {wall:.1f} s of wall time). "
+        f"With every stream started at once, a stream's first event waits for the streams ahead of it in the one worker's queue, "
+        f"so under load the first-event time is mostly queueing behind {results.settings.streams:,} requests' worth of server CPU; "
+        "CPU below 100 % of wall means the worker also waited for a core (the machine is shared)."
+    )
+
+
+def hotspots_markdown(hotspots: Hotspots) -> str:
+    lines = [
+        f"# Where apitwin spends its time: {hotspots.what}",
+        "",
+        f"py-spy, {hotspots.samples:,} samples of the busy server ({hotspots.load}). Shares are of the samples in which the server ran Python.",
+        "",
+        "## Inclusive (our functions, with everything they call)",
+        "",
+        "| share | function (file) |",
+        "| ---: | --- |",
+    ]
+    lines += [f"| {s.share:.1%} | `{s.function}` |" for s in hotspots.inclusive]
+    lines += ["", "## Own time (innermost frame, any code)", "", "| share | function (file) |", "| ---: | --- |"]
+    lines += [f"| {s.share:.1%} | `{s.function}` |" for s in hotspots.own]
+    return "\n".join(lines) + "\n"
+
+
+def _ms(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _met(value: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "not measured"}[value]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _finite(value: Any) -> Any:
+    """NaN (no latency measured) as null: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
