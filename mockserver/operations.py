@@ -6,12 +6,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.protocols import Validator
+
 
 from mockserver.generate import CompiledSchema, GenerationError, Generator
 from mockserver.routing import Router
 from specs.pointer import join, resolve
-from specs.validation import SchemaChecker
+from specs.validation import FastValidator, SchemaChecker
 from specs.walk import iter_operations
 
 JSON_MEDIA_SUFFIXES = ("/json", "+json")
@@ -27,7 +27,7 @@ class Parameter:
     location: str
     required: bool
     schema: dict[str, Any]
-    validator: Validator
+    validator: FastValidator
     explode: bool
 
 
@@ -35,10 +35,10 @@ class Parameter:
 class RequestBody:
     media_type: str
     schema: dict[str, Any]
-    validator: Validator
+    validator: FastValidator
     discriminator: str | None = None
     """Property that picks the variant (e.g. ``model``); validation then checks only that variant."""
-    variants: dict[str, Validator] = field(default_factory=dict)
+    variants: dict[str, FastValidator] = field(default_factory=dict)
     field_types: dict[str, set[str]] = field(default_factory=dict)
     """Declared JSON types of the top-level properties, for form fields (which arrive as strings)."""
 
@@ -48,7 +48,7 @@ class EventStream:
     """A ``text/event-stream`` answer in apitwin's convention (see README, "Server-sent events")."""
 
     payload: CompiledSchema
-    payload_validator: Validator
+    payload_validator: FastValidator
     event_names: tuple[str, ...]
     terminator: str | None
 
@@ -59,7 +59,7 @@ class Media:
     schema: dict[str, Any] | None
     generator: CompiledSchema | None
     examples: dict[str, Any]
-    validator: Validator | None
+    validator: FastValidator | None
     stream: EventStream | None = None
 
 
@@ -171,7 +171,7 @@ def _parameters(document: dict[str, Any], checker: SchemaChecker, raw: list[Any]
             location=location,
             required=bool(parameter.get("required")) or location == "path",
             schema=schema,
-            validator=checker.validator(schema),
+            validator=checker.fast(schema),
             explode=parameter.get("explode", parameter.get("style", "form") == "form"),
         )
     return list(by_key.values())
@@ -183,23 +183,29 @@ def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict
     result = {}
     for media_type, media in (body.get("content") or {}).items():
         schema = (media or {}).get("schema") or {}
-        compiled = RequestBody(media_type, schema, checker.validator(schema))
+        compiled = RequestBody(media_type, schema, checker.fast(schema))
         target = _deref(document, schema)
         if isinstance(target, dict) and not is_json(media_type):
             compiled.field_types = _field_types(document, target)
         discriminator = target.get("discriminator") if isinstance(target, dict) else None
         if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
             compiled.discriminator = discriminator["propertyName"]
-            validators: dict[str, Validator] = {}
+            validators: dict[str, FastValidator] = {}
             for value, ref in discriminator["mapping"].items():
-                validators[value] = checker.validator({"$ref": ref})
+                validators[value] = checker.fast({"$ref": ref})
             compiled.variants = validators
         result[media_type] = compiled
     return result
 
 
-def _field_types(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, set[str]]:
+def _field_types(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, set[str]]:
+    """Field types of an object schema, merged over the branches of a union (per-model variants)."""
     result: dict[str, set[str]] = {}
+    for branch in [*(schema.get("oneOf") or []), *(schema.get("anyOf") or []), *(schema.get("allOf") or [])]:
+        branch = _deref(document, branch)
+        if isinstance(branch, dict) and depth < 4:
+            for name, types in _field_types(document, branch, depth + 1).items():
+                result.setdefault(name, set()).update(types)
     for name, prop in (schema.get("properties") or {}).items():
         prop = _deref(document, prop)
         if not isinstance(prop, dict):
@@ -211,7 +217,7 @@ def _field_types(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, 
             if isinstance(branch, dict) and isinstance(branch.get("type"), str):
                 types.add(branch["type"])
         if types:
-            result[name] = types
+            result.setdefault(name, set()).update(types)
     return result
 
 
@@ -254,7 +260,7 @@ def _media(
             compiled = generator.compile(schema, join(pointer, "schema"))
         except GenerationError:
             compiled = None
-    return Media(media_type, schema, compiled, examples, checker.validator(schema), stream)
+    return Media(media_type, schema, compiled, examples, checker.fast(schema), stream)
 
 
 def _event_stream(generator: Generator, checker: SchemaChecker, schema: dict[str, Any], pointer: str) -> EventStream | None:
@@ -268,7 +274,7 @@ def _event_stream(generator: Generator, checker: SchemaChecker, schema: dict[str
     terminator = (data.get("if") or {}).get("const")
     names = tuple((properties.get("event") or {}).get("enum") or ())
     compiled = generator.compile(content_schema, join(pointer, "schema", "properties", "data", "contentSchema"))
-    return EventStream(compiled, checker.validator(content_schema), names, terminator)
+    return EventStream(compiled, checker.fast(content_schema), names, terminator)
 
 
 def _fallback_errors(operations: list[Operation]) -> dict[str, ResponseSpec]:

@@ -6,10 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsonschema
-
 from mockserver.operations import Operation, Parameter, RequestBody
 from mockserver.violations import Violation, describe
+from specs.validation import FastValidator, Problem
 
 MAX_DEPTH = 64
 """Nesting deeper than this is refused before validation (validators recurse)."""
@@ -37,9 +36,9 @@ def validate_parameters(
         if problem:
             violations.append(Violation(operation.operation_id, parameter.location, parameter.name, problem, describe(raw), f"{parameter.location} parameter '{parameter.name}': expected {problem}, received {describe(raw)}"))
             continue
-        error = jsonschema.exceptions.best_match(parameter.validator.iter_errors(value))
-        if error is not None:
-            violations.append(_from_error(operation, parameter.location, parameter.name, error, prefix=f"{parameter.location} parameter '{parameter.name}'"))
+        problems = parameter.validator.problems(value, limit=1)
+        if problems:
+            violations.append(_from_problem(operation, parameter.location, parameter.name, problems[0], prefix=f"{parameter.location} parameter '{parameter.name}'"))
     return violations
 
 
@@ -165,17 +164,18 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
     return _errors(operation, validator, value)
 
 
-def _errors(operation: Operation, validator: Any, value: Any) -> list[Violation]:
-    errors = sorted(validator.iter_errors(value), key=lambda error: (list(map(str, error.absolute_path)), error.message))
+def _errors(operation: Operation, validator: FastValidator, value: Any) -> list[Violation]:
     violations = []
-    for error in errors[:MAX_VIOLATIONS]:
-        best = jsonschema.exceptions.best_match([error])
-        pointer = "".join(f"/{part}" for part in best.absolute_path)
-        violations.append(_from_error(operation, "body", pointer, best, prefix="body" + pointer))
+    for problem in validator.problems(value, limit=MAX_VIOLATIONS):
+        pointer = "".join(f"/{_escape(part)}" for part in problem.path)
+        violations.append(_from_problem(operation, "body", pointer, problem, prefix="body" + pointer))
     return violations
 
 
-def _from_error(operation: Operation, location: str, pointer: str, error: jsonschema.ValidationError, *, prefix: str) -> Violation:
-    expected = f"{error.validator} {describe(error.validator_value, 60)}"
-    message = error.message if len(error.message) <= 300 else error.message[:299] + "…"
-    return Violation(operation.operation_id, location, pointer, expected, describe(error.instance), f"{prefix}: {message}", str(error.validator))
+def _escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _from_problem(operation: Operation, location: str, pointer: str, problem: Problem, *, prefix: str) -> Violation:
+    message = problem.message if len(problem.message) <= 300 else problem.message[:299] + "…"
+    return Violation(operation.operation_id, location, pointer, problem.expected, describe(problem.instance), f"{prefix}: {message}", problem.keyword)

@@ -6,14 +6,18 @@ is honoured, so a value is judged exactly as openapi-core and the mock server ju
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 DOCUMENT_URI = "urn:apitwin:document"
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _guard_discriminator(keyword: Any) -> Any:
@@ -49,12 +53,36 @@ class SchemaChecker:
     def __init__(self, document: dict[str, Any]) -> None:
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self._registry: Registry = Registry().with_resource(DOCUMENT_URI, resource)
+        self._document = document
+        self._native_registry: Any = None
+        self._fast: dict[str, FastValidator] = {}
         self._format_checker = OAS31Validator.FORMAT_CHECKER
 
     def validator(self, schema: Any) -> jsonschema.protocols.Validator:
         """A validator for ``schema``; its ``$ref``s resolve against the document."""
         wrapper = {"$id": DOCUMENT_URI + "/check", "allOf": [_rebase(schema)]}
         return OpenApiValidator(wrapper, registry=self._registry, format_checker=self._format_checker)
+
+    def fast(self, schema: Any) -> FastValidator:
+        """A validator for the hot path: the same verdicts, compiled to native code.
+
+        jsonschema-rs (which schemathesis also judges with) decides; the Python validator is
+        built only when a caller asks for its detailed errors.
+        """
+        key = json.dumps(schema, sort_keys=True)
+        cached = self._fast.get(key)
+        if cached is not None:
+            return cached
+        if self._native_registry is None:
+            self._native_registry = jsonschema_rs.Registry([(DOCUMENT_URI, self._document)], draft=jsonschema_rs.Draft202012)
+        native = jsonschema_rs.validator_for(
+            {"$schema": DRAFT_2020_12, **_rebase(schema)} if isinstance(schema, dict) else schema,
+            registry=self._native_registry,
+            validate_formats=True,
+            base_uri=DOCUMENT_URI + "/check",
+        )
+        self._fast[key] = FastValidator(native, lambda: self.validator(schema))
+        return self._fast[key]
 
     def error(self, schema: Any, value: Any) -> str | None:
         """A one-line description of why ``value`` is invalid, or None when it is valid."""
@@ -85,3 +113,82 @@ def _rebase(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_rebase(item) for item in schema]
     return schema
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a value fails its schema, in the terms a message needs."""
+
+    path: tuple[str | int, ...]
+    """Where in the value (the parts of a JSON pointer)."""
+    message: str
+    keyword: str
+    expected: str
+    """The keyword and its value: ``type ["number"]``, ``maximum 2``, ``required "messages"``."""
+    instance: Any
+
+
+class FastValidator:
+    """A native validator with the Python validator's interface for the rare slow questions."""
+
+    __slots__ = ("_native", "_python", "_make_python")
+
+    def __init__(self, native: Any, make_python: Any) -> None:
+        self._native = native
+        self._make_python = make_python
+        self._python: Any = None
+
+    def is_valid(self, value: Any) -> bool:
+        return self._native.is_valid(value)
+
+    def iter_errors(self, value: Any) -> Any:
+        """jsonschema's own errors (for ``best_match`` and friends); none when the value is valid."""
+        if self._native.is_valid(value):
+            return iter(())
+        if self._python is None:
+            self._python = self._make_python()
+        return self._python.iter_errors(value)
+
+    def problems(self, value: Any, limit: int = 10) -> list[Problem]:
+        """Up to ``limit`` reasons ``value`` is invalid, the most specific ones first."""
+        found: list[Problem] = []
+        for error in self._native.iter_errors(value):
+            found.append(_most_specific(error))
+            if len(found) >= limit:
+                break
+        return sorted(found, key=lambda problem: [str(part) for part in problem.path])
+
+
+def _most_specific(error: Any) -> Problem:
+    """For a failed ``anyOf``/``oneOf``, the error of the branch that got furthest into the value."""
+    context = getattr(error.kind, "context", None)
+    if error.kind.name in ("anyOf", "oneOf") and context:
+        deepest = None
+        for branch in context:
+            for inner in branch:
+                if inner.kind.name == "type" and len(inner.instance_path) == len(error.instance_path):
+                    continue  # "not an object": the branch did not even apply
+                if deepest is None or len(inner.instance_path) > len(deepest.instance_path):
+                    deepest = inner
+        if deepest is not None:
+            return _most_specific(deepest)
+        types = [name for branch in context for inner in branch if inner.kind.name == "type" for name in inner.kind.types]
+        if types:
+            expected = " or ".join(dict.fromkeys(f'"{name}"' for name in types))
+            return Problem(tuple(error.instance_path), f"{_short(error.instance)} is not of type {expected}", "type", f"type {expected}", error.instance)
+    return Problem(tuple(error.instance_path), error.message, error.kind.name, _expected(error.kind), error.instance)
+
+
+def _expected(kind: Any) -> str:
+    values = list(kind.as_dict().values())
+    if not values:
+        return kind.name
+    shown = values[0] if len(values) == 1 else values
+    return f"{kind.name} {_short(shown)}"
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"

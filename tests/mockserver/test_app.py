@@ -127,7 +127,7 @@ def test_fastapi_style_422_lists_each_violation_with_its_location(lmdeploy):
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert [item["loc"] for item in detail] == [["body", "max_tokens"], ["body", "n"]]
-    assert all("'10'" in item["msg"] or "'two'" in item["msg"] for item in detail)
+    assert all('"10"' in item["msg"] or '"two"' in item["msg"] for item in detail)
     assert_valid("lmdeploy", error_schema("lmdeploy", "/v1/chat/completions", "post", 422)[1], response.json())
 
 
