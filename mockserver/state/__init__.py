@@ -1,0 +1,75 @@
+"""State the mock keeps between requests: jobs, stored responses, sessions.
+
+Everything lives behind one small :class:`Store` interface of JSON objects grouped by ``kind``
+(``"job"``, ``"response"``, ``"session"``, …) and addressed by ``key``. Three backends:
+``memory`` (one process, gone on exit), SQLite (the default of ``apitwin serve``: embedded, one
+file, survives restarts, shared by the worker processes of one host) and Redis (several workers
+or hosts share it). :func:`open_store` picks one from a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+"""A pure function from the stored value to its replacement (may be called more than once)."""
+
+DEFAULT_SQLITE_PATH = Path(".apitwin") / "state.db"
+
+
+class Store(Protocol):
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The stored value, or ``None`` when there is none."""
+        ...
+
+    async def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        """Store ``value`` (a JSON-able dict), replacing any previous one."""
+        ...
+
+    async def update(self, kind: str, key: str, change: Change) -> dict[str, Any] | None:
+        """Atomically replace the stored value with ``change(value)``; the new value, or ``None``
+        when nothing is stored under the key (then ``change`` is not called)."""
+        ...
+
+    async def delete(self, kind: str, key: str) -> bool:
+        """Remove the value; whether there was one."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+class StoreURLError(ValueError):
+    """A ``--state`` value that names no backend."""
+
+
+def open_store(url: str) -> Store:
+    """The store a URL names: ``memory``, ``sqlite`` (the default file ``.apitwin/state.db``),
+    ``sqlite:///path/file.db`` (or a bare path), ``redis://host:port/db``."""
+    text = url.strip()
+    if text in ("memory", "memory:", "memory://"):
+        from mockserver.state.memory import MemoryStore
+
+        return MemoryStore()
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        from mockserver.state.redis import RedisStore
+
+        return RedisStore(text)
+    path = _sqlite_path(text)
+    from mockserver.state.sqlite import SqliteStore
+
+    return SqliteStore(path)
+
+
+def _sqlite_path(text: str) -> Path:
+    if text in ("sqlite", "sqlite:", "sqlite://"):
+        return DEFAULT_SQLITE_PATH
+    if text.startswith("sqlite:///"):
+        return Path(text[len("sqlite:///") :])  # sqlite:////abs/file.db keeps its leading slash
+    if text.startswith("sqlite:"):
+        raise StoreURLError(f"malformed SQLite URL {text!r}; expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
+    if "://" in text or not text:
+        raise StoreURLError(f"unknown state store {text!r}; expected memory, sqlite, sqlite:///file.db, a file path or redis://host:port/db")
+    return Path(text)

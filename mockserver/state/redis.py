@@ -1,0 +1,70 @@
+"""The shared store: Redis, for several worker processes or hosts (``--state redis://host:port/db``).
+
+Each value is one JSON string under ``apitwin:<kind>:<key>``. ``update`` is an optimistic
+transaction (WATCH, read, MULTI/EXEC, retry when another client wrote in between), so two workers
+polling the same job never lose a step.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mockserver.state import Change
+
+KEY_PREFIX = "apitwin"
+MAX_UPDATE_ATTEMPTS = 64
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: Any = None
+
+    def _redis(self) -> Any:
+        # Created on first use, inside the event loop that will drive it.
+        if self._client is None:
+            import redis.asyncio
+
+            self._client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        return self._client
+
+    @staticmethod
+    def _key(kind: str, key: str) -> str:
+        return f"{KEY_PREFIX}:{kind}:{key}"
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        text = await self._redis().get(self._key(kind, key))
+        return None if text is None else json.loads(text)
+
+    async def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        await self._redis().set(self._key(kind, key), json.dumps(value))
+
+    async def update(self, kind: str, key: str, change: Change) -> dict[str, Any] | None:
+        from redis.exceptions import WatchError
+
+        name = self._key(kind, key)
+        async with self._redis().pipeline(transaction=True) as pipe:
+            for _ in range(MAX_UPDATE_ATTEMPTS):
+                try:
+                    await pipe.watch(name)
+                    text = await pipe.get(name)
+                    if text is None:
+                        await pipe.unwatch()
+                        return None
+                    value = change(json.loads(text))
+                    pipe.multi()
+                    pipe.set(name, json.dumps(value))
+                    await pipe.execute()
+                    return json.loads(json.dumps(value))
+                except WatchError:
+                    continue
+        raise RuntimeError(f"redis update of {name} kept conflicting after {MAX_UPDATE_ATTEMPTS} attempts")
+
+    async def delete(self, kind: str, key: str) -> bool:
+        return bool(await self._redis().delete(self._key(kind, key)))
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
