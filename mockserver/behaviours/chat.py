@@ -1,0 +1,277 @@
+"""Chat completions: an answer to ``messages``, as one object or as a stream of chunks.
+
+Applies to an operation whose request body has ``messages`` and whose success answer has
+``choices`` (decided from the spec at load time). Per request it plans the choices — text drawn
+from the request (:mod:`.text`), JSON valid against ``response_format``'s schema, or calls of the
+offered tools (:mod:`.structured`) — and cuts them at ``max_completion_tokens``/``max_tokens``
+(``finish_reason: length``). The plain answer and the stream carry the same plan, so the deltas of
+a stream add up to the plain answer's content. Every value starts as the generator's and only what
+the request determines is changed, within what the schema allows.
+
+Stream shape (as OpenAI sends it): per choice, a first chunk whose delta carries the role, then
+the content (or tool-call arguments) in token-like pieces, then an empty delta with the
+``finish_reason``; with ``stream_options.include_usage`` every chunk has ``usage: null`` and a last
+chunk with no choices carries the usage; then the spec's terminator (``[DONE]``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+from mockserver.behaviours import Behaviour, Exchange
+from mockserver.behaviours import structured
+from mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, edit, payload_schema, plan_calls, quiet, settle, shapes_for
+from mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from mockserver.operations import CompiledApi, Media, Operation, is_json
+from mockserver.produce import frame
+
+MAX_CHOICES = 16
+"""More choices than this are answered with this many (the spec's own bounds apply first)."""
+MESSAGE_KEYS = ("role", "content", "tool_calls")
+
+
+@dataclass(slots=True)
+class PlannedChoice:
+    index: int
+    text: str | None
+    calls: list[Call]
+    finish_reason: str
+    tokens: int
+
+
+@dataclass(slots=True)
+class ChatShapes:
+    """What the behaviour needs from the spec, found once at load time."""
+
+    shapes: Shapes
+    choice: Shape | None
+    chunk_choice: Shape | None
+    usage: list[Any] = field(default_factory=list)
+    chunk_usage: list[Any] = field(default_factory=list)
+
+
+def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
+    shapes = shapes_for(api)
+    if not any(is_json(media_type) and shapes.has(body.schema, "messages") for media_type, body in operation.bodies.items()):
+        return None
+    success = operation.responses.get(operation.success_status())
+    if success is None:
+        return None
+    plain = _json_media(success.media)
+    if plain is None or not shapes.has(plain.schema, "choices"):
+        return None
+    stream = next((media for media in success.media.values() if media.stream is not None), None)
+    payload = payload_schema(shapes, stream) if stream is not None else None
+    found = ChatShapes(
+        shapes=shapes,
+        choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
+        chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
+        usage=shapes.at(plain.schema, "usage"),
+        chunk_usage=shapes.at(payload, "usage") if payload is not None else [],
+    )
+
+    async def behaviour(exchange: Exchange) -> Response | None:
+        if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
+            return None
+        plan = plan_choices(exchange.body, exchange.seed)
+        if exchange.media.stream is not None:
+            return _stream(exchange, found, plan)
+        if exchange.media.validator is None or not is_json(exchange.media.media_type):
+            return None
+        return _plain(exchange, found, plan)
+
+    return behaviour
+
+
+def _json_media(media: dict[str, Media]) -> Media | None:
+    return next((item for media_type, item in media.items() if is_json(media_type) and item.schema is not None), None)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_choices(body: dict[str, Any], seed: int) -> list[PlannedChoice]:
+    """The choices of the answer to ``body`` (the same for the plain and the streamed answer)."""
+    count = body.get("n") if isinstance(body.get("n"), int) and not isinstance(body.get("n"), bool) else 1
+    limit = _limit(body)
+    result = []
+    for index in range(max(1, min(count, MAX_CHOICES))):
+        rng = answer_rng(seed, body, "choice", index)
+        calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng)
+        if calls:
+            tokens = sum(count_tokens(call.name) + count_tokens(call.arguments) for call in calls)
+            result.append(PlannedChoice(index, None, calls, "tool_calls", tokens))
+            continue
+        text, cut = truncate(_content(body, rng), limit)
+        result.append(PlannedChoice(index, text, [], "length" if cut else "stop", count_tokens(text)))
+    return result
+
+
+def _limit(body: dict[str, Any]) -> int | None:
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def _content(body: dict[str, Any], rng: Any) -> str:
+    """Free text, or JSON when ``response_format`` asks for it (valid against its schema when one is given)."""
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+        holder = response_format.get("json_schema")
+        schema = holder.get("schema") if isinstance(holder, dict) else None
+        found, value = structured.caller_value(schema if schema is not None else {"type": "object"}, rng)
+        if found:
+            return json.dumps(value, ensure_ascii=False)
+    if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
+        return json.dumps({"answer": compose(rng)}, ensure_ascii=False)
+    return compose(rng)
+
+
+def call_id(seed: int, body: dict[str, Any], choice: int, position: int) -> str:
+    digest = hashlib.sha256(json.dumps([seed, choice, position, body.get("messages")], sort_keys=True, default=str).encode()).hexdigest()
+    return f"call_{digest[:24]}"
+
+
+def usage_numbers(body: dict[str, Any], plan: list[PlannedChoice]) -> tuple[int, int]:
+    return prompt_tokens(body.get("messages")), sum(choice.tokens for choice in plan)
+
+
+def filled_usage(shapes: Shapes, schemas: list[Any], base: Any, prompt: int, completion: int, details: dict[str, int] | None = None, rng: Any = None) -> dict[str, Any]:
+    """``base`` (a generated usage; drawn from ``schemas`` when absent) saying ``prompt``/``completion``/total,
+    with every detail count zero unless ``details`` gives it."""
+    if not isinstance(base, dict) and rng is not None:
+        shape = shapes.first_shape([member for schema in schemas for member in shapes.members(schema) if "properties" in member])
+        base = shape.generate(rng) if shape is not None else None
+    usage = copy.deepcopy(base) if isinstance(base, dict) else {}
+    names = {"prompt_tokens": prompt, "completion_tokens": completion, "input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+    for key, number in names.items():
+        if key in usage or any(shapes.has(schema, key) for schema in schemas):
+            usage[key] = number
+    for detail in usage.values():
+        if isinstance(detail, dict):
+            for name, number in detail.items():
+                if isinstance(number, int) and not isinstance(number, bool):
+                    detail[name] = (details or {}).get(name, 0)
+    return usage
+
+
+# ---------------------------------------------------------------- the plain answer
+
+
+def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
+    value = exchange.generate(skip=("choices",))
+    if not isinstance(value, dict) or found.choice is None:
+        return None
+    body = exchange.body
+    choices = [_choice(exchange, found.choice, item) for item in plan]
+    edits = [edit(value, "choices", choices)]
+    if isinstance(body.get("model"), str):
+        edits.append(edit(value, "model", body["model"]))
+    if found.usage:
+        edits.append(edit(value, "usage", filled_usage(found.shapes, found.usage, value.get("usage"), *usage_numbers(body, plan), rng=exchange.rng)))
+    settle(value, exchange.media.validator, edits)
+    return exchange.json(value)
+
+
+def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[str, Any]:
+    choice = shape.generate(exchange.rng)
+    if not isinstance(choice, dict):
+        choice = {}
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    choice["message"] = message
+    edits = [edit(choice, "index", planned.index), edit(choice, "finish_reason", planned.finish_reason)]
+    edits += quiet(choice, ["logprobs"])
+    edits.append(edit(message, "role", "assistant"))
+    if planned.calls:
+        calls = [_tool_call(exchange, planned, position, call) for position, call in enumerate(planned.calls)]
+        edits += [edit(message, "content", None, DELETE, ""), edit(message, "tool_calls", calls)]
+    else:
+        edits.append(edit(message, "content", planned.text))
+        edits += quiet(message, ["tool_calls"])
+    edits += quiet(message, [key for key in message if key not in MESSAGE_KEYS])
+    return settle(choice, shape.validator, edits)
+
+
+def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: Call) -> dict[str, Any]:
+    return {"id": call_id(exchange.seed, exchange.body, planned.index, position), "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+# ---------------------------------------------------------------- the stream
+
+
+def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
+    stream = exchange.media.stream
+    base = stream.payload.generate(exchange.rng)
+    if not isinstance(base, dict) or found.chunk_choice is None:
+        return None
+    body = exchange.body
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    template = found.chunk_choice.generate(exchange.rng)
+    if not isinstance(template, dict):
+        template = {}
+    frames = []
+    for planned in plan:
+        for delta, finish in _deltas(exchange, planned):
+            choice = _chunk_choice_value(found.chunk_choice, template, planned.index, delta, finish)
+            frames.append(_chunk(exchange, base, [choice], include_usage, None))
+    if include_usage:
+        usage = filled_usage(found.shapes, found.chunk_usage, base.get("usage"), *usage_numbers(body, plan), rng=exchange.rng)
+        frames.append(_chunk(exchange, base, [], include_usage, usage))
+    if stream.terminator is not None:
+        frames.append(frame(stream.terminator, None))
+    return exchange.events(frames)
+
+
+def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[str, Any]], str | None]]:
+    """(delta alternatives, finish_reason) per chunk; the first alternative is the realistic one."""
+    rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
+    if not planned.calls:
+        result: list[tuple[list[dict[str, Any]], str | None]] = [([{"role": "assistant", "content": ""}, {"role": "assistant"}], None)]
+        result += [([{"content": piece}], None) for piece in pieces(planned.text or "", rng)]
+        result.append(([{}, {"content": ""}], planned.finish_reason))
+        return result
+    result = []
+    for position, call in enumerate(planned.calls):
+        ident = call_id(exchange.seed, exchange.body, planned.index, position)
+        opening = {"index": position, "id": ident, "type": "function", "function": {"name": call.name, "arguments": ""}}
+        first = {"tool_calls": [opening]}
+        if position == 0:
+            first = {"role": "assistant", "content": None, **first}
+        result.append(([first, {key: value for key, value in first.items() if key != "content"}], None))
+        for piece in pieces(call.arguments, rng):
+            short = {"tool_calls": [{"index": position, "function": {"arguments": piece}}]}
+            full = {"tool_calls": [{**opening, "function": {"name": call.name, "arguments": piece}}]}
+            result.append(([short, full], None))
+    result.append(([{}, {"content": None}], planned.finish_reason))
+    return result
+
+
+def _chunk_choice_value(shape: Shape, template: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
+    choice = copy.deepcopy(template)
+    edits = [edit(choice, "index", index), edit(choice, "delta", *deltas), edit(choice, "finish_reason", finish, DELETE) if finish is None else edit(choice, "finish_reason", finish)]
+    edits += quiet(choice, ["logprobs"])
+    return settle(choice, shape.validator, edits)
+
+
+def _chunk(exchange: Exchange, base: dict[str, Any], choices: list[Any], include_usage: bool, usage: dict[str, Any] | None) -> bytes:
+    chunk = copy.deepcopy(base)
+    edits = [edit(chunk, "choices", choices)]
+    if isinstance(exchange.body.get("model"), str):
+        edits.append(edit(chunk, "model", exchange.body["model"]))
+    if usage is not None:
+        edits.append(edit(chunk, "usage", usage))
+    elif include_usage:
+        edits.append(edit(chunk, "usage", None, DELETE))
+    else:
+        edits.append(edit(chunk, "usage", DELETE, None))
+    settle(chunk, exchange.media.stream.payload_validator, edits)
+    return exchange.sse(chunk, None)

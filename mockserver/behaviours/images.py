@@ -1,0 +1,95 @@
+"""Image generation: ``n`` images for a ``prompt``, as URLs or inline base64 as the caller asks.
+
+Applies to an operation whose request has ``prompt`` and whose success answer has a ``data`` list
+whose items declare ``url`` or ``b64_json``. The count is ``n`` (or ``num_images``, the other
+spelling the shipped specs use), the form ``response_format`` (``url``, the default, or
+``b64_json``). The image is a real, small PNG whose colour depends on the prompt, the seed and the
+image's position, so a client that decodes it gets a valid picture; a URL names that same image.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import struct
+import zlib
+from typing import Any
+
+from starlette.responses import Response
+
+from mockserver.behaviours import Behaviour, Exchange
+from mockserver.behaviours.structured import DELETE, Shape, edit, settle, shapes_for
+from mockserver.operations import CompiledApi, Operation, is_json, seeded
+
+COUNT_FIELDS = ("n", "num_images")
+MAX_IMAGES = 10
+SIDE = 8
+"""Width and height of the generated PNG, in pixels."""
+URL_BASE = "https://example.com/apitwin/images/"
+"""Where image URLs point (a reserved documentation domain: nothing is fetched from it)."""
+
+
+def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
+    shapes = shapes_for(api)
+    if not any(is_json(media_type) and shapes.has(body.schema, "prompt") for media_type, body in operation.bodies.items()):
+        return None
+    success = operation.responses.get(operation.success_status())
+    plain = next((media for media_type, media in (success.media if success else {}).items() if is_json(media_type) and media.schema is not None), None)
+    if plain is None:
+        return None
+    items = shapes.at(plain.schema, "data", "[]")
+    if not any(shapes.has(item, "url") or shapes.has(item, "b64_json") for item in items):
+        return None
+    item_shape = shapes.first_shape(items)
+
+    async def behaviour(exchange: Exchange) -> Response | None:
+        if not 200 <= exchange.status < 300 or exchange.media is not plain or not isinstance(exchange.body, dict) or item_shape is None:
+            return None
+        body = exchange.body
+        value = exchange.generate(skip=("data",))
+        if not isinstance(value, dict):
+            return None
+        inline = body.get("response_format") == "b64_json"
+        prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
+        data = [_item(exchange, item_shape, png(exchange.seed, prompt, index), inline, prompt) for index in range(count(body))]
+        settle(value, exchange.media.validator, [edit(value, "data", data)])
+        return exchange.json(value)
+
+    return behaviour
+
+
+def count(body: dict[str, Any]) -> int:
+    for name in COUNT_FIELDS:
+        value = body.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1:
+            return min(int(value), MAX_IMAGES)
+    return 1
+
+
+def png(seed: int, prompt: str, index: int) -> bytes:
+    """A valid ``SIDE``×``SIDE`` RGB PNG of one colour drawn from the prompt, seed and position."""
+    rng = seeded("image", seed, prompt, index)
+    pixel = bytes(rng.randrange(256) for _ in range(3))
+    rows = b"".join(b"\x00" + pixel * SIDE for _ in range(SIDE))
+    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b"")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _item(exchange: Exchange, shape: Shape, image: bytes, inline: bool, prompt: str) -> dict[str, Any]:
+    shapes_for_item = shapes_for(exchange.api)
+    item = shape.generate(exchange.rng)
+    if not isinstance(item, dict):
+        item = {}
+    encoded = base64.b64encode(image).decode("ascii")
+    url = URL_BASE + hashlib.sha256(image).hexdigest()[:32] + ".png"
+    if inline:
+        edits = [edit(item, "b64_json", encoded), edit(item, "url", DELETE, None)]
+    else:
+        edits = [edit(item, "url", url), edit(item, "b64_json", DELETE, None)]
+    if "revised_prompt" in item or shapes_for_item.has(shape.schema, "revised_prompt"):
+        edits.append(edit(item, "revised_prompt", prompt, DELETE))
+    return settle(item, shape.validator, edits)

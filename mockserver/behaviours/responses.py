@@ -1,0 +1,428 @@
+"""Responses-style APIs: an answer to ``input``, as one response object or as a stream of typed events.
+
+Applies to an operation with a JSON request whose success answer is an object with ``output``
+items of which one variant is a ``message`` (decided from the spec at load time). The output items, their content parts and
+the stream events are the variants the spec's unions declare, found by their ``type`` tag
+(``message``/``output_text``, ``function_call``, ``reasoning``/``summary_text``; ``response.*``
+events), so an API that leaves one out simply never gets it.
+
+Per request: plan the output (a reasoning item when ``reasoning`` is asked for, calls of offered
+tools, else a message whose text is free text or JSON valid against ``text.format``'s schema), cut
+it at ``max_output_tokens`` (status ``incomplete``), build the final response object from the
+generated one (model, usage, the request's settings echoed where the schema has them), then answer
+it, or stream it in the order OpenAI streams it: ``response.created`` → ``response.in_progress`` →
+per item ``output_item.added`` → (``content_part.added`` → ``output_text.delta``… →
+``output_text.done`` → ``content_part.done`` | ``function_call_arguments.delta``… → ``.done`` |
+reasoning summary parts) → ``output_item.done`` → ``response.completed`` (or
+``response.incomplete``), with increasing ``sequence_number``; the deltas add up to the final text.
+
+With a state store on the server, an answer whose request does not say ``store: false`` is kept
+under kind ``"response"``, and a ``previous_response_id`` that names nothing stored is refused with
+404 in the API's error shape where the operation documents a 404; elsewhere it starts afresh.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+from mockserver.behaviours import Behaviour, Exchange
+from mockserver.behaviours.chat import filled_usage
+from mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, caller_value, edit, payload_schema, plan_calls, quiet, request_default, settle, shapes_for
+from mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from mockserver.operations import CompiledApi, Media, Operation, is_json
+from mockserver.produce import frame
+
+STORE_KIND = "response"
+NOT_ECHOED = frozenset({"input", "stream", "stream_options", "include", "model", "previous_response_id"})
+"""Request fields that are not settings of the response object (or are set on their own)."""
+ASSUMED = {"tool_choice": "auto"}
+"""What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
+
+
+@dataclass(slots=True)
+class PlannedItem:
+    kind: str
+    """``message``, ``function_call`` or ``reasoning``."""
+    text: str = ""
+    call: Call | None = None
+    tokens: int = 0
+
+
+@dataclass(slots=True)
+class Plan:
+    items: list[PlannedItem]
+    incomplete: bool
+    reasoning_tokens: int
+
+
+@dataclass(slots=True)
+class ResponsesShapes:
+    """What the behaviour needs from the spec, found once at load time."""
+
+    shapes: Shapes
+    plain: Media
+    items: dict[str, Shape]
+    parts: dict[str, Shape]
+    summaries: dict[str, Shape]
+    usage: list[Any]
+    top_level: set[str]
+    request_schema: Any
+    settings: set[str]
+    """Request fields that the response object repeats (``temperature``, ``tools``, …)."""
+    nullable: set[str] = field(default_factory=set)
+    """Settings the response may give as ``null`` (what an absent setting becomes, when it has no default)."""
+    events: dict[str, Shape] = field(default_factory=dict)
+    event_names: tuple[str, ...] = ()
+
+
+def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
+    shapes = shapes_for(api)
+    request = next((body for media_type, body in operation.bodies.items() if is_json(media_type)), None)
+    if request is None:
+        return None
+    success = operation.responses.get(operation.success_status())
+    plain = next((media for media_type, media in (success.media if success else {}).items() if is_json(media_type) and media.schema is not None and media.generator is not None), None)
+    if plain is None or not shapes.has(plain.schema, "output"):
+        return None
+    items = shapes.variants(shapes.at(plain.schema, "output", "[]"))
+    if "message" not in items:
+        return None
+    found = ResponsesShapes(
+        shapes=shapes,
+        plain=plain,
+        items=items,
+        parts=shapes.variants(shapes.at(items["message"].schema, "content", "[]")),
+        summaries=shapes.variants(shapes.at(items["reasoning"].schema, "summary", "[]")) if "reasoning" in items else {},
+        usage=shapes.at(plain.schema, "usage"),
+        top_level=_properties(shapes, plain.schema),
+        request_schema=request.schema,
+        settings=(_properties(shapes, request.schema) & _properties(shapes, plain.schema)) - NOT_ECHOED,
+    )
+    found.nullable = {key for key in found.settings if any(_accepts_null(shapes, schema) for schema in shapes.at(plain.schema, key))}
+    stream = next((media for media in success.media.values() if media.stream is not None), None)
+    if stream is not None:
+        payload = payload_schema(shapes, stream)
+        variants = shapes.variants([payload]) if payload is not None else {}
+        names = stream.stream.event_names
+        found.events = {name: shape for name, shape in variants.items() if not names or name in names}
+        found.event_names = names
+
+    async def behaviour(exchange: Exchange) -> Response | None:
+        if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
+            return None
+        previous, refusal = await _previous(exchange)
+        if refusal is not None:
+            return refusal
+        value = final_response(exchange, found, previous)
+        await _remember(exchange, value)
+        if exchange.media.stream is not None:
+            if "response.completed" not in found.events:
+                return None
+            return exchange.events(stream_frames(exchange, found, value))
+        return exchange.json(value)
+
+    return behaviour
+
+
+def _accepts_null(shapes: Shapes, schema: Any) -> bool:
+    shape = shapes.shape(schema)
+    return shape is not None and shape.is_valid(None)
+
+
+def _properties(shapes: Shapes, schema: Any) -> set[str]:
+    return {name for member in shapes.members(schema) for name in (member.get("properties") or {})}
+
+
+# ---------------------------------------------------------------- stored responses
+
+
+def _store(exchange: Exchange) -> Any:
+    return getattr(exchange.server, "store", None)
+
+
+async def _previous(exchange: Exchange) -> tuple[dict[str, Any] | None, Response | None]:
+    """(the stored previous response, None) or (None, the refusal) for ``previous_response_id``."""
+    wanted = exchange.body.get("previous_response_id")
+    store = _store(exchange)
+    if not isinstance(wanted, str) or store is None:
+        return None, None
+    found = await store.get(STORE_KIND, wanted)
+    if found is not None:
+        return found, None
+    if not _declares_not_found(exchange.operation):
+        return None, None
+    message = f"previous_response_id: no stored response has the id {wanted!r} (responses created with store: false are not kept)"
+    return None, exchange.error(404, message, pointer="/previous_response_id", location="body")
+
+
+def _declares_not_found(operation: Operation) -> bool:
+    """A dangling ``previous_response_id`` is refused only where the operation documents a 404 (exactly,
+    as ``4XX`` or as ``default``, with a JSON body): the referenced response does not exist. Where the spec documents no such error
+    (a schema-valid id can only be answered 2xx by its own contract), the answer starts a fresh
+    conversation instead, as a server without stored responses does."""
+    response = operation.response_for(404)
+    return response is not None and any(is_json(media_type) for media_type in response.media)
+
+
+async def _remember(exchange: Exchange, value: dict[str, Any]) -> None:
+    store = _store(exchange)
+    if store is None or exchange.body.get("store") is False or not isinstance(value.get("id"), str):
+        return
+    await store.put(STORE_KIND, value["id"], value)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan:
+    """The output items of the answer to ``body`` (the same for the plain and the streamed answer)."""
+    rng = answer_rng(seed, body, "response")
+    budget = body.get("max_output_tokens") if isinstance(body.get("max_output_tokens"), int) and not isinstance(body.get("max_output_tokens"), bool) else None
+    items: list[PlannedItem] = []
+    reasoning_tokens = 0
+    if _wants_reasoning(body) and "reasoning" in found.items:
+        reasoning_tokens = count_tokens(compose(rng))
+        if budget is not None:
+            reasoning_tokens = min(reasoning_tokens, budget)
+            budget -= reasoning_tokens
+        summary = compose(rng, 16) if _wants_summary(body) and "summary_text" in found.summaries else ""
+        items.append(PlannedItem("reasoning", summary, tokens=reasoning_tokens))
+    calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng) if "function_call" in found.items else []
+    for call in calls:
+        items.append(PlannedItem("function_call", call=call, tokens=count_tokens(call.name) + count_tokens(call.arguments)))
+    incomplete = False
+    if not calls:
+        text, incomplete = truncate(_content(body, rng), budget)
+        items.append(PlannedItem("message", text, tokens=count_tokens(text)))
+    return Plan(items, incomplete, reasoning_tokens)
+
+
+def _wants_reasoning(body: dict[str, Any]) -> bool:
+    reasoning = body.get("reasoning")
+    return isinstance(reasoning, dict) and reasoning.get("effort") not in (None, "none") or _wants_summary(body)
+
+
+def _wants_summary(body: dict[str, Any]) -> bool:
+    reasoning = body.get("reasoning")
+    return isinstance(reasoning, dict) and isinstance(reasoning.get("summary") or reasoning.get("generate_summary"), str)
+
+
+def _content(body: dict[str, Any], rng: Any) -> str:
+    """Free text, or JSON valid against ``text.format``'s schema when it asks for ``json_schema``."""
+    text = body.get("text")
+    form = text.get("format") if isinstance(text, dict) else None
+    if isinstance(form, dict) and form.get("type") == "json_schema":
+        found, value = caller_value(form.get("schema") if form.get("schema") is not None else {"type": "object"}, rng)
+        if found:
+            return json.dumps(value, ensure_ascii=False)
+    if isinstance(form, dict) and form.get("type") in ("json_object", "json_schema"):
+        return json.dumps({"answer": compose(rng)}, ensure_ascii=False)
+    return compose(rng)
+
+
+def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
+    digest = hashlib.sha256(json.dumps([seed, body, *parts], sort_keys=True, default=str).encode()).hexdigest()
+    return f"{prefix}_{digest[:32]}"
+
+
+# ---------------------------------------------------------------- the response object
+
+
+def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
+    body = exchange.body
+    plan = plan_output(body, exchange.seed, found)
+    value = found.plain.generator.generate(exchange.rng)
+    if not isinstance(value, dict):
+        value = {}
+    stable = {key: item for key, item in body.items() if key not in ("stream", "stream_options")}
+    output = [_item(exchange, found, planned, position, stable) for position, planned in enumerate(plan.items)]
+    text = "".join(item.text for item in plan.items if item.kind == "message")
+    status = "incomplete" if plan.incomplete else "completed"
+    edits = [
+        edit(value, "id", _ident("resp", exchange.seed, stable)),
+        edit(value, "status", status),
+        edit(value, "output", output),
+        edit(value, "incomplete_details", {"reason": "max_output_tokens"} if plan.incomplete else None, *((None, DELETE) if plan.incomplete else (DELETE,))),
+        edit(value, "error", None, DELETE),
+    ]
+    if isinstance(body.get("model"), str):
+        edits.append(edit(value, "model", body["model"]))
+    if "output_text" in value or "output_text" in found.top_level:
+        edits.append(edit(value, "output_text", text))
+    if "previous_response_id" in found.top_level:
+        edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
+    edits.append(edit(value, "object", "response"))
+    edits += _settings(found, body, value)
+    if isinstance(value.get("created_at"), int) and "completed_at" in value:
+        edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
+    if found.usage:
+        prompt = prompt_tokens([body.get("instructions"), body.get("input")])
+        if previous is not None and isinstance(previous.get("usage"), dict) and isinstance(previous["usage"].get("total_tokens"), int):
+            prompt += previous["usage"]["total_tokens"]
+        completion = sum(item.tokens for item in plan.items)
+        usage = filled_usage(found.shapes, found.usage, value.get("usage"), prompt, completion, {"reasoning_tokens": plan.reasoning_tokens}, exchange.rng)
+        edits.append(edit(value, "usage", usage))
+    settle(value, found.plain.validator, edits)
+    return value
+
+
+def _settings(found: ResponsesShapes, body: dict[str, Any], value: dict[str, Any]) -> list[Any]:
+    """The request's settings repeated in the response: as sent, else the request schema's default, else empty."""
+    edits = []
+    for key in sorted(found.settings):
+        if key in body:
+            edits.append(edit(value, key, body[key]))
+            continue
+        default = ASSUMED.get(key, request_default(found.shapes, found.request_schema, body, key))
+        if default is not None and not isinstance(default, (list, dict)):
+            edits.append(edit(value, key, default))
+        elif isinstance(value.get(key), list):
+            edits.append(edit(value, key, []))
+        elif key in value and key in found.nullable:
+            edits.append(edit(value, key, None))
+    return edits
+
+
+def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]) -> dict[str, Any]:
+    shape = found.items[planned.kind]
+    item = shape.generate(exchange.rng)
+    if not isinstance(item, dict):
+        item = {}
+    prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
+    edits = [edit(item, "type", planned.kind), edit(item, "id", _ident(prefix, exchange.seed, stable, position)), edit(item, "status", "completed", DELETE)]
+    if planned.kind == "message":
+        edits += [edit(item, "role", "assistant"), edit(item, "content", [_part(exchange, found.parts, "output_text", planned.text)])]
+    elif planned.kind == "function_call" and planned.call is not None:
+        edits += [
+            edit(item, "call_id", _ident("call", exchange.seed, stable, position)),
+            edit(item, "name", planned.call.name),
+            edit(item, "arguments", planned.call.arguments),
+        ]
+    else:
+        summary = [_part(exchange, found.summaries, "summary_text", planned.text)] if planned.text else []
+        edits.append(edit(item, "summary", summary))
+        edits += quiet(item, ["content", "encrypted_content"])
+    return settle(item, shape.validator, edits)
+
+
+def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) -> dict[str, Any]:
+    shape = variants.get(kind)
+    part = shape.generate(exchange.rng) if shape is not None else {"type": kind}
+    if not isinstance(part, dict):
+        part = {"type": kind}
+    edits = [edit(part, "type", kind), edit(part, "text", text), edit(part, "annotations", [], DELETE), edit(part, "logprobs", [], DELETE, None)]
+    return settle(part, shape.validator, edits) if shape is not None else {**part, "text": text}
+
+
+# ---------------------------------------------------------------- the stream
+
+
+class Alternatives(tuple):
+    """Values for one event field, most realistic first (the schema picks)."""
+
+
+@dataclass(slots=True)
+class _Events:
+    """Collects the frames of one stream, numbering them."""
+
+    exchange: Exchange
+    found: ResponsesShapes
+    frames: list[bytes] = field(default_factory=list)
+    sequence: int = 0
+
+    def add(self, kind: str, **fields: Any) -> None:
+        shape = self.found.events.get(kind)
+        if shape is None:
+            return
+        event = shape.generate(self.exchange.rng)
+        if not isinstance(event, dict):
+            return
+        fields["sequence_number"] = self.sequence
+        fields["type"] = kind
+        edits = [edit(event, key, *(value if isinstance(value, Alternatives) else (value,))) for key, value in fields.items() if key in event or self.found.shapes.has(shape.schema, key)]
+        edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
+        settle(event, shape.validator, edits)
+        name = kind if kind in self.found.event_names else None
+        self.frames.append(self.exchange.sse(event, name))
+        self.sequence += 1
+
+
+def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, Any]) -> list[bytes]:
+    events = _Events(exchange, found)
+    opening = _snapshot(final)
+    events.add("response.created", response=opening)
+    events.add("response.in_progress", response=opening)
+    rng = answer_rng(exchange.seed, exchange.body, "pieces")
+    for position, item in enumerate(final.get("output") or []):
+        _stream_item(events, position, item, rng)
+    closing = "response.incomplete" if final.get("status") == "incomplete" and "response.incomplete" in found.events else "response.completed"
+    events.add(closing, response=final)
+    terminator = exchange.media.stream.terminator if exchange.media is not None and exchange.media.stream is not None else None
+    if terminator is not None:
+        events.frames.append(frame(terminator, None))
+    return events.frames
+
+
+def _snapshot(final: dict[str, Any]) -> Alternatives:
+    """The response object as it looks while it is being generated (usage unknown yet: null, absent, or as final)."""
+    opening = copy.deepcopy(final)
+    opening.update(status="in_progress", output=[])
+    for key, empty in (("completed_at", None), ("incomplete_details", None), ("output_text", "")):
+        if key in opening:
+            opening[key] = empty
+    without_usage = {key: value for key, value in opening.items() if key != "usage"}
+    return Alternatives(({**opening, "usage": None}, without_usage, opening))
+
+
+def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> None:
+    kind = item.get("type")
+    item_id = item.get("id")
+    opening = copy.deepcopy(item)
+    if "status" in opening:
+        opening["status"] = "in_progress"
+    if kind == "message":
+        opening["content"] = []
+    elif kind == "function_call":
+        opening["arguments"] = ""
+    elif kind == "reasoning":
+        opening["summary"] = []
+    events.add("response.output_item.added", output_index=position, item=opening)
+    if kind == "message":
+        for index, part in enumerate(item.get("content") or []):
+            _stream_text(events, position, item_id, index, part, rng)
+    elif kind == "function_call":
+        arguments = item.get("arguments") or ""
+        for piece in pieces(arguments, rng):
+            events.add("response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece)
+        events.add("response.function_call_arguments.done", item_id=item_id, output_index=position, arguments=arguments, name=item.get("name"))
+    elif kind == "reasoning":
+        for index, part in enumerate(item.get("summary") or []):
+            _stream_summary(events, position, item_id, index, part, rng)
+    events.add("response.output_item.done", output_index=position, item=item)
+
+
+def _stream_text(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> None:
+    text = part.get("text") if isinstance(part.get("text"), str) else ""
+    empty = {**part, "text": ""}
+    where = {"item_id": item_id, "output_index": position, "content_index": index}
+    events.add("response.content_part.added", **where, part=empty)
+    for piece in pieces(text, rng):
+        events.add("response.output_text.delta", **where, delta=piece, logprobs=[])
+    events.add("response.output_text.done", **where, text=text, logprobs=[])
+    events.add("response.content_part.done", **where, part=part)
+
+
+def _stream_summary(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> None:
+    text = part.get("text") if isinstance(part.get("text"), str) else ""
+    where = {"item_id": item_id, "output_index": position, "summary_index": index}
+    events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+    for piece in pieces(text, rng):
+        events.add("response.reasoning_summary_text.delta", **where, delta=piece)
+    events.add("response.reasoning_summary_text.done", **where, text=text)
+    events.add("response.reasoning_summary_part.done", **where, part=part)

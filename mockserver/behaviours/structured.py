@@ -1,0 +1,407 @@
+"""Values that must satisfy a schema: the caller's (structured output, tool arguments) or the spec's.
+
+Three jobs, all about keeping a value valid while giving it meaning:
+
+- :func:`caller_value` draws a value valid against a JSON Schema the *caller* sent
+  (``response_format.json_schema.schema``, a tool's ``parameters``) with the same generator that
+  answers the spec, guarding against schemas that are broken or unsatisfiable.
+- :class:`Shapes` looks inside a spec schema: the sub-schema at a property path, and the variants of a
+  union keyed by their ``type`` tag (output items, stream events), compiled once and cached.
+- :func:`settle` applies the edits a behaviour wants on a generated value and keeps only those the
+  schema allows: a realistic value the schema forbids is dropped, the generated valid one stays.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from jsonschema.protocols import Validator
+
+from mockserver.generate import CompiledSchema, GenerationError, Generator
+from mockserver.operations import CompiledApi
+from specs.pointer import resolve
+from specs.validation import SchemaChecker
+
+DELETE = object()
+"""An edit value meaning "remove this key"."""
+CALLER_CACHE = 256
+"""Compiled caller schemas kept (a client usually sends the same few schemas again and again)."""
+
+# ---------------------------------------------------------------- caller schemas
+
+
+@dataclass(slots=True)
+class CallerSchema:
+    generator: CompiledSchema | None
+    validator: Validator | None
+
+
+_caller_cache: OrderedDict[str, CallerSchema] = OrderedDict()
+
+
+def caller_schema(schema: Any) -> CallerSchema:
+    """The caller's JSON Schema compiled (cached); both parts ``None`` when it is unusable."""
+    key = json.dumps(schema, sort_keys=True, default=str)
+    found = _caller_cache.get(key)
+    if found is not None:
+        _caller_cache.move_to_end(key)
+        return found
+    found = _compile_caller(schema)
+    _caller_cache[key] = found
+    if len(_caller_cache) > CALLER_CACHE:
+        _caller_cache.popitem(last=False)
+    return found
+
+
+def _compile_caller(schema: Any) -> CallerSchema:
+    if not isinstance(schema, (dict, bool)):
+        return CallerSchema(None, None)
+    try:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        cls.check_schema(schema)
+        validator = cls(schema)
+        validator.is_valid(None)  # resolves nothing yet; a broken $ref shows up on real values below
+    except Exception:  # a caller's schema can be broken in many ways; all mean "unusable"
+        return CallerSchema(None, None)
+    try:
+        generator = Generator(schema if isinstance(schema, dict) else {}).compile(schema, "#")
+    except (GenerationError, RecursionError, KeyError, TypeError, ValueError):
+        generator = None
+    return CallerSchema(generator, validator)
+
+
+def caller_value(schema: Any, rng: random.Random, attempts: int = 3) -> tuple[bool, Any]:
+    """(found, value): a value valid against the caller's schema, checked by a real validator."""
+    compiled = caller_schema(schema)
+    if compiled.generator is None or compiled.validator is None:
+        return False, None
+    for _ in range(attempts):
+        try:
+            value = compiled.generator.generate(rng)
+            if compiled.validator.is_valid(value):
+                return True, value
+        except Exception:  # an unresolvable $ref in the caller's schema surfaces here
+            return False, None
+    return False, None
+
+
+def tool_arguments(parameters: Any, rng: random.Random) -> str | None:
+    """JSON arguments valid against a tool's ``parameters`` schema; ``{}`` only when that validates; else None."""
+    if parameters is None:
+        parameters = {"type": "object"}
+    found, value = caller_value(parameters, rng)
+    if found:
+        return json.dumps(value, ensure_ascii=False)
+    validator = caller_schema(parameters).validator
+    try:
+        if validator is not None and validator.is_valid({}):
+            return "{}"
+    except Exception:
+        return None
+    return None
+
+
+@dataclass(slots=True)
+class Call:
+    name: str
+    arguments: str
+
+
+def plan_calls(tools: Any, tool_choice: Any, rng: random.Random) -> list[Call]:
+    """The function calls a model makes for the offered ``tools`` under ``tool_choice``.
+
+    ``none`` (or no tools) means no call; a named function means exactly that one; ``required``
+    means at least one; ``auto`` (the default) calls a deterministic subset, possibly empty.
+    """
+    functions = [spec for spec in (_function(tool) for tool in tools or []) if spec is not None]
+    if not functions or tool_choice == "none":
+        return []
+    forced = _forced_name(tool_choice)
+    if forced is not None:
+        functions = [spec for spec in functions if spec[0] == forced]
+        chosen = functions[:1]
+    elif tool_choice == "required" or isinstance(tool_choice, dict):
+        chosen = _subset(functions, rng, at_least=1)
+    else:
+        chosen = _subset(functions, rng, at_least=0)
+    calls = []
+    for name, parameters in chosen:
+        arguments = tool_arguments(parameters, rng)
+        if arguments is not None:
+            calls.append(Call(name, arguments))
+    return calls
+
+
+def _function(tool: Any) -> tuple[str, Any] | None:
+    """(name, parameters) of a function tool in either shape: ``{function: {name, parameters}}`` or flat."""
+    if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+        return None
+    inner = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+    name = inner.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    return name, inner.get("parameters")
+
+
+def _forced_name(tool_choice: Any) -> str | None:
+    if not isinstance(tool_choice, dict):
+        return None
+    inner = tool_choice.get("function") if isinstance(tool_choice.get("function"), dict) else tool_choice
+    name = inner.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _subset(functions: list[tuple[str, Any]], rng: random.Random, at_least: int) -> list[tuple[str, Any]]:
+    chosen = [spec for spec in functions if rng.random() < 0.5]
+    if len(chosen) < at_least:
+        chosen = [rng.choice(functions)]
+    return chosen
+
+
+# ---------------------------------------------------------------- inside the spec's schemas
+
+
+@dataclass(slots=True)
+class Shape:
+    """A spec sub-schema, compiled: draw a value, judge a value."""
+
+    schema: Any
+    generator: CompiledSchema
+    validator: Validator
+
+    def generate(self, rng: random.Random) -> Any:
+        return self.generator.generate(rng)
+
+    def is_valid(self, value: Any) -> bool:
+        return self.validator.is_valid(value)
+
+
+@dataclass(slots=True)
+class Shapes:
+    """Sub-schemas of one API's document, found by property path or by ``type`` tag; compiled once."""
+
+    document: dict[str, Any]
+    checker: SchemaChecker
+    generator: Generator = field(init=False)
+    _compiled: dict[int, Shape | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.generator = Generator(self.document)
+
+    def deref(self, schema: Any) -> Any:
+        """``schema`` with its ``$ref`` chain followed (a dangling reference counts as no schema)."""
+        for _ in range(16):
+            if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+                return schema
+            try:
+                schema = resolve(self.document, schema["$ref"])
+            except (KeyError, ValueError, IndexError, TypeError):
+                return None
+        return schema
+
+    def members(self, schema: Any) -> list[dict[str, Any]]:
+        """``schema`` and everything it is made of (``$ref`` targets, ``allOf``/``anyOf``/``oneOf`` parts)."""
+        found: list[dict[str, Any]] = []
+        self._members(schema, found, 0)
+        return found
+
+    def _members(self, schema: Any, found: list[dict[str, Any]], depth: int) -> None:
+        schema = self.deref(schema)
+        if not isinstance(schema, dict) or depth > 12 or any(item is schema for item in found):
+            return
+        found.append(schema)
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            for part in schema.get(keyword) or []:
+                self._members(part, found, depth + 1)
+
+    def at(self, schema: Any, *path: str) -> list[Any]:
+        """The candidate sub-schemas at ``path`` (property names; ``[]`` steps into array items)."""
+        current = [schema]
+        for step in path:
+            following = []
+            for candidate in current:
+                for member in self.members(candidate):
+                    if step == "[]":
+                        items = member.get("items")
+                        if isinstance(items, (dict, bool)):
+                            following.append(items)
+                    else:
+                        properties = member.get("properties") or {}
+                        if step in properties:
+                            following.append(properties[step])
+            current = following
+        return current
+
+    def has(self, schema: Any, *path: str) -> bool:
+        return bool(self.at(schema, *path))
+
+    def branches(self, schema: Any) -> list[Any]:
+        """The alternatives of a union (nested unions flattened); a non-union is its own one branch."""
+        target = self.deref(schema)
+        if not isinstance(target, dict):
+            return []
+        parts = target.get("oneOf") or target.get("anyOf")
+        if not parts:
+            return [schema]
+        result = []
+        for part in parts:
+            result.extend(self.branches(part))
+        return result
+
+    def tags(self, schema: Any, name: str = "type") -> list[str]:
+        """The values a branch's ``name`` property is limited to (its ``const`` or ``enum``)."""
+        for candidate in self.at(schema, name):
+            for member in self.members(candidate):
+                if isinstance(member.get("const"), str):
+                    return [member["const"]]
+                enum = member.get("enum")
+                if isinstance(enum, list) and enum and all(isinstance(value, str) for value in enum):
+                    return list(enum)
+        return []
+
+    def variants(self, schemas: Iterable[Any], name: str = "type") -> dict[str, Shape]:
+        """Compiled union branches by their ``type`` tag; a branch whose tag is an enum serves each of
+        its values (the caller sets the tag). The first branch wins a repeated tag."""
+        result: dict[str, Shape] = {}
+        for schema in schemas:
+            for branch in self.branches(schema):
+                tags = [tag for tag in self.tags(branch, name) if tag not in result]
+                shape = self.shape(branch) if tags else None
+                if shape is not None:
+                    result.update(dict.fromkeys(tags, shape))
+        return result
+
+    def shape(self, schema: Any) -> Shape | None:
+        """``schema`` compiled (``None`` when nothing satisfies it)."""
+        key = id(schema)
+        if key in self._compiled:
+            return self._compiled[key]
+        try:
+            shape: Shape | None = Shape(schema, self.generator.compile(schema, "#/behaviour"), self.checker.validator(schema))
+        except GenerationError:
+            shape = None
+        self._compiled[key] = shape
+        return shape
+
+    def first_shape(self, schemas: Sequence[Any]) -> Shape | None:
+        for schema in schemas:
+            shape = self.shape(schema)
+            if shape is not None:
+                return shape
+        return None
+
+
+def payload_schema(shapes: Shapes, media: Any) -> Any:
+    """The JSON Schema of one event's payload (``data``'s ``contentSchema``) in the SSE convention."""
+    for data in shapes.at(media.schema, "data"):
+        data = shapes.deref(data)
+        holder = data.get("else", data) if isinstance(data, dict) else {}
+        if isinstance(holder, dict) and "contentSchema" in holder:
+            return holder["contentSchema"]
+    return None
+
+
+_shapes: dict[int, Shapes] = {}
+
+
+def shapes_for(api: CompiledApi) -> Shapes:
+    """One :class:`Shapes` per served document (shared by all behaviours of the API)."""
+    found = _shapes.get(id(api.document))
+    if found is None or found.document is not api.document:
+        found = _shapes[id(api.document)] = Shapes(api.document, api.checker)
+    return found
+
+
+# ---------------------------------------------------------------- editing a value within its schema
+
+
+@dataclass(slots=True)
+class Edit:
+    """Set ``container[key]`` to the first of ``options`` the schema allows (``DELETE`` removes the key)."""
+
+    container: Any
+    key: Any
+    options: tuple[Any, ...]
+
+
+def edit(container: Any, key: Any, *options: Any) -> Edit:
+    return Edit(container, key, options)
+
+
+def settle(root: Any, validator: Any, edits: Iterable[Edit]) -> Any:
+    """Apply ``edits`` to ``root`` (in place), keeping each one only if ``root`` stays valid.
+
+    Fast path: all first options at once, one validation. Otherwise edit by edit, option by option,
+    so what the schema forbids is left as generated. Returns ``root``.
+    """
+    edits = [item for item in edits if item.options]
+    undo = [_apply(item, item.options[0]) for item in edits]
+    if validator.is_valid(root):
+        return root
+    for restore in reversed(undo):
+        restore()
+    for item in edits:
+        for option in item.options:
+            restore = _apply(item, option)
+            if validator.is_valid(root):
+                break
+            restore()
+    return root
+
+
+def _apply(item: Edit, value: Any) -> Any:
+    container, key = item.container, item.key
+    had = _has(container, key)
+    old = container[key] if had else None
+    if value is DELETE:
+        if had:
+            del container[key]
+    else:
+        container[key] = value
+
+    def restore() -> None:
+        if had:
+            container[key] = old
+        elif _has(container, key):
+            del container[key]
+
+    return restore
+
+
+def _has(container: Any, key: Any) -> bool:
+    if isinstance(container, dict):
+        return key in container
+    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
+
+
+def quiet(container: dict[str, Any], keys: Iterable[str]) -> list[Edit]:
+    """Edits that silence generated noise: ``null``, else absent, else empty."""
+    result = []
+    for key in keys:
+        if key not in container:
+            continue
+        options: tuple[Any, ...] = (None, DELETE, [] if isinstance(container[key], list) else {})
+        result.append(Edit(container, key, options))
+    return result
+
+
+def request_default(shapes: Shapes, schema: Any, body: dict[str, Any], name: str) -> Any:
+    """The ``default`` the request schema declares for ``name`` (in the variant ``body`` picks, if a union)."""
+    target = shapes.deref(schema)
+    discriminator = target.get("discriminator") if isinstance(target, dict) else None
+    candidates: list[Any] = [schema]
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
+        chosen = discriminator["mapping"].get(body.get(discriminator.get("propertyName")))
+        if isinstance(chosen, str):
+            candidates = [{"$ref": chosen}]
+    for candidate in shapes.at(candidates[0], name):
+        for member in shapes.members(candidate):
+            if "default" in member:
+                return member["default"]
+    return None

@@ -1,0 +1,119 @@
+"""Pacing of event streams: a time to first token, then a steady token rate.
+
+Defaults come from ``apitwin serve --ttft MS --tokens-per-second N`` (``create_app(ttft_ms=…,
+tokens_per_second=…)``); no pacing unless asked. One request can override them with the header::
+
+    X-Apitwin-Pacing: ttft=200,tps=50
+
+``ttft`` is milliseconds before the first event, ``tps`` tokens per second after it (``0`` turns
+either off); keys left out keep the server's values. A malformed header is a 400.
+
+How long an event waits is the number of tokens it carries divided by the rate. The tokens of an
+event are those of the strings under any ``delta`` in its JSON payload (a chat chunk's
+``choices[].delta.content`` or a tool call's argument piece, a Responses ``*.delta`` event), counted
+with the mock's tokenizer, so events without new text (``response.created``, a final usage chunk,
+``[DONE]``) go out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.behaviours.text import count_tokens
+
+HEADER = "x-apitwin-pacing"
+MAX_TTFT_MS = 600_000.0
+"""Ten minutes: longer is surely a typo and would only hang the client."""
+
+
+class PacingError(ValueError):
+    """A pacing header or option that cannot be read."""
+
+
+@dataclass(slots=True, frozen=True)
+class Pacing:
+    ttft_ms: float = 0.0
+    tokens_per_second: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.ttft_ms > 0 or self.tokens_per_second > 0
+
+
+def checked(ttft_ms: float, tokens_per_second: float) -> Pacing:
+    """A :class:`Pacing` from option values, refusing negative or absurd ones."""
+    if not 0 <= ttft_ms <= MAX_TTFT_MS:
+        raise PacingError(f"ttft must be between 0 and {MAX_TTFT_MS:.0f} ms, got {ttft_ms}")
+    if tokens_per_second < 0:
+        raise PacingError(f"tokens per second must not be negative, got {tokens_per_second}")
+    return Pacing(float(ttft_ms), float(tokens_per_second))
+
+
+def parse_header(value: str | None, default: Pacing) -> Pacing:
+    """The pacing a request asks for with ``X-Apitwin-Pacing`` (``default`` when absent)."""
+    if value is None or not value.strip():
+        return default
+    settings = {"ttft": default.ttft_ms, "tps": default.tokens_per_second}
+    for part in value.split(","):
+        key, sep, raw = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in settings:
+            raise PacingError(f"X-Apitwin-Pacing: expected ttft=MS and/or tps=N separated by commas, got {part.strip()!r}")
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            raise PacingError(f"X-Apitwin-Pacing: {key} must be a number, got {raw.strip()!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise PacingError(f"X-Apitwin-Pacing: {key} must be a finite number, got {raw.strip()!r}")
+        settings[key] = number
+    try:
+        return checked(settings["ttft"], settings["tps"])
+    except PacingError as error:
+        raise PacingError(f"X-Apitwin-Pacing: {error}") from None
+
+
+async def paced(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[bytes]:
+    """``frames`` as they would arrive from a model generating at ``pacing``."""
+    first = True
+    async for item in frames:
+        delay = pacing.ttft_ms / 1000 if first else 0.0
+        if pacing.tokens_per_second > 0 and not first:
+            delay += frame_tokens(item) / pacing.tokens_per_second
+        first = False
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield item
+
+
+def pace(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[bytes]:
+    """``frames`` paced, or unchanged when ``pacing`` asks for no delay."""
+    return paced(frames, pacing) if pacing.active else frames
+
+
+def frame_tokens(item: bytes) -> int:
+    """Tokens of new text an SSE frame carries (see the module docstring)."""
+    data = "\n".join(line[5:].lstrip() for line in item.decode("utf-8", "replace").split("\n") if line.startswith("data:"))
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return 0
+    return sum(count_tokens(text) for text in _delta_strings(payload, inside=False))
+
+
+def _delta_strings(value: Any, inside: bool) -> list[str]:
+    if isinstance(value, str):
+        return [value] if inside else []
+    if isinstance(value, list):
+        return [text for item in value for text in _delta_strings(item, inside)]
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if key in ("id", "type", "role", "name", "index"):
+                continue
+            found.extend(_delta_strings(item, inside or key == "delta"))
+        return found
+    return []

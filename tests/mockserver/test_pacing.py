@@ -1,0 +1,95 @@
+"""Stream pacing: time to first token, tokens per second, the per-request header."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import create_app
+from mockserver.pacing import Pacing, PacingError, checked, frame_tokens, paced, parse_header
+from mockserver.produce import frame
+from tests.mockserver.test_chat_behaviour import AUTH, chunks, streamed_text
+
+BODY = {"model": "internlm2", "messages": [{"role": "user", "content": "pace me"}], "stream": True}
+
+
+def test_header_parsing() -> None:
+    default = Pacing(10, 5)
+    assert parse_header(None, default) == default
+    assert parse_header("ttft=200,tps=50", default) == Pacing(200, 50)
+    assert parse_header(" tps = 7 ", default) == Pacing(10, 7)
+    assert parse_header("TTFT=0", default) == Pacing(0, 5)
+    for bad in ("fast", "ttft=", "ttft=abc", "tps=-1", "ttft=1e9", "speed=3", "tps=nan"):
+        with pytest.raises(PacingError):
+            parse_header(bad, default)
+    with pytest.raises(PacingError):
+        checked(-1, 0)
+
+
+def test_frame_tokens_count_only_new_text() -> None:
+    assert frame_tokens(frame('{"choices": [{"index": 0, "delta": {"content": " hello world"}}]}', None)) == 2
+    assert frame_tokens(frame('{"type": "response.output_text.delta", "delta": "one two three", "item_id": "msg_1"}', "response.output_text.delta")) == 3
+    assert frame_tokens(frame('{"type": "response.created", "response": {"output": []}}', "response.created")) == 0
+    assert frame_tokens(frame("[DONE]", None)) == 0
+
+
+def test_paced_delays_add_up() -> None:
+    frames = [frame('{"delta": "a b c d"}', None)] * 3
+
+    async def source() -> AsyncIterator[bytes]:
+        for item in frames:
+            yield item
+
+    async def collect() -> float:
+        started = time.perf_counter()
+        _ = [item async for item in paced(source(), Pacing(100, 80))]
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(collect())
+    assert elapsed >= 0.1 + 8 / 80 - 0.01
+
+
+def _timed(client: TestClient, **headers: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    answer = client.post("/v1/chat/completions", json=BODY, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return time.perf_counter() - started, answer.text
+
+
+def test_server_options_and_header_override() -> None:
+    client = TestClient(create_app(["lmdeploy"], self_check=True, ttft_ms=150), headers=AUTH)
+    elapsed, text = _timed(client)
+    assert elapsed >= 0.15
+    _, same = _timed(client, **{"X-Apitwin-Pacing": "ttft=0"})  # no upper bound on time: this machine is shared
+    assert same == text
+    payloads, _ = chunks(text)
+    tokens = sum(frame_tokens(frame(json.dumps(chunk), None)) for chunk in payloads)
+    assert tokens > 0 and streamed_text(payloads, 0)
+    slow, _ = _timed(client, **{"X-Apitwin-Pacing": f"ttft=0,tps={tokens * 4}"})
+    assert slow >= 0.25 - 0.02
+
+
+def test_default_is_no_delay() -> None:
+    app = create_app(["lmdeploy"], self_check=True)
+    server = app.routes[0].endpoint.__self__
+    assert not server.pacing.active
+
+
+def test_bad_header_is_a_400_in_the_api_shape() -> None:
+    client = TestClient(create_app(["lmdeploy"], self_check=True), headers=AUTH)
+    answer = client.post("/v1/chat/completions", json=BODY, headers={"X-Apitwin-Pacing": "tps=fast"})
+    assert answer.status_code == 400
+    assert "X-Apitwin-Pacing" in answer.text
+    aiml = TestClient(create_app(["aimlapi"], self_check=True), headers=AUTH)
+    answer = aiml.post("/v1/chat/completions", json={**BODY, "model": "anthropic/claude-3-5-haiku"}, headers={"X-Apitwin-Pacing": "ttft=-5"})
+    assert answer.status_code == 400 and "statusCode" in answer.json()
+
+
+def test_invalid_server_options_are_refused() -> None:
+    with pytest.raises(PacingError):
+        create_app(["lmdeploy"], tokens_per_second=-3)

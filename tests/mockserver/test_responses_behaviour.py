@@ -1,0 +1,215 @@
+"""Responses behaviour, in-process, on every API whose spec has a Responses-style operation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+import specs
+from mockserver import create_app
+from mockserver.behaviours.text import count_tokens
+from mockserver.operations import compile_api
+from tests.mockserver.test_chat_behaviour import AUTH, WEATHER, sse
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsesApi:
+    name: str
+    path: str
+    model: str
+    streams: bool = True
+
+
+APIS = [
+    ResponsesApi("openresponses", "/responses", "gpt-4o"),
+    ResponsesApi("aimlapi", "/v1/responses", "gpt-3.5-turbo"),
+    ResponsesApi("sequrity", "/control/chat/v1/responses", "gpt-4o"),
+    ResponsesApi("lmdeploy", "/v1/responses", "internlm2"),
+    ResponsesApi("openai-responses", "/v1/responses", "gpt-4o", streams=False),
+]
+STREAMING = [api for api in APIS if api.streams]
+ORDER = [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+]
+
+
+@cache
+def client(name: str, seed: int = 0) -> TestClient:
+    return TestClient(create_app([name], seed=seed, self_check=True), headers=AUTH)
+
+
+def post(api: ResponsesApi, body: dict[str, Any], seed: int = 0, status: int = 200) -> Any:
+    answer = client(api.name, seed).post(api.path, json={"model": api.model, **body})
+    assert answer.status_code == status, answer.text
+    return answer
+
+
+def events(text: str) -> list[tuple[str | None, dict[str, Any]]]:
+    return [(name, json.loads(data)) for name, data in sse(text) if data != "[DONE]"]
+
+
+def final_text(value: dict[str, Any]) -> str:
+    return "".join(part.get("text", "") for item in value["output"] if item.get("type") == "message" for part in item["content"])
+
+
+@cache
+def stream_enum(name: str) -> set[str]:
+    """Every event name the API's spec allows on its Responses streams."""
+    api = compile_api(name, specs.load(name))
+    return {event for operation in api.operations for response in operation.responses.values() for media in response.media.values() if media.stream for event in media.stream.event_names}
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+def test_plain_response(api: ResponsesApi) -> None:
+    value = post(api, {"input": "Tell me about rivers."}).json()
+    assert value["model"] == api.model and value["status"] == "completed" and value["object"] == "response"
+    [message] = value["output"]
+    assert message["type"] == "message" and message["role"] == "assistant"
+    text = final_text(value)
+    assert text
+    usage = value["usage"]
+    assert usage["output_tokens"] == count_tokens(text)
+    assert usage["input_tokens"] == count_tokens("Tell me about rivers.")
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+def test_max_output_tokens_makes_it_incomplete(api: ResponsesApi) -> None:
+    value = post(api, {"input": "Tell me about rivers.", "max_output_tokens": 16}).json()
+    assert count_tokens(final_text(value)) == 16
+    assert value["status"] == "incomplete"
+    assert value["usage"]["output_tokens"] == 16
+
+
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+def test_stream_order_sequence_and_text(api: ResponsesApi) -> None:
+    answer = post(api, {"input": "Tell me about rivers.", "stream": True})
+    found = events(answer.text)
+    kinds = [payload["type"] for _, payload in found]
+    assert [kind for kind in dict.fromkeys(kinds)] == ORDER
+    assert kinds.index("response.output_text.done") > max(i for i, kind in enumerate(kinds) if kind == "response.output_text.delta")
+    assert [payload["sequence_number"] for _, payload in found] == list(range(len(found)))
+    assert set(kinds) <= stream_enum(api.name)
+    assert all(name == payload["type"] for name, payload in found)
+    deltas = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.output_text.delta")
+    done = next(payload for _, payload in found if payload["type"] == "response.output_text.done")
+    completed = found[-1][1]["response"]
+    assert deltas == done["text"] == final_text(completed)
+    assert completed["status"] == "completed"
+    assert found[0][1]["response"]["status"] == "in_progress" and found[0][1]["response"]["output"] == []
+    plain = post(api, {"input": "Tell me about rivers."}).json()
+    assert final_text(plain) == deltas
+    assert {key: plain["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")} == {key: completed["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")}
+
+
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+@given(prompt=st.text(min_size=1, max_size=30), limit=st.one_of(st.none(), st.integers(min_value=16, max_value=40)), seed=st.integers(0, 3))
+def test_stream_deltas_add_up_for_any_request(api: ResponsesApi, prompt: str, limit: int | None, seed: int) -> None:
+    body: dict[str, Any] = {"input": prompt}
+    if limit is not None:
+        body["max_output_tokens"] = limit
+    found = events(post(api, {**body, "stream": True}, seed).text)
+    deltas = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.output_text.delta")
+    final = found[-1][1]
+    assert final["type"] in ("response.completed", "response.incomplete")
+    assert deltas == final_text(final["response"]) == final_text(post(api, body, seed).json())
+    usage = final["response"]["usage"]
+    assert usage["output_tokens"] == count_tokens(deltas) and usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    if limit is not None:
+        assert usage["output_tokens"] <= limit
+
+
+FUNCTION_TOOLS = [{"type": "function", "name": "get_weather", "parameters": WEATHER, "strict": True}]
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+def test_function_calls(api: ResponsesApi) -> None:
+    body = {"input": "weather in Paris", "tools": FUNCTION_TOOLS, "tool_choice": "required"}
+    value = post(api, body).json()
+    calls = [item for item in value["output"] if item["type"] == "function_call"]
+    assert calls and all(call["name"] == "get_weather" for call in calls)
+    for call in calls:
+        jsonschema.validate(json.loads(call["arguments"]), WEATHER)
+    if not api.streams:
+        return
+    found = events(post(api, {**body, "stream": True}).text)
+    kinds = [payload["type"] for _, payload in found]
+    assert "response.function_call_arguments.delta" in kinds and "response.output_text.delta" not in kinds
+    deltas = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.function_call_arguments.delta")
+    done = [payload for _, payload in found if payload["type"] == "response.function_call_arguments.done"]
+    assert deltas == "".join(payload["arguments"] for payload in done) == "".join(call["arguments"] for call in calls)
+
+
+def test_reasoning_summary_streams_with_its_own_events() -> None:
+    api = APIS[0]
+    body = {"input": "think first", "reasoning": {"effort": "low", "summary": "auto"}}
+    value = post(api, body).json()
+    kinds = [item["type"] for item in value["output"]]
+    assert kinds == ["reasoning", "message"]
+    assert value["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
+    assert value["usage"]["output_tokens"] == value["usage"]["output_tokens_details"]["reasoning_tokens"] + count_tokens(final_text(value))
+    found = events(post(api, {**body, "stream": True}).text)
+    types = [payload["type"] for _, payload in found]
+    assert "response.reasoning_summary_text.delta" in types
+    summary = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.reasoning_summary_text.delta")
+    assert summary == value["output"][0]["summary"][0]["text"]
+    assert types.index("response.reasoning_summary_part.added") < types.index("response.content_part.added")
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+def test_text_format_json_schema(api: ResponsesApi) -> None:
+    body = {"input": "json please", "text": {"format": {"type": "json_schema", "name": "weather", "schema": WEATHER, "strict": True}}}
+    jsonschema.validate(json.loads(final_text(post(api, body).json())), WEATHER)
+
+
+def test_previous_response_id_chains_and_unknown_is_refused() -> None:
+    api = APIS[0]
+    app = create_app([api.name], self_check=True)
+    with TestClient(app, headers=AUTH) as fresh:
+        first = fresh.post(api.path, json={"model": api.model, "input": "first"}).json()
+        chained = fresh.post(api.path, json={"model": api.model, "input": "second", "previous_response_id": first["id"]})
+        assert chained.status_code == 200, chained.text
+        assert chained.json()["previous_response_id"] == first["id"]
+        assert chained.json()["usage"]["input_tokens"] == 1 + first["usage"]["total_tokens"]
+        missing = fresh.post(api.path, json={"model": api.model, "input": "x", "previous_response_id": "resp_unknown"})
+        assert missing.status_code == 404
+        assert "previous_response_id" in missing.text
+        unstored = fresh.post(api.path, json={"model": api.model, "input": "private", "store": False}).json()
+        refused = fresh.post(api.path, json={"model": api.model, "input": "x", "previous_response_id": unstored["id"]})
+        assert refused.status_code == 404
+
+
+@pytest.mark.parametrize("api", [APIS[1], APIS[2]], ids=["aimlapi", "sequrity"])
+def test_unknown_previous_response_id_is_the_declared_404(api: ResponsesApi) -> None:
+    answer = post(api, {"input": "x", "previous_response_id": "resp_missing"}, status=404)
+    assert "previous_response_id" in answer.text
+
+
+def test_unknown_previous_response_id_starts_afresh_where_no_404_is_documented() -> None:
+    """lmdeploy documents only 422 (schema errors): a schema-valid id cannot be refused by its contract."""
+    api = APIS[3]
+    assert api.name == "lmdeploy"
+    answer = post(api, {"input": "x", "previous_response_id": "resp_missing"}).json()
+    assert answer["status"] in ("completed", "incomplete")
+
+
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+def test_stream_is_deterministic(api: ResponsesApi) -> None:
+    body = {"input": "same", "stream": True}
+    assert post(api, body).content == post(api, body).content
