@@ -7,10 +7,14 @@ from a spec is compiled in ``create_app``; a request only looks things up.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,12 +25,22 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 import specs
+from mockserver.answer_cache import AnswerCache
 from mockserver.auth import authenticate
 from mockserver.behaviours import Behaviour, Exchange, behaviours_for
+from mockserver.behaviours.jobs import media_answer
 from mockserver.errors import error_answer
+from mockserver.faults import HEADER as FAULTS_HEADER
+from mockserver.faults import FaultDice, FaultError, Faults, cut, delayed, error_headers, for_request, quiet_cut_logs
+from mockserver.faults import parse as parse_faults
+from mockserver.media import MEDIA_PREFIX
 from mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
+from mockserver.pacing import HEADER as PACING_HEADER
+from mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
 from mockserver.produce import SelfCheckError, iterate, produce, response_headers
+from mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
 from mockserver.selection import PreferenceError, choose_example, choose_media, choose_status, parse_prefer, wants_stream
+from mockserver.state import open_store
 from mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
 from mockserver.violations import Violation
 
@@ -43,6 +57,30 @@ class Options:
     api_key: str | None = None
     self_check: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    state: str = "memory"
+    """Where jobs, stored responses and sessions live: ``memory``, ``sqlite[:///file.db]``, ``redis://…``."""
+    job_polls: int = 2
+    """Polls a job answers in each status before it moves to the next one."""
+    job_seconds: float | None = None
+    """When set, a job moves on after this many seconds per status instead (whichever comes first)."""
+    ttft_ms: float = 0.0
+    """Milliseconds before the first event of a stream (``X-Apitwin-Pacing`` overrides it per request)."""
+    tokens_per_second: float = 0.0
+    """Rate of the text in a stream after its first event; 0 sends everything at once."""
+    request_log: RequestLog | None = None
+    """Where every request and its violations are recorded (a fresh log when not given)."""
+    reject_invalid: bool = True
+    """False: a request that breaks the spec is recorded in the log and answered as if it were valid."""
+    responder: Callable[[Operation], tuple[int, str | None, Any] | None] | None = None
+    faults: str | None = None
+    """Error statuses injected at rates, ``429:0.05,500:0.01`` (see ``mockserver.faults``)."""
+    latency_ms: float = 0.0
+    """Added before every answer."""
+    first_byte_ms: float = 0.0
+    """Headers at once, the body this much later."""
+    cut_stream_after: int | None = None
+    """Event streams are dropped mid-body after this many events."""
+    """Gives the answer ``(status, media_type, body)`` for a valid request instead of the generator (None: generate)."""
 
 
 def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> Starlette:
@@ -53,7 +91,7 @@ def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None 
     """
     compiled = [compile_api(name, document) for name, document in _documents(apis)]
     server = MockServer(compiled, Options(**options))
-    return Starlette(routes=[Route("/{path:path}", server.handle, methods=ALL_METHODS)])
+    return Starlette(routes=[Route("/{path:path}", server.handle, methods=ALL_METHODS)], lifespan=server.lifespan)
 
 
 def _documents(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None) -> list[tuple[str, dict[str, Any]]]:
@@ -73,17 +111,57 @@ class MockServer:
         self.apis = {api.name: api for api in apis}
         self.at_root = len(apis) == 1
         self.options = options
-        self.behaviours: dict[int, list[Behaviour]] = {
-            id(operation): behaviours_for(api, operation) for api in apis for operation in api.operations
-        }
+        self.request_log = options.request_log if options.request_log is not None else RequestLog()
+        self.store = open_store(options.state)
+        self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
+        self.faults: Faults = parse_faults(options.faults, latency_ms=options.latency_ms, first_byte_ms=options.first_byte_ms, cut_after=options.cut_stream_after)
+        self.dice = FaultDice(options.seed)
+        quiet_cut_logs()
+        self.behaviours: dict[int, list[Behaviour]] = {}
+        self.cacheable: set[int] = set()
+        """Operations whose answers depend on the request alone (see ``answer_cache``)."""
+        for api in apis:
+            for operation in api.operations:
+                found, pure = behaviours_for(api, operation)
+                self.behaviours[id(operation)] = found
+                if pure:
+                    self.cacheable.add(id(operation))
+        self.answers = AnswerCache()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Reach the state store before serving (a wrong path or a Redis that is down fails the start,
+        not the first request), and close it when the server stops."""
+        await self.store.get("apitwin", "startup")
+        try:
+            yield
+        finally:
+            await self.store.close()
 
     def base_paths(self) -> dict[str, str]:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
 
     async def handle(self, request: Request) -> Response:
+        token = _FAULTS.set(None)
+        try:
+            answer = await self._handle(request)
+            faults = _FAULTS.get()
+        finally:
+            _FAULTS.reset(token)
+        if faults is not None and faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults is not None and faults.first_byte_ms > 0:
+            answer = await delayed(answer, faults.first_byte_ms)
+        if not request.url.path.startswith(ADMIN_PREFIX):
+            self.request_log.add(request, answer)
+        return answer
+
+    async def _handle(self, request: Request) -> Response:
         path = request.url.path
+        if path.startswith(MEDIA_PREFIX):
+            return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
-            return self._admin(path)
+            return self._admin(path, request.method)
         api, path = self._pick_api(path)
         if api is None:
             return _problem(404, f"no API is served at {request.url.path}; APIs: " + ", ".join(f"/{n}/" for n in self.apis), request.url.path)
@@ -99,7 +177,32 @@ class MockServer:
         name, _, rest = path.lstrip("/").partition("/")
         return self.apis.get(name), "/" + rest
 
-    def _admin(self, path: str) -> Response:
+    async def _media(self, path: str, method: str) -> Response:
+        """A media file a job answer pointed to (``/_apitwin/media/<name>``)."""
+        if method not in ("GET", "HEAD"):
+            return _problem(405, f"{method} is not allowed on {path}; allowed: GET, HEAD", path)
+        answer = await media_answer(self.store, path[len(MEDIA_PREFIX) :])
+        return answer if answer is not None else _problem(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
+
+    def _spec_document(self, path: str) -> Response | None:
+        """``/_apitwin/openapi/<api>.json``: the document an API is served from, with its base path as
+        the only server, so tools that read the spec (schemathesis, code generators) find the mock."""
+        prefix = f"{ADMIN_PREFIX}/openapi/"
+        if not (path.startswith(prefix) and path.endswith(".json")):
+            return None
+        name = path[len(prefix) : -len(".json")]
+        api = self.apis.get(name)
+        if api is None:
+            return _problem(404, f"no API named {name!r}; APIs: {', '.join(self.apis)}", path)
+        document = {**api.document, "servers": [{"url": self.base_paths()[name] or "/"}]}
+        return Response(json.dumps(document), media_type="application/json")
+
+    def _admin(self, path: str, method: str = "GET") -> Response:
+        if path.rstrip("/") == f"{ADMIN_PREFIX}/requests":
+            return admin_answer(self.request_log, method)
+        spec = self._spec_document(path)
+        if spec is not None:
+            return spec
         if path.rstrip("/") == f"{ADMIN_PREFIX}/apis":
             body = {name: {"base_path": base, "title": self.apis[name].document["info"]["title"], "operations": len(self.apis[name].operations)} for name, base in self.base_paths().items()}
             return Response(json.dumps(body), media_type="application/json")
@@ -116,6 +219,7 @@ class MockServer:
             answer = self._error(api, None, 405, f"{request.method} is not allowed on {path}; allowed: {allowed}", path)
             answer.headers["Allow"] = allowed
             return answer
+        note_operation(request, operation.operation_id)
 
         headers = {key.lower(): value for key, value in request.headers.items()}
         query = parse_qs(request.url.query, keep_blank_values=True)
@@ -127,6 +231,14 @@ class MockServer:
             preferences = parse_prefer(headers.get("prefer"))
         except PreferenceError as error:
             return _problem(400, str(error), path)
+        try:
+            pacing = parse_header(headers.get(PACING_HEADER), self.pacing)
+        except PacingError as error:
+            return self._error(api, operation, 400, str(error), path)
+        try:
+            faults = for_request(headers.get(FAULTS_HEADER), self.faults)
+        except FaultError as error:
+            return self._error(api, operation, 400, str(error), path)
 
         raw, too_large = await _read_body(request, self.options.max_body)
         if too_large:
@@ -137,10 +249,33 @@ class MockServer:
             return self._error(api, operation, status, problem.message, path, [problem])
         if body is not _ABSENT and status == 0:
             violations += validate_body(operation, _body_form(operation, headers.get("content-type")), body)
-        if violations:
+        if violations and not self.options.reject_invalid:
+            note_violations(request, violations)
+        elif violations:
             message = "; ".join(violation.message for violation in violations[:3])
             return self._error(api, operation, _validation_status(operation), message, path, violations)
+        if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
+            return _given_answer(*given)
+        if faults.active:
+            _FAULTS.set(faults)
+            injected = self.dice.status(faults)
+            if injected is not None:
+                return self._injected(api, operation, injected, path)
+        if id(operation) not in self.cacheable or faults.active or self.options.responder is not None:
+            return await self._answer(api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw)
+        key = AnswerCache.key(api.name, request.method, path, request.url.query, raw, headers)
+        remembered = self.answers.get(key)
+        if remembered is not None:
+            return remembered
+        answer = await self._answer(api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw)
+        self.answers.put(key, answer)
+        return answer
 
+    async def _answer(
+        self, api: CompiledApi, operation: Operation, path: str, request: Request, path_parameters: dict[str, str],
+        query: dict[str, list[str]], headers: dict[str, str], preferences: Any, pacing: Pacing, body: Any, raw: bytes,
+    ) -> Response:
+        """The answer to a valid request: the chosen response, from a behaviour or the generator."""
         try:
             status_code, response = choose_status(operation, preferences)
             media = choose_media(response, accept=headers.get("accept"), wants_stream=wants_stream(body))
@@ -150,8 +285,9 @@ class MockServer:
         seed = preferences.seed if preferences.seed is not None else self.options.seed
         rng = seeded(seed, request.method, path, request.url.query, raw)
         behaviours = self.behaviours.get(id(operation))
+        exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:
-            exchange = Exchange(self, api, operation, path, match.path_parameters, query, headers, None if body is _ABSENT else body, status_code, response, media, rng)
+            exchange = Exchange(self, api, operation, path, path_parameters, query, headers, None if body is _ABSENT else body, status_code, response, media, rng, seed=seed, pacing=pacing, base_url=str(request.base_url).rstrip("/"))
             for behaviour in behaviours:
                 answer = await behaviour(exchange)
                 if answer is not None:
@@ -160,25 +296,46 @@ class MockServer:
             answer = error_answer(api, response, status_code, response.description or "error", path=path)
             return Response(answer.body, status_code=status_code, media_type=answer.media_type, headers=response_headers(response, rng))
         produced = produce(media, rng, example=example, self_check=self.options.self_check)
-        extra = response_headers(response, rng)
+        extra = {**response_headers(response, rng), **(exchange.reply_headers if exchange is not None else {})}
         if produced.events is not None:
-            return StreamingResponse(self.wrap_stream(iterate(produced.events), None), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
+            return StreamingResponse(self.wrap_stream(iterate(produced.events), None, pacing=pacing), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
         return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
 
-    def wrap_stream(self, frames: AsyncIterator[bytes], exchange: Exchange | None) -> AsyncIterator[bytes]:
+    def wrap_stream(self, frames: AsyncIterator[bytes], exchange: Exchange | None, *, pacing: Pacing | None = None) -> AsyncIterator[bytes]:
         """The event frames as sent: the place where pacing and stream faults apply."""
-        return frames
+        if pacing is None:
+            pacing = exchange.pacing if exchange is not None and exchange.pacing is not None else self.pacing
+        faults = _FAULTS.get()
+        if faults is not None and faults.cut_after is not None:
+            frames = cut(frames, faults.cut_after)
+        return pace(frames, pacing)
+
+    def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:
+        """An injected error: the API's error shape for the status, ``Retry-After`` on a 429."""
+        kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+        message = f"injected fault: {status} {HTTPStatus(status).phrase} (apitwin --faults / X-Apitwin-Faults)"
+        answer = self.error_for(api, operation, status, message, path, location="fault", kind=kind)
+        answer.headers.update(error_headers(status))
+        return answer
 
     def error_for(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, *, location: str = "request", pointer: str = "", kind: str = "invalid_request_error") -> Response:
         """An error answer in the API's shape, for behaviours (unknown ids, bad references, …)."""
         violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
-        return self._error(api, operation, status, message, path, [violation], kind=kind)
+        return attach_violations(self._error(api, operation, status, message, path, [violation], kind=kind), [])  # not a spec violation
 
     def _error(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, violations: list[Violation] = (), *, kind: str = "invalid_request_error") -> Response:  # type: ignore[assignment]
         declared = _error_response(api, operation, status)
         found = list(violations) or [Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)]
         answer = error_answer(api, declared, status, message, path=path, violations=found, kind=kind)
-        return Response(answer.body, status_code=status, media_type=answer.media_type)
+        return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
+
+
+def _given_answer(status: int, media_type: str | None, body: Any) -> Response:
+    """An answer a test supplied (``Options.responder``): JSON-encoded unless it is already bytes."""
+    if media_type is None:
+        return Response(status_code=status)
+    content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return Response(content, status_code=status, media_type=media_type)
 
 
 def _where(status: int) -> str:
@@ -186,6 +343,8 @@ def _where(status: int) -> str:
 
 
 _ABSENT = object()
+_FAULTS: contextvars.ContextVar[Faults | None] = contextvars.ContextVar("apitwin_faults", default=None)
+"""The faults of the request being served (read where its stream is wrapped and its answer sent)."""
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:

@@ -26,6 +26,7 @@ from mockserver.generate_nodes import (
     AnyNode,
     CheckedNode,
     ChoiceNode,
+    DEFAULT_NULL_RATE,
     ConditionalNode,
     GenerationError,
     NeverNode,
@@ -67,7 +68,13 @@ class CompiledSchema:
         self.node = node
         self.max_depth = max_depth
 
-    def generate(self, rng: random.Random) -> Any:
+    def generate(self, rng: random.Random, skip: tuple[str, ...] = ()) -> Any:
+        """A value; with ``skip``, an object without those properties, for a caller that sets them
+        itself (drawing a big ``choices`` only to replace it is the costly part of an answer)."""
+        if skip:
+            root = _object_root(self.node)
+            if root is not None:
+                return root.gen(rng, self.max_depth, frozenset(skip))
         return self.node.gen(rng, self.max_depth)
 
     __call__ = generate
@@ -76,12 +83,29 @@ class CompiledSchema:
         return self.node.ok(value)
 
 
+def _object_root(node: Node) -> ObjectNode | None:
+    """The object node a schema draws from when it can only be one object shape (through refs)."""
+    while True:
+        if isinstance(node, RefNode) and node.target is not None:
+            node = node.target
+        elif isinstance(node, TypedNode) and [kind for kind, _ in node.gen_types] == ["object"]:
+            node = node.gen_types[0][1]
+        else:
+            return node if isinstance(node, ObjectNode) else None
+
+
 class Generator:
     """Compiles schemas of one OpenAPI document; compiled ``$ref`` targets are shared."""
 
-    def __init__(self, document: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(
+        self, document: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH, optional_rate: float = 0.5, null_rate: float = DEFAULT_NULL_RATE
+    ) -> None:
         self.document = document
         self.max_depth = max_depth
+        self.optional_rate = optional_rate
+        """How often optional properties are drawn: 1.0 answers full objects, as real servers do."""
+        self.null_rate = null_rate
+        """How often a nullable value is null: 0 means only where nothing else can be drawn."""
         self._refs: dict[str, RefNode] = {}
         self._pending: list[tuple[RefNode, str]] = []
 
@@ -195,6 +219,7 @@ class Generator:
             combined = {"allOf": [rest, branch]} if shared else branch
             branches.append(self._compile(combined, branch_pointer, name, hints))
         union = UnionNode(pointer, branches, exclusive=keyword == "oneOf")
+        union.null_rate = self.null_rate
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, dict) and "propertyName" in discriminator:
             union.property_name = discriminator["propertyName"]
@@ -234,7 +259,9 @@ class Generator:
             check[kind] = node
         if not gen_types:
             return NeverNode(pointer, "`type` lists no type")
-        return TypedNode(pointer, gen_types, check)
+        typed = TypedNode(pointer, gen_types, check)
+        typed.null_rate = self.null_rate
+        return typed
 
     def _type_node(self, kind: str, schema: dict[str, Any], pointer: str, name: str | None, examples: list[Any]) -> Node:
         if kind == "string":
@@ -269,6 +296,7 @@ class Generator:
 
     def _object_node(self, schema: dict[str, Any], pointer: str, examples: list[Any]) -> Node:
         node = ObjectNode(pointer, schema)
+        node.optional_rate = self.optional_rate
         for name, sub in (schema.get("properties") or {}).items():
             hints = [example[name] for example in examples if isinstance(example, dict) and name in example]
             node.properties[name] = self._compile(sub, f"{pointer}/properties/{json_pointer.escape(name)}", name, hints)

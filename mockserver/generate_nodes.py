@@ -19,6 +19,7 @@ INF = math.inf
 HARD_FLOOR = -40
 """A value that is still descending this many refs past the budget cannot terminate."""
 ATTEMPTS = 12
+DEFAULT_NULL_RATE = 0.25
 """Draws a node makes before giving up on a constraint it checks after the fact (oneOf, not, ...)."""
 
 
@@ -287,12 +288,14 @@ class ConditionalNode(Node):
 class TypedNode(Node):
     """One node per JSON type; ``gen_types`` are the types drawn, ``check`` judges every type."""
 
-    __slots__ = ("gen_types", "check")
+    __slots__ = ("gen_types", "check", "null_rate")
 
     def __init__(self, pointer: str, gen_types: list[tuple[str, Node]], check: dict[str, Node | None]) -> None:
         super().__init__(pointer)
         self.gen_types = gen_types
         self.check = check
+        self.null_rate = DEFAULT_NULL_RATE
+        """How often a nullable value is drawn as null while the depth budget lasts."""
         """type → node; a type missing from ``check`` is rejected, a None node accepts it as is."""
 
     def gen(self, rng: random.Random, budget: int) -> Any:
@@ -303,9 +306,9 @@ class TypedNode(Node):
             raise self.fail("no type of the schema can be satisfied")
         if budget <= 0:
             return min(options, key=lambda option: (option[0] != "null", option[1].cost))[1].gen(rng, budget)
-        # Realistic APIs mostly fill nullable fields: null only one time in four.
+        # Realistic APIs mostly fill nullable fields: null only at the ``null_rate``.
         non_null = [option for option in options if option[0] != "null"]
-        if non_null and (len(non_null) == len(options) or rng.random() < 0.75):
+        if non_null and (len(non_null) == len(options) or rng.random() >= self.null_rate):
             return rng.choice(non_null)[1].gen(rng, budget)
         return rng.choice(options)[1].gen(rng, budget)
 
@@ -325,6 +328,13 @@ class TypedNode(Node):
         return min((node.cost for _, node in self.gen_types), default=INF)
 
 
+def only_null(node: Node) -> bool:
+    """True for a branch that can only be ``null`` (``{"type": "null"}``, possibly behind refs)."""
+    while isinstance(node, RefNode) and node.target is not None:
+        node = node.target
+    return isinstance(node, TypedNode) and [kind for kind, _ in node.gen_types] == ["null"]
+
+
 class UnionNode(Node):
     """``oneOf`` / ``anyOf``, with an optional OpenAPI discriminator.
 
@@ -332,12 +342,14 @@ class UnionNode(Node):
     discriminating property names (through ``mapping`` or implicitly) the one schema to check.
     """
 
-    __slots__ = ("branches", "exclusive", "property_name", "mapped", "disjoint")
+    __slots__ = ("branches", "exclusive", "property_name", "mapped", "disjoint", "null_rate")
 
     def __init__(self, pointer: str, branches: list[Node], exclusive: bool) -> None:
         super().__init__(pointer)
         self.branches = branches
         self.exclusive = exclusive
+        self.null_rate = DEFAULT_NULL_RATE
+        """0 puts a null-only branch last (drawn only when no other can be)."""
         self.property_name: str | None = None
         self.mapped: dict[str, Node] = {}
         """discriminator value → node of the schema it names."""
@@ -358,6 +370,8 @@ class UnionNode(Node):
             order.sort(key=lambda branch: branch.cost)
         else:
             rng.shuffle(order)
+            if self.null_rate == 0:
+                order.sort(key=only_null)  # a null branch only when no other can be drawn
         for _ in range(ATTEMPTS):
             for branch in order:
                 value = branch.gen(rng, budget)

@@ -355,7 +355,7 @@ class ObjectNode(Node):
     """Declared properties; extra keys only when ``minProperties`` asks for them."""
 
     __slots__ = ("properties", "required", "optional", "additional", "pattern_properties", "names",
-                 "min_properties", "max_properties")
+                 "min_properties", "max_properties", "optional_rate")
 
     def __init__(self, pointer: str, schema: dict[str, Any]) -> None:
         super().__init__(pointer)
@@ -368,20 +368,26 @@ class ObjectNode(Node):
         self.names: Node | None = None
         self.min_properties = int(schema.get("minProperties", 0))
         self.max_properties = int(schema["maxProperties"]) if "maxProperties" in schema else None
+        self.optional_rate = 0.5
+        """How often an optional property is present (while the depth budget lasts)."""
 
     def finalise(self) -> None:
         self.optional = [name for name in self.properties if name not in self.required]
 
-    def gen(self, rng: random.Random, budget: int) -> Any:
+    def gen(self, rng: random.Random, budget: int, skip: frozenset[str] = frozenset()) -> Any:
+        """A drawn object; properties named in ``skip`` are left out (a caller fills them itself)."""
         value: dict[str, Any] = {}
         for name in self.required:
-            value[name] = self._node_for(name).gen(rng, budget)
+            if name not in skip:
+                value[name] = self._node_for(name).gen(rng, budget)
         room = (self.max_properties - len(value)) if self.max_properties is not None else len(self.optional)
         missing = self.min_properties - len(value)
         for name in self.optional:
             if room <= 0:
                 break
-            wanted = missing > 0 or (budget > 0 and rng.random() < 0.5)
+            if name in skip:
+                continue
+            wanted = missing > 0 or (budget > 0 and rng.random() < self.optional_rate)
             if wanted and self.properties[name].cost < INF:
                 value[name] = self.properties[name].gen(rng, budget)
                 room, missing = room - 1, missing - 1

@@ -15,6 +15,7 @@ from specs.validation import FastValidator, SchemaChecker
 from specs.walk import iter_operations
 
 JSON_MEDIA_SUFFIXES = ("/json", "+json")
+RESPONSE_OPTIONAL_RATE = 1.0
 
 
 def is_json(media_type: str) -> bool:
@@ -83,6 +84,8 @@ class Operation:
     bodies: dict[str, RequestBody]
     responses: dict[str, ResponseSpec]
     security: list[dict[str, list[str]]]
+    query_names: frozenset[str] = frozenset()
+    """Query parameters a request may carry: the declared ones and API keys the security schemes put there."""
 
     @property
     def label(self) -> str:
@@ -119,7 +122,10 @@ class CompiledApi:
 
 def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
     checker = SchemaChecker(document)
-    generator = Generator(document)
+    # Real servers send whole objects and fill nullable fields: optional fields are absent, and
+    # nullable ones null, only where the depth budget ends (the client-robustness strategies in
+    # contracts.strategies draw the sparse shapes).
+    generator = Generator(document, optional_rate=RESPONSE_OPTIONAL_RATE, null_rate=0.0)
     router: Router[Operation] = Router()
     operations = []
     global_security = document.get("security") or []
@@ -136,6 +142,9 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
             security=raw["security"] if "security" in raw else global_security,
         )
+        operation.query_names = frozenset(
+            [parameter.name for parameter in operation.parameters if parameter.location == "query"] + _query_keys(document)
+        )
         operations.append(operation)
         router.add(path, method, operation)
     return CompiledApi(
@@ -147,6 +156,11 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
         security_schemes=(document.get("components") or {}).get("securitySchemes") or {},
         fallback_errors=_fallback_errors(operations),
     )
+
+
+def _query_keys(document: dict[str, Any]) -> list[str]:
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    return [scheme["name"] for scheme in schemes.values() if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "query" and "name" in scheme]
 
 
 def _deref(document: dict[str, Any], node: Any) -> Any:

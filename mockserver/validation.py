@@ -39,7 +39,17 @@ def validate_parameters(
         problems = parameter.validator.problems(value, limit=1)
         if problems:
             violations.append(_from_problem(operation, parameter.location, parameter.name, problems[0], prefix=f"{parameter.location} parameter '{parameter.name}'"))
-    return violations
+    return violations + _undeclared_query(operation, query)
+
+
+def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) -> list[Violation]:
+    """A query parameter the operation does not declare is a client mistake (a typo, a wrong API)."""
+    declared = ", ".join(sorted(operation.query_names)) or "none"
+    return [
+        Violation(operation.operation_id, "query", name, f"one of: {declared}", describe(name), f"query parameter {describe(name)} is not declared by {operation.label} (declared: {declared})", "additionalProperties")
+        for name in query
+        if name not in operation.query_names
+    ][:MAX_VIOLATIONS]
 
 
 def _raw_value(parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]) -> Any:

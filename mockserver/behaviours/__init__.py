@@ -27,6 +27,7 @@ from mockserver.produce import SelfCheckError, first_error, frame, response_head
 
 if TYPE_CHECKING:
     from mockserver.app import MockServer
+    from mockserver.pacing import Pacing
 
 
 @dataclass(slots=True)
@@ -48,17 +49,26 @@ class Exchange:
     rng: random.Random
     notes: dict[str, Any] = field(default_factory=dict)
     """Scratch space shared by the behaviours of one request."""
+    seed: int = 0
+    """The seed of this answer (``--seed`` or ``Prefer: seed=``), for values that must not depend on the raw body."""
+    pacing: Pacing | None = None
+    """The stream pacing this request asked for (``None``: the server's)."""
+    base_url: str = ""
+    """Scheme, host and root path the client used (``http://127.0.0.1:4010``), for absolute URLs in answers."""
+    reply_headers: dict[str, str] = field(default_factory=dict)
+    """Headers a behaviour settles for whatever answer is finally sent (a session id)."""
 
     @property
     def self_check(self) -> bool:
         return self.server.options.self_check
 
-    def generate(self, media: Media | None = None) -> Any:
-        """A fresh generated value for ``media`` (default: the chosen media)."""
+    def generate(self, media: Media | None = None, skip: tuple[str, ...] = ()) -> Any:
+        """A fresh generated value for ``media`` (default: the chosen media), without the top-level
+        properties in ``skip`` (which the caller then sets)."""
         media = media or self.media
         if media is None or media.generator is None:
             return None
-        return media.generator.generate(self.rng)
+        return media.generator.generate(self.rng, skip)
 
     def check(self, value: Any, media: Media | None = None) -> None:
         """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""
@@ -71,14 +81,14 @@ class Exchange:
         media = media or self.media
         self.check(value, media)
         media_type = media.media_type if media is not None else "application/json"
-        extra = {**response_headers(self.response, self.rng), **(headers or {})}
+        extra = {**response_headers(self.response, self.rng), **self.reply_headers, **(headers or {})}
         body = json.dumps(value, ensure_ascii=False).encode("utf-8")
         return Response(body, status_code=status or self.status, media_type=media_type, headers=extra)
 
     def events(self, frames: AsyncIterator[bytes] | Iterable[bytes], *, headers: dict[str, str] | None = None) -> Response:
         """An event-stream answer from already-framed events (see :func:`sse`)."""
         media_type = self.media.media_type if self.media is not None else "text/event-stream"
-        extra = {**response_headers(self.response, self.rng), "Cache-Control": "no-cache", **(headers or {})}
+        extra = {**response_headers(self.response, self.rng), **self.reply_headers, "Cache-Control": "no-cache", **(headers or {})}
         iterator = frames if hasattr(frames, "__aiter__") else _aiter(frames)  # type: ignore[arg-type]
         return StreamingResponse(self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra)
 
@@ -103,16 +113,28 @@ async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
         yield item
 
 
-def _matchers() -> list[Matcher]:
-    """The behaviour modules, most specific first."""
-    return []
+def _matchers() -> list[tuple[Matcher, bool]]:
+    """The behaviour modules, most specific first, each with whether its answer depends on the
+    request alone (``True``) or also on state it keeps (jobs, stored responses, sessions)."""
+    from mockserver.behaviours import chat, embeddings, images, jobs, responses, sessions
+
+    return [
+        (sessions.match, False),
+        (jobs.match, False),
+        (chat.match, True),
+        (responses.match, False),
+        (embeddings.match, True),
+        (images.match, True),
+    ]
 
 
-def behaviours_for(api: CompiledApi, operation: Operation) -> list[Behaviour]:
-    """The behaviours that apply to ``operation``, decided once at load time."""
-    found = []
-    for matcher in _matchers():
+def behaviours_for(api: CompiledApi, operation: Operation) -> tuple[list[Behaviour], bool]:
+    """The behaviours that apply to ``operation`` (decided once at load time), and whether its answers
+    are a function of the request alone, so an identical request may get the remembered answer."""
+    found, pure = [], True
+    for matcher, stateless in _matchers():
         behaviour = matcher(api, operation)
         if behaviour is not None:
             found.append(behaviour)
-    return found
+            pure = pure and stateless
+    return found, pure

@@ -17,14 +17,22 @@ ST = str(Path(sys.executable).parent / "st")
 MAX_EXAMPLES = "5"
 
 
+# aimlapi's coverage phase enumerates boundary cases of 390 model variants: many minutes of
+# schemathesis's own time. Its other phases run here; `apitwin fuzz` (tests/contracts) and the
+# in-process run (tests/mockserver/test_schemathesis_asgi.py) cover it with the coverage phase too.
+PHASES = {"aimlapi": "examples,fuzzing"}
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("api", ["lmdeploy", "lmdeploy-proxy", "openresponses", "openai-responses", "sequrity"])
+@pytest.mark.parametrize("api", ["aimlapi", "lmdeploy", "lmdeploy-proxy", "openresponses", "openai-responses", "sequrity"])
 def test_schemathesis_finds_nothing_wrong_with_the_mock(api):
+    phases = ["--phases", PHASES[api]] if api in PHASES else []
     with serving(api) as base:
         result = subprocess.run(
             [ST, "run", str(shipped(api).spec_path), "--url", base, "--checks", "all", "--max-examples", MAX_EXAMPLES,
-             "--seed", "1", "--no-color", "-H", f"Authorization: Bearer {API_KEY}", "-H", "X-Api-Key: provider-key"],
+             "--seed", "1", "--no-color", "-H", f"Authorization: Bearer {API_KEY}", "-H", "X-Api-Key: provider-key", *phases],
             capture_output=True, text=True, timeout=600,
         )
     assert result.returncode == 0, result.stdout[-6000:]
-    assert "No issues found" in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "failure" not in summary and "error" not in summary, result.stdout[-6000:]
