@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from contracts.fuzz.cli import fuzz_group
 from contracts.traffic.cli import check_traffic_command
 from mockserver.cli import serve_command
 from specs.cli import specs_group
@@ -16,4 +17,5 @@ def main() -> None:
 
 main.add_command(specs_group)
 main.add_command(serve_command)
+main.add_command(fuzz_group)
 main.add_command(check_traffic_command)
