@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 serve: install
 	$(BIN)/apitwin serve --host 127.0.0.1 --port 4010
@@ -29,6 +29,10 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# make fuzz API=aimlapi URL=http://127.0.0.1:4010 [FUZZ_ARGS='--max-requests 200 --html fuzz.html']
+fuzz: install
+	$(BIN)/apitwin fuzz $(API) --base-url $(URL) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

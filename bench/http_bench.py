@@ -21,7 +21,8 @@ from bench.load import LoadResult, Request
 
 API = "aimlapi"
 PATH = "/v1/chat/completions"
-BODY = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}, separators=(",", ":"))
+BODY = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello{n}"}]}, separators=(",", ":"))
+"""The benchmark request; ``{n}`` is empty for a, b and c, a counter for a2 (a new prompt per request)."""
 HEADERS = (("Authorization", "Bearer k"), ("Content-Type", "application/json"))
 TARGET_AB = 20.0
 TARGET_AC = 0.5
@@ -83,7 +84,7 @@ class HttpResults:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "request": {"method": "POST", "path": PATH, "body": json.loads(BODY), "headers": dict(HEADERS)},
+            "request": {"method": "POST", "path": PATH, "body": json.loads(BODY.replace(load.VARY_MARKER, "")), "headers": dict(HEADERS)},
             "settings": {"duration_s": self.settings.duration_s, "warmup_s": self.settings.warmup_s, "concurrencies": list(self.settings.concurrencies)},
             "machine": self.machine,
             "targets": [run.as_json() for run in self.targets],
@@ -96,8 +97,9 @@ def spec_file(api: str = API) -> Path:
     return Path(specs.__file__).resolve().parent / "apis" / api / "openapi.json"
 
 
-def request_to(server: targets.Server) -> Request:
-    return Request(server.base_url + PATH, "POST", BODY, HEADERS)
+def request_to(server: targets.Server, vary: bool = False) -> Request:
+    body = BODY if vary else BODY.replace(load.VARY_MARKER, "")
+    return Request(server.base_url + PATH, "POST", body, HEADERS, vary=vary)
 
 
 def run(settings: Settings) -> HttpResults:
@@ -127,6 +129,9 @@ def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], result
     if not run_a.probe.ok:
         raise targets.TargetFailed(f"apitwin answered {run_a.probe.status} to the benchmark request; refusing to measure errors")
     servers["a"] = apitwin
+    run_a2 = TargetRun("a2", "apitwin, new prompts", "the same server; every request a different prompt, so no answer is remembered")
+    results.targets.append(run_a2)
+    servers["a2"] = apitwin
 
     run_b = TargetRun("b", "Prism", f"prism mock -d specs/apis/{API}/openapi.json (Prism {machine.prism_version()})")
     results.targets.append(run_b)
@@ -151,7 +156,7 @@ def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], result
 
 
 def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings: Settings) -> None:
-    request = request_to(server)
+    request = request_to(server, vary=run_.key == "a2")
     if settings.warmup_s > 0:
         load.run(request, concurrency, settings.warmup_s)
     result = load.run(request, concurrency, settings.duration_s)
@@ -165,7 +170,8 @@ def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings
 def _judge(results: HttpResults) -> None:
     a, b, c = (results.target(key) for key in "abc")
     for concurrency in results.settings.concurrencies:
-        results.ratios[concurrency] = {"a/b": _ratio(a, b, concurrency), "a/c": _ratio(a, c, concurrency)}
+        a2 = results.target("a2")
+        results.ratios[concurrency] = {"a/b": _ratio(a, b, concurrency), "a/c": _ratio(a, c, concurrency), "a2/b": _ratio(a2, b, concurrency), "a2/c": _ratio(a2, c, concurrency)}
     results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
     results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))
     p99 = a.runs.get(P99_CONCURRENCY)

@@ -18,12 +18,18 @@ class WrkFailed(RuntimeError):
     """wrk exited with an error or printed no report."""
 
 
+VARY_MARKER = "{n}"
+"""Where in a body a varying request puts its counter (1, 2, 3, … per request)."""
+
+
 @dataclass(slots=True)
 class Request:
     url: str
     method: str = "POST"
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    vary: bool = False
+    """Each request a different body (the counter at ``{n}``); else ``{n}`` is dropped."""
 
 
 @dataclass(slots=True)
@@ -48,8 +54,17 @@ class LoadResult:
 
 def lua_script(request: Request) -> str:
     """The wrk script that sends ``request`` (wrk itself only knows GET without a body)."""
-    lines = [f"wrk.method = {_lua_string(request.method)}", f"wrk.body = {_lua_string(request.body)}"]
+    prefix, _, suffix = request.body.partition(VARY_MARKER)
+    lines = [f"wrk.method = {_lua_string(request.method)}", f"wrk.body = {_lua_string(prefix + suffix)}"]
     lines += [f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}" for name, value in request.headers]
+    if request.vary:
+        lines += [
+            "local counter = 0",
+            "request = function()",
+            "  counter = counter + 1",
+            f"  return wrk.format(nil, nil, nil, {_lua_string(prefix)} .. counter .. {_lua_string(suffix)})",
+            "end",
+        ]
     return "\n".join(lines) + "\n"
 
 

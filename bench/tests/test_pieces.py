@@ -128,3 +128,9 @@ def test_nan_latency_is_written_as_null(tmp_path, monkeypatch) -> None:  # type:
     monkeypatch.setattr(report, "RESULTS_DIR", tmp_path)
     _, data_path = report.write("x", "# x\n", {"p50_ms": math.nan, "runs": [1.5]})
     assert json.loads(data_path.read_text()) == {"p50_ms": None, "runs": [1.5]}
+
+
+def test_a_varying_request_numbers_each_body() -> None:
+    script = load.lua_script(Request("http://x/", "POST", '{"content":"Hello{n}"}', vary=True))
+    assert 'wrk.body = "{\\"content\\":\\"Hello\\"}"' in script
+    assert "request = function()" in script and ".. counter .." in script
