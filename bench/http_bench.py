@@ -130,6 +130,7 @@ def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], result
         raise targets.TargetFailed(f"apitwin answered {run_a.probe.status} to the benchmark request; refusing to measure errors")
     servers["a"] = apitwin
     run_a2 = TargetRun("a2", "apitwin, new prompts", "the same server; every request a different prompt, so no answer is remembered")
+    run_a2.probe = run_a.probe
     results.targets.append(run_a2)
     servers["a2"] = apitwin
 

@@ -1,4 +1,4 @@
-"""The mock server: one Starlette app serving one or more compiled specs.
+"""The mock server: one ASGI app serving one or more compiled specs.
 
 Request path: pick the API → route → authenticate → read and parse the body → validate →
 choose the response (``Prefer``, ``stream``, ``Accept``) → produce it. Everything derived
@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 import specs
 from mockserver.answer_cache import AnswerCache
@@ -46,7 +44,6 @@ from mockserver.violations import Violation
 
 logger = logging.getLogger("apitwin.mock")
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 ADMIN_PREFIX = "/_apitwin"
 
@@ -83,15 +80,50 @@ class Options:
     """Gives the answer ``(status, media_type, body)`` for a valid request instead of the generator (None: generate)."""
 
 
-def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> Starlette:
+def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> MockApp:
     """The ASGI app serving ``apis``: shipped API names, OpenAPI files, or ``{name: document}``.
 
     One API is served at the root; several (or none given: all shipped) each under ``/<name>/``.
-    Options: ``seed``, ``api_key``, ``self_check``, ``max_body``.
+    Options: the fields of :class:`Options` (``seed``, ``api_key``, ``self_check``, ``state``, …).
     """
     compiled = [compile_api(name, document) for name, document in _documents(apis)]
-    server = MockServer(compiled, Options(**options))
-    return Starlette(routes=[Route("/{path:path}", server.handle, methods=ALL_METHODS)], lifespan=server.lifespan)
+    return MockApp(MockServer(compiled, Options(**options)))
+
+
+class MockApp:
+    """The ASGI app: every HTTP request goes straight to the server (every path is the mock's, so
+    there is no router to consult), and the lifespan opens and closes the state store."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            try:
+                response = await self.server.handle(request)
+            except Exception:  # a bug in apitwin: say so in a 500 rather than drop the connection
+                logger.exception("apitwin failed on %s %s", scope.get("method"), scope.get("path"))
+                response = _problem(500, "apitwin failed on this request (see the server log)", scope.get("path", ""))
+            await response(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    try:
+                        await stack.enter_async_context(self.server.lifespan())
+                    except Exception as error:
+                        await send({"type": "lifespan.startup.failed", "message": str(error)})
+                        return
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await stack.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
 
 
 def _documents(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None) -> list[tuple[str, dict[str, Any]]]:
@@ -129,7 +161,7 @@ class MockServer:
         self.answers = AnswerCache()
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self) -> AsyncIterator[None]:
         """Reach the state store before serving (a wrong path or a Redis that is down fails the start,
         not the first request), and close it when the server stops."""
         await self.store.get("apitwin", "startup")
@@ -152,24 +184,24 @@ class MockServer:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults is not None and faults.first_byte_ms > 0:
             answer = await delayed(answer, faults.first_byte_ms)
-        if not request.url.path.startswith(ADMIN_PREFIX):
+        if not request.scope["path"].startswith(ADMIN_PREFIX):
             self.request_log.add(request, answer)
         return answer
 
     async def _handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]
         if path.startswith(MEDIA_PREFIX):
             return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
             return self._admin(path, request.method)
         api, path = self._pick_api(path)
         if api is None:
-            return _problem(404, f"no API is served at {request.url.path}; APIs: " + ", ".join(f"/{n}/" for n in self.apis), request.url.path)
+            return _problem(404, f"no API is served at {request.scope['path']}; APIs: " + ", ".join(f"/{n}/" for n in self.apis), request.scope["path"])
         try:
             return await self._serve(api, path, request)
         except SelfCheckError as error:
-            logger.error("self-check failed for %s %s: %s", request.method, request.url.path, error)
-            return _problem(500, f"apitwin self-check: {error}", request.url.path)
+            logger.error("self-check failed for %s %s: %s", request.method, request.scope["path"], error)
+            return _problem(500, f"apitwin self-check: {error}", request.scope["path"])
 
     def _pick_api(self, path: str) -> tuple[CompiledApi | None, str]:
         if self.at_root:
@@ -222,7 +254,7 @@ class MockServer:
         note_operation(request, operation.operation_id)
 
         headers = {key.lower(): value for key, value in request.headers.items()}
-        query = parse_qs(request.url.query, keep_blank_values=True)
+        query = parse_qs(_query(request), keep_blank_values=True)
         reason = authenticate(operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies, api_key=self.options.api_key)
         if reason is not None:
             return self._error(api, operation, 401, reason, path, kind="authentication_error")
@@ -263,7 +295,7 @@ class MockServer:
                 return self._injected(api, operation, injected, path)
         if id(operation) not in self.cacheable or faults.active or self.options.responder is not None:
             return await self._answer(api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw)
-        key = AnswerCache.key(api.name, request.method, path, request.url.query, raw, headers)
+        key = AnswerCache.key(api.name, request.method, path, _query(request), raw, headers)
         remembered = self.answers.get(key)
         if remembered is not None:
             return remembered
@@ -283,7 +315,7 @@ class MockServer:
         except PreferenceError as error:
             return _problem(400, str(error), path)
         seed = preferences.seed if preferences.seed is not None else self.options.seed
-        rng = seeded(seed, request.method, path, request.url.query, raw)
+        rng = seeded(seed, request.method, path, _query(request), raw)
         behaviours = self.behaviours.get(id(operation))
         exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:
@@ -336,6 +368,11 @@ def _given_answer(status: int, media_type: str | None, body: Any) -> Response:
         return Response(status_code=status)
     content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
     return Response(content, status_code=status, media_type=media_type)
+
+
+def _query(request: Request) -> str:
+    """The raw query string (``request.url`` would build a whole URL object each time)."""
+    return request.scope["query_string"].decode("latin-1")
 
 
 def _where(status: int) -> str:

@@ -56,7 +56,7 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
         app = create_app(names, seed=seed, api_key=api_key, self_check=self_check, **behaviour_options)
     except StoreURLError as error:
         raise click.BadParameter(str(error), param_hint="--state") from error
-    server = app.routes[0].endpoint.__self__  # the MockServer behind the single route
+    server = app.server
     elapsed = time.perf_counter() - started
     click.echo(f"apitwin mock: {len(names)} API(s) compiled in {elapsed:.2f} s")
     for name, base in server.base_paths().items():

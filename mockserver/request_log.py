@@ -66,7 +66,7 @@ class RequestLog:
         violations = [*request.scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
         with self._lock:
             self._sequence += 1
-            record = RequestRecord(self._sequence, request.method, request.url.path, request.scope.get(OPERATION_KEY, ""), response.status_code, violations)
+            record = RequestRecord(self._sequence, request.method, request.scope["path"], request.scope.get(OPERATION_KEY, ""), response.status_code, violations)
             self._records.append(record)
         return record
 

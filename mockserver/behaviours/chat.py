@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +210,7 @@ def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: 
 
 def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     stream = exchange.media.stream
-    base = stream.payload.generate(exchange.rng)
+    base = stream.payload.generate(exchange.rng, ("choices",))
     if not isinstance(base, dict) or found.chunk_choice is None:
         return None
     body = exchange.body
@@ -218,17 +219,21 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
     template = found.chunk_choice.generate(exchange.rng)
     if not isinstance(template, dict):
         template = {}
-    frames = []
-    for planned in plan:
-        for delta, finish in _deltas(exchange, planned):
-            choice = _chunk_choice_value(found.chunk_choice, template, planned.index, delta, finish)
-            frames.append(_chunk(exchange, base, [choice], include_usage, None))
-    if include_usage:
-        usage = filled_usage(found.shapes, found.chunk_usage, base.get("usage"), *usage_numbers(body, plan), rng=exchange.rng)
-        frames.append(_chunk(exchange, base, [], include_usage, usage))
-    if stream.terminator is not None:
-        frames.append(frame(stream.terminator, None))
-    return exchange.events(frames)
+    usage_base = base.get("usage")
+
+    def frames() -> Iterator[bytes]:
+        # Made one at a time as they are sent: the first event leaves before the last is shaped.
+        for planned in plan:
+            for delta, finish in _deltas(exchange, planned):
+                choice = _chunk_choice_value(found.chunk_choice, template, planned.index, delta, finish)
+                yield _chunk(exchange, base, [choice], include_usage, None)
+        if include_usage:
+            usage = filled_usage(found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng)
+            yield _chunk(exchange, base, [], include_usage, usage)
+        if stream.terminator is not None:
+            yield frame(stream.terminator, None)
+
+    return exchange.events(frames())
 
 
 def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[str, Any]], str | None]]:

@@ -237,7 +237,7 @@ def test_lifecycles_are_read_from_the_extension_not_from_paths(document: dict[st
     job = client.post("/v9/clips", json=VIDEO, headers=AUTH).json()
     answers = poll_until_finished(client, "/v9/clips", {"generation_id": job["id"]})
     assert answers[-1].json()["video"]["url"].endswith(".mp4")
-    compiled = client.app.routes[0].endpoint.__self__.apis["renamed"]  # type: ignore[attr-defined]
+    compiled = client.app.server.apis["renamed"]  # type: ignore[attr-defined]
     assert [lc.create for lc in jobs._lifecycles(compiled)].count("/v9/clips") == 1
 
 
@@ -259,7 +259,7 @@ def test_sequrity_session_is_returned_continued_and_renewed_when_unknown() -> No
     unknown = client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers={**AUTH, "X-Session-ID": "never-issued"})
     assert unknown.status_code == 200
     assert unknown.headers["x-session-id"] not in ("never-issued", session)
-    server = app.routes[0].endpoint.__self__  # type: ignore[attr-defined]
+    server = app.server
     import asyncio
 
     record = asyncio.run(server.store.get("session", f"sequrity\x1f{session}"))

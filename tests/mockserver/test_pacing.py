@@ -76,7 +76,7 @@ def test_server_options_and_header_override() -> None:
 
 def test_default_is_no_delay() -> None:
     app = create_app(["lmdeploy"], self_check=True)
-    server = app.routes[0].endpoint.__self__
+    server = app.server
     assert not server.pacing.active
 
 
