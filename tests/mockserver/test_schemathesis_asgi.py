@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
+from schemathesis.checks import negative_data_rejection
 from hypothesis import HealthCheck, Phase, given, settings
 
 import specs
+from contracts.fuzz.wire import WireJudge
 from mockserver import create_app
 
 API_KEY = "asgi-test-key"
@@ -22,6 +24,15 @@ HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Api-Key": "provider-key"}
 def _schema(api: str) -> schemathesis.openapi.OpenApiSchema:
     app = create_app([api], self_check=True, api_key=API_KEY)
     return schemathesis.openapi.from_asgi(f"/_apitwin/openapi/{api}.json", app)
+
+
+_JUDGES: dict[int, WireJudge] = {}
+
+
+def _judge(schema: schemathesis.openapi.OpenApiSchema) -> WireJudge:
+    if id(schema) not in _JUDGES:
+        _JUDGES[id(schema)] = WireJudge(schema.raw_schema, "http://testserver/")
+    return _JUDGES[id(schema)]
 
 
 def _cases():
@@ -42,6 +53,11 @@ def test_every_operation_passes_every_check_in_process(schema, operation, mode):
     @settings(max_examples=4, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
-        case.call_and_validate(headers=HEADERS)
+        response = case.call(headers=HEADERS)
+        # schemathesis sometimes marks a case negative that is valid as sent (a mutation inside an
+        # `anyOf` with a `{}` branch, a one-item array that reads back as a string): the spec, read by
+        # the same request validation `apitwin fuzz` and `check-traffic` use, decides those.
+        valid_as_sent = mode is GenerationMode.NEGATIVE and _judge(schema).is_valid(response.request)
+        case.validate_response(response, headers=HEADERS, excluded_checks=[negative_data_rejection] if valid_as_sent else [])
 
     run()
