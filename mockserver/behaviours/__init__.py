@@ -8,8 +8,9 @@ answer. Whatever a behaviour sends goes through :meth:`Exchange.json` / :meth:`E
 which self-check it against the chosen media's schema: a behaviour can never emit what the spec
 forbids.
 
-Each behaviour module exposes ``match(api, operation) -> Behaviour | None``; ``MATCHERS``
-lists them in the order they are tried.
+Each behaviour module exposes ``match(api, operation) -> Behaviour | None``; ``_matchers()``
+lists them in the order they are tried, each marked stateless or not (stateless operations' answers
+may be replayed from the answer cache).
 """
 
 from __future__ import annotations
