@@ -35,4 +35,4 @@ fuzz: install
 	$(BIN)/apitwin fuzz $(API) --base-url $(URL) $(FUZZ_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .apitwin
