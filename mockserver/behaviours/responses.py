@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,14 +330,14 @@ class Alternatives(tuple):
 
 @dataclass(slots=True)
 class _Events:
-    """Collects the frames of one stream, numbering them."""
+    """Shapes the events of one stream, numbering them as they go out."""
 
     exchange: Exchange
     found: ResponsesShapes
-    frames: list[bytes] = field(default_factory=list)
     sequence: int = 0
 
-    def add(self, kind: str, **fields: Any) -> None:
+    def add(self, kind: str, **fields: Any) -> Iterator[bytes]:
+        """The frame of one ``kind`` event (none when the spec does not declare that event)."""
         shape = self.found.events.get(kind)
         if shape is None:
             return
@@ -349,24 +350,24 @@ class _Events:
         edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
         settle(event, shape.validator, edits)
         name = kind if kind in self.found.event_names else None
-        self.frames.append(self.exchange.sse(event, name))
         self.sequence += 1
+        yield self.exchange.sse(event, name)
 
 
-def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, Any]) -> list[bytes]:
+def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, Any]) -> Iterator[bytes]:
+    """The stream's frames, each shaped as it is sent: the first event leaves before the last is made."""
     events = _Events(exchange, found)
     opening = _snapshot(final)
-    events.add("response.created", response=opening)
-    events.add("response.in_progress", response=opening)
+    yield from events.add("response.created", response=opening)
+    yield from events.add("response.in_progress", response=opening)
     rng = answer_rng(exchange.seed, exchange.body, "pieces")
     for position, item in enumerate(final.get("output") or []):
-        _stream_item(events, position, item, rng)
+        yield from _stream_item(events, position, item, rng)
     closing = "response.incomplete" if final.get("status") == "incomplete" and "response.incomplete" in found.events else "response.completed"
-    events.add(closing, response=final)
+    yield from events.add(closing, response=final)
     terminator = exchange.media.stream.terminator if exchange.media is not None and exchange.media.stream is not None else None
     if terminator is not None:
-        events.frames.append(frame(terminator, None))
-    return events.frames
+        yield frame(terminator, None)
 
 
 def _snapshot(final: dict[str, Any]) -> Alternatives:
@@ -380,7 +381,7 @@ def _snapshot(final: dict[str, Any]) -> Alternatives:
     return Alternatives(({**opening, "usage": None}, without_usage, opening))
 
 
-def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> None:
+def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> Iterator[bytes]:
     kind = item.get("type")
     item_id = item.get("id")
     opening = copy.deepcopy(item)
@@ -392,37 +393,37 @@ def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any)
         opening["arguments"] = ""
     elif kind == "reasoning":
         opening["summary"] = []
-    events.add("response.output_item.added", output_index=position, item=opening)
+    yield from events.add("response.output_item.added", output_index=position, item=opening)
     if kind == "message":
         for index, part in enumerate(item.get("content") or []):
-            _stream_text(events, position, item_id, index, part, rng)
+            yield from _stream_text(events, position, item_id, index, part, rng)
     elif kind == "function_call":
         arguments = item.get("arguments") or ""
         for piece in pieces(arguments, rng):
-            events.add("response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece)
-        events.add("response.function_call_arguments.done", item_id=item_id, output_index=position, arguments=arguments, name=item.get("name"))
+            yield from events.add("response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece)
+        yield from events.add("response.function_call_arguments.done", item_id=item_id, output_index=position, arguments=arguments, name=item.get("name"))
     elif kind == "reasoning":
         for index, part in enumerate(item.get("summary") or []):
-            _stream_summary(events, position, item_id, index, part, rng)
-    events.add("response.output_item.done", output_index=position, item=item)
+            yield from _stream_summary(events, position, item_id, index, part, rng)
+    yield from events.add("response.output_item.done", output_index=position, item=item)
 
 
-def _stream_text(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> None:
+def _stream_text(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> Iterator[bytes]:
     text = part.get("text") if isinstance(part.get("text"), str) else ""
     empty = {**part, "text": ""}
     where = {"item_id": item_id, "output_index": position, "content_index": index}
-    events.add("response.content_part.added", **where, part=empty)
+    yield from events.add("response.content_part.added", **where, part=empty)
     for piece in pieces(text, rng):
-        events.add("response.output_text.delta", **where, delta=piece, logprobs=[])
-    events.add("response.output_text.done", **where, text=text, logprobs=[])
-    events.add("response.content_part.done", **where, part=part)
+        yield from events.add("response.output_text.delta", **where, delta=piece, logprobs=[])
+    yield from events.add("response.output_text.done", **where, text=text, logprobs=[])
+    yield from events.add("response.content_part.done", **where, part=part)
 
 
-def _stream_summary(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> None:
+def _stream_summary(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> Iterator[bytes]:
     text = part.get("text") if isinstance(part.get("text"), str) else ""
     where = {"item_id": item_id, "output_index": position, "summary_index": index}
-    events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+    yield from events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
     for piece in pieces(text, rng):
-        events.add("response.reasoning_summary_text.delta", **where, delta=piece)
-    events.add("response.reasoning_summary_text.done", **where, text=text)
-    events.add("response.reasoning_summary_part.done", **where, part=part)
+        yield from events.add("response.reasoning_summary_text.delta", **where, delta=piece)
+    yield from events.add("response.reasoning_summary_text.done", **where, text=text)
+    yield from events.add("response.reasoning_summary_part.done", **where, part=part)
