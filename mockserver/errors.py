@@ -61,16 +61,22 @@ def _richest_body(media: Media, context: _Context) -> Any:
     """Of a few generated bodies, the one with the most fields that can carry the error.
 
     Optional fields (``message``, ``detail``) may be left out by one draw and present in another.
+    Which draw wins depends only on the status and on whether violations are listed, so it is
+    chosen once and kept on the media (``fill`` copies before it changes anything).
     """
     if media.generator is None:
         return {}
+    key = (context.status, bool(context.violations))
+    if key in media.error_templates:
+        return media.error_templates[key]
     best, best_score = None, -1
     for attempt in range(8):
-        body = media.generator.generate(seeded("error-shape", attempt, context.status, context.path))
+        body = media.generator.generate(seeded("error-shape", attempt, context.status))
         fills = context._fills(body)
         score = sum(2 if isinstance(candidates[0], list) and candidates[0] else 1 for _, candidates in fills)
         if score > best_score:
             best, best_score = body, score
+    media.error_templates[key] = best
     return best
 
 

@@ -62,6 +62,9 @@ class Media:
     examples: dict[str, Any]
     validator: FastValidator | None
     stream: EventStream | None = None
+    error_templates: dict[tuple[int, bool], Any] = field(default_factory=dict)
+    """For an error media: the generated body an error answer starts from, chosen once per status
+    (and whether violations are listed), see ``errors.error_answer``."""
 
 
 @dataclass(slots=True)

@@ -44,12 +44,14 @@ def validate_parameters(
 
 def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) -> list[Violation]:
     """A query parameter the operation does not declare is a client mistake (a typo, a wrong API)."""
+    undeclared = [name for name in query if name not in operation.query_names]
+    if not undeclared:
+        return []
     declared = ", ".join(sorted(operation.query_names)) or "none"
     return [
         Violation(operation.operation_id, "query", name, f"one of: {declared}", describe(name), f"query parameter {describe(name)} is not declared by {operation.label} (declared: {declared})", "additionalProperties")
-        for name in query
-        if name not in operation.query_names
-    ][:MAX_VIOLATIONS]
+        for name in undeclared[:MAX_VIOLATIONS]
+    ]
 
 
 def _raw_value(parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]) -> Any:
