@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import specs
+from apitwin import specs
 from bench import hotspots, load, machine, probe, targets, tools
 from bench.load import LoadResult, Request
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from bench.load import Request
-from specs.validation import SchemaChecker
+from apitwin.specs.validation import SchemaChecker
 
 
 @dataclass(slots=True)

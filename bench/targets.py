@@ -63,7 +63,7 @@ def free_port() -> int:
 
 def apitwin_command(api: str, port: int) -> list[str]:
     """``apitwin serve API``: one worker, request validation on, dynamic answers (the defaults)."""
-    return [sys.executable, "-m", "contracts", "serve", api, "--host", HOST, "--port", str(port), "--workers", "1"]
+    return [sys.executable, "-m", "apitwin", "serve", api, "--host", HOST, "--port", str(port), "--workers", "1"]
 
 
 def prism_command(spec: Path, port: int) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from contracts.fuzz.cli import fuzz_group
-from contracts.traffic.cli import check_traffic_command
-from mockserver.cli import serve_command
-from specs.cli import specs_group
+from apitwin.contracts.fuzz.cli import fuzz_group
+from apitwin.contracts.traffic.cli import check_traffic_command
+from apitwin.mockserver.cli import serve_command
+from apitwin.specs.cli import specs_group
 
 
 @click.group()

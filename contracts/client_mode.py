@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from contracts.strategies import DrawnResponse
-from mockserver.operations import Operation
-from mockserver.request_log import RequestLog, RequestRecord
-from mockserver.violations import Violation
+from apitwin.contracts.strategies import DrawnResponse
+from apitwin.mockserver.operations import Operation
+from apitwin.mockserver.request_log import RequestLog, RequestRecord
+from apitwin.mockserver.violations import Violation
 
 RESPONSE_MODES = ("generate", "hypothesis")
 DEFAULT_API_KEY = "apitwin-test-key"
@@ -96,7 +96,7 @@ class RunningMock:
     """One mock app, its log and responder; served on loopback once someone asks for its URL."""
 
     def __init__(self, settings: MockSettings) -> None:
-        from mockserver.app import create_app
+        from apitwin.mockserver.app import create_app
 
         self.settings = settings
         self.log = RequestLog()
@@ -209,7 +209,7 @@ class ApitwinMock:
 
     def responses(self, operation: str, **options: Any) -> Any:
         """:func:`contracts.strategies.responses` for this mock's API."""
-        from contracts.strategies import responses
+        from apitwin.contracts.strategies import responses
 
         return responses(self.settings.api, operation, **options)
 

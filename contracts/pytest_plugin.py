@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from contracts.client_mode import ApitwinMock, MockSettings, RunningMock
+    from apitwin.contracts.client_mode import ApitwinMock, MockSettings, RunningMock
 
 MARKER = "apitwin"
 PROPERTY = "apitwin"
@@ -47,7 +47,7 @@ class MockPool:
         self._mocks: dict[tuple[Any, ...], RunningMock] = {}
 
     def get(self, settings: MockSettings) -> RunningMock:
-        from contracts.client_mode import RunningMock
+        from apitwin.contracts.client_mode import RunningMock
 
         key = settings.server_key()
         if key not in self._mocks:
@@ -72,7 +72,7 @@ def apitwin_mock_factory(request: pytest.FixtureRequest, apitwin_pool: MockPool)
     """``apitwin_mock_factory("aimlapi", seed=1, strict=False)`` → a mock for this test."""
 
     def make(api: str, **options: Any) -> ApitwinMock:
-        from contracts.client_mode import MockConfigError, MockSettings
+        from apitwin.contracts.client_mode import MockConfigError, MockSettings
 
         try:
             settings = MockSettings.from_options(api, options)
@@ -95,7 +95,7 @@ def apitwin_mock(request: pytest.FixtureRequest, apitwin_mock_factory: Callable[
 
 
 def _attach(item: pytest.Item, pool: MockPool, settings: MockSettings) -> ApitwinMock:
-    from contracts.client_mode import ApitwinMock
+    from apitwin.contracts.client_mode import ApitwinMock
 
     running = pool.get(settings)
     used = item.stash.setdefault(USED_MOCKS, [])
@@ -148,7 +148,7 @@ def _examples_printed(wanted: bool) -> Iterator[None]:
 def _judge(item: pytest.Item) -> str:
     """The failure message of the strict mocks with violations ('' if none), recording every
     mock's violations for the summary."""
-    from contracts.client_mode import render_violations
+    from apitwin.contracts.client_mode import render_violations
 
     seen: set[int] = set()
     failures = []

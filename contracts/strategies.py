@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 
-import specs
-from mockserver.operations import CompiledApi, Media, Operation, compile_api, is_json
-from specs.pointer import escape, resolve, unescape
+from apitwin import specs
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, compile_api, is_json
+from apitwin.specs.pointer import escape, resolve, unescape
 
 INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")

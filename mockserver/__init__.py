@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mockserver.app import create_app
+from apitwin.mockserver.app import create_app
 
 __all__ = ["create_app"]

@@ -22,25 +22,25 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-import specs
-from mockserver.answer_cache import AnswerCache
-from mockserver.auth import authenticate
-from mockserver.behaviours import Behaviour, Exchange, behaviours_for
-from mockserver.behaviours.jobs import media_answer
-from mockserver.errors import error_answer
-from mockserver.faults import HEADER as FAULTS_HEADER
-from mockserver.faults import FaultDice, FaultError, Faults, cut, delayed, error_headers, for_request, quiet_cut_logs
-from mockserver.faults import parse as parse_faults
-from mockserver.media import MEDIA_PREFIX
-from mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
-from mockserver.pacing import HEADER as PACING_HEADER
-from mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
-from mockserver.produce import SelfCheckError, iterate, produce, response_headers
-from mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
-from mockserver.selection import PreferenceError, choose_example, choose_media, choose_status, parse_prefer, wants_stream
-from mockserver.state import open_store
-from mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
-from mockserver.violations import Violation
+from apitwin import specs
+from apitwin.mockserver.answer_cache import AnswerCache
+from apitwin.mockserver.auth import authenticate
+from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
+from apitwin.mockserver.behaviours.jobs import media_answer
+from apitwin.mockserver.errors import error_answer
+from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
+from apitwin.mockserver.faults import FaultDice, FaultError, Faults, cut, delayed, error_headers, for_request, quiet_cut_logs
+from apitwin.mockserver.faults import parse as parse_faults
+from apitwin.mockserver.media import MEDIA_PREFIX
+from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
+from apitwin.mockserver.pacing import HEADER as PACING_HEADER
+from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
+from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
+from apitwin.mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
+from apitwin.mockserver.selection import PreferenceError, choose_example, choose_media, choose_status, parse_prefer, wants_stream
+from apitwin.mockserver.state import open_store
+from apitwin.mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
+from apitwin.mockserver.violations import Violation
 
 logger = logging.getLogger("apitwin.mock")
 

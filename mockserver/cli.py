@@ -9,8 +9,8 @@ import time
 
 import click
 
-import specs
-from specs.cli import reports_spec_errors
+from apitwin import specs
+from apitwin.specs.cli import reports_spec_errors
 
 
 @click.command("serve")
@@ -35,10 +35,10 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
     """Serve APIs (shipped names or OpenAPI files; all shipped when none given)."""
     import uvicorn
 
-    from mockserver.app import create_app
-    from mockserver.faults import FaultError
-    from mockserver.faults import parse as parse_faults
-    from mockserver.state import StoreURLError
+    from apitwin.mockserver.app import create_app
+    from apitwin.mockserver.faults import FaultError
+    from apitwin.mockserver.faults import parse as parse_faults
+    from apitwin.mockserver.state import StoreURLError
 
     if workers > 1 and state.strip() == "memory":
         raise click.BadParameter("memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state")
@@ -67,7 +67,7 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
         return
     # Worker processes import the app themselves: hand them the same arguments.
     os.environ[_WORKER_ARGS] = json.dumps({"apis": names, "seed": seed, "api_key": api_key, "self_check": self_check, **behaviour_options})
-    uvicorn.run("mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers)
+    uvicorn.run("apitwin.mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers)
 
 
 _WORKER_ARGS = "APITWIN_SERVE_ARGS"
@@ -75,7 +75,7 @@ _WORKER_ARGS = "APITWIN_SERVE_ARGS"
 
 def worker_app():  # type: ignore[no-untyped-def]
     """The app of one worker process of ``apitwin serve --workers N``."""
-    from mockserver.app import create_app
+    from apitwin.mockserver.app import create_app
 
     arguments = json.loads(os.environ[_WORKER_ARGS])
     return create_app(arguments.pop("apis"), **arguments)

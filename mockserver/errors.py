@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.operations import CompiledApi, Media, ResponseSpec, is_json, seeded
-from mockserver.violations import Violation
+from apitwin.mockserver.operations import CompiledApi, Media, ResponseSpec, is_json, seeded
+from apitwin.mockserver.violations import Violation
 
 MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title")
 PATH_FIELDS = ("path", "instance", "url")

@@ -21,7 +21,7 @@ import random
 import re
 from typing import Any
 
-from mockserver.generate_nodes import (
+from apitwin.mockserver.generate_nodes import (
     INF,
     AnyNode,
     CheckedNode,
@@ -36,8 +36,8 @@ from mockserver.generate_nodes import (
     UnionNode,
     equal,
 )
-from mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
-from specs import pointer as json_pointer
+from apitwin.mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
+from apitwin.specs import pointer as json_pointer
 
 __all__ = ["CompiledSchema", "GenerationError", "Generator"]
 

@@ -13,7 +13,7 @@ import math
 import random
 from typing import Any
 
-from specs.jsontypes import json_type as base_json_type
+from apitwin.specs.jsontypes import json_type as base_json_type
 
 INF = math.inf
 HARD_FLOOR = -40

@@ -18,8 +18,8 @@ from typing import Any
 
 from openapi_schema_validator import OAS31Validator
 
-from mockserver.generate_nodes import ATTEMPTS, INF, Node, unique_key
-from mockserver.generate_regex import RegexGenerator
+from apitwin.mockserver.generate_nodes import ATTEMPTS, INF, Node, unique_key
+from apitwin.mockserver.generate_regex import RegexGenerator
 
 EPOCH = 1_700_000_000
 """Timestamps are this Unix time (Nov 2023) plus a seeded offset of up to ~4 months."""

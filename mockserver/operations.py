@@ -8,11 +8,11 @@ from typing import Any
 
 
 
-from mockserver.generate import CompiledSchema, GenerationError, Generator
-from mockserver.routing import Router
-from specs.pointer import join, resolve
-from specs.validation import FastValidator, SchemaChecker
-from specs.walk import iter_operations
+from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
+from apitwin.mockserver.routing import Router
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.validation import FastValidator, SchemaChecker
+from apitwin.specs.walk import iter_operations
 
 JSON_MEDIA_SUFFIXES = ("/json", "+json")
 RESPONSE_OPTIONAL_RATE = 1.0

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.behaviours.text import count_tokens
 
 HEADER = "x-apitwin-pacing"
 MAX_TTFT_MS = 600_000.0

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.operations import EventStream, Media, ResponseSpec
+from apitwin.mockserver.operations import EventStream, Media, ResponseSpec
 
 STREAM_EVENTS = (3, 6)
 """How many payload events a generated stream carries (before the terminator)."""

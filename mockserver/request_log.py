@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.violations import Violation
+from apitwin.mockserver.violations import Violation
 
 DEFAULT_LIMIT = 10_000
 """Records kept; older ones are dropped so a long-running mock does not grow without bound."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.operations import Media, Operation, ResponseSpec
+from apitwin.mockserver.operations import Media, Operation, ResponseSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mockserver.operations import Operation, Parameter, RequestBody
-from mockserver.violations import Violation, describe
-from specs.validation import FastValidator, Problem
+from apitwin.mockserver.operations import Operation, Parameter, RequestBody
+from apitwin.mockserver.violations import Violation, describe
+from apitwin.specs.validation import FastValidator, Problem
 
 MAX_DEPTH = 64
 """Nesting deeper than this is refused before validation (validators recurse)."""

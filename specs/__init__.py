@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from specs.catalogue import SHIPPED, names, shipped
-from specs.errors import SpecError
+from apitwin.specs.catalogue import SHIPPED, names, shipped
+from apitwin.specs.errors import SpecError
 
 __all__ = ["SHIPPED", "SpecError", "load", "names"]
 
@@ -41,6 +41,6 @@ def _load_shipped(name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=32)
 def _load_file(path: Path, _mtime_ns: int) -> dict[str, Any]:
-    from specs.build import normalise_file
+    from apitwin.specs.build import normalise_file
 
     return normalise_file(path).document

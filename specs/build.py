@@ -15,15 +15,15 @@ from typing import Any
 
 import yaml
 
-from specs.catalogue import OVERLAYS_DIR, ShippedApi
-from specs.compose import compose
-from specs.errors import SpecError
-from specs.importers import importer
-from specs.lint import Problem, lint
-from specs.normalise import normalise
-from specs.overlay import apply_overlay, read_overlay
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.catalogue import OVERLAYS_DIR, ShippedApi
+from apitwin.specs.compose import compose
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers import importer
+from apitwin.specs.lint import Problem, lint
+from apitwin.specs.normalise import normalise
+from apitwin.specs.overlay import apply_overlay, read_overlay
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 
 @dataclass(slots=True)

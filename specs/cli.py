@@ -14,14 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-import specs
-from specs.build import build_api, normalise_file, render, write_atomically, write_specs
-from specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
-from specs.diff import diff
-from specs.errors import SpecError
-from specs.inventory import model_ids, operations
-from specs.lint import lint
-from specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
+from apitwin import specs
+from apitwin.specs.build import build_api, normalise_file, render, write_atomically, write_specs
+from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
+from apitwin.specs.diff import diff
+from apitwin.specs.errors import SpecError
+from apitwin.specs.inventory import model_ids, operations
+from apitwin.specs.lint import lint
+from apitwin.specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
 
 # Piped output (CI logs, tests) gets wide tables rather than rich's default of 80 columns.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)

@@ -12,10 +12,10 @@ import copy
 import re
 from typing import Any
 
-from specs.dedupe import dedupe
-from specs.pointer import join, resolve
-from specs.repairs import RepairLog
-from specs.walk import HTTP_METHODS, iter_operations
+from apitwin.specs.dedupe import dedupe
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.walk import HTTP_METHODS, iter_operations
 
 
 def compose(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[str, Any]:

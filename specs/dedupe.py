@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
-from specs.pointer import join, unescape
-from specs.repairs import RepairLog
-from specs.walk import schema_holders, walk_schema
+from apitwin.specs.pointer import join, unescape
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.walk import schema_holders, walk_schema
 
 MIN_SIZE = 160
 """Characters of canonical JSON below which a repeated schema stays inline (a ref would not pay)."""

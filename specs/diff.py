@@ -14,9 +14,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from specs.jsontypes import json_type
-from specs.pointer import join, resolve
-from specs.walk import HTTP_METHODS
+from apitwin.specs.jsontypes import json_type
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.walk import HTTP_METHODS
 
 REQUEST = "request"
 RESPONSE = "response"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from specs.pointer import resolve
-from specs.walk import SCHEMA_LISTS, iter_operations
+from apitwin.specs.pointer import resolve
+from apitwin.specs.walk import SCHEMA_LISTS, iter_operations
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from specs.pointer import join, resolve
-from specs.validation import SchemaChecker
-from specs.walk import iter_operations, schema_holders, walk_document
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.validation import SchemaChecker
+from apitwin.specs.walk import iter_operations, schema_holders, walk_document
 
 MAX_VALIDATOR_MESSAGES = 20
 

@@ -11,12 +11,12 @@ import copy
 import http
 from typing import Any
 
-from specs.errors import SpecError
-from specs.jsontypes import json_type
-from specs.validation import SchemaChecker
-from specs.pointer import join, resolve
-from specs.repairs import RepairLog
-from specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
+from apitwin.specs.errors import SpecError
+from apitwin.specs.jsontypes import json_type
+from apitwin.specs.validation import SchemaChecker
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
 
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 BODYLESS_METHODS = ("get", "head", "delete")

@@ -19,8 +19,8 @@ from jsonpath_ng import Fields, Index
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse
 
-from specs.errors import SpecError
-from specs.repairs import RepairLog
+from apitwin.specs.errors import SpecError
+from apitwin.specs.repairs import RepairLog
 
 
 def read_overlay(path: Path) -> dict[str, Any]:

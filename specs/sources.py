@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specs.errors import SpecError
+from apitwin.specs.errors import SpecError
 
 
 @dataclass(slots=True)

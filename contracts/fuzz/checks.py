@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.fuzz.sse import OPENING_SUFFIXES, TERMINAL_SUFFIXES, Event, StreamSpec
+from apitwin.contracts.fuzz.sse import OPENING_SUFFIXES, TERMINAL_SUFFIXES, Event, StreamSpec
 
 BUFFERED_MIN_EVENTS = 3
 """A tiny answer may legitimately fit in one write; three or more events in one read is buffering."""

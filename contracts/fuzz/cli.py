@@ -10,13 +10,13 @@ from typing import Any
 
 import click
 
-import specs
-from contracts.fuzz.budget import parse_rate
-from contracts.fuzz.events import RunReport
-from contracts.fuzz.plan import PHASES, PlanError, Settings, forbidden_models, load_schema, plan, select
-from contracts.fuzz.runner import Runner, Target
-from contracts.fuzz.shards import parse_shard
-from contracts.reports import html, junit, merge, terminal
+from apitwin import specs
+from apitwin.contracts.fuzz.budget import parse_rate
+from apitwin.contracts.fuzz.events import RunReport
+from apitwin.contracts.fuzz.plan import PHASES, PlanError, Settings, forbidden_models, load_schema, plan, select
+from apitwin.contracts.fuzz.runner import Runner, Target
+from apitwin.contracts.fuzz.shards import parse_shard
+from apitwin.contracts.reports import html, junit, merge, terminal
 
 
 class _RunByDefault(click.Group):

@@ -16,9 +16,9 @@ from schemathesis.generation.case import Case
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.modes import GenerationMode
 
-from contracts.fuzz.models import constrain_models, known_model_ids
-from contracts.fuzz.shards import Shard, take_shard
-from contracts.fuzz.sse import deref, property_names
+from apitwin.contracts.fuzz.models import constrain_models, known_model_ids
+from apitwin.contracts.fuzz.shards import Shard, take_shard
+from apitwin.contracts.fuzz.sse import deref, property_names
 
 PHASES = ("examples", "coverage", "fuzzing")
 MAX_STREAM_EVENTS = 10_000

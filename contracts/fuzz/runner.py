@@ -18,12 +18,12 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CheckContext, load_all_checks, not_a_server_error, run_checks
 from schemathesis.core.transport import is_event_stream
 
-from contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
-from contracts.fuzz.checks import Stream, run_stream_checks
-from contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
-from contracts.fuzz.plan import OperationPlan, PlannedCase
-from contracts.fuzz.sse import StreamSpecs, parse_events
-from contracts.fuzz.wire import WireJudge
+from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
+from apitwin.contracts.fuzz.checks import Stream, run_stream_checks
+from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
+from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase
+from apitwin.contracts.fuzz.sse import StreamSpecs, parse_events
+from apitwin.contracts.fuzz.wire import WireJudge
 
 BODY_LIMIT = 4000
 FILTERED = "[Filtered]"

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.traffic.events import parse_block
-from specs.validation import SchemaChecker
+from apitwin.contracts.traffic.events import parse_block
+from apitwin.specs.validation import SchemaChecker
 
 TERMINAL_SUFFIXES = (".completed", ".failed", ".incomplete")
 OPENING_SUFFIXES = (".created", ".queued")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from contracts.traffic.basepath import strip_base
-from contracts.traffic.check import TrafficChecker
-from contracts.traffic.records import RecordedExchange, RecordedRequest
-from mockserver.operations import compile_api
+from apitwin.contracts.traffic.basepath import strip_base
+from apitwin.contracts.traffic.check import TrafficChecker
+from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest
+from apitwin.mockserver.operations import compile_api
 
 
 class WireJudge:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from contracts.fuzz.events import Failure, OperationResult, RunReport
+from apitwin.contracts.fuzz.events import Failure, OperationResult, RunReport
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222}h1{font-size:1.4rem}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from contracts.fuzz.events import RunReport
+from apitwin.contracts.fuzz.events import RunReport
 
 
 def render(report: RunReport) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from contracts.fuzz.events import Failure, OperationResult, RunReport
+from apitwin.contracts.fuzz.events import Failure, OperationResult, RunReport
 
 
 class MergeError(ValueError):

@@ -10,11 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from contracts.fuzz.runner import Listener
+from apitwin.contracts.fuzz.runner import Listener
 
 if TYPE_CHECKING:
-    from contracts.fuzz.events import OperationResult, RunReport
-    from contracts.fuzz.plan import OperationPlan
+    from apitwin.contracts.fuzz.events import OperationResult, RunReport
+    from apitwin.contracts.fuzz.plan import OperationPlan
 
 STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "red", "skipped": "yellow"}
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
-from mockserver.operations import CompiledApi
+from apitwin.mockserver.operations import CompiledApi
 
 
 def url_path(url: str) -> str:

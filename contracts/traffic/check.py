@@ -15,12 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
-from contracts.traffic.basepath import strip_base, url_path
-from contracts.traffic.events import parse_events
-from contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse
-from mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
-from mockserver.validation import coerce_fields, validate_body, validate_parameters
-from mockserver.violations import Violation, describe
+from apitwin.contracts.traffic.basepath import strip_base, url_path
+from apitwin.contracts.traffic.events import parse_events
+from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
+from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
+from apitwin.mockserver.violations import Violation, describe
 
 MAX_VIOLATIONS = 10
 """Per body or event: enough to act on, few enough to read."""

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-import specs
-from contracts.traffic.basepath import detect_base_path, url_path
-from contracts.traffic.check import TrafficChecker
-from contracts.traffic.records import TrafficError, read_traffic
-from contracts.traffic.report import Summary, json_report, text_lines
-from mockserver.operations import compile_api
-from specs.errors import SpecError
+from apitwin import specs
+from apitwin.contracts.traffic.basepath import detect_base_path, url_path
+from apitwin.contracts.traffic.check import TrafficChecker
+from apitwin.contracts.traffic.records import TrafficError, read_traffic
+from apitwin.contracts.traffic.report import Summary, json_report, text_lines
+from apitwin.mockserver.operations import compile_api
+from apitwin.specs.errors import SpecError
 
 
 @click.command("check-traffic")

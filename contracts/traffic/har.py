@@ -7,7 +7,7 @@ import binascii
 from typing import Any
 from urllib.parse import urlencode
 
-from contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, TrafficError, join_headers
+from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, TrafficError, join_headers
 
 
 def is_har(document: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.traffic.check import Verdict
+from apitwin.contracts.traffic.check import Verdict
 
 
 @dataclass(slots=True)

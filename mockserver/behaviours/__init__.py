@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response, StreamingResponse
 
-from mockserver.operations import CompiledApi, Media, Operation, ResponseSpec
-from mockserver.produce import SelfCheckError, first_error, frame, response_headers
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec
+from apitwin.mockserver.produce import SelfCheckError, first_error, frame, response_headers
 
 if TYPE_CHECKING:
-    from mockserver.app import MockServer
-    from mockserver.pacing import Pacing
+    from apitwin.mockserver.app import MockServer
+    from apitwin.mockserver.pacing import Pacing
 
 
 @dataclass(slots=True)
@@ -117,7 +117,7 @@ async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
 def _matchers() -> list[tuple[Matcher, bool]]:
     """The behaviour modules, most specific first, each with whether its answer depends on the
     request alone (``True``) or also on state it keeps (jobs, stored responses, sessions)."""
-    from mockserver.behaviours import chat, embeddings, images, jobs, responses, sessions
+    from apitwin.mockserver.behaviours import chat, embeddings, images, jobs, responses, sessions
 
     return [
         (sessions.match, False),

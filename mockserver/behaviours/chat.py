@@ -25,12 +25,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.behaviours import structured
-from mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, edit, payload_schema, plan_calls, quiet, settle, shapes_for
-from mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
-from mockserver.operations import CompiledApi, Media, Operation, is_json
-from mockserver.produce import frame
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours import structured
+from apitwin.mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, edit, payload_schema, plan_calls, quiet, settle, shapes_for
+from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
+from apitwin.mockserver.produce import frame
 
 MAX_CHOICES = 16
 """More choices than this are answered with this many (the spec's own bounds apply first)."""

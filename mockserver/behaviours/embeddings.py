@@ -18,11 +18,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.behaviours.chat import filled_usage
-from mockserver.behaviours.structured import DELETE, Shape, edit, request_default, settle, shapes_for
-from mockserver.behaviours.text import count_tokens
-from mockserver.operations import CompiledApi, Operation, is_json, seeded
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.chat import filled_usage
+from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, request_default, settle, shapes_for
+from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
 SIZES = (256, 384, 512, 768, 1024, 1536)
 """Vector sizes a model without declared dimensions gets (one per model name, stable)."""

@@ -17,9 +17,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.behaviours.structured import DELETE, Shape, edit, settle, shapes_for
-from mockserver.operations import CompiledApi, Operation, is_json, seeded
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, settle, shapes_for
+from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
 COUNT_FIELDS = ("n", "num_images")
 MAX_IMAGES = 10

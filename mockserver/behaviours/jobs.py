@@ -32,10 +32,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver import media as media_files
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
-from specs.pointer import resolve
+from apitwin.mockserver import media as media_files
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
+from apitwin.specs.pointer import resolve
 
 JOB_KIND = "job"
 MEDIA_KIND = "media"

@@ -32,12 +32,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.behaviours.chat import filled_usage
-from mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, caller_value, edit, payload_schema, plan_calls, quiet, request_default, settle, shapes_for
-from mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
-from mockserver.operations import CompiledApi, Media, Operation, is_json
-from mockserver.produce import frame
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.chat import filled_usage
+from apitwin.mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, caller_value, edit, payload_schema, plan_calls, quiet, request_default, settle, shapes_for
+from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
+from apitwin.mockserver.produce import frame
 
 STORE_KIND = "response"
 NOT_ECHOED = frozenset({"input", "stream", "stream_options", "include", "model", "previous_response_id"})

@@ -19,8 +19,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.behaviours import Behaviour, Exchange
-from mockserver.operations import CompiledApi, Operation
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.operations import CompiledApi, Operation
 
 SESSION_KIND = "session"
 

@@ -23,10 +23,10 @@ from typing import Any
 import jsonschema
 from jsonschema.protocols import Validator
 
-from mockserver.generate import CompiledSchema, GenerationError, Generator
-from mockserver.operations import CompiledApi
-from specs.pointer import resolve
-from specs.validation import SchemaChecker
+from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
+from apitwin.mockserver.operations import CompiledApi
+from apitwin.specs.pointer import resolve
+from apitwin.specs.validation import SchemaChecker
 
 DELETE = object()
 """An edit value meaning "remove this key"."""

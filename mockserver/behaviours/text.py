@@ -15,7 +15,7 @@ import random
 import re
 from typing import Any
 
-from mockserver.operations import seeded
+from apitwin.mockserver.operations import seeded
 
 MAX_PIECE = 6
 """Letters of a long word that make one token (words are cut into pieces like sub-word tokens)."""

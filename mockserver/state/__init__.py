@@ -50,15 +50,15 @@ def open_store(url: str) -> Store:
     ``sqlite:///path/file.db`` (or a bare path), ``redis://host:port/db``."""
     text = url.strip()
     if text in ("memory", "memory:", "memory://"):
-        from mockserver.state.memory import MemoryStore
+        from apitwin.mockserver.state.memory import MemoryStore
 
         return MemoryStore()
     if text.startswith(("redis://", "rediss://", "unix://")):
-        from mockserver.state.redis import RedisStore
+        from apitwin.mockserver.state.redis import RedisStore
 
         return RedisStore(text)
     path = _sqlite_path(text)
-    from mockserver.state.sqlite import SqliteStore
+    from apitwin.mockserver.state.sqlite import SqliteStore
 
     return SqliteStore(path)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.state import Change
+from apitwin.mockserver.state import Change
 
 
 class MemoryStore:

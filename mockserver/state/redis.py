@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.state import Change
+from apitwin.mockserver.state import Change
 
 KEY_PREFIX = "apitwin"
 MAX_UPDATE_ATTEMPTS = 64

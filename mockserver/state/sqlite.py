@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mockserver.state import Change
+from apitwin.mockserver.state import Change
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS state (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key))"
 BUSY_TIMEOUT_SECONDS = 10.0

@@ -17,8 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 
 class Importer(Protocol):
@@ -26,5 +26,5 @@ class Importer(Protocol):
 
 
 def importer(name: str) -> Importer:
-    module = importlib.import_module(f"specs.importers.{name}")
+    module = importlib.import_module(f"apitwin.specs.importers.{name}")
     return module.import_api

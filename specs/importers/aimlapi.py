@@ -18,12 +18,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from specs.importers.aimlapi_models import build_request_variants
-from specs.importers.aimlapi_responses import merge_responses, rewrite_streams
-from specs.pointer import join
-from specs.repairs import RepairLog
-from specs.sources import Source
-from specs.walk import HTTP_METHODS
+from apitwin.specs.importers.aimlapi_models import build_request_variants
+from apitwin.specs.importers.aimlapi_responses import merge_responses, rewrite_streams
+from apitwin.specs.pointer import join
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
+from apitwin.specs.walk import HTTP_METHODS
 
 PAGE_MARKER = re.compile(r"# Source: (\S+)")
 FRAGMENT_MARKER = re.compile(r"```json\s*(?=\{\s*\"openapi\")")

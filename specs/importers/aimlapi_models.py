@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from specs.errors import SpecError
-from specs.pointer import join
-from specs.repairs import RepairLog
+from apitwin.specs.errors import SpecError
+from apitwin.specs.pointer import join
+from apitwin.specs.repairs import RepairLog
 
 if TYPE_CHECKING:
-    from specs.importers.aimlapi import Fragment, OperationGroup
+    from apitwin.specs.importers.aimlapi import Fragment, OperationGroup
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"

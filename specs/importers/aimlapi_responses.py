@@ -14,14 +14,14 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from specs.importers.aimlapi_models import operation_prefix
-from specs.pointer import join
-from specs.repairs import RepairLog
-from specs.sources import Source
-from specs.walk import iter_operations
+from apitwin.specs.importers.aimlapi_models import operation_prefix
+from apitwin.specs.pointer import join
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
+from apitwin.specs.walk import iter_operations
 
 if TYPE_CHECKING:
-    from specs.importers.aimlapi import Fragment, OperationGroup
+    from apitwin.specs.importers.aimlapi import Fragment, OperationGroup
 
 JSON = "application/json"
 SSE = "text/event-stream"

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from specs.pointer import join, resolve
-from specs.repairs import RepairLog
-from specs.sources import Source
-from specs.walk import iter_operations, schema_holders
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
+from apitwin.specs.walk import iter_operations, schema_holders
 
 EVENT_STREAM = "text/event-stream"
 EVENT_TYPE_PROPERTY = "type"

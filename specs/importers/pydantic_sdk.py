@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 MODEL_HEADING = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\npydantic-model\n", re.MULTILINE)
 SCHEMA_MARKER = "Show JSON schema:\n"

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from specs.pointer import join, resolve
-from specs.repairs import RepairLog
-from specs.sources import Source
-from specs.walk import SCHEMA_LISTS, walk_document
+from apitwin.specs.pointer import join, resolve
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
+from apitwin.specs.walk import SCHEMA_LISTS, walk_document
 
 STRAY_PREFIX = re.compile(r"[0-9]+(?=\{)")
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")

@@ -17,10 +17,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from specs.jsontypes import json_type
-from specs.pointer import join
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.jsontypes import json_type
+from apitwin.specs.pointer import join
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 SECTION_HEADINGS = {
     "api_server": "OpenAI 兼容服务器接口",

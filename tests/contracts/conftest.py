@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from contracts.cli import main
+from apitwin.contracts.cli import main
 from tests.e2e.conftest import API_KEY, serving
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from contracts.fuzz.budget import Budget, BudgetExhausted, parse_rate
+from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, parse_rate
 from tests.contracts.conftest import fuzz
 from tests.contracts.faulty_gateway import faulty_gateway
 from tests.e2e.conftest import API_KEY

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import specs
-from contracts.fuzz.checks import Stream, run_stream_checks
-from contracts.fuzz.sse import StreamSpecs, parse_events
+from apitwin import specs
+from apitwin.contracts.fuzz.checks import Stream, run_stream_checks
+from apitwin.contracts.fuzz.sse import StreamSpecs, parse_events
 
 
 def chat_spec():

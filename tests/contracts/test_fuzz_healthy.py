@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from specs.catalogue import names
+from apitwin.specs.catalogue import names
 from tests.contracts.conftest import fuzz
 
 APIS = ["aimlapi", "openai-responses", "openresponses", "lmdeploy", "lmdeploy-proxy", "sequrity"]

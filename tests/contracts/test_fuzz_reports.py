@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from contracts.fuzz.shards import Shard, parse_shard, take_shard
+from apitwin.contracts.fuzz.shards import Shard, parse_shard, take_shard
 from tests.contracts.conftest import fuzz
 from tests.contracts.faulty_gateway import faulty_gateway
 from tests.e2e.conftest import API_KEY

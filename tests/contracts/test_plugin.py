@@ -175,7 +175,7 @@ def test_modes_in_process_transport_factory_and_usage_errors(pytester: pytest.Py
 HYPOTHESIS = """
 import pytest
 from hypothesis import given
-from contracts.strategies import client_settings, responses
+from apitwin.contracts.strategies import client_settings, responses
 from tests.contracts.example_clients import openai_chat
 
 CHAT = responses("lmdeploy", "post_v1_chat_completions")

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import create_app
-from mockserver.request_log import RequestLog
+from apitwin.mockserver import create_app
+from apitwin.mockserver.request_log import RequestLog
 from tests.e2e.conftest import API_KEY, serving
 
 AUTH = {"Authorization": "Bearer key"}

@@ -1,4 +1,4 @@
-"""contracts.strategies: every drawn response is valid, and the edge shapes are really drawn."""
+"""apitwin.contracts.strategies: every drawn response is valid, and the edge shapes are really drawn."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-import specs
-from contracts import strategies
-from contracts.strategies import DrawnResponse, StrategyError, bodies, responses
-from mockserver.operations import compile_api
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.contracts import strategies
+from apitwin.contracts.strategies import DrawnResponse, StrategyError, bodies, responses
+from apitwin.mockserver.operations import compile_api
+from apitwin.specs.validation import SchemaChecker
 
 SEARCH = settings(max_examples=300, database=None, phases=[Phase.generate])
 """For ``find``: how hard to look for an edge shape before calling it unreachable."""

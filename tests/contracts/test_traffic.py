@@ -14,11 +14,11 @@ import yaml
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from contracts.cli import main
-from contracts.traffic.events import parse_events
-from contracts.traffic.records import TrafficError, read_traffic
-from mockserver import create_app
-from specs.catalogue import shipped
+from apitwin.contracts.cli import main
+from apitwin.contracts.traffic.events import parse_events
+from apitwin.contracts.traffic.records import TrafficError, read_traffic
+from apitwin.mockserver import create_app
+from apitwin.specs.catalogue import shipped
 from tests.e2e.conftest import API_KEY, serving
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from specs.catalogue import shipped
+from apitwin.specs.catalogue import shipped
 from tests.e2e.conftest import API_KEY, serving
 
 ST = str(Path(sys.executable).parent / "st")

@@ -7,9 +7,9 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-import specs
-from mockserver import create_app
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.mockserver import create_app
+from apitwin.specs.validation import SchemaChecker
 
 AUTH = {"Authorization": "Bearer test-key"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mockserver import create_app
-from mockserver.behaviours.text import count_tokens, prompt_tokens
+from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours.text import count_tokens, prompt_tokens
 
 AUTH = {"Authorization": "Bearer test-key"}
 

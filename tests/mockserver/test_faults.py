@@ -7,10 +7,10 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-import specs
-from mockserver import create_app
-from mockserver.faults import FaultError, Faults, for_request, parse
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.mockserver import create_app
+from apitwin.mockserver.faults import FaultError, Faults, for_request, parse
+from apitwin.specs.validation import SchemaChecker
 
 AUTH = {"Authorization": "Bearer k"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}

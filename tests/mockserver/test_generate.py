@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import specs
-from mockserver.generate import GenerationError, Generator
-from specs import pointer as json_pointer
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.mockserver.generate import GenerationError, Generator
+from apitwin.specs import pointer as json_pointer
+from apitwin.specs.validation import SchemaChecker
 
 APIS_DIR = Path(specs.__file__).resolve().parent / "apis"
 BUILT = sorted(path.parent.name for path in APIS_DIR.glob("*/openapi.json"))

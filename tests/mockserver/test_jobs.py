@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-import specs
-from mockserver import create_app
-from mockserver.behaviours import jobs
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours import jobs
+from apitwin.specs.validation import SchemaChecker
 
 AUTH = {"Authorization": "Bearer test-key"}
 VIDEO = {"model": "klingai/avatar-pro", "image_url": "https://example.com/face.png", "audio_url": "https://example.com/voice.mp3"}
@@ -222,7 +222,7 @@ def test_media_urls_of_unknown_names_are_404_and_only_get_is_allowed() -> None:
 
 
 def test_served_wav_and_png_builders_decode() -> None:
-    from mockserver import media
+    from apitwin.mockserver import media
 
     with wave.open(io.BytesIO(media.wav())) as reader:
         assert reader.getnframes() > 0

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from mockserver import media
+from apitwin.mockserver import media
 
 
 def test_png_has_its_signature_and_every_chunk_crc_holds() -> None:

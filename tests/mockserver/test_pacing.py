@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import create_app
-from mockserver.pacing import Pacing, PacingError, checked, frame_tokens, paced, parse_header
-from mockserver.produce import frame
+from apitwin.mockserver import create_app
+from apitwin.mockserver.pacing import Pacing, PacingError, checked, frame_tokens, paced, parse_header
+from apitwin.mockserver.produce import frame
 from tests.mockserver.test_chat_behaviour import AUTH, chunks, streamed_text
 
 BODY = {"model": "internlm2", "messages": [{"role": "user", "content": "pace me"}], "stream": True}

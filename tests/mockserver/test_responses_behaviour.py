@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-import specs
-from mockserver import create_app
-from mockserver.behaviours.text import count_tokens
-from mockserver.operations import compile_api
+from apitwin import specs
+from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.operations import compile_api
 from tests.mockserver.test_chat_behaviour import AUTH, WEATHER, sse
 
 

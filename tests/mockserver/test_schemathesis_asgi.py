@@ -13,9 +13,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection
 from hypothesis import HealthCheck, Phase, given, settings
 
-import specs
-from contracts.fuzz.wire import WireJudge
-from mockserver import create_app
+from apitwin import specs
+from apitwin.contracts.fuzz.wire import WireJudge
+from apitwin.mockserver import create_app
 
 API_KEY = "asgi-test-key"
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Api-Key": "provider-key"}

@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mockserver import create_app
-from mockserver.behaviours.embeddings import inputs
-from mockserver.behaviours.structured import caller_value, plan_calls, tool_arguments
-from mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, tokenize, truncate
+from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours.embeddings import inputs
+from apitwin.mockserver.behaviours.structured import caller_value, plan_calls, tool_arguments
+from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, tokenize, truncate
 from tests.mockserver.test_chat_behaviour import AUTH
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.state import DEFAULT_SQLITE_PATH, StoreURLError, open_store
-from mockserver.state.memory import MemoryStore
-from mockserver.state.redis import RedisStore
-from mockserver.state.sqlite import SqliteStore
+from apitwin.mockserver.state import DEFAULT_SQLITE_PATH, StoreURLError, open_store
+from apitwin.mockserver.state.memory import MemoryStore
+from apitwin.mockserver.state.redis import RedisStore
+from apitwin.mockserver.state.sqlite import SqliteStore
 from tests.e2e.redis import redis_server
 
 

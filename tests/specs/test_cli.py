@@ -34,7 +34,7 @@ components:
 
 
 def apitwin(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "contracts", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "apitwin", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def test_normalise_writes_a_lint_clean_31_document_and_its_repair_log(tmp_path):
@@ -96,7 +96,7 @@ def test_build_with_a_missing_seeds_folder_exits_2(tmp_path):
 def test_build_with_an_unparseable_seed_exits_2_and_leaves_the_specs_alone(tmp_path, seeds):
     import shutil
 
-    from specs.catalogue import shipped
+    from apitwin.specs.catalogue import shipped
 
     broken = tmp_path / "seeds"
     broken.mkdir()

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from specs.compose import compose, derive_operation_id
-from specs.dedupe import MIN_SIZE
-from specs.repairs import RepairLog
+from apitwin.specs.compose import compose, derive_operation_id
+from apitwin.specs.dedupe import MIN_SIZE
+from apitwin.specs.repairs import RepairLog
 
 
 def big_schema(tag: str = "x") -> dict:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import specs
-from contracts.cli import main
-from specs.diff import diff
+from apitwin import specs
+from apitwin.contracts.cli import main
+from apitwin.specs.diff import diff
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 BODY = "/requestBody/content/application~1json/schema"

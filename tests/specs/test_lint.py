@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from specs.lint import lint
+from apitwin.specs.lint import lint
 
 
 def valid():

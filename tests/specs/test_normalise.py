@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from specs.errors import SpecError
-from specs.normalise import normalise
-from specs.repairs import RepairLog
+from apitwin.specs.errors import SpecError
+from apitwin.specs.normalise import normalise
+from apitwin.specs.repairs import RepairLog
 
 
 def document(**schemas):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from specs.errors import SpecError
-from specs.overlay import apply_overlay, read_overlay
+from apitwin.specs.errors import SpecError
+from apitwin.specs.overlay import apply_overlay, read_overlay
 
 
 def doc():

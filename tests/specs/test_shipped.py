@@ -6,12 +6,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-import specs
-from specs.build import build_api, render
-from specs.catalogue import SHIPPED
-from specs.inventory import model_ids, operations
-from specs.lint import lint
-from specs.validation import SchemaChecker
+from apitwin import specs
+from apitwin.specs.build import build_api, render
+from apitwin.specs.catalogue import SHIPPED
+from apitwin.specs.inventory import model_ids, operations
+from apitwin.specs.lint import lint
+from apitwin.specs.validation import SchemaChecker
 
 NAMES = [api.name for api in SHIPPED]
 
@@ -81,8 +81,8 @@ def _check_generated_requests(operation, checker):
 
 
 def test_readme_catalogue_is_generated_from_the_specs():
-    from specs.catalogue import SPECS_DIR
-    from specs.readme import CATALOGUE_START, catalogue_markdown, replace_section
+    from apitwin.specs.catalogue import SPECS_DIR
+    from apitwin.specs.readme import CATALOGUE_START, catalogue_markdown, replace_section
 
     readme = (SPECS_DIR.parent / "README.md").read_text(encoding="utf-8")
     assert CATALOGUE_START in readme

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from specs.errors import SpecError
-from specs.importers.aimlapi import extract_fragments, import_api, split_pages
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers.aimlapi import extract_fragments, import_api, split_pages
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 SEEDS = Path(__file__).parents[3] / ".." / "shared" / "seeds"
 SEED = SEEDS / "000_60ec40ea988564ea.txt"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from specs.errors import SpecError
-from specs.importers.openapi_document import frame_event_streams, import_api, is_framed
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers.openapi_document import frame_event_streams, import_api, is_framed
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]

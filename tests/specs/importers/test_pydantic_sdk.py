@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from specs.errors import SpecError
-from specs.importers.pydantic_sdk import import_api, parse_models, rewrite_defs_refs
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers.pydantic_sdk import import_api, parse_models, rewrite_defs_refs
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]

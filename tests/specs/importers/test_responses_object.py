@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from specs.errors import SpecError
-from specs.importers.responses_object import import_api
-from specs.pointer import resolve
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers.responses_object import import_api
+from apitwin.specs.pointer import resolve
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from specs.errors import SpecError
-from specs.importers.sphinx_text import import_api
-from specs.repairs import RepairLog
-from specs.sources import Source
+from apitwin.specs.errors import SpecError
+from apitwin.specs.importers.sphinx_text import import_api
+from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]
@@ -283,10 +283,10 @@ def test_seed_proxy_section_forwards_the_openai_endpoints() -> None:
 @pytest.mark.seeds
 @needs_seeds
 def test_seed_proxy_builds_lint_clean_with_its_overlay() -> None:
-    from specs.build import finish
-    from specs.catalogue import shipped
-    from specs.lint import lint
-    from specs.overlay import read_overlay
+    from apitwin.specs.build import finish
+    from apitwin.specs.catalogue import shipped
+    from apitwin.specs.lint import lint
+    from apitwin.specs.overlay import read_overlay
 
     api = shipped("lmdeploy-proxy")
     assert api is not None
@@ -299,9 +299,9 @@ def test_seed_proxy_builds_lint_clean_with_its_overlay() -> None:
 @pytest.mark.seeds
 @needs_seeds
 def test_seed_api_server_overlay_gives_real_answers() -> None:
-    from specs.build import finish
-    from specs.catalogue import shipped
-    from specs.overlay import read_overlay
+    from apitwin.specs.build import finish
+    from apitwin.specs.catalogue import shipped
+    from apitwin.specs.overlay import read_overlay
 
     api = shipped("lmdeploy")
     assert api is not None

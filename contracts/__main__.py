@@ -1,3 +1,0 @@
-from contracts.cli import main
-
-main()
