@@ -8,7 +8,7 @@ import sys
 import time
 from typing import NoReturn
 
-from bench import hotspots, http_bench, load, report, sse_soak, targets, tools
+from bench import http_bench, load, report, sse_soak, targets, tools
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("what", nargs="?", default="all", choices=["all", "http", "sse", "profile"], help="all (default): http then sse; profile: hot spots of apitwin under wrk at c=16")
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=["all", "http", "sse", "profile"],
+        help="all (default): http then sse; profile: hot spots of apitwin under wrk at c=16",
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--concurrency", default="1,16,64", help="wrk connection counts (default 1,16,64)")
@@ -57,7 +63,10 @@ def _http(arguments: argparse.Namespace) -> None:
 
 
 def _profile_http(arguments: argparse.Namespace) -> str:
-    print("[http] apitwin missed a target (or a profile was asked for): sampling it with py-spy under wrk at c=16", flush=True)
+    print(
+        "[http] apitwin missed a target (or a profile was asked for): sampling it with py-spy under wrk at c=16",
+        flush=True,
+    )
     found = http_bench.profile(arguments.duration)
     markdown = report.hotspots_markdown(found)
     paths = report.write("profile-http", markdown, found.as_json())
@@ -66,7 +75,9 @@ def _profile_http(arguments: argparse.Namespace) -> str:
 
 
 def _sse(arguments: argparse.Namespace) -> None:
-    results, found = sse_soak.run(sse_soak.Settings(streams=arguments.streams, rounds=arguments.rounds), profile=not arguments.no_profile)
+    results, found = sse_soak.run(
+        sse_soak.Settings(streams=arguments.streams, rounds=arguments.rounds), profile=not arguments.no_profile
+    )
     markdown = report.sse_markdown(results)
     paths = report.write("sse", markdown, results.as_json())
     if found is not None:

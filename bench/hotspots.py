@@ -20,7 +20,11 @@ from bench import tools
 
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 ENTRY_SHARE = 0.99  # frames under nearly every sample (the command's entry) say nothing
-PROJECT = ("mockserver/", "specs/", "contracts/")  # inclusive shares: our code (the library frames are wrappers around it)
+PROJECT = (
+    "mockserver/",
+    "specs/",
+    "contracts/",
+)  # inclusive shares: our code (the library frames are wrappers around it)
 
 
 @dataclass(slots=True)
@@ -41,7 +45,13 @@ class Hotspots:
     load: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"what": self.what, "samples": self.samples, "load": self.load, "inclusive": [s.as_json() for s in self.inclusive], "own": [s.as_json() for s in self.own]}
+        return {
+            "what": self.what,
+            "samples": self.samples,
+            "load": self.load,
+            "inclusive": [s.as_json() for s in self.inclusive],
+            "own": [s.as_json() for s in self.own],
+        }
 
 
 def record(pid: int, seconds: float, rate: int = 200) -> str:
@@ -49,10 +59,26 @@ def record(pid: int, seconds: float, rate: int = 200) -> str:
     binary = tools.py_spy()
     with tempfile.TemporaryDirectory(prefix="bench-py-spy-") as folder:
         output = Path(folder) / "stacks.txt"
-        command = [str(binary), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", str(rate), "--format", "raw", "--output", str(output), "--nonblocking"]
+        command = [
+            str(binary),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--nonblocking",
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
         if result.returncode != 0 or not output.exists():
-            raise tools.ToolMissing(f"py-spy could not sample pid {pid} (it needs ptrace permission): {(result.stderr or result.stdout).strip()[-400:]}")
+            raise tools.ToolMissing(
+                f"py-spy could not sample pid {pid} (it needs ptrace permission): {(result.stderr or result.stdout).strip()[-400:]}"
+            )
         return output.read_text()
 
 

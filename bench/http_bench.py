@@ -84,12 +84,23 @@ class HttpResults:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "request": {"method": "POST", "path": PATH, "body": json.loads(BODY.replace(load.VARY_MARKER, "")), "headers": dict(HEADERS)},
-            "settings": {"duration_s": self.settings.duration_s, "warmup_s": self.settings.warmup_s, "concurrencies": list(self.settings.concurrencies)},
+            "request": {
+                "method": "POST",
+                "path": PATH,
+                "body": json.loads(BODY.replace(load.VARY_MARKER, "")),
+                "headers": dict(HEADERS),
+            },
+            "settings": {
+                "duration_s": self.settings.duration_s,
+                "warmup_s": self.settings.warmup_s,
+                "concurrencies": list(self.settings.concurrencies),
+            },
             "machine": self.machine,
             "targets": [run.as_json() for run in self.targets],
             "ratios": {str(c): ratios for c, ratios in self.ratios.items()},
-            "verdicts": [{"name": v.name, "wanted": v.wanted, "measured": v.measured, "met": v.met} for v in self.verdicts],
+            "verdicts": [
+                {"name": v.name, "wanted": v.wanted, "measured": v.measured, "met": v.met} for v in self.verdicts
+            ],
         }
 
 
@@ -119,17 +130,25 @@ def run(settings: Settings) -> HttpResults:
     return results
 
 
-def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], results: HttpResults) -> dict[str, targets.Server]:
+def _start_targets(
+    stack: contextlib.ExitStack, document: dict[str, Any], results: HttpResults
+) -> dict[str, targets.Server]:
     servers: dict[str, targets.Server] = {}
-    apitwin = stack.enter_context(targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis"))
+    apitwin = stack.enter_context(
+        targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis")
+    )
     run_a = TargetRun("a", "apitwin", f"apitwin serve {API} (1 worker, validation on, dynamic answers)")
     results.targets.append(run_a)
     run_a.probe, _ = probe.send(request_to(apitwin), document, PATH)
     _say(f"a  apitwin   started in {apitwin.started_in:.1f} s; answers {run_a.probe.summary()}")
     if not run_a.probe.ok:
-        raise targets.TargetFailed(f"apitwin answered {run_a.probe.status} to the benchmark request; refusing to measure errors")
+        raise targets.TargetFailed(
+            f"apitwin answered {run_a.probe.status} to the benchmark request; refusing to measure errors"
+        )
     servers["a"] = apitwin
-    run_a2 = TargetRun("a2", "apitwin, new prompts", "the same server; every request a different prompt, so no answer is remembered")
+    run_a2 = TargetRun(
+        "a2", "apitwin, new prompts", "the same server; every request a different prompt, so no answer is remembered"
+    )
     run_a2.probe = run_a.probe
     results.targets.append(run_a2)
     servers["a2"] = apitwin
@@ -137,14 +156,20 @@ def _start_targets(stack: contextlib.ExitStack, document: dict[str, Any], result
     run_b = TargetRun("b", "Prism", f"prism mock -d specs/apis/{API}/openapi.json (Prism {machine.prism_version()})")
     results.targets.append(run_b)
     try:
-        prism = stack.enter_context(targets.running("prism", lambda port: targets.prism_command(spec_file(), port), "/"))
+        prism = stack.enter_context(
+            targets.running("prism", lambda port: targets.prism_command(spec_file(), port), "/")
+        )
     except (tools.ToolMissing, targets.TargetFailed) as problem:
         run_b.unavailable = str(problem)
         _say(f"b  Prism     NOT measured: {problem}")
     else:
         run_b.probe, _ = probe.send(request_to(prism), document, PATH)
-        run_b.notes.append(f"first answer took {run_b.probe.elapsed_ms / 1e3:.1f} s (Prism compiles the request schema on first use)")
-        _say(f"b  Prism     started in {prism.started_in:.1f} s; answers {run_b.probe.summary()}; first answer after {run_b.probe.elapsed_ms:.0f} ms")
+        run_b.notes.append(
+            f"first answer took {run_b.probe.elapsed_ms / 1e3:.1f} s (Prism compiles the request schema on first use)"
+        )
+        _say(
+            f"b  Prism     started in {prism.started_in:.1f} s; answers {run_b.probe.summary()}; first answer after {run_b.probe.elapsed_ms:.0f} ms"
+        )
         servers["b"] = prism
 
     bare = stack.enter_context(targets.running("starlette", lambda port: targets.bare_command(port, run_a.probe.size)))
@@ -165,21 +190,37 @@ def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings
     run_.runs[concurrency] = result
     flags = f"  non-2xx {result.non_2xx}" if result.non_2xx else ""
     flags += f"  socket errors {result.socket_errors}" if result.socket_errors else ""
-    _say(f"{run_.key}  {run_.name:<15} c={concurrency:<3} {result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms{flags}")
+    _say(
+        f"{run_.key}  {run_.name:<15} c={concurrency:<3} {result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms{flags}"
+    )
 
 
 def _judge(results: HttpResults) -> None:
     a, b, c = (results.target(key) for key in "abc")
     for concurrency in results.settings.concurrencies:
         a2 = results.target("a2")
-        results.ratios[concurrency] = {"a/b": _ratio(a, b, concurrency), "a/c": _ratio(a, c, concurrency), "a2/b": _ratio(a2, b, concurrency), "a2/c": _ratio(a2, c, concurrency)}
+        results.ratios[concurrency] = {
+            "a/b": _ratio(a, b, concurrency),
+            "a/c": _ratio(a, c, concurrency),
+            "a2/b": _ratio(a2, b, concurrency),
+            "a2/c": _ratio(a2, c, concurrency),
+        }
     results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
     results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))
     p99 = a.runs.get(P99_CONCURRENCY)
     if p99 is None:
-        results.verdicts.append(Verdict(f"a p99 at c={P99_CONCURRENCY}", f"< {TARGET_P99_MS:g} ms", "not measured", None))
+        results.verdicts.append(
+            Verdict(f"a p99 at c={P99_CONCURRENCY}", f"< {TARGET_P99_MS:g} ms", "not measured", None)
+        )
     else:
-        results.verdicts.append(Verdict(f"a p99 at c={P99_CONCURRENCY}", f"< {TARGET_P99_MS:g} ms", f"{p99.p99_ms:.2f} ms", p99.p99_ms < TARGET_P99_MS))
+        results.verdicts.append(
+            Verdict(
+                f"a p99 at c={P99_CONCURRENCY}",
+                f"< {TARGET_P99_MS:g} ms",
+                f"{p99.p99_ms:.2f} ms",
+                p99.p99_ms < TARGET_P99_MS,
+            )
+        )
 
 
 def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
@@ -194,7 +235,9 @@ def _ratio_verdict(results: HttpResults, name: str, wanted: float) -> Verdict:
     if not measured:
         return Verdict(name, f">= {wanted:g} at every concurrency", "not measured", None)
     text = ", ".join(f"c={c}: {value:.2f}" for c, value in measured.items())
-    return Verdict(name, f">= {wanted:g} at every concurrency", text, all(value >= wanted for value in measured.values()))
+    return Verdict(
+        name, f">= {wanted:g} at every concurrency", text, all(value >= wanted for value in measured.values())
+    )
 
 
 def _say(line: str) -> None:

@@ -78,7 +78,17 @@ def run(request: Request, concurrency: int, duration_s: float, timeout_s: float 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-") as script:
         script.write(lua_script(request))
         script.flush()
-        command = [tools.wrk(), "-t1", f"-c{concurrency}", f"-d{duration_s:g}s", f"--timeout={timeout_s:g}s", "--latency", "-s", script.name, request.url]
+        command = [
+            tools.wrk(),
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{duration_s:g}s",
+            f"--timeout={timeout_s:g}s",
+            "--latency",
+            "-s",
+            script.name,
+            request.url,
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + timeout_s + 30)
     if result.returncode != 0:
         raise WrkFailed(f"wrk exited {result.returncode}: {(result.stderr or result.stdout).strip()}")
@@ -101,7 +111,9 @@ def parse(report: str, concurrency: int, duration_s: float) -> LoadResult:
         p99_ms=_percentile(report, "99") if requests else float("nan"),
         bytes_read=round(float(totals.group(4)) * _SIZE_UNITS[totals.group(5)]),
         non_2xx=_count(report, r"Non-2xx or 3xx responses:\s+(\d+)"),
-        socket_errors=sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", _line(report, "Socket errors:"))),
+        socket_errors=sum(
+            int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", _line(report, "Socket errors:"))
+        ),
     )
 
 
@@ -123,4 +135,3 @@ def _line(report: str, start: str) -> str:
         if line.strip().startswith(start):
             return line
     return ""
-

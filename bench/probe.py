@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from bench.load import Request
 from apitwin.specs.validation import SchemaChecker
+from bench.load import Request
 
 
 @dataclass(slots=True)
@@ -28,7 +28,11 @@ class Probe:
         return 200 <= self.status < 300
 
     def summary(self) -> str:
-        verdict = {True: "valid against the spec", False: f"NOT valid against the spec ({self.problem})", None: "no schema to check"}[self.conforms]
+        verdict = {
+            True: "valid against the spec",
+            False: f"NOT valid against the spec ({self.problem})",
+            None: "no schema to check",
+        }[self.conforms]
         return f"{self.status} {self.content_type or '-'}, {self.size} B, {verdict}"
 
     def as_json(self) -> dict[str, Any]:
@@ -39,14 +43,20 @@ def send(request: Request, document: dict[str, Any], path: str, timeout_s: float
     """Send ``request`` once and judge the answer against ``document``'s operation at ``path``."""
     headers = dict(request.headers)
     started = time.perf_counter()
-    answer = httpx.request(request.method, request.url, content=request.body.encode(), headers=headers, timeout=timeout_s)
+    answer = httpx.request(
+        request.method, request.url, content=request.body.encode(), headers=headers, timeout=timeout_s
+    )
     elapsed_ms = (time.perf_counter() - started) * 1e3
     content_type = answer.headers.get("content-type", "")
     conforms, problem = judge(document, path, request.method.lower(), answer.status_code, content_type, answer.content)
-    return Probe(answer.status_code, content_type, len(answer.content), round(elapsed_ms, 1), conforms, problem), answer.content
+    return Probe(
+        answer.status_code, content_type, len(answer.content), round(elapsed_ms, 1), conforms, problem
+    ), answer.content
 
 
-def judge(document: dict[str, Any], path: str, method: str, status: int, content_type: str, body: bytes) -> tuple[bool | None, str]:
+def judge(
+    document: dict[str, Any], path: str, method: str, status: int, content_type: str, body: bytes
+) -> tuple[bool | None, str]:
     """(conforms, why not) for a JSON answer; (None, "") when no schema applies."""
     schema = _declared_schema(document, path, method, status, content_type)
     if schema is None:

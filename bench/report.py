@@ -31,7 +31,7 @@ def http_markdown(results: HttpResults) -> str:
     lines = [
         "# HTTP benchmark: apitwin vs Prism vs bare Starlette",
         "",
-        f"`POST /v1/chat/completions` of `aimlapi`, body `{{\"model\":\"gpt-4o\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}]}}` (a2: `Hello1`, `Hello2`, …), "
+        f'`POST /v1/chat/completions` of `aimlapi`, body `{{"model":"gpt-4o","messages":[{{"role":"user","content":"Hello"}}]}}` (a2: `Hello1`, `Hello2`, …), '
         f"wrk `-t1`, {results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up, the three targets measured in turn at each concurrency.",
         f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared with other work: absolute numbers are noisy, ratios count); "
         f"{machine['wrk']}; Python {machine['python']}; node {machine['node']}; {machine['date']}.",
@@ -46,7 +46,13 @@ def http_markdown(results: HttpResults) -> str:
         if run.notes:
             answered += "; " + "; ".join(run.notes)
         lines.append(f"| {run.key} | {run.name} | {run.command} | {_cell(answered)} |")
-    lines += ["", "## Throughput and latency", "", "| c | target | req/s | p50 ms | p99 ms | bytes/answer | non-2xx | socket errors |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## Throughput and latency",
+        "",
+        "| c | target | req/s | p50 ms | p99 ms | bytes/answer | non-2xx | socket errors |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for concurrency in results.settings.concurrencies:
         for run in results.targets:
             result = run.runs.get(concurrency)
@@ -57,14 +63,19 @@ def http_markdown(results: HttpResults) -> str:
                 f"| {concurrency} | {run.key} {run.name} | {result.requests_per_s:,.1f} | {_ms(result.p50_ms)} | {_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} |"
             )
     lines += [
-        "", "## Ratios (req/s)", "",
+        "",
+        "## Ratios (req/s)",
+        "",
         "a repeats one request, so after the first answer apitwin answers from its cache of deterministic answers "
-        "(same request and seed, same bytes); a2 sends a new prompt every time, so every answer is validated, generated and shaped anew.", "",
+        "(same request and seed, same bytes); a2 sends a new prompt every time, so every answer is validated, generated and shaped anew.",
+        "",
         "| c | a/b (apitwin / Prism) | a/c (apitwin / bare Starlette) | a2/b (new prompts / Prism) | a2/c (new prompts / bare) |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency, ratios in results.ratios.items():
-        lines.append(f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | {_ratio(ratios.get('a2/c'))} |")
+        lines.append(
+            f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | {_ratio(ratios.get('a2/c'))} |"
+        )
     lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
     lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]
     return "\n".join(lines) + "\n"
@@ -76,7 +87,7 @@ def sse_markdown(results: SoakResults) -> str:
     lines = [
         f"# SSE soak: {settings.streams:,} concurrent streams on one worker",
         "",
-        f"`{results.command}`; each stream is `POST /v1/chat/completions` with `\"stream\": true` from one asyncio client (raw sockets, "
+        f'`{results.command}`; each stream is `POST /v1/chat/completions` with `"stream": true` from one asyncio client (raw sockets, '
         f"`Connection: close`), all {settings.streams:,} started at once, {settings.rounds} rounds on the same server process. "
         "Times are from before the connection is opened; first event = the first `data:` bytes received.",
         f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared); Python {machine['python']}; "
@@ -97,7 +108,15 @@ def sse_markdown(results: SoakResults) -> str:
             f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → {r.rss_after_kib / 1024:.1f} | "
             f"{r.server_cpu_s:.2f} s ({r.server_busy:.0%}) | {r.client_cpu_s:.2f} s ({r.client_busy:.0%}) |"
         )
-    lines += ["", f"Which side dominates: {dominant_side(results)}", "", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        f"Which side dominates: {dominant_side(results)}",
+        "",
+        "## Targets",
+        "",
+        "| target | wanted | measured | met |",
+        "| --- | --- | --- | --- |",
+    ]
     lines += [f"| {v['name']} | {v['wanted']} | {v['measured']} | {_met(v['met'])} |" for v in results.verdicts]
     return "\n".join(lines) + "\n"
 

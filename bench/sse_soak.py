@@ -62,7 +62,9 @@ class Distribution:
         if not values:
             return cls(0, None, None, None)
         ordered = sorted(values)
-        return cls(len(ordered), round(_quantile(ordered, 0.50), 2), round(_quantile(ordered, 0.99), 2), round(ordered[-1], 2))
+        return cls(
+            len(ordered), round(_quantile(ordered, 0.50), 2), round(_quantile(ordered, 0.99), 2), round(ordered[-1], 2)
+        )
 
 
 @dataclass(slots=True)
@@ -105,7 +107,10 @@ class SoakResults:
             "machine": self.machine,
             "command": self.command,
             "unloaded_first_event": asdict(self.unloaded_first_event),
-            "rounds": [{**asdict(r), "server_busy": round(r.server_busy, 3), "client_busy": round(r.client_busy, 3)} for r in self.rounds],
+            "rounds": [
+                {**asdict(r), "server_busy": round(r.server_busy, 3), "client_busy": round(r.client_busy, 3)}
+                for r in self.rounds
+            ],
             "verdicts": self.verdicts,
         }
 
@@ -115,7 +120,9 @@ def run(settings: Settings, profile: bool = True) -> tuple[SoakResults, hotspots
     _raise_file_limit(settings.streams)
     found = None
     with targets.running("apitwin-sse", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis") as server:
-        _say(f"apitwin serve {API} started in {server.started_in:.1f} s (pid {server.pid}); RSS {proc.rss_kib(server.pid) / 1024:.1f} MiB")
+        _say(
+            f"apitwin serve {API} started in {server.started_in:.1f} s (pid {server.pid}); RSS {proc.rss_kib(server.pid) / 1024:.1f} MiB"
+        )
         results = asyncio.run(_soak(server, settings))
         _judge(results)
         if profile and any(v["met"] is False and "first event" in v["name"] for v in results.verdicts):
@@ -126,7 +133,9 @@ def run(settings: Settings, profile: bool = True) -> tuple[SoakResults, hotspots
 async def _profile(server: targets.Server, streams: int) -> hotspots.Hotspots:
     """One extra round (not counted) with py-spy sampling the worker while it serves."""
     tools.py_spy()
-    _say(f"a first-event target was missed: sampling the worker with py-spy during one more round of {streams:,} streams")
+    _say(
+        f"a first-event target was missed: sampling the worker with py-spy during one more round of {streams:,} streams"
+    )
     seconds = 5.0
     sampling = asyncio.create_task(asyncio.to_thread(hotspots.record, server.pid, seconds))
     round_ = await _round(server, streams)
@@ -139,12 +148,23 @@ async def _profile(server: targets.Server, streams: int) -> hotspots.Hotspots:
 async def _soak(server: targets.Server, settings: Settings) -> SoakResults:
     probe = await stream(server.port, 0)
     if not probe.completed:
-        raise targets.TargetFailed(f"the first stream did not complete: status {probe.status}, {probe.events} events, done={probe.done}, {probe.error or 'no error text'}")
-    _say(f"one stream: {probe.events} events, first after {probe.first_event_ms:.2f} ms, whole stream {probe.total_ms:.2f} ms")
+        raise targets.TargetFailed(
+            f"the first stream did not complete: status {probe.status}, {probe.events} events, done={probe.done}, {probe.error or 'no error text'}"
+        )
+    _say(
+        f"one stream: {probe.events} events, first after {probe.first_event_ms:.2f} ms, whole stream {probe.total_ms:.2f} ms"
+    )
     unloaded = [await stream(server.port, index) for index in range(1, settings.unloaded_streams + 1)]
     first_alone = Distribution.of([r.first_event_ms for r in unloaded if r.first_event_ms is not None])
-    _say(f"{settings.unloaded_streams} streams one at a time: first event p50 {first_alone.p50_ms} ms, p99 {first_alone.p99_ms} ms, max {first_alone.max_ms} ms")
-    results = SoakResults(settings, {**machine.describe(), "somaxconn": _somaxconn()}, " ".join(targets.apitwin_command(API, server.port)[1:]).replace(f"--port {server.port}", "--port P"), first_alone)
+    _say(
+        f"{settings.unloaded_streams} streams one at a time: first event p50 {first_alone.p50_ms} ms, p99 {first_alone.p99_ms} ms, max {first_alone.max_ms} ms"
+    )
+    results = SoakResults(
+        settings,
+        {**machine.describe(), "somaxconn": _somaxconn()},
+        " ".join(targets.apitwin_command(API, server.port)[1:]).replace(f"--port {server.port}", "--port P"),
+        first_alone,
+    )
     for number in range(1, settings.rounds + 1):
         round_ = await _round(server, settings.streams)
         targets.check_alive(server)
@@ -179,7 +199,11 @@ async def _round(server: targets.Server, streams: int) -> Round:
         streams=streams,
         completed=sum(a.completed for a in answers),
         errors=errors,
-        events_per_stream={"min": min(events, default=0), "mean": round(statistics.fmean(events), 1) if events else 0, "max": max(events, default=0)},
+        events_per_stream={
+            "min": min(events, default=0),
+            "mean": round(statistics.fmean(events), 1) if events else 0,
+            "max": max(events, default=0),
+        },
         first_event=Distribution.of([a.first_event_ms for a in answers if a.first_event_ms is not None]),
         headers=Distribution.of([a.headers_ms for a in answers if a.headers_ms is not None]),
         stream_total=Distribution.of([a.total_ms for a in answers if a.completed]),
@@ -198,7 +222,7 @@ async def stream(port: int, index: int, host: str = targets.HOST) -> StreamResul
     started = time.perf_counter()
     try:
         await asyncio.wait_for(_exchange(host, port, index, started, result), STREAM_TIMEOUT_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result.error = f"no end within {STREAM_TIMEOUT_S:g} s"
     except (OSError, asyncio.IncompleteReadError, ValueError) as problem:
         result.error = type(problem).__name__
@@ -207,7 +231,9 @@ async def stream(port: int, index: int, host: str = targets.HOST) -> StreamResul
 
 
 def request_bytes(host: str, port: int, index: int) -> bytes:
-    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": f"Hello, stream {index}"}], "stream": True}).encode()
+    body = json.dumps(
+        {"model": MODEL, "messages": [{"role": "user", "content": f"Hello, stream {index}"}], "stream": True}
+    ).encode()
     head = (
         f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n"
         f"Authorization: Bearer k\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -274,16 +300,49 @@ def _read_events(payload: bytes, result: StreamResult) -> None:
 def _judge(results: SoakResults) -> None:
     rounds = results.rounds
     all_done = all(r.completed == r.streams for r in rounds)
-    results.verdicts.append({"name": "every stream completes", "wanted": f"{results.settings.streams} of {results.settings.streams}, every round", "measured": ", ".join(f"{r.completed}" for r in rounds), "met": all_done})
+    results.verdicts.append(
+        {
+            "name": "every stream completes",
+            "wanted": f"{results.settings.streams} of {results.settings.streams}, every round",
+            "measured": ", ".join(f"{r.completed}" for r in rounds),
+            "met": all_done,
+        }
+    )
     alone = results.unloaded_first_event
-    results.verdicts.append({"name": "first event, one stream at a time", "wanted": f"p99 < {TARGET_FIRST_EVENT_MS:g} ms", "measured": f"p50 {alone.p50_ms} ms, p99 {alone.p99_ms} ms", "met": alone.p99_ms is not None and alone.p99_ms < TARGET_FIRST_EVENT_MS})
+    results.verdicts.append(
+        {
+            "name": "first event, one stream at a time",
+            "wanted": f"p99 < {TARGET_FIRST_EVENT_MS:g} ms",
+            "measured": f"p50 {alone.p50_ms} ms, p99 {alone.p99_ms} ms",
+            "met": alone.p99_ms is not None and alone.p99_ms < TARGET_FIRST_EVENT_MS,
+        }
+    )
     loaded = [r.first_event.p50_ms for r in rounds if r.first_event.p50_ms is not None]
-    results.verdicts.append({"name": f"first event, {results.settings.streams} at once", "wanted": f"p50 < {TARGET_FIRST_EVENT_MS:g} ms", "measured": ", ".join(f"p50 {value} ms" for value in loaded), "met": bool(loaded) and max(loaded) < TARGET_FIRST_EVENT_MS})
+    results.verdicts.append(
+        {
+            "name": f"first event, {results.settings.streams} at once",
+            "wanted": f"p50 < {TARGET_FIRST_EVENT_MS:g} ms",
+            "measured": ", ".join(f"p50 {value} ms" for value in loaded),
+            "met": bool(loaded) and max(loaded) < TARGET_FIRST_EVENT_MS,
+        }
+    )
     if rounds:
         first_peak, first_after = rounds[0].rss_peak_kib, rounds[0].rss_after_kib
-        bounded = all(r.rss_peak_kib <= first_peak * BOUNDED_GROWTH and r.rss_after_kib <= first_after * BOUNDED_GROWTH for r in rounds[1:])
-        measured = ", ".join(f"peak {r.rss_peak_kib / 1024:.1f} / after {r.rss_after_kib / 1024:.1f} MiB" for r in rounds)
-        results.verdicts.append({"name": "memory bounded over rounds", "wanted": f"later rounds within {BOUNDED_GROWTH - 1:.0%} of round 1 (peak and after)", "measured": measured, "met": bounded})
+        bounded = all(
+            r.rss_peak_kib <= first_peak * BOUNDED_GROWTH and r.rss_after_kib <= first_after * BOUNDED_GROWTH
+            for r in rounds[1:]
+        )
+        measured = ", ".join(
+            f"peak {r.rss_peak_kib / 1024:.1f} / after {r.rss_after_kib / 1024:.1f} MiB" for r in rounds
+        )
+        results.verdicts.append(
+            {
+                "name": "memory bounded over rounds",
+                "wanted": f"later rounds within {BOUNDED_GROWTH - 1:.0%} of round 1 (peak and after)",
+                "measured": measured,
+                "met": bounded,
+            }
+        )
 
 
 def _raise_file_limit(streams: int) -> None:
@@ -293,7 +352,9 @@ def _raise_file_limit(streams: int) -> None:
     if soft >= wanted:
         return
     if hard != resource.RLIM_INFINITY and hard < wanted:
-        raise targets.TargetFailed(f"{streams} streams need {wanted} open files, but the hard limit is {hard}; raise it (ulimit -Hn) and run again")
+        raise targets.TargetFailed(
+            f"{streams} streams need {wanted} open files, but the hard limit is {hard}; raise it (ulimit -Hn) and run again"
+        )
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 

@@ -82,7 +82,9 @@ def running(name: str, command_for_port: Callable[[int], list[str]], ready_path:
     command = command_for_port(port)
     log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     server = Server(name, command, port, process, log)
     try:
         server.started_in = _wait_ready(server, ready_path)
@@ -97,7 +99,9 @@ def _wait_ready(server: Server, ready_path: str) -> float:
     deadline = started + READY_TIMEOUT
     while True:
         if server.process.poll() is not None:
-            raise TargetFailed(f"{server.name} exited with code {server.process.returncode} while starting:\n{server.log_tail()}")
+            raise TargetFailed(
+                f"{server.name} exited with code {server.process.returncode} while starting:\n{server.log_tail()}"
+            )
         try:
             httpx.get(server.base_url + ready_path, timeout=2)
             return time.monotonic() - started

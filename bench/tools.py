@@ -27,7 +27,9 @@ def wrk() -> str:
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise ToolMissing("wrk is not installed; install it (Debian/Ubuntu: `sudo apt-get install -y wrk`) and run again")
+        raise ToolMissing(
+            "wrk is not installed; install it (Debian/Ubuntu: `sudo apt-get install -y wrk`) and run again"
+        )
     print("bench: wrk is missing; installing it with `apt-get install -y wrk`", flush=True)
     _run(["apt-get", "install", "-y", "wrk"], "apt-get install wrk", retry_after=["apt-get", "update"])
     found = shutil.which("wrk")
@@ -57,7 +59,10 @@ def py_spy() -> Path:
     if binary.exists():
         return binary
     print(f"bench: installing {PY_SPY_PACKAGE} into bench/.tools/py-spy", flush=True)
-    _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), PY_SPY_PACKAGE], "pip install py-spy")
+    _run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), PY_SPY_PACKAGE],
+        "pip install py-spy",
+    )
     if not binary.exists():
         raise ToolMissing(f"pip install finished but {binary} does not exist")
     return binary

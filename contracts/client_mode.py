@@ -54,7 +54,9 @@ class MockSettings:
         if unknown:
             raise MockConfigError(f"unknown apitwin option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         if not api:
-            raise MockConfigError("apitwin needs an API: @pytest.mark.apitwin(api='aimlapi') or apitwin_mock_factory('aimlapi')")
+            raise MockConfigError(
+                "apitwin needs an API: @pytest.mark.apitwin(api='aimlapi') or apitwin_mock_factory('aimlapi')"
+            )
         settings = cls(api=str(api), **options)
         if settings.responses not in RESPONSE_MODES:
             raise MockConfigError(f"responses={settings.responses!r}: expected one of {', '.join(RESPONSE_MODES)}")
@@ -83,12 +85,20 @@ class Responder:
 
     def __call__(self, operation: Operation) -> tuple[int, str | None, Any] | None:
         with self._lock:
-            answer = self._answers.get(operation.operation_id) or self._answers.get(operation.label) or self._answers.get(None)
+            answer = (
+                self._answers.get(operation.operation_id)
+                or self._answers.get(operation.label)
+                or self._answers.get(None)
+            )
         if answer is not None:
             return tuple(answer)
         if self.required:
             detail = f"apitwin: no answer was set for {operation.label} ({operation.operation_id}); responses='hypothesis' needs apitwin_mock.answer_with(...) before each request"
-            return 500, "application/problem+json", {"type": "about:blank", "title": "No answer set", "status": 500, "detail": detail}
+            return (
+                500,
+                "application/problem+json",
+                {"type": "about:blank", "title": "No answer set", "status": 500, "detail": detail},
+            )
         return None
 
 
@@ -129,13 +139,17 @@ class RunningMock:
     def _start(self) -> str:
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP proto: asyncio then sets TCP_NODELAY (else ~40 ms per request)
+        sock = socket.socket(
+            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        )  # TCP proto: asyncio then sets TCP_NODELAY (else ~40 ms per request)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"apitwin-mock-{self.settings.api}-{port}", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"apitwin-mock-{self.settings.api}-{port}", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not server.started:

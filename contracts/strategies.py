@@ -36,7 +36,19 @@ from apitwin.specs.pointer import escape, resolve, unescape
 INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-SCHEMA_VALUES = ("additionalProperties", "items", "contains", "not", "if", "then", "else", "propertyNames", "unevaluatedProperties", "unevaluatedItems", "contentSchema")
+SCHEMA_VALUES = (
+    "additionalProperties",
+    "items",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contentSchema",
+)
 DRAFT_2020_12 = 20
 """schemathesis's (jsonschema_rs) number for JSON Schema draft 2020-12."""
 
@@ -53,7 +65,9 @@ class StrategyError(LookupError):
     """The operation (or status) asked for is not in the spec; the message lists what is."""
 
 
-def responses(api: str | Path | CompiledApi, operation: str, *, statuses: Iterable[int | str] | None = None) -> st.SearchStrategy[DrawnResponse]:
+def responses(
+    api: str | Path | CompiledApi, operation: str, *, statuses: Iterable[int | str] | None = None
+) -> st.SearchStrategy[DrawnResponse]:
     """Every response ``operation`` may give: success first, then each declared error status.
 
     ``api`` is a shipped API name, an OpenAPI file, or a compiled API; ``operation`` an
@@ -69,7 +83,9 @@ def responses(api: str | Path | CompiledApi, operation: str, *, statuses: Iterab
         choices.extend(_status_strategies(compiled, found, key))
     if not choices:
         declared = ", ".join(found.responses)
-        raise StrategyError(f"{found.label} declares no JSON or bodiless response for {sorted(wanted or [])} (it declares {declared})")
+        raise StrategyError(
+            f"{found.label} declares no JSON or bodiless response for {sorted(wanted or [])} (it declares {declared})"
+        )
     return st.one_of(choices)
 
 
@@ -256,7 +272,9 @@ def _map_schema(node: Any, edit: Edit, *, closed: bool, opened: bool) -> Any:
             mapped[key] = [_map_schema(item, edit, closed=closed, opened=key == "allOf") for item in node[key]]
     for key in SCHEMA_MAPS:
         if isinstance(node.get(key), dict):
-            mapped[key] = {name: _map_schema(item, edit, closed=closed, opened=False) for name, item in node[key].items()}
+            mapped[key] = {
+                name: _map_schema(item, edit, closed=closed, opened=False) for name, item in node[key].items()
+            }
     for key in SCHEMA_VALUES:
         if isinstance(node.get(key), dict):
             mapped[key] = _map_schema(node[key], edit, closed=closed, opened=False)
@@ -269,7 +287,18 @@ def _map_schema(node: Any, edit: Edit, *, closed: bool, opened: bool) -> Any:
 def _declares_properties_only(node: dict[str, Any]) -> bool:
     if not isinstance(node.get("properties"), dict):
         return False
-    return not any(key in node for key in ("additionalProperties", "patternProperties", "unevaluatedProperties", "allOf", "anyOf", "oneOf", "$ref"))
+    return not any(
+        key in node
+        for key in (
+            "additionalProperties",
+            "patternProperties",
+            "unevaluatedProperties",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "$ref",
+        )
+    )
 
 
 def _all_of_members(bundled: dict[str, Any]) -> set[str]:
@@ -336,7 +365,12 @@ def _full(node: dict[str, Any]) -> dict[str, Any]:
     """Every declared property present, arrays non-empty, numbers at their upper bounds."""
     properties = node.get("properties")
     if isinstance(properties, dict) and properties:
-        node["required"] = sorted({*node.get("required", []), *(name for name, schema in properties.items() if schema is not False and not _is_reference(schema))})
+        node["required"] = sorted(
+            {
+                *node.get("required", []),
+                *(name for name, schema in properties.items() if schema is not False and not _is_reference(schema)),
+            }
+        )
     if _is_type(node, "array") and node.get("maxItems", 1) >= 1:
         node["minItems"] = max(node.get("minItems", 0), 1)
         node["maxItems"] = node["minItems"]  # one item shows its shape; more only make draws slow
@@ -349,7 +383,7 @@ def _allows_null(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     declared = schema.get("type")
-    if declared == "null" or isinstance(declared, list) and "null" in declared:
+    if declared == "null" or (isinstance(declared, list) and "null" in declared):
         return "enum" not in schema or None in schema["enum"]
     return _has_null_branch(schema)
 
@@ -369,7 +403,7 @@ def _is_type(node: dict[str, Any], name: str) -> bool:
 
 def _is_numeric(node: dict[str, Any]) -> bool:
     declared = node.get("type")
-    return declared in ("integer", "number") or isinstance(declared, list) and set(declared) <= {"integer", "number"}
+    return declared in ("integer", "number") or (isinstance(declared, list) and set(declared) <= {"integer", "number"})
 
 
 def _free_text(node: dict[str, Any]) -> bool:
@@ -394,7 +428,11 @@ def client_settings(**overrides: Any) -> Any:
     options: dict[str, Any] = {
         "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         "deadline": None,
-        "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+        "suppress_health_check": [
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+        ],
     }
     options.update(overrides)
     return settings(**options)

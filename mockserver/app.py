@@ -29,7 +29,16 @@ from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.errors import error_answer
 from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
-from apitwin.mockserver.faults import FaultDice, FaultError, Faults, cut, delayed, error_headers, for_request, quiet_cut_logs
+from apitwin.mockserver.faults import (
+    FaultDice,
+    FaultError,
+    Faults,
+    cut,
+    delayed,
+    error_headers,
+    for_request,
+    quiet_cut_logs,
+)
 from apitwin.mockserver.faults import parse as parse_faults
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
@@ -37,7 +46,14 @@ from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
 from apitwin.mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
-from apitwin.mockserver.selection import PreferenceError, choose_example, choose_media, choose_status, parse_prefer, wants_stream
+from apitwin.mockserver.selection import (
+    PreferenceError,
+    choose_example,
+    choose_media,
+    choose_status,
+    parse_prefer,
+    wants_stream,
+)
 from apitwin.mockserver.state import open_store
 from apitwin.mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
@@ -146,7 +162,12 @@ class MockServer:
         self.request_log = options.request_log if options.request_log is not None else RequestLog()
         self.store = open_store(options.state)
         self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
-        self.faults: Faults = parse_faults(options.faults, latency_ms=options.latency_ms, first_byte_ms=options.first_byte_ms, cut_after=options.cut_stream_after)
+        self.faults: Faults = parse_faults(
+            options.faults,
+            latency_ms=options.latency_ms,
+            first_byte_ms=options.first_byte_ms,
+            cut_after=options.cut_stream_after,
+        )
         self.dice = FaultDice(options.seed)
         quiet_cut_logs()
         self.behaviours: dict[int, list[Behaviour]] = {}
@@ -196,7 +217,11 @@ class MockServer:
             return self._admin(path, request.method)
         api, path = self._pick_api(path)
         if api is None:
-            return _problem(404, f"no API is served at {request.scope['path']}; APIs: " + ", ".join(f"/{n}/" for n in self.apis), request.scope["path"])
+            return _problem(
+                404,
+                f"no API is served at {request.scope['path']}; APIs: " + ", ".join(f"/{n}/" for n in self.apis),
+                request.scope["path"],
+            )
         try:
             return await self._serve(api, path, request)
         except SelfCheckError as error:
@@ -214,7 +239,11 @@ class MockServer:
         if method not in ("GET", "HEAD"):
             return _problem(405, f"{method} is not allowed on {path}; allowed: GET, HEAD", path)
         answer = await media_answer(self.store, path[len(MEDIA_PREFIX) :])
-        return answer if answer is not None else _problem(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
+        return (
+            answer
+            if answer is not None
+            else _problem(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
+        )
 
     def _spec_document(self, path: str) -> Response | None:
         """``/_apitwin/openapi/<api>.json``: the document an API is served from, with its base path as
@@ -236,7 +265,14 @@ class MockServer:
         if spec is not None:
             return spec
         if path.rstrip("/") == f"{ADMIN_PREFIX}/apis":
-            body = {name: {"base_path": base, "title": self.apis[name].document["info"]["title"], "operations": len(self.apis[name].operations)} for name, base in self.base_paths().items()}
+            body = {
+                name: {
+                    "base_path": base,
+                    "title": self.apis[name].document["info"]["title"],
+                    "operations": len(self.apis[name].operations),
+                }
+                for name, base in self.base_paths().items()
+            }
             return Response(json.dumps(body), media_type="application/json")
         return _problem(404, f"unknown admin endpoint {path}", path)
 
@@ -255,7 +291,14 @@ class MockServer:
 
         headers = {key.lower(): value for key, value in request.headers.items()}
         query = parse_qs(_query(request), keep_blank_values=True)
-        reason = authenticate(operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies, api_key=self.options.api_key)
+        reason = authenticate(
+            operation.security,
+            api.security_schemes,
+            headers=headers,
+            query=query,
+            cookies=request.cookies,
+            api_key=self.options.api_key,
+        )
         if reason is not None:
             return self._error(api, operation, 401, reason, path, kind="authentication_error")
 
@@ -274,7 +317,9 @@ class MockServer:
 
         raw, too_large = await _read_body(request, self.options.max_body)
         if too_large:
-            return self._error(api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path)
+            return self._error(
+                api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path
+            )
         violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=headers)
         body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
@@ -294,18 +339,32 @@ class MockServer:
             if injected is not None:
                 return self._injected(api, operation, injected, path)
         if id(operation) not in self.cacheable or faults.active or self.options.responder is not None:
-            return await self._answer(api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw)
+            return await self._answer(
+                api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
+            )
         key = AnswerCache.key(api.name, request.method, path, _query(request), raw, headers)
         remembered = self.answers.get(key)
         if remembered is not None:
             return remembered
-        answer = await self._answer(api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw)
+        answer = await self._answer(
+            api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
+        )
         self.answers.put(key, answer)
         return answer
 
     async def _answer(
-        self, api: CompiledApi, operation: Operation, path: str, request: Request, path_parameters: dict[str, str],
-        query: dict[str, list[str]], headers: dict[str, str], preferences: Any, pacing: Pacing, body: Any, raw: bytes,
+        self,
+        api: CompiledApi,
+        operation: Operation,
+        path: str,
+        request: Request,
+        path_parameters: dict[str, str],
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        preferences: Any,
+        pacing: Pacing,
+        body: Any,
+        raw: bytes,
     ) -> Response:
         """The answer to a valid request: the chosen response, from a behaviour or the generator."""
         try:
@@ -319,21 +378,49 @@ class MockServer:
         behaviours = self.behaviours.get(id(operation))
         exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:
-            exchange = Exchange(self, api, operation, path, path_parameters, query, headers, None if body is _ABSENT else body, status_code, response, media, rng, seed=seed, pacing=pacing, base_url=str(request.base_url).rstrip("/"))
+            exchange = Exchange(
+                self,
+                api,
+                operation,
+                path,
+                path_parameters,
+                query,
+                headers,
+                None if body is _ABSENT else body,
+                status_code,
+                response,
+                media,
+                rng,
+                seed=seed,
+                pacing=pacing,
+                base_url=str(request.base_url).rstrip("/"),
+            )
             for behaviour in behaviours:
                 answer = await behaviour(exchange)
                 if answer is not None:
                     return answer
         if status_code >= 400 and media is not None and media.media_type.endswith("json") and not example[0]:
             answer = error_answer(api, response, status_code, response.description or "error", path=path)
-            return Response(answer.body, status_code=status_code, media_type=answer.media_type, headers=response_headers(response, rng))
+            return Response(
+                answer.body,
+                status_code=status_code,
+                media_type=answer.media_type,
+                headers=response_headers(response, rng),
+            )
         produced = produce(media, rng, example=example, self_check=self.options.self_check)
         extra = {**response_headers(response, rng), **(exchange.reply_headers if exchange is not None else {})}
         if produced.events is not None:
-            return StreamingResponse(self.wrap_stream(iterate(produced.events), None, pacing=pacing), status_code=status_code, media_type=produced.media_type, headers={**extra, "Cache-Control": "no-cache"})
+            return StreamingResponse(
+                self.wrap_stream(iterate(produced.events), None, pacing=pacing),
+                status_code=status_code,
+                media_type=produced.media_type,
+                headers={**extra, "Cache-Control": "no-cache"},
+            )
         return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
 
-    def wrap_stream(self, frames: AsyncIterator[bytes], exchange: Exchange | None, *, pacing: Pacing | None = None) -> AsyncIterator[bytes]:
+    def wrap_stream(
+        self, frames: AsyncIterator[bytes], exchange: Exchange | None, *, pacing: Pacing | None = None
+    ) -> AsyncIterator[bytes]:
         """The event frames as sent: the place where pacing and stream faults apply."""
         if pacing is None:
             pacing = exchange.pacing if exchange is not None and exchange.pacing is not None else self.pacing
@@ -350,14 +437,39 @@ class MockServer:
         answer.headers.update(error_headers(status))
         return answer
 
-    def error_for(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, *, location: str = "request", pointer: str = "", kind: str = "invalid_request_error") -> Response:
+    def error_for(
+        self,
+        api: CompiledApi,
+        operation: Operation | None,
+        status: int,
+        message: str,
+        path: str,
+        *,
+        location: str = "request",
+        pointer: str = "",
+        kind: str = "invalid_request_error",
+    ) -> Response:
         """An error answer in the API's shape, for behaviours (unknown ids, bad references, …)."""
         violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
-        return attach_violations(self._error(api, operation, status, message, path, [violation], kind=kind), [])  # not a spec violation
+        return attach_violations(
+            self._error(api, operation, status, message, path, [violation], kind=kind), []
+        )  # not a spec violation
 
-    def _error(self, api: CompiledApi, operation: Operation | None, status: int, message: str, path: str, violations: list[Violation] = (), *, kind: str = "invalid_request_error") -> Response:  # type: ignore[assignment]
+    def _error(
+        self,
+        api: CompiledApi,
+        operation: Operation | None,
+        status: int,
+        message: str,
+        path: str,
+        violations: list[Violation] = (),
+        *,
+        kind: str = "invalid_request_error",
+    ) -> Response:  # type: ignore[assignment]
         declared = _error_response(api, operation, status)
-        found = list(violations) or [Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)]
+        found = list(violations) or [
+            Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)
+        ]
         answer = error_answer(api, declared, status, message, path=path, violations=found, kind=kind)
         return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
 
@@ -405,7 +517,7 @@ def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
         if declared.lower() == media_type:
             return body
     for declared, body in operation.bodies.items():
-        if declared.endswith("/*") and media_type.startswith(declared[:-1]) or declared == "*/*":
+        if (declared.endswith("/*") and media_type.startswith(declared[:-1])) or declared == "*/*":
             return body
     if is_json(media_type):
         for declared, body in operation.bodies.items():
@@ -414,34 +526,95 @@ def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
     raise LookupError(media_type)
 
 
-async def _parse_body(operation: Operation, request: Request, raw: bytes, content_type: str | None) -> tuple[Any, int, Violation | None]:
+async def _parse_body(
+    operation: Operation, request: Request, raw: bytes, content_type: str | None
+) -> tuple[Any, int, Violation | None]:
     """(value, status, problem): status 0 means parsed (or absent) and ready to validate."""
     label = operation.operation_id
     if not operation.bodies:
         return _ABSENT, 0, None
     if not raw:
         if operation.body_required:
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "a request body", "nothing", "request body is required")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(label, "body", "", "a request body", "nothing", "request body is required"),
+            )
         return _ABSENT, 0, None
     try:
         form = _body_form(operation, content_type)
     except LookupError:
         accepted = ", ".join(operation.bodies)
-        return _ABSENT, 415, Violation(label, "content-type", "", accepted, content_type or "nothing", f"content type {content_type or '(none)'} is not accepted; expected {accepted}")
+        return (
+            _ABSENT,
+            415,
+            Violation(
+                label,
+                "content-type",
+                "",
+                accepted,
+                content_type or "nothing",
+                f"content type {content_type or '(none)'} is not accepted; expected {accepted}",
+            ),
+        )
     media_type = form.media_type.lower()
     if is_json(media_type):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "UTF-8 text", f"byte 0x{raw[error.start]:02x}", f"request body is not valid UTF-8 (at byte {error.start})")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(
+                    label,
+                    "body",
+                    "",
+                    "UTF-8 text",
+                    f"byte 0x{raw[error.start]:02x}",
+                    f"request body is not valid UTF-8 (at byte {error.start})",
+                ),
+            )
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON", text[max(0, error.pos - 10) : error.pos + 10], f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(
+                    label,
+                    "body",
+                    "",
+                    "JSON",
+                    text[max(0, error.pos - 10) : error.pos + 10],
+                    f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}",
+                ),
+            )
         except RecursionError:
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON nested at most 64 deep", "deeper nesting", "request body is nested too deeply")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(
+                    label,
+                    "body",
+                    "",
+                    "JSON nested at most 64 deep",
+                    "deeper nesting",
+                    "request body is nested too deeply",
+                ),
+            )
         if not check_depth(value):
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "JSON nested at most 64 deep", "deeper nesting", "request body is nested too deeply (more than 64 levels)")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(
+                    label,
+                    "body",
+                    "",
+                    "JSON nested at most 64 deep",
+                    "deeper nesting",
+                    "request body is nested too deeply (more than 64 levels)",
+                ),
+            )
         return value, 0, None
     if media_type == "application/x-www-form-urlencoded":
         fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -451,7 +624,13 @@ async def _parse_body(operation: Operation, request: Request, raw: bytes, conten
         try:
             form_data = await request.form()
         except Exception as error:  # the multipart parser's errors are not one class
-            return _ABSENT, _validation_status(operation), Violation(label, "body", "", "multipart form data", "unparseable", f"malformed multipart body: {error}")
+            return (
+                _ABSENT,
+                _validation_status(operation),
+                Violation(
+                    label, "body", "", "multipart form data", "unparseable", f"malformed multipart body: {error}"
+                ),
+            )
         flat = {key: (value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()}
         return coerce_fields(flat, form.field_types), 0, None
     return raw.decode("utf-8", "replace"), 0, None
@@ -481,5 +660,11 @@ def _error_response(api: CompiledApi, operation: Operation | None, status: int) 
 def _problem(status: int, message: str, path: str) -> Response:
     import http
 
-    body = {"type": "about:blank", "title": http.HTTPStatus(status).phrase, "status": status, "detail": message, "instance": path}
+    body = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "instance": path,
+    }
     return Response(json.dumps(body), status_code=status, media_type="application/problem+json")

@@ -36,7 +36,15 @@ def authenticate(
     return reasons[0]
 
 
-def _check(scheme: dict[str, Any], name: str, *, headers: Mapping[str, str], query: Mapping[str, Any], cookies: Mapping[str, str], api_key: str | None) -> str | None:
+def _check(
+    scheme: dict[str, Any],
+    name: str,
+    *,
+    headers: Mapping[str, str],
+    query: Mapping[str, Any],
+    cookies: Mapping[str, str],
+    api_key: str | None,
+) -> str | None:
     kind = scheme.get("type")
     if kind == "apiKey":
         location = scheme.get("in", "header")

@@ -20,18 +20,95 @@ from apitwin.specs.cli import reports_spec_errors
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every generated response.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("--api-key", default=None, help="Accept only this key (otherwise any well-formed key).")
-@click.option("--self-check/--no-self-check", default=False, help="Validate every response the mock sends; a violation is a 500.")
-@click.option("--state", default="sqlite", show_default=True, help="Where jobs, stored responses and sessions live: sqlite (.apitwin/state.db), sqlite:///FILE, a file path, memory, or redis://HOST:PORT/DB.")
-@click.option("--job-polls", default=2, show_default=True, type=click.IntRange(min=0), help="Polls an async job answers per status before it moves on (0: time only).")
-@click.option("--job-seconds", default=None, type=click.FloatRange(min=0, min_open=True), help="Seconds an async job spends per status (whichever of polls and seconds comes first).")
-@click.option("--ttft", "ttft_ms", default=0.0, show_default=True, type=click.FloatRange(min=0, max=600_000), metavar="MS", help="Milliseconds before the first event of every stream (header X-Apitwin-Pacing: ttft=MS,tps=N overrides per request).")
-@click.option("--tokens-per-second", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="N", help="Rate of streamed text after the first event; 0 sends it at once.")
-@click.option("--faults", default=None, metavar="STATUS:RATE,…", help="Inject error statuses at rates, e.g. 429:0.05,500:0.01 (429s carry Retry-After); header X-Apitwin-Faults per request.")
-@click.option("--latency", "latency_ms", default=0.0, show_default=True, type=click.FloatRange(min=0, max=600_000), metavar="MS", help="Added before every answer.")
-@click.option("--slow-first-byte", "first_byte_ms", default=0.0, show_default=True, type=click.FloatRange(min=0, max=600_000), metavar="MS", help="Send status and headers at once, the body this much later.")
-@click.option("--cut-stream-after", default=None, type=click.IntRange(min=0), metavar="N", help="Drop event streams mid-body after N events, as a broken upstream does.")
+@click.option(
+    "--self-check/--no-self-check", default=False, help="Validate every response the mock sends; a violation is a 500."
+)
+@click.option(
+    "--state",
+    default="sqlite",
+    show_default=True,
+    help="Where jobs, stored responses and sessions live: sqlite (.apitwin/state.db), sqlite:///FILE, a file path, memory, or redis://HOST:PORT/DB.",
+)
+@click.option(
+    "--job-polls",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Polls an async job answers per status before it moves on (0: time only).",
+)
+@click.option(
+    "--job-seconds",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds an async job spends per status (whichever of polls and seconds comes first).",
+)
+@click.option(
+    "--ttft",
+    "ttft_ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=600_000),
+    metavar="MS",
+    help="Milliseconds before the first event of every stream (header X-Apitwin-Pacing: ttft=MS,tps=N overrides per request).",
+)
+@click.option(
+    "--tokens-per-second",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="N",
+    help="Rate of streamed text after the first event; 0 sends it at once.",
+)
+@click.option(
+    "--faults",
+    default=None,
+    metavar="STATUS:RATE,…",
+    help="Inject error statuses at rates, e.g. 429:0.05,500:0.01 (429s carry Retry-After); header X-Apitwin-Faults per request.",
+)
+@click.option(
+    "--latency",
+    "latency_ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=600_000),
+    metavar="MS",
+    help="Added before every answer.",
+)
+@click.option(
+    "--slow-first-byte",
+    "first_byte_ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=600_000),
+    metavar="MS",
+    help="Send status and headers at once, the body this much later.",
+)
+@click.option(
+    "--cut-stream-after",
+    default=None,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Drop event streams mid-body after N events, as a broken upstream does.",
+)
 @reports_spec_errors
-def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, workers: int, api_key: str | None, self_check: bool, state: str, job_polls: int, job_seconds: float | None, ttft_ms: float, tokens_per_second: float, faults: str | None, latency_ms: float, first_byte_ms: float, cut_stream_after: int | None) -> None:
+def serve_command(
+    apis: tuple[str, ...],
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    api_key: str | None,
+    self_check: bool,
+    state: str,
+    job_polls: int,
+    job_seconds: float | None,
+    ttft_ms: float,
+    tokens_per_second: float,
+    faults: str | None,
+    latency_ms: float,
+    first_byte_ms: float,
+    cut_stream_after: int | None,
+) -> None:
     """Serve APIs (shipped names or OpenAPI files; all shipped when none given)."""
     import uvicorn
 
@@ -41,7 +118,9 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
     from apitwin.mockserver.state import StoreURLError
 
     if workers > 1 and state.strip() == "memory":
-        raise click.BadParameter("memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state")
+        raise click.BadParameter(
+            "memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state"
+        )
     started = time.perf_counter()
     names = list(apis) or specs.names()
     try:
@@ -49,8 +128,15 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
     except FaultError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from error
     behaviour_options = {
-        "state": state, "job_polls": job_polls, "job_seconds": job_seconds, "ttft_ms": ttft_ms, "tokens_per_second": tokens_per_second,
-        "faults": faults, "latency_ms": latency_ms, "first_byte_ms": first_byte_ms, "cut_stream_after": cut_stream_after,
+        "state": state,
+        "job_polls": job_polls,
+        "job_seconds": job_seconds,
+        "ttft_ms": ttft_ms,
+        "tokens_per_second": tokens_per_second,
+        "faults": faults,
+        "latency_ms": latency_ms,
+        "first_byte_ms": first_byte_ms,
+        "cut_stream_after": cut_stream_after,
     }
     try:
         app = create_app(names, seed=seed, api_key=api_key, self_check=self_check, **behaviour_options)
@@ -66,8 +152,12 @@ def serve_command(apis: tuple[str, ...], host: str, port: int, seed: int, worker
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     # Worker processes import the app themselves: hand them the same arguments.
-    os.environ[_WORKER_ARGS] = json.dumps({"apis": names, "seed": seed, "api_key": api_key, "self_check": self_check, **behaviour_options})
-    uvicorn.run("apitwin.mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers)
+    os.environ[_WORKER_ARGS] = json.dumps(
+        {"apis": names, "seed": seed, "api_key": api_key, "self_check": self_check, **behaviour_options}
+    )
+    uvicorn.run(
+        "apitwin.mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers
+    )
 
 
 _WORKER_ARGS = "APITWIN_SERVE_ARGS"

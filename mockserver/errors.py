@@ -28,7 +28,7 @@ TIME_FIELDS = ("timestamp", "time")
 PARAM_FIELDS = ("param", "field")
 LOCATION_FIELDS = ("loc",)
 TYPE_FIELDS = ("type",)
-FIXED_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+FIXED_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True, slots=True)

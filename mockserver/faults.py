@@ -75,9 +75,21 @@ class FaultDice:
         return None
 
 
-def parse(spec: str | None, *, latency_ms: float = 0.0, first_byte_ms: float = 0.0, cut_after: int | None = None, base: Faults | None = None, source: str = "--faults") -> Faults:
+def parse(
+    spec: str | None,
+    *,
+    latency_ms: float = 0.0,
+    first_byte_ms: float = 0.0,
+    cut_after: int | None = None,
+    base: Faults | None = None,
+    source: str = "--faults",
+) -> Faults:
     """Faults from ``429:0.05,500:0.01`` plus ``latency=``/``first-byte=``/``cut=`` items."""
-    faults = base or Faults(latency_ms=_delay(latency_ms, "latency"), first_byte_ms=_delay(first_byte_ms, "first-byte"), cut_after=_cut(cut_after))
+    faults = base or Faults(
+        latency_ms=_delay(latency_ms, "latency"),
+        first_byte_ms=_delay(first_byte_ms, "first-byte"),
+        cut_after=_cut(cut_after),
+    )
     rates = dict(faults.rates) if base is not None else {}
     for part in (spec or "").split(","):
         part = part.strip()

@@ -22,11 +22,11 @@ import re
 from typing import Any
 
 from apitwin.mockserver.generate_nodes import (
+    DEFAULT_NULL_RATE,
     INF,
     AnyNode,
     CheckedNode,
     ChoiceNode,
-    DEFAULT_NULL_RATE,
     ConditionalNode,
     GenerationError,
     NeverNode,
@@ -44,12 +44,35 @@ __all__ = ["CompiledSchema", "GenerationError", "Generator"]
 DEFAULT_MAX_DEPTH = 8
 """``$ref``s a value descends through before optional parts are left out (see generate_nodes)."""
 ANNOTATIONS = frozenset(
-    {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly",
-     "$comment", "xml", "externalDocs", "discriminator", "contentEncoding", "$schema", "$id", "$anchor"}
+    {
+        "title",
+        "description",
+        "examples",
+        "example",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+        "xml",
+        "externalDocs",
+        "discriminator",
+        "contentEncoding",
+        "$schema",
+        "$id",
+        "$anchor",
+    }
 )
 OBJECT_KEYWORDS = frozenset(
-    {"properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties",
-     "propertyNames"}
+    {
+        "properties",
+        "required",
+        "additionalProperties",
+        "patternProperties",
+        "minProperties",
+        "maxProperties",
+        "propertyNames",
+    }
 )
 ARRAY_KEYWORDS = frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains"})
 STRING_KEYWORDS = frozenset({"minLength", "maxLength", "pattern", "contentMediaType", "contentSchema"})
@@ -62,7 +85,7 @@ EXAMPLE_WEIGHT = 0.5
 class CompiledSchema:
     """What ``Generator.compile`` returns: ``generate(rng)`` draws, ``is_valid(value)`` judges."""
 
-    __slots__ = ("node", "max_depth")
+    __slots__ = ("max_depth", "node")
 
     def __init__(self, node: Node, max_depth: int) -> None:
         self.node = node
@@ -98,7 +121,11 @@ class Generator:
     """Compiles schemas of one OpenAPI document; compiled ``$ref`` targets are shared."""
 
     def __init__(
-        self, document: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH, optional_rate: float = 0.5, null_rate: float = DEFAULT_NULL_RATE
+        self,
+        document: dict[str, Any],
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        optional_rate: float = 0.5,
+        null_rate: float = DEFAULT_NULL_RATE,
     ) -> None:
         self.document = document
         self.max_depth = max_depth
@@ -197,7 +224,9 @@ class Generator:
             members.append(rest)
         return members
 
-    def _compile_conditional(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+    def _compile_conditional(
+        self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None
+    ) -> Node:
         rest = _without(schema, "if", "then", "else")
         condition = schema["if"]
         then_side = {"allOf": [rest, condition, schema.get("then", True)]}
@@ -263,7 +292,9 @@ class Generator:
         typed.null_rate = self.null_rate
         return typed
 
-    def _type_node(self, kind: str, schema: dict[str, Any], pointer: str, name: str | None, examples: list[Any]) -> Node:
+    def _type_node(
+        self, kind: str, schema: dict[str, Any], pointer: str, name: str | None, examples: list[Any]
+    ) -> Node:
         if kind == "string":
             node = StringNode(pointer, schema, name, examples)
             media = str(schema.get("contentMediaType", ""))
@@ -282,7 +313,9 @@ class Generator:
 
     def _array_node(self, schema: dict[str, Any], pointer: str) -> Node:
         node = ArrayNode(pointer, schema)
-        node.prefix = [self._compile(item, f"{pointer}/prefixItems/{i}") for i, item in enumerate(schema.get("prefixItems", []))]
+        node.prefix = [
+            self._compile(item, f"{pointer}/prefixItems/{i}") for i, item in enumerate(schema.get("prefixItems", []))
+        ]
         items = schema.get("items", True)
         if items is False:
             node.max_items = len(node.prefix) if node.max_items is None else min(node.max_items, len(node.prefix))
@@ -352,13 +385,24 @@ def _discriminator_targets(discriminator: dict[str, Any], branches: list[Any]) -
         ref = branch.get("$ref") if isinstance(branch, dict) else None
         prefix = "#/components/schemas/"
         if isinstance(ref, str) and ref.startswith(prefix) and ref not in mapped:
-            targets.setdefault(ref[len(prefix):], ref)
+            targets.setdefault(ref[len(prefix) :], ref)
     return targets
 
 
-_LOWER = {"minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max, "minProperties": max,
-          "minContains": max, "maximum": min, "exclusiveMaximum": min, "maxLength": min, "maxItems": min,
-          "maxProperties": min, "maxContains": min}
+_LOWER = {
+    "minimum": max,
+    "exclusiveMinimum": max,
+    "minLength": max,
+    "minItems": max,
+    "minProperties": max,
+    "minContains": max,
+    "maximum": min,
+    "exclusiveMaximum": min,
+    "maxLength": min,
+    "maxItems": min,
+    "maxProperties": min,
+    "maxContains": min,
+}
 _GROUPS = {"if": ("if", "then", "else"), "then": ("if", "then", "else"), "else": ("if", "then", "else")}
 
 
@@ -428,8 +472,12 @@ def _intersect_types(one: Any, two: Any, pointer: str) -> list[str]:
 
 
 def _check_bounds(schema: dict[str, Any], pointer: str) -> None:
-    for low, high in (("minLength", "maxLength"), ("minItems", "maxItems"), ("minProperties", "maxProperties"),
-                      ("minimum", "maximum")):
+    for low, high in (
+        ("minLength", "maxLength"),
+        ("minItems", "maxItems"),
+        ("minProperties", "maxProperties"),
+        ("minimum", "maximum"),
+    ):
         if low in schema and high in schema and schema[low] > schema[high]:
             raise GenerationError(pointer, f"allOf: {low} {schema[low]} exceeds {high} {schema[high]}")
 

@@ -33,7 +33,7 @@ class GenerationError(Exception):
 
 
 class Node:
-    __slots__ = ("pointer", "cost")
+    __slots__ = ("cost", "pointer")
 
     def __init__(self, pointer: str) -> None:
         self.pointer = pointer
@@ -73,7 +73,7 @@ def equal(one: Any, two: Any) -> bool:
         return one.keys() == two.keys() and all(equal(one[key], two[key]) for key in one)
     if isinstance(one, list) and isinstance(two, list):
         return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two))
-    return type(one) is type(two) and one == two or (_is_number(one) and _is_number(two) and one == two)
+    return (type(one) is type(two) and one == two) or (_is_number(one) and _is_number(two) and one == two)
 
 
 def _is_number(value: Any) -> bool:
@@ -253,7 +253,7 @@ class CheckedNode(Node):
 class ConditionalNode(Node):
     """``if``/``then``/``else``: draw from one side and keep it if ``if`` agrees with the side."""
 
-    __slots__ = ("condition", "then_node", "else_node")
+    __slots__ = ("condition", "else_node", "then_node")
 
     def __init__(self, pointer: str, condition: Node, then_node: Node, else_node: Node) -> None:
         super().__init__(pointer)
@@ -288,7 +288,7 @@ class ConditionalNode(Node):
 class TypedNode(Node):
     """One node per JSON type; ``gen_types`` are the types drawn, ``check`` judges every type."""
 
-    __slots__ = ("gen_types", "check", "null_rate")
+    __slots__ = ("check", "gen_types", "null_rate")
 
     def __init__(self, pointer: str, gen_types: list[tuple[str, Node]], check: dict[str, Node | None]) -> None:
         super().__init__(pointer)
@@ -342,7 +342,7 @@ class UnionNode(Node):
     discriminating property names (through ``mapping`` or implicitly) the one schema to check.
     """
 
-    __slots__ = ("branches", "exclusive", "property_name", "mapped", "disjoint", "null_rate")
+    __slots__ = ("branches", "disjoint", "exclusive", "mapped", "null_rate", "property_name")
 
     def __init__(self, pointer: str, branches: list[Node], exclusive: bool) -> None:
         super().__init__(pointer)
@@ -359,7 +359,9 @@ class UnionNode(Node):
     def finalise(self) -> None:
         signatures = [_signature(branch) for branch in self.branches]
         self.disjoint = all(
-            _disjoint(signatures[i], signatures[j]) for i in range(len(signatures)) for j in range(i + 1, len(signatures))
+            _disjoint(signatures[i], signatures[j])
+            for i in range(len(signatures))
+            for j in range(i + 1, len(signatures))
         )
 
     def gen(self, rng: random.Random, budget: int) -> Any:
@@ -454,5 +456,6 @@ def _disjoint(one: Signature, two: Signature) -> bool:
     if kinds_one != {"object"} or kinds_two != {"object"}:
         return False
     return any(
-        not any(equal(a, b) for a in known_one[name] for b in known_two[name]) for name in known_one.keys() & known_two.keys()
+        not any(equal(a, b) for a in known_one[name] for b in known_two[name])
+        for name in known_one.keys() & known_two.keys()
     )

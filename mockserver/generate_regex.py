@@ -35,7 +35,7 @@ _CATEGORIES: dict[Any, str] = {
 class RegexGenerator:
     """Draws strings matching ``pattern`` (best effort; callers verify)."""
 
-    __slots__ = ("pattern", "_tree")
+    __slots__ = ("_tree", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern

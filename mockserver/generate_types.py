@@ -24,10 +24,37 @@ from apitwin.mockserver.generate_regex import RegexGenerator
 EPOCH = 1_700_000_000
 """Timestamps are this Unix time (Nov 2023) plus a seeded offset of up to ~4 months."""
 EPOCH_SPREAD = 10_000_000
-WORDS = (
-    "the quick model answers every question with care and a short clear reply about data "
-    "tokens streams tools results when asked for more detail it explains its reasoning plainly"
-).split()
+WORDS = [
+    "the",
+    "quick",
+    "model",
+    "answers",
+    "every",
+    "question",
+    "with",
+    "care",
+    "and",
+    "a",
+    "short",
+    "clear",
+    "reply",
+    "about",
+    "data",
+    "tokens",
+    "streams",
+    "tools",
+    "results",
+    "when",
+    "asked",
+    "for",
+    "more",
+    "detail",
+    "it",
+    "explains",
+    "its",
+    "reasoning",
+    "plainly",
+]
 ID_ALPHABET = string.ascii_letters + string.digits
 FORMAT_CHECKER = OAS31Validator.FORMAT_CHECKER
 # The OpenAPI validator's checker judges ``time`` by the draft-3 rule (no zone); follow the judge.
@@ -46,11 +73,11 @@ def id_prefix(examples: list[Any]) -> str | None:
 
 
 def _timestamp(rng: random.Random) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(EPOCH + rng.randrange(EPOCH_SPREAD), tz=datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(EPOCH + rng.randrange(EPOCH_SPREAD), tz=datetime.UTC)
 
 
 class StringNode(Node):
-    __slots__ = ("min_length", "max_length", "regex", "pattern", "format", "content", "name", "prefix")
+    __slots__ = ("content", "format", "max_length", "min_length", "name", "pattern", "prefix", "regex")
 
     def __init__(self, pointer: str, schema: dict[str, Any], name: str | None, examples: list[Any]) -> None:
         super().__init__(pointer)
@@ -152,7 +179,7 @@ def _format_value(fmt: str, rng: random.Random) -> str | None:
 class NumberNode(Node):
     """``integer`` (``integral=True``) or ``number``."""
 
-    __slots__ = ("integral", "low", "high", "low_open", "high_open", "multiple", "name", "format")
+    __slots__ = ("format", "high", "high_open", "integral", "low", "low_open", "multiple", "name")
 
     def __init__(self, pointer: str, schema: dict[str, Any], integral: bool, name: str | None) -> None:
         super().__init__(pointer)
@@ -280,7 +307,7 @@ class ConstantNode(Node):
 
 
 class ArrayNode(Node):
-    __slots__ = ("items", "prefix", "min_items", "max_items", "unique", "contains")
+    __slots__ = ("contains", "items", "max_items", "min_items", "prefix", "unique")
 
     def __init__(self, pointer: str, schema: dict[str, Any]) -> None:
         super().__init__(pointer)
@@ -354,8 +381,17 @@ class ArrayNode(Node):
 class ObjectNode(Node):
     """Declared properties; extra keys only when ``minProperties`` asks for them."""
 
-    __slots__ = ("properties", "required", "optional", "additional", "pattern_properties", "names",
-                 "min_properties", "max_properties", "optional_rate")
+    __slots__ = (
+        "additional",
+        "max_properties",
+        "min_properties",
+        "names",
+        "optional",
+        "optional_rate",
+        "pattern_properties",
+        "properties",
+        "required",
+    )
 
     def __init__(self, pointer: str, schema: dict[str, Any]) -> None:
         super().__init__(pointer)

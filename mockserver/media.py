@@ -21,7 +21,12 @@ def png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (64, 128, 1
     """An RGB PNG of one colour."""
     row = b"\x00" + bytes(rgb) * width  # filter type 0 per scanline
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(row * height)) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(row * height))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -91,9 +96,28 @@ def mp4(width: int = 16, height: int = 16, seconds: int = 1) -> bytes:
     timescale = 1000
     duration = seconds * timescale
     identity = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
-    mvhd = _full_box(b"mvhd", 0, struct.pack(">IIII", 0, 0, timescale, duration) + struct.pack(">IH", 0x00010000, 0x0100) + bytes(10) + identity + bytes(24) + struct.pack(">I", 2))
-    tkhd = _full_box(b"tkhd", 3, struct.pack(">IIIII", 0, 0, 1, 0, duration) + bytes(8) + struct.pack(">HHHH", 0, 0, 0, 0) + identity + struct.pack(">II", width << 16, height << 16))
-    mdhd = _full_box(b"mdhd", 0, struct.pack(">IIII", 0, 0, timescale, duration) + struct.pack(">HH", 0x55C4, 0))  # language "und"
+    mvhd = _full_box(
+        b"mvhd",
+        0,
+        struct.pack(">IIII", 0, 0, timescale, duration)
+        + struct.pack(">IH", 0x00010000, 0x0100)
+        + bytes(10)
+        + identity
+        + bytes(24)
+        + struct.pack(">I", 2),
+    )
+    tkhd = _full_box(
+        b"tkhd",
+        3,
+        struct.pack(">IIIII", 0, 0, 1, 0, duration)
+        + bytes(8)
+        + struct.pack(">HHHH", 0, 0, 0, 0)
+        + identity
+        + struct.pack(">II", width << 16, height << 16),
+    )
+    mdhd = _full_box(
+        b"mdhd", 0, struct.pack(">IIII", 0, 0, timescale, duration) + struct.pack(">HH", 0x55C4, 0)
+    )  # language "und"
     hdlr = _full_box(b"hdlr", 0, struct.pack(">I", 0) + b"vide" + bytes(12) + b"apitwin video\x00")
     vmhd = _full_box(b"vmhd", 1, bytes(8))
     dinf = _box(b"dinf", _full_box(b"dref", 0, struct.pack(">I", 1) + _full_box(b"url ", 1, b"")))

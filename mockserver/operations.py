@@ -6,8 +6,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-
-
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.routing import Router
 from apitwin.specs.pointer import join, resolve
@@ -139,14 +137,17 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             method=method.upper(),
             path=path,
             operation_id=raw.get("operationId") or f"{method} {path}",
-            parameters=_parameters(document, checker, [*(item.get("parameters") or []), *(raw.get("parameters") or [])]),
+            parameters=_parameters(
+                document, checker, [*(item.get("parameters") or []), *(raw.get("parameters") or [])]
+            ),
             body_required=bool((_deref(document, raw.get("requestBody")) or {}).get("required")),
             bodies=_bodies(document, checker, _deref(document, raw.get("requestBody"))),
             responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
             security=raw["security"] if "security" in raw else global_security,
         )
         operation.query_names = frozenset(
-            [parameter.name for parameter in operation.parameters if parameter.location == "query"] + _query_keys(document)
+            [parameter.name for parameter in operation.parameters if parameter.location == "query"]
+            + _query_keys(document)
         )
         operations.append(operation)
         router.add(path, method, operation)
@@ -163,7 +164,14 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
 
 def _query_keys(document: dict[str, Any]) -> list[str]:
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
-    return [scheme["name"] for scheme in schemes.values() if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "query" and "name" in scheme]
+    return [
+        scheme["name"]
+        for scheme in schemes.values()
+        if isinstance(scheme, dict)
+        and scheme.get("type") == "apiKey"
+        and scheme.get("in") == "query"
+        and "name" in scheme
+    ]
 
 
 def _deref(document: dict[str, Any], node: Any) -> Any:
@@ -246,19 +254,33 @@ def _responses(
         response = _deref(document, entry) or {}
         media = {}
         for media_type, definition in (response.get("content") or {}).items():
-            media[media_type] = _media(document, checker, generator, media_type, definition or {}, join(pointer, "responses", status, "content", media_type))
+            media[media_type] = _media(
+                document,
+                checker,
+                generator,
+                media_type,
+                definition or {},
+                join(pointer, "responses", status, "content", media_type),
+            )
         headers = {}
         for name, header in (response.get("headers") or {}).items():
             header = _deref(document, header) or {}
             if isinstance(header.get("schema"), dict):
-                headers[name] = generator.compile(header["schema"], join(pointer, "responses", status, "headers", name, "schema"))
+                headers[name] = generator.compile(
+                    header["schema"], join(pointer, "responses", status, "headers", name, "schema")
+                )
         key = "default" if str(status) == "default" else str(status).upper()
         result[key] = ResponseSpec(key, response.get("description", ""), media, headers)
     return result
 
 
 def _media(
-    document: dict[str, Any], checker: SchemaChecker, generator: Generator, media_type: str, definition: dict[str, Any], pointer: str
+    document: dict[str, Any],
+    checker: SchemaChecker,
+    generator: Generator,
+    media_type: str,
+    definition: dict[str, Any],
+    pointer: str,
 ) -> Media:
     schema = definition.get("schema")
     examples = {}
@@ -280,7 +302,9 @@ def _media(
     return Media(media_type, schema, compiled, examples, checker.fast(schema), stream)
 
 
-def _event_stream(generator: Generator, checker: SchemaChecker, schema: dict[str, Any], pointer: str) -> EventStream | None:
+def _event_stream(
+    generator: Generator, checker: SchemaChecker, schema: dict[str, Any], pointer: str
+) -> EventStream | None:
     event = _deref(generator.document, schema)
     properties = event.get("properties") or {} if isinstance(event, dict) else {}
     data = properties.get("data") or {}

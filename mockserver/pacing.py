@@ -62,7 +62,9 @@ def parse_header(value: str | None, default: Pacing) -> Pacing:
         key, sep, raw = part.partition("=")
         key = key.strip().lower()
         if not sep or key not in settings:
-            raise PacingError(f"X-Apitwin-Pacing: expected ttft=MS and/or tps=N separated by commas, got {part.strip()!r}")
+            raise PacingError(
+                f"X-Apitwin-Pacing: expected ttft=MS and/or tps=N separated by commas, got {part.strip()!r}"
+            )
         try:
             number = float(raw.strip())
         except ValueError:
@@ -96,7 +98,9 @@ def pace(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[bytes]:
 
 def frame_tokens(item: bytes) -> int:
     """Tokens of new text an SSE frame carries (see the module docstring)."""
-    data = "\n".join(line[5:].lstrip() for line in item.decode("utf-8", "replace").split("\n") if line.startswith("data:"))
+    data = "\n".join(
+        line[5:].lstrip() for line in item.decode("utf-8", "replace").split("\n") if line.startswith("data:")
+    )
     try:
         payload = json.loads(data)
     except ValueError:

@@ -36,7 +36,9 @@ def produce(media: Media | None, rng: random.Random, *, example: tuple[bool, Any
             return Body(media.media_type, b"")
         value = media.generator.generate(rng)
     if self_check and media.validator is not None and not media.validator.is_valid(value):
-        raise SelfCheckError(f"generated {media.media_type} body does not validate: {first_error(media.validator, value)}")
+        raise SelfCheckError(
+            f"generated {media.media_type} body does not validate: {first_error(media.validator, value)}"
+        )
     return Body(media.media_type, _serialise(media.media_type, value, media, rng))
 
 
@@ -61,7 +63,9 @@ def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[b
     for _ in range(rng.randint(*STREAM_EVENTS)):
         payload = stream.payload.generate(rng)
         if self_check and not stream.payload_validator.is_valid(payload):
-            raise SelfCheckError(f"generated event payload does not validate: {first_error(stream.payload_validator, payload)}")
+            raise SelfCheckError(
+                f"generated event payload does not validate: {first_error(stream.payload_validator, payload)}"
+            )
         frames.append(frame(json.dumps(payload, ensure_ascii=False), _event_name(stream, payload)))
     if stream.terminator is not None:
         frames.append(frame(stream.terminator, None))

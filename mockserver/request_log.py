@@ -66,7 +66,14 @@ class RequestLog:
         violations = [*request.scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
         with self._lock:
             self._sequence += 1
-            record = RequestRecord(self._sequence, request.method, request.scope["path"], request.scope.get(OPERATION_KEY, ""), response.status_code, violations)
+            record = RequestRecord(
+                self._sequence,
+                request.method,
+                request.scope["path"],
+                request.scope.get(OPERATION_KEY, ""),
+                response.status_code,
+                violations,
+            )
             self._records.append(record)
         return record
 
@@ -107,6 +114,11 @@ def admin_answer(log: RequestLog, method: str) -> Response:
         log.clear()
         return Response(status_code=204)
     if method not in ("GET", "HEAD"):
-        return Response(json.dumps({"detail": f"{method} is not allowed here; use GET or DELETE"}), status_code=405, media_type="application/json", headers={"Allow": "GET, DELETE"})
+        return Response(
+            json.dumps({"detail": f"{method} is not allowed here; use GET or DELETE"}),
+            status_code=405,
+            media_type="application/json",
+            headers={"Allow": "GET, DELETE"},
+        )
     body = [record.as_dict() for record in log.records()]
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")

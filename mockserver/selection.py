@@ -52,7 +52,9 @@ def choose_status(operation: Operation, preferences: Preferences) -> tuple[int, 
     response = operation.response_for(preferences.code)
     if response is None:
         declared = ", ".join(operation.responses)
-        raise PreferenceError(f"Prefer: code={preferences.code} is not a response {operation.label} declares (it declares {declared})")
+        raise PreferenceError(
+            f"Prefer: code={preferences.code} is not a response {operation.label} declares (it declares {declared})"
+        )
     return preferences.code, response
 
 
@@ -71,7 +73,11 @@ def choose_media(response: ResponseSpec, *, accept: str | None, wants_stream: bo
         for media_type, media in response.media.items():
             if media_type.startswith("text/event-stream"):
                 return media
-    candidates = [(media_type, media) for media_type, media in response.media.items() if not media_type.startswith("text/event-stream")]
+    candidates = [
+        (media_type, media)
+        for media_type, media in response.media.items()
+        if not media_type.startswith("text/event-stream")
+    ]
     if not candidates:
         candidates = list(response.media.items())
     for wanted in _accepted(accept):
@@ -117,7 +123,9 @@ def choose_example(media: Media, preferences: Preferences) -> tuple[bool, Any]:
     if preferences.example is not None:
         if preferences.example not in media.examples:
             names = ", ".join(media.examples) or "none"
-            raise PreferenceError(f"Prefer: example={preferences.example} is not an example of {media.media_type} (examples: {names})")
+            raise PreferenceError(
+                f"Prefer: example={preferences.example} is not an example of {media.media_type} (examples: {names})"
+            )
         return True, media.examples[preferences.example]
     if preferences.dynamic is False and media.examples:
         return True, next(iter(media.examples.values()))

@@ -29,16 +29,40 @@ def validate_parameters(
         if raw is None:
             if parameter.required:
                 violations.append(
-                    Violation(operation.operation_id, parameter.location, parameter.name, "a value", "nothing", f"{parameter.location} parameter '{parameter.name}' is required")
+                    Violation(
+                        operation.operation_id,
+                        parameter.location,
+                        parameter.name,
+                        "a value",
+                        "nothing",
+                        f"{parameter.location} parameter '{parameter.name}' is required",
+                    )
                 )
             continue
         value, problem = _coerce(parameter, raw)
         if problem:
-            violations.append(Violation(operation.operation_id, parameter.location, parameter.name, problem, describe(raw), f"{parameter.location} parameter '{parameter.name}': expected {problem}, received {describe(raw)}"))
+            violations.append(
+                Violation(
+                    operation.operation_id,
+                    parameter.location,
+                    parameter.name,
+                    problem,
+                    describe(raw),
+                    f"{parameter.location} parameter '{parameter.name}': expected {problem}, received {describe(raw)}",
+                )
+            )
             continue
         problems = parameter.validator.problems(value, limit=1)
         if problems:
-            violations.append(_from_problem(operation, parameter.location, parameter.name, problems[0], prefix=f"{parameter.location} parameter '{parameter.name}'"))
+            violations.append(
+                _from_problem(
+                    operation,
+                    parameter.location,
+                    parameter.name,
+                    problems[0],
+                    prefix=f"{parameter.location} parameter '{parameter.name}'",
+                )
+            )
     return violations + _undeclared_query(operation, query)
 
 
@@ -49,12 +73,22 @@ def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) 
         return []
     declared = ", ".join(sorted(operation.query_names)) or "none"
     return [
-        Violation(operation.operation_id, "query", name, f"one of: {declared}", describe(name), f"query parameter {describe(name)} is not declared by {operation.label} (declared: {declared})", "additionalProperties")
+        Violation(
+            operation.operation_id,
+            "query",
+            name,
+            f"one of: {declared}",
+            describe(name),
+            f"query parameter {describe(name)} is not declared by {operation.label} (declared: {declared})",
+            "additionalProperties",
+        )
         for name in undeclared[:MAX_VIOLATIONS]
     ]
 
 
-def _raw_value(parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]) -> Any:
+def _raw_value(
+    parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]
+) -> Any:
     if parameter.location == "path":
         return path.get(parameter.name)
     if parameter.location == "header":
@@ -166,13 +200,33 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
     if not isinstance(value, dict):
         return _errors(operation, body.validator, value)
     allowed = list(body.variants)
-    listed = ", ".join(allowed[:MAX_LISTED_VALUES]) + (f", … ({len(allowed)} in all)" if len(allowed) > MAX_LISTED_VALUES else "")
+    listed = ", ".join(allowed[:MAX_LISTED_VALUES]) + (
+        f", … ({len(allowed)} in all)" if len(allowed) > MAX_LISTED_VALUES else ""
+    )
     if prop not in value:
-        return [Violation(operation.operation_id, "body", f"/{prop}", f"one of {len(allowed)} values", "nothing", f"body/{prop} is required: expected one of {listed}")]
+        return [
+            Violation(
+                operation.operation_id,
+                "body",
+                f"/{prop}",
+                f"one of {len(allowed)} values",
+                "nothing",
+                f"body/{prop} is required: expected one of {listed}",
+            )
+        ]
     choice = value[prop]
     validator = body.variants.get(choice) if isinstance(choice, str) else None
     if validator is None:
-        return [Violation(operation.operation_id, "body", f"/{prop}", f"one of {len(allowed)} values", describe(choice), f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}")]
+        return [
+            Violation(
+                operation.operation_id,
+                "body",
+                f"/{prop}",
+                f"one of {len(allowed)} values",
+                describe(choice),
+                f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}",
+            )
+        ]
     return _errors(operation, validator, value)
 
 
@@ -190,4 +244,12 @@ def _escape(part: str | int) -> str:
 
 def _from_problem(operation: Operation, location: str, pointer: str, problem: Problem, *, prefix: str) -> Violation:
     message = problem.message if len(problem.message) <= 300 else problem.message[:299] + "…"
-    return Violation(operation.operation_id, location, pointer, problem.expected, describe(problem.instance), f"{prefix}: {message}", problem.keyword)
+    return Violation(
+        operation.operation_id,
+        location,
+        pointer,
+        problem.expected,
+        describe(problem.instance),
+        f"{prefix}: {message}",
+        problem.keyword,
+    )

@@ -21,7 +21,7 @@ from apitwin.specs.diff import diff
 from apitwin.specs.errors import SpecError
 from apitwin.specs.inventory import model_ids, operations
 from apitwin.specs.lint import lint
-from apitwin.specs.readme import CATALOGUE_END, CATALOGUE_START, catalogue_markdown, replace_section
+from apitwin.specs.readme import CATALOGUE_START, catalogue_markdown, replace_section
 
 # Piped output (CI logs, tests) gets wide tables rather than rich's default of 80 columns.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -47,7 +47,13 @@ def specs_group() -> None:
 
 
 @specs_group.command("build")
-@click.option("--seeds", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SEEDS, show_default=True, help="Folder of the vendor documents.")
+@click.option(
+    "--seeds",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_SEEDS,
+    show_default=True,
+    help="Folder of the vendor documents.",
+)
 @click.option("--api", "only", multiple=True, help="Build only this API (repeatable).")
 @reports_spec_errors
 def build_command(seeds: Path, only: tuple[str, ...]) -> None:
@@ -63,7 +69,9 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
         started = time.perf_counter()
         spec = build_api(api, seeds)
         built.append(spec)
-        console.print(f"built [bold]{api.name}[/]: {len(operations(spec.document))} operations, {len(spec.repairs)} repairs, {len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)")
+        console.print(
+            f"built [bold]{api.name}[/]: {len(operations(spec.document))} operations, {len(spec.repairs)} repairs, {len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)"
+        )
     written = write_specs(built, apis)
     _update_readme_catalogue()
     console.print(f"wrote {len(written)} files")
@@ -115,7 +123,9 @@ def show_command(api: str) -> None:
     table = Table("method", "path", "operationId", "models", "summary", title=document["info"]["title"])
     for operation in operations(document, aliases=True):
         summary = f"alias of {operation.alias_of}" if operation.alias_of else operation.summary[:60]
-        table.add_row(operation.method, operation.path, operation.operation_id, str(len(operation.models) or ""), summary)
+        table.add_row(
+            operation.method, operation.path, operation.operation_id, str(len(operation.models) or ""), summary
+        )
     console.print(table)
 
 
@@ -137,14 +147,23 @@ def lint_command(targets: tuple[str, ...]) -> None:
 
 @specs_group.command("normalise")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the normalised document (JSON).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the normalised document (JSON).",
+)
 @reports_spec_errors
 def normalise_command(file: Path, output: Path) -> None:
     """Run any OpenAPI 3.0/3.1 file (JSON or YAML) through normalise → compose → lint."""
     spec = normalise_file(file)
     repairs_path = output.with_name(f"{output.stem}.repairs.json")
     write_atomically([(output, render(spec.document)), (repairs_path, render(spec.repairs.as_list()))])
-    console.print(f"wrote {output} ({len(spec.repairs)} repairs, log in {repairs_path}); {len(spec.problems)} lint problems", highlight=False)
+    console.print(
+        f"wrote {output} ({len(spec.repairs)} repairs, log in {repairs_path}); {len(spec.problems)} lint problems",
+        highlight=False,
+    )
     for problem in spec.problems:
         console.print(f"  {problem}", markup=False, highlight=False)
     if spec.problems:
@@ -173,7 +192,9 @@ def report_command(api: str) -> None:
             console.print(f"  {repair['pointer']}  [dim]{repair['source']}[/]", highlight=False)
             console.print(f"    {repair['reason']}", markup=False, highlight=False)
         if len(items) > 10:
-            console.print(f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False)
+            console.print(
+                f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False
+            )
 
 
 @specs_group.command("diff")
@@ -188,13 +209,31 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
     if as_json:
         import json
 
-        click.echo(json.dumps({"old": old, "new": new, "breaking": breaking, "non_breaking": len(changes) - breaking, "changes": [change.as_dict() for change in changes]}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "old": old,
+                    "new": new,
+                    "breaking": breaking,
+                    "non_breaking": len(changes) - breaking,
+                    "changes": [change.as_dict() for change in changes],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         table = Table(title=f"{old} → {new}")
         for column in ("", "kind", "operation", "pointer", "explanation"):
             table.add_column(column, overflow="fold")
         for change in changes:
-            table.add_row(Text("breaking", style="red") if change.breaking else Text("ok", style="green"), change.kind, Text(change.operation), Text(change.pointer), Text(change.message))
+            table.add_row(
+                Text("breaking", style="red") if change.breaking else Text("ok", style="green"),
+                change.kind,
+                Text(change.operation),
+                Text(change.pointer),
+                Text(change.message),
+            )
         if changes:
             console.print(table)
         console.print(f"{breaking} breaking, {len(changes) - breaking} non-breaking changes", highlight=False)

@@ -45,11 +45,18 @@ def _materialise_path_aliases(document: dict[str, Any], log: RepairLog, source: 
                 target[method].pop("operationId", None)
         extra = {key: value for key, value in item.items() if key != "$ref"}
         paths[path] = {**target, **extra}
-        log.record("path-alias", join("", "paths", path), source=source, before=item, after=f"a copy of {target_path}", reason="path-item references are not understood by every tool; the alias is written out")
+        log.record(
+            "path-alias",
+            join("", "paths", path),
+            source=source,
+            before=item,
+            after=f"a copy of {target_path}",
+            reason="path-item references are not understood by every tool; the alias is written out",
+        )
 
 
 def resolve_path_name(ref: str) -> str:
-    return ref[len("#/paths/"):].replace("~1", "/").replace("~0", "~")
+    return ref[len("#/paths/") :].replace("~1", "/").replace("~0", "~")
 
 
 def _assign_operation_ids(document: dict[str, Any], log: RepairLog, source: str) -> None:
@@ -67,8 +74,19 @@ def _assign_operation_ids(document: dict[str, Any], log: RepairLog, source: str)
         derived = _unique(derive_operation_id(method, path), taken)
         taken.add(derived)
         operation["operationId"] = derived
-        reason = "missing operationId" if identifier is None else f"operationId {identifier!r} is used by {seen[identifier]} operations"
-        log.record("operation-id", join("", "paths", path, method, "operationId"), source=source, before=identifier if identifier is not None else "<absent>", after=derived, reason=reason)
+        reason = (
+            "missing operationId"
+            if identifier is None
+            else f"operationId {identifier!r} is used by {seen[identifier]} operations"
+        )
+        log.record(
+            "operation-id",
+            join("", "paths", path, method, "operationId"),
+            source=source,
+            before=identifier if identifier is not None else "<absent>",
+            after=derived,
+            reason=reason,
+        )
 
 
 def derive_operation_id(method: str, path: str) -> str:
@@ -91,12 +109,28 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 TOP_LEVEL_ORDER = (
-    "openapi", "info", "jsonSchemaDialect", "servers", "security", "tags", "externalDocs",
-    "paths", "webhooks", "components",
+    "openapi",
+    "info",
+    "jsonSchemaDialect",
+    "servers",
+    "security",
+    "tags",
+    "externalDocs",
+    "paths",
+    "webhooks",
+    "components",
 )
 COMPONENT_ORDER = (
-    "securitySchemes", "parameters", "headers", "requestBodies", "responses", "schemas",
-    "examples", "links", "callbacks", "pathItems",
+    "securitySchemes",
+    "parameters",
+    "headers",
+    "requestBodies",
+    "responses",
+    "schemas",
+    "examples",
+    "links",
+    "callbacks",
+    "pathItems",
 )
 
 

@@ -99,8 +99,17 @@ def _replace(schema: Any, hoisted: dict[str, str], *, top: bool, own: str | None
 
 
 _SCHEMA_VALUED = {
-    "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-    "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
 }
 
 
@@ -123,12 +132,14 @@ def _ref_counts(node: Any, counts: dict[str, int] | None = None) -> dict[str, in
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(COMPONENTS_PREFIX):
-            name = unescape(ref[len(COMPONENTS_PREFIX):])
+            name = unescape(ref[len(COMPONENTS_PREFIX) :])
             counts[name] = counts.get(name, 0) + 1
-        mapping = (node.get("discriminator") or {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+        mapping = (
+            (node.get("discriminator") or {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+        )
         for target in (mapping or {}).values():
             if isinstance(target, str) and target.startswith(COMPONENTS_PREFIX):
-                name = unescape(target[len(COMPONENTS_PREFIX):])
+                name = unescape(target[len(COMPONENTS_PREFIX) :])
                 counts[name] = counts.get(name, 0) + 1
         for value in node.values():
             _ref_counts(value, counts)

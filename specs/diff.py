@@ -48,7 +48,9 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     new_operations = _operations(new)
     for key, (label, _) in old_operations.items():
         if key not in new_operations:
-            changes.append(Change(True, label, "", "operation-removed", "the operation is gone: clients calling it get an error"))
+            changes.append(
+                Change(True, label, "", "operation-removed", "the operation is gone: clients calling it get an error")
+            )
     for key, (label, operation) in new_operations.items():
         if key not in old_operations:
             changes.append(Change(False, label, "", "operation-added", "a new operation"))
@@ -69,7 +71,11 @@ def _operations(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, di
             operation = item.get(method)
             if not isinstance(operation, dict):
                 continue
-            merged = {**operation, "parameters": [*(item.get("parameters") or []), *(operation.get("parameters") or [])], "x-path": path}
+            merged = {
+                **operation,
+                "parameters": [*(item.get("parameters") or []), *(operation.get("parameters") or [])],
+                "x-path": path,
+            }
             found[(method, re.sub(r"\{[^}]*\}", "{}", path))] = (f"{method.upper()} {path}", merged)
     return found
 
@@ -118,7 +124,12 @@ class OperationDiff:
         for key, parameter in old_by_key.items():
             pointer = join("/parameters", f"{key[0]}:{key[1]}")
             if key not in new_by_key:
-                self.add(True, pointer, "parameter-removed", f"{key[0]} parameter '{key[1]}' was removed: clients sending it rely on what is no longer documented")
+                self.add(
+                    True,
+                    pointer,
+                    "parameter-removed",
+                    f"{key[0]} parameter '{key[1]}' was removed: clients sending it rely on what is no longer documented",
+                )
                 continue
             successor = new_by_key[key]
             if successor.get("required") and not parameter.get("required"):
@@ -131,12 +142,19 @@ class OperationDiff:
                 continue
             pointer = join("/parameters", f"{key[0]}:{key[1]}")
             if parameter.get("required"):
-                self.add(True, pointer, "required-parameter-added", f"new required {key[0]} parameter '{key[1]}': existing clients do not send it")
+                self.add(
+                    True,
+                    pointer,
+                    "required-parameter-added",
+                    f"new required {key[0]} parameter '{key[1]}': existing clients do not send it",
+                )
             else:
                 self.add(False, pointer, "parameter-added", f"new optional {key[0]} parameter '{key[1]}'")
 
     @staticmethod
-    def _parameter_map(document: dict[str, Any], parameters: list[Any], path: str) -> dict[tuple[str, str], dict[str, Any]]:
+    def _parameter_map(
+        document: dict[str, Any], parameters: list[Any], path: str
+    ) -> dict[tuple[str, str], dict[str, Any]]:
         """Parameters by (location, name); path parameters by their place in the path, since clients never send their names."""
         places = {name: f"{{{index}}}" for index, name in enumerate(re.findall(r"\{([^}]*)\}", path))}
         found = {}
@@ -161,21 +179,36 @@ class OperationDiff:
             return
         if not isinstance(old, dict):
             required = bool(new.get("required"))
-            self.add(required, pointer, "request-body-added", "a request body is now required" if required else "an optional request body was added")
+            self.add(
+                required,
+                pointer,
+                "request-body-added",
+                "a request body is now required" if required else "an optional request body was added",
+            )
             old = {"content": {}}
         elif new.get("required") and not old.get("required"):
             self.add(True, pointer, "request-body-now-required", "the request body is now required")
         old_content, new_content = old.get("content") or {}, new.get("content") or {}
         for media_type in old_content:
             if media_type not in new_content:
-                self.add(True, join(pointer, "content", media_type), "request-media-type-removed", f"requests in {media_type} are no longer accepted")
+                self.add(
+                    True,
+                    join(pointer, "content", media_type),
+                    "request-media-type-removed",
+                    f"requests in {media_type} are no longer accepted",
+                )
         for media_type, media in new_content.items():
             where = join(pointer, "content", media_type)
             if media_type not in old_content:
                 if old_content:
                     self.add(False, where, "request-media-type-added", f"requests may now also be sent as {media_type}")
                 continue
-            self.schema((old_content[media_type] or {}).get("schema", {}), (media or {}).get("schema", {}), join(where, "schema"), REQUEST)
+            self.schema(
+                (old_content[media_type] or {}).get("schema", {}),
+                (media or {}).get("schema", {}),
+                join(where, "schema"),
+                REQUEST,
+            )
 
     # -- responses -------------------------------------------------------------------------
 
@@ -190,7 +223,12 @@ class OperationDiff:
             pointer = join("/responses", status)
             if cover is None:
                 kind = "error-response-removed" if _is_error(status) else "response-removed"
-                self.add(True, pointer, kind, f"status {status} is no longer documented: clients and contract tests that handle it lose its shape")
+                self.add(
+                    True,
+                    pointer,
+                    kind,
+                    f"status {status} is no longer documented: clients and contract tests that handle it lose its shape",
+                )
                 continue
             self._response(status, response, new[cover], note=f"status {status} is now described by {cover}")
         for status, response in new.items():
@@ -205,15 +243,27 @@ class OperationDiff:
     def _added_response(self, status: str, response: dict[str, Any], old: dict[str, Any]) -> None:
         """A new status breaks clients only when its body has a shape they have not met in that class."""
         pointer = join("/responses", status)
-        siblings = [other for code, other in old.items() if code[0] == status[0] or (code == "DEFAULT" and _is_error(status))]
+        siblings = [
+            other for code, other in old.items() if code[0] == status[0] or (code == "DEFAULT" and _is_error(status))
+        ]
         for sibling in siblings:
             probe = OperationDiff(self.old, self.new, self.label)
             probe._response(status, sibling, response)
             if not any(change.breaking for change in probe.changes):
-                self.add(False, pointer, "response-added", f"status {status} is now documented, with a shape clients already know")
+                self.add(
+                    False,
+                    pointer,
+                    "response-added",
+                    f"status {status} is now documented, with a shape clients already know",
+                )
                 return
         kind = "error-shape-added" if _is_error(status) else "response-added"
-        self.add(_has_content(response) or not siblings, pointer, kind, f"status {status} is new, with a body shape no {status[0]}xx answer had before")
+        self.add(
+            _has_content(response) or not siblings,
+            pointer,
+            kind,
+            f"status {status} is new, with a body shape no {status[0]}xx answer had before",
+        )
 
     def _response(self, status: str, old: dict[str, Any], new: dict[str, Any], *, note: str = "") -> None:
         pointer = join("/responses", status)
@@ -221,13 +271,28 @@ class OperationDiff:
         old_content, new_content = old.get("content") or {}, new.get("content") or {}
         for media_type in old_content:
             if media_type not in new_content:
-                self.add(True, join(pointer, "content", media_type), "response-media-type-removed", f"status {status} no longer answers {media_type}")
+                self.add(
+                    True,
+                    join(pointer, "content", media_type),
+                    "response-media-type-removed",
+                    f"status {status} no longer answers {media_type}",
+                )
         for media_type, media in new_content.items():
             where = join(pointer, "content", media_type)
             if media_type not in old_content:
-                self.add(False, where, "response-media-type-added", f"status {status} may now also answer {media_type} (when asked for it)")
+                self.add(
+                    False,
+                    where,
+                    "response-media-type-added",
+                    f"status {status} may now also answer {media_type} (when asked for it)",
+                )
                 continue
-            self.schema((old_content[media_type] or {}).get("schema", {}), (media or {}).get("schema", {}), join(where, "schema"), RESPONSE)
+            self.schema(
+                (old_content[media_type] or {}).get("schema", {}),
+                (media or {}).get("schema", {}),
+                join(where, "schema"),
+                RESPONSE,
+            )
         for change in self.changes[start:]:
             if note:
                 change.message = f"{note}; {change.message}"
@@ -326,16 +391,31 @@ class SchemaComparison:
             self.emit("type-narrowed", f"the type is now restricted to {_names(new_types)}", narrows=True, widens=False)
             return
         if new_types is None:
-            self.emit("type-widened", f"the type is no longer restricted (was {_names(old_types)})", narrows=False, widens=True)
+            self.emit(
+                "type-widened",
+                f"the type is no longer restricted (was {_names(old_types)})",
+                narrows=False,
+                widens=True,
+            )
             return
         removed = {kind for kind in old_types - new_types if not (kind == "integer" and "number" in new_types)}
         added = {kind for kind in new_types - old_types if not (kind == "integer" and "number" in old_types)}
         if "number" in old_types and "integer" in new_types and "number" not in new_types:
             removed.add("non-integer number")
         if removed:
-            self.emit("type-narrowed", f"the type no longer allows {_names(removed)} (now {_names(new_types)})", narrows=True, widens=False)
+            self.emit(
+                "type-narrowed",
+                f"the type no longer allows {_names(removed)} (now {_names(new_types)})",
+                narrows=True,
+                widens=False,
+            )
         if added:
-            self.emit("type-widened", f"the type now also allows {_names(added)} (was {_names(old_types)})", narrows=False, widens=True)
+            self.emit(
+                "type-widened",
+                f"the type now also allows {_names(added)} (was {_names(old_types)})",
+                narrows=False,
+                widens=True,
+            )
 
     def _enums(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_values, new_values = _values(old), _values(new)
@@ -345,7 +425,9 @@ class SchemaComparison:
             self.emit("enum-added", f"values are now limited to {_show(new_values)}", narrows=True, widens=False)
             return
         if new_values is None:
-            self.emit("enum-removed", f"values are no longer limited to {_show(old_values)}", narrows=False, widens=True)
+            self.emit(
+                "enum-removed", f"values are no longer limited to {_show(old_values)}", narrows=False, widens=True
+            )
             return
         removed = [value for value in old_values if value not in new_values]
         added = [value for value in new_values if value not in old_values]
@@ -359,16 +441,40 @@ class SchemaComparison:
             before, after = old.get(keyword), new.get(keyword)
             if before == after or not _number_or_none(before) or not _number_or_none(after):
                 continue
-            tighter = after is not None and (before is None or (after > before if keyword in LOWER_BOUNDS else after < before))
+            tighter = after is not None and (
+                before is None or (after > before if keyword in LOWER_BOUNDS else after < before)
+            )
             pointer = join(self.pointer, keyword)
             if tighter:
-                self.emit("bound-tightened", f"{keyword} tightened from {_show_one(before)} to {_show_one(after)}", narrows=True, widens=False, pointer=pointer)
+                self.emit(
+                    "bound-tightened",
+                    f"{keyword} tightened from {_show_one(before)} to {_show_one(after)}",
+                    narrows=True,
+                    widens=False,
+                    pointer=pointer,
+                )
             else:
-                self.emit("bound-loosened", f"{keyword} loosened from {_show_one(before)} to {_show_one(after)}", narrows=False, widens=True, pointer=pointer)
+                self.emit(
+                    "bound-loosened",
+                    f"{keyword} loosened from {_show_one(before)} to {_show_one(after)}",
+                    narrows=False,
+                    widens=True,
+                    pointer=pointer,
+                )
         if old.get("multipleOf") != new.get("multipleOf"):
-            self.emit("multiple-of-changed", f"multipleOf changed from {_show_one(old.get('multipleOf'))} to {_show_one(new.get('multipleOf'))}", narrows=True, widens=True)
+            self.emit(
+                "multiple-of-changed",
+                f"multipleOf changed from {_show_one(old.get('multipleOf'))} to {_show_one(new.get('multipleOf'))}",
+                narrows=True,
+                widens=True,
+            )
         if bool(old.get("uniqueItems")) != bool(new.get("uniqueItems")):
-            self.emit("unique-items-changed", "items must now be unique" if new.get("uniqueItems") else "items need no longer be unique", narrows=bool(new.get("uniqueItems")), widens=not new.get("uniqueItems"))
+            self.emit(
+                "unique-items-changed",
+                "items must now be unique" if new.get("uniqueItems") else "items need no longer be unique",
+                narrows=bool(new.get("uniqueItems")),
+                widens=not new.get("uniqueItems"),
+            )
 
     def _strings(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         for keyword in ("pattern", "format"):
@@ -377,28 +483,70 @@ class SchemaComparison:
                 continue
             pointer = join(self.pointer, keyword)
             if before is None:
-                self.emit(f"{keyword}-added", f"values must now match {keyword} {after!r}", narrows=True, widens=False, pointer=pointer)
+                self.emit(
+                    f"{keyword}-added",
+                    f"values must now match {keyword} {after!r}",
+                    narrows=True,
+                    widens=False,
+                    pointer=pointer,
+                )
             elif after is None:
-                self.emit(f"{keyword}-removed", f"{keyword} {before!r} no longer applies", narrows=False, widens=True, pointer=pointer)
+                self.emit(
+                    f"{keyword}-removed",
+                    f"{keyword} {before!r} no longer applies",
+                    narrows=False,
+                    widens=True,
+                    pointer=pointer,
+                )
             else:
-                self.emit(f"{keyword}-changed", f"{keyword} changed from {before!r} to {after!r}", narrows=True, widens=True, pointer=pointer)
+                self.emit(
+                    f"{keyword}-changed",
+                    f"{keyword} changed from {before!r} to {after!r}",
+                    narrows=True,
+                    widens=True,
+                    pointer=pointer,
+                )
 
     def _objects(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_required, new_required = set(old.get("required") or ()), set(new.get("required") or ())
         old_properties, new_properties = old.get("properties") or {}, new.get("properties") or {}
         for name in sorted(new_required - old_required):
-            self.emit("required-added", f"property '{name}' is now required", narrows=True, widens=False, pointer=join(self.pointer, "properties", name))
+            self.emit(
+                "required-added",
+                f"property '{name}' is now required",
+                narrows=True,
+                widens=False,
+                pointer=join(self.pointer, "properties", name),
+            )
         for name in sorted(old_required - new_required):
             if name in new_properties or name not in old_properties:
-                self.emit("required-removed", f"property '{name}' is no longer required: it may be absent", narrows=False, widens=True, pointer=join(self.pointer, "properties", name))
+                self.emit(
+                    "required-removed",
+                    f"property '{name}' is no longer required: it may be absent",
+                    narrows=False,
+                    widens=True,
+                    pointer=join(self.pointer, "properties", name),
+                )
         for name, schema in old_properties.items():
             if name not in new_properties:
-                self.emit("property-removed", f"property '{name}' was removed", narrows=True, widens=True, pointer=join(self.pointer, "properties", name))
+                self.emit(
+                    "property-removed",
+                    f"property '{name}' was removed",
+                    narrows=True,
+                    widens=True,
+                    pointer=join(self.pointer, "properties", name),
+                )
                 continue
             self.child(schema, new_properties[name], "properties", name)
         for name in new_properties:
             if name not in old_properties and name not in new_required:
-                self.emit("property-added", f"optional property '{name}' was added", narrows=False, widens=False, pointer=join(self.pointer, "properties", name))
+                self.emit(
+                    "property-added",
+                    f"optional property '{name}' was added",
+                    narrows=False,
+                    widens=False,
+                    pointer=join(self.pointer, "properties", name),
+                )
         self._additional(old.get("additionalProperties"), new.get("additionalProperties"))
 
     def _additional(self, old: Any, new: Any) -> None:
@@ -417,16 +565,32 @@ class SchemaComparison:
         for index in range(min(len(old_prefix), len(new_prefix))):
             self.child(old_prefix[index], new_prefix[index], "prefixItems", index)
         if len(old_prefix) != len(new_prefix):
-            self.emit("prefix-items-changed", f"tuple items changed from {len(old_prefix)} to {len(new_prefix)} positions", narrows=True, widens=True)
+            self.emit(
+                "prefix-items-changed",
+                f"tuple items changed from {len(old_prefix)} to {len(new_prefix)} positions",
+                narrows=True,
+                widens=True,
+            )
 
     def _all_of(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_parts, new_parts = old.get("allOf") or [], new.get("allOf") or []
         for index in range(min(len(old_parts), len(new_parts))):
             self.child(old_parts[index], new_parts[index], "allOf", index)
         for index in range(len(old_parts), len(new_parts)):
-            self.emit("all-of-added", f"a new constraint {_label(self.owner.new, new_parts[index])} must also hold", narrows=True, widens=False, pointer=join(self.pointer, "allOf", index))
+            self.emit(
+                "all-of-added",
+                f"a new constraint {_label(self.owner.new, new_parts[index])} must also hold",
+                narrows=True,
+                widens=False,
+                pointer=join(self.pointer, "allOf", index),
+            )
         for index in range(len(new_parts), len(old_parts)):
-            self.emit("all-of-removed", f"the constraint {_label(self.owner.old, old_parts[index])} no longer applies", narrows=False, widens=True)
+            self.emit(
+                "all-of-removed",
+                f"the constraint {_label(self.owner.old, old_parts[index])} no longer applies",
+                narrows=False,
+                widens=True,
+            )
 
     def _conditionals(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         for keyword in ("then", "else", "contentSchema"):
@@ -435,7 +599,13 @@ class SchemaComparison:
         for keyword in ("if", "not", "dependentRequired", "dependentSchemas"):
             before, after = old.get(keyword), new.get(keyword)
             if _canonical(self.owner.old, before) != _canonical(self.owner.new, after):
-                self.emit(f"{keyword}-changed", f"the '{keyword}' condition changed", narrows=True, widens=True, pointer=join(self.pointer, keyword))
+                self.emit(
+                    f"{keyword}-changed",
+                    f"the '{keyword}' condition changed",
+                    narrows=True,
+                    widens=True,
+                    pointer=join(self.pointer, keyword),
+                )
 
     def _unions(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         """Alternatives are paired by shape first, then in order; unpaired ones were added or removed."""
@@ -452,17 +622,38 @@ class SchemaComparison:
                     break
         spare_new = [index for index in range(len(new_branches)) if index not in pairs.values()]
         for old_index in range(len(old_branches)):
-            if old_index not in pairs and spare_new and _compatible(old_resolved[old_index], new_resolved[spare_new[0]]):
+            if (
+                old_index not in pairs
+                and spare_new
+                and _compatible(old_resolved[old_index], new_resolved[spare_new[0]])
+            ):
                 pairs[old_index] = spare_new.pop(0)
         for old_index, new_index in pairs.items():
             tokens = (new_keyword, new_index) if new_keyword else ()
-            self.owner.schema(old_branches[old_index], new_branches[new_index], join(self.pointer, *tokens), self.direction, self.depth + 1)
+            self.owner.schema(
+                old_branches[old_index],
+                new_branches[new_index],
+                join(self.pointer, *tokens),
+                self.direction,
+                self.depth + 1,
+            )
         for old_index in range(len(old_branches)):
             if old_index not in pairs:
-                self.emit("alternative-removed", f"the alternative {_label(self.owner.old, old_branches[old_index])} was removed", narrows=True, widens=False)
+                self.emit(
+                    "alternative-removed",
+                    f"the alternative {_label(self.owner.old, old_branches[old_index])} was removed",
+                    narrows=True,
+                    widens=False,
+                )
         for new_index in spare_new:
             pointer = join(self.pointer, new_keyword or "anyOf", new_index)
-            self.emit("alternative-added", f"the alternative {_label(self.owner.new, new_branches[new_index])} was added", narrows=False, widens=True, pointer=pointer)
+            self.emit(
+                "alternative-added",
+                f"the alternative {_label(self.owner.new, new_branches[new_index])} was added",
+                narrows=False,
+                widens=True,
+                pointer=pointer,
+            )
 
 
 def _branches(schema: dict[str, Any]) -> tuple[list[Any], str | None]:
@@ -485,7 +676,12 @@ def _signature(schema: dict[str, Any]) -> tuple[Any, ...]:
 
 def _compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
     old_types, new_types = _types(old), _types(new)
-    return old_types is None or new_types is None or bool(old_types & new_types) or {"integer", "number"} <= (old_types | new_types)
+    return (
+        old_types is None
+        or new_types is None
+        or bool(old_types & new_types)
+        or {"integer", "number"} <= (old_types | new_types)
+    )
 
 
 def _types(schema: dict[str, Any]) -> set[str] | None:
@@ -534,7 +730,11 @@ def _canonical(document: dict[str, Any], schema: Any, depth: int = 0) -> str:
             if ref is not None and level > 8:
                 return {"$ref": ref}
             source = target if isinstance(target, dict) else node
-            return {key: inline(value, level + 1) for key, value in source.items() if key not in ("description", "title", "examples", "example")}
+            return {
+                key: inline(value, level + 1)
+                for key, value in source.items()
+                if key not in ("description", "title", "examples", "example")
+            }
         if isinstance(node, list):
             return [inline(item, level + 1) for item in node]
         return node
@@ -553,4 +753,3 @@ def _show(values: Any) -> str:
 
 def _show_one(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
-

@@ -8,8 +8,8 @@ every ``text/event-stream`` answer follows apitwin's event convention.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
@@ -51,7 +51,11 @@ def _spec_validator(document: dict[str, Any]) -> list[Problem]:
             if len(problems) >= MAX_VALIDATOR_MESSAGES:
                 break
     except Exception as error:  # the validator raises on what it cannot follow, e.g. a dangling $ref
-        problems.append(Problem("openapi-spec-validator", "", f"the validator stopped: {error.__class__.__name__}: {str(error)[:200]}"))
+        problems.append(
+            Problem(
+                "openapi-spec-validator", "", f"the validator stopped: {error.__class__.__name__}: {str(error)[:200]}"
+            )
+        )
     return problems
 
 
@@ -93,7 +97,9 @@ def _operation_ids(document: dict[str, Any]) -> list[Problem]:
         if not isinstance(identifier, str) or not identifier:
             problems.append(Problem("operation-id", pointer, "no operationId"))
         elif identifier in seen:
-            problems.append(Problem("operation-id", pointer, f"operationId {identifier!r} is also used at {seen[identifier]}"))
+            problems.append(
+                Problem("operation-id", pointer, f"operationId {identifier!r} is also used at {seen[identifier]}")
+            )
         else:
             seen[identifier] = pointer
     return problems
@@ -107,13 +113,18 @@ def _schemas_compile(document: dict[str, Any]) -> list[Problem]:
     checker = SchemaChecker(document)
     problems = []
     roots = [(holder["schema"], join(pointer, "schema")) for holder, pointer in schema_holders(document)]
-    roots += [(schema, join("", "components", "schemas", name)) for name, schema in (document.get("components") or {}).get("schemas", {}).items()]
+    roots += [
+        (schema, join("", "components", "schemas", name))
+        for name, schema in (document.get("components") or {}).get("schemas", {}).items()
+    ]
     for schema, pointer in roots:
         try:
             for _error in checker.validator(schema).iter_errors(None):
                 pass
         except Exception as error:  # unresolvable reference, bad regular expression, ...
-            problems.append(Problem("schema", pointer, f"does not compile: {error.__class__.__name__}: {str(error)[:200]}"))
+            problems.append(
+                Problem("schema", pointer, f"does not compile: {error.__class__.__name__}: {str(error)[:200]}")
+            )
 
     def visit(schema: dict[str, Any], pointer: str) -> None:
         pattern = schema.get("pattern")
@@ -169,9 +180,21 @@ def _event_streams(document: dict[str, Any]) -> list[Problem]:
             schema = resolve(document, schema["$ref"])
         data = (schema.get("properties") or {}).get("data") if isinstance(schema, dict) else None
         if not isinstance(data, dict) or "data" not in (schema.get("required") or []):
-            problems.append(Problem("event-stream", join(pointer, "schema"), "an event schema needs a required 'data' property (apitwin's SSE convention)"))
+            problems.append(
+                Problem(
+                    "event-stream",
+                    join(pointer, "schema"),
+                    "an event schema needs a required 'data' property (apitwin's SSE convention)",
+                )
+            )
             continue
         payload = data.get("else", data)
         if "contentSchema" not in payload:
-            problems.append(Problem("event-stream", join(pointer, "schema", "properties", "data"), "'data' must carry contentMediaType and contentSchema (apitwin's SSE convention)"))
+            problems.append(
+                Problem(
+                    "event-stream",
+                    join(pointer, "schema", "properties", "data"),
+                    "'data' must carry contentMediaType and contentSchema (apitwin's SSE convention)",
+                )
+            )
     return problems

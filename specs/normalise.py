@@ -13,9 +13,9 @@ from typing import Any
 
 from apitwin.specs.errors import SpecError
 from apitwin.specs.jsontypes import json_type
-from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.repairs import RepairLog
+from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
 
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
@@ -70,7 +70,14 @@ def _upgrade_header(document: dict[str, Any], log: RepairLog, source: str) -> No
         fixed = dict(info) if isinstance(info, dict) else {}
         fixed.setdefault("title", source)
         fixed.setdefault("version", "0.0.0")
-        log.record("missing-info", "/info", source=source, before=info, after=fixed, reason="info.title and info.version are required")
+        log.record(
+            "missing-info",
+            "/info",
+            source=source,
+            before=info,
+            after=fixed,
+            reason="info.title and info.version are required",
+        )
         document["info"] = fixed
     document.setdefault("paths", {})
 
@@ -113,7 +120,14 @@ def _upgrade_nullable(schema: dict[str, Any], pointer: str, log: RepairLog, sour
     nullable = schema.pop("nullable")
     before = {**schema, "nullable": nullable}
     if nullable is not True:
-        log.record("nullable", join(pointer, "nullable"), source=source, before=nullable, after="<absent>", reason="'nullable' is not a JSON Schema 2020-12 keyword")
+        log.record(
+            "nullable",
+            join(pointer, "nullable"),
+            source=source,
+            before=nullable,
+            after="<absent>",
+            reason="'nullable' is not a JSON Schema 2020-12 keyword",
+        )
         return
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -129,7 +143,14 @@ def _upgrade_nullable(schema: dict[str, Any], pointer: str, log: RepairLog, sour
             log.record("nullable-catch-all", pointer, source=source, before=before, after=dict(schema), reason=reason)
             return
         _wrap_nullable_composition(schema)
-    log.record("nullable", pointer, source=source, before=before, after=dict(schema), reason="3.0 'nullable' becomes a 'null' type (and null in the enum)")
+    log.record(
+        "nullable",
+        pointer,
+        source=source,
+        before=before,
+        after=dict(schema),
+        reason="3.0 'nullable' becomes a 'null' type (and null in the enum)",
+    )
 
 
 def _constraining_keys(schema: dict[str, Any]) -> list[str]:
@@ -152,7 +173,14 @@ def _upgrade_example(schema: dict[str, Any], pointer: str, log: RepairLog, sourc
         return
     example = schema.pop("example")
     schema.setdefault("examples", [example])
-    log.record("schema-example", join(pointer, "example"), source=source, before=example, after={"examples": schema["examples"]}, reason="'example' in a schema is deprecated in 3.1; 'examples' is an array")
+    log.record(
+        "schema-example",
+        join(pointer, "example"),
+        source=source,
+        before=example,
+        after={"examples": schema["examples"]},
+        reason="'example' in a schema is deprecated in 3.1; 'examples' is an array",
+    )
 
 
 def _upgrade_exclusive_bounds(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
@@ -165,7 +193,14 @@ def _upgrade_exclusive_bounds(schema: dict[str, Any], pointer: str, log: RepairL
             schema[exclusive] = schema.pop(bound)
         else:
             del schema[exclusive]
-        log.record("exclusive-bound", join(pointer, exclusive), source=source, before=before, after={exclusive: schema.get(exclusive), bound: schema.get(bound)}, reason="3.0 boolean exclusive bounds become numbers in 3.1")
+        log.record(
+            "exclusive-bound",
+            join(pointer, exclusive),
+            source=source,
+            before=before,
+            after={exclusive: schema.get(exclusive), bound: schema.get(bound)},
+            reason="3.0 boolean exclusive bounds become numbers in 3.1",
+        )
 
 
 def _repair_boolean_required(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
@@ -173,7 +208,14 @@ def _repair_boolean_required(schema: dict[str, Any], pointer: str, log: RepairLo
     if isinstance(schema.get("required"), bool):
         # A schema that is not reached as a property: nothing to move it to.
         value = schema.pop("required")
-        log.record("boolean-required", join(pointer, "required"), source=source, before=value, after="<absent>", reason="'required' must be an array of property names")
+        log.record(
+            "boolean-required",
+            join(pointer, "required"),
+            source=source,
+            before=value,
+            after="<absent>",
+            reason="'required' must be an array of property names",
+        )
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return
@@ -205,7 +247,14 @@ def _infer_enum_type(schema: dict[str, Any], pointer: str, log: RepairLog, sourc
         if name not in types:
             types.append(name)
     schema["type"] = types[0] if len(types) == 1 else types
-    log.record("enum-type", join(pointer, "type"), source=source, before="<absent>", after=schema["type"], reason="an enum without a type; the type is what its values are")
+    log.record(
+        "enum-type",
+        join(pointer, "type"),
+        source=source,
+        before="<absent>",
+        after=schema["type"],
+        reason="an enum without a type; the type is what its values are",
+    )
 
 
 # --- operations and responses --------------------------------------------------------------
@@ -217,12 +266,26 @@ def _repair_operations(document: dict[str, Any], log: RepairLog, source: str) ->
             continue
         if item.get("parameters") == []:
             del item["parameters"]
-            log.record("empty-parameters", join("", "paths", path, "parameters"), source=source, before=[], after="<absent>", reason="an empty list says nothing")
+            log.record(
+                "empty-parameters",
+                join("", "paths", path, "parameters"),
+                source=source,
+                before=[],
+                after="<absent>",
+                reason="an empty list says nothing",
+            )
     for path, method, operation in iter_operations(document):
         pointer = join("", "paths", path, method)
         if operation.get("parameters") == []:
             del operation["parameters"]
-            log.record("empty-parameters", join(pointer, "parameters"), source=source, before=[], after="<absent>", reason="an empty list says nothing")
+            log.record(
+                "empty-parameters",
+                join(pointer, "parameters"),
+                source=source,
+                before=[],
+                after="<absent>",
+                reason="an empty list says nothing",
+            )
         _repair_bodyless_request(operation, method, pointer, log, source)
         responses = operation.get("responses")
         if not isinstance(responses, dict) or not responses:
@@ -240,7 +303,14 @@ def _repair_bodyless_request(operation: dict[str, Any], method: str, pointer: st
     if any(isinstance(schema, dict) and _constraining_keys(schema) for schema in schemas):
         return
     del operation["requestBody"]
-    log.record("bodyless-request", join(pointer, "requestBody"), source=source, before=body, after="<absent>", reason=f"{method.upper()} has no request body and this one constrains nothing (a placeholder)")
+    log.record(
+        "bodyless-request",
+        join(pointer, "requestBody"),
+        source=source,
+        before=body,
+        after="<absent>",
+        reason=f"{method.upper()} has no request body and this one constrains nothing (a placeholder)",
+    )
 
 
 def _repair_response_description(response: Any, status: str, pointer: str, log: RepairLog, source: str) -> None:
@@ -249,7 +319,14 @@ def _repair_response_description(response: Any, status: str, pointer: str, log: 
     if isinstance(response.get("description"), str) and response["description"].strip():
         return
     description = _reason_phrase(status)
-    log.record("response-description", join(pointer, "description"), source=source, before=response.get("description", "<absent>"), after=description, reason="a response object must have a description")
+    log.record(
+        "response-description",
+        join(pointer, "description"),
+        source=source,
+        before=response.get("description", "<absent>"),
+        after=description,
+        reason="a response object must have a description",
+    )
     response["description"] = description
 
 
@@ -270,10 +347,24 @@ def _repair_security_schemes(document: dict[str, Any], log: RepairLog, source: s
         pointer = join("", "components", "securitySchemes", name)
         if scheme.get("bearerFormat") == "":
             del scheme["bearerFormat"]
-            log.record("security-scheme", join(pointer, "bearerFormat"), source=source, before="", after="<absent>", reason="an empty bearerFormat says nothing")
+            log.record(
+                "security-scheme",
+                join(pointer, "bearerFormat"),
+                source=source,
+                before="",
+                after="<absent>",
+                reason="an empty bearerFormat says nothing",
+            )
         if "in" in scheme:
             value = scheme.pop("in")
-            log.record("security-scheme", join(pointer, "in"), source=source, before=value, after="<absent>", reason="'in' belongs to apiKey schemes; an http scheme always uses the Authorization header")
+            log.record(
+                "security-scheme",
+                join(pointer, "in"),
+                source=source,
+                before=value,
+                after="<absent>",
+                reason="'in' belongs to apiKey schemes; an http scheme always uses the Authorization header",
+            )
 
 
 # --- references ----------------------------------------------------------------------------
@@ -296,7 +387,11 @@ def _repair_dangling_refs(document: dict[str, Any], log: RepairLog, source: str)
                 target = copy.deepcopy(resolve(root, ref))
             except KeyError:
                 # Guessing what was meant would loosen or invent a contract: the input must be fixed.
-                raise SpecError(source, join(pointer, "$ref"), f"dangling reference {ref}: it resolves neither in the document nor in the schema it sits in") from None
+                raise SpecError(
+                    source,
+                    join(pointer, "$ref"),
+                    f"dangling reference {ref}: it resolves neither in the document nor in the schema it sits in",
+                ) from None
             reason = f"{ref} resolves relative to the schema it sits in ({root_pointer}), not to the document; the target is inlined"
             del schema["$ref"]
             if ref in repr(target):
@@ -321,12 +416,26 @@ def _repair_discriminators(document: dict[str, Any], log: RepairLog, source: str
         mapping = _discriminator_mapping(document, branches, discriminator.get("propertyName"))
         if mapping is None:
             del schema["discriminator"]
-            log.record("discriminator", join(pointer, "discriminator"), source=source, before=discriminator, after="<absent>", reason="the branches do not each fix a value of the discriminating property, so no mapping can be given")
+            log.record(
+                "discriminator",
+                join(pointer, "discriminator"),
+                source=source,
+                before=discriminator,
+                after="<absent>",
+                reason="the branches do not each fix a value of the discriminating property, so no mapping can be given",
+            )
             return
         if all(ref.rsplit("/", 1)[-1] == value for value, ref in mapping.items()):
             return  # the implicit mapping (schema name == value) already works
         discriminator["mapping"] = mapping
-        log.record("discriminator", join(pointer, "discriminator", "mapping"), source=source, before="<absent>", after=mapping, reason="the values of the discriminating property differ from the schema names, so the implicit mapping resolves nowhere")
+        log.record(
+            "discriminator",
+            join(pointer, "discriminator", "mapping"),
+            source=source,
+            before="<absent>",
+            after=mapping,
+            reason="the values of the discriminating property differ from the schema names, so the implicit mapping resolves nowhere",
+        )
 
     walk_document(document, visit)
 
@@ -404,10 +513,24 @@ def _repair_default(checker: SchemaChecker, schema: dict[str, Any], pointer: str
     coerced = _coerce(default)
     if coerced is not None and checker.error(schema, coerced) is None:
         schema["default"] = coerced
-        log.record("default", join(pointer, "default"), source=source, before=default, after=coerced, reason="the default is a string spelling of a value the schema allows; it now has the schema's type")
+        log.record(
+            "default",
+            join(pointer, "default"),
+            source=source,
+            before=default,
+            after=coerced,
+            reason="the default is a string spelling of a value the schema allows; it now has the schema's type",
+        )
         return
     del schema["default"]
-    log.record("default", join(pointer, "default"), source=source, before=default, after="<absent>", reason=f"the default is not valid against its own schema: {checker.error(schema, default)}")
+    log.record(
+        "default",
+        join(pointer, "default"),
+        source=source,
+        before=default,
+        after="<absent>",
+        reason=f"the default is not valid against its own schema: {checker.error(schema, default)}",
+    )
 
 
 def _coerce(value: Any) -> Any:
@@ -421,7 +544,9 @@ def _coerce(value: Any) -> Any:
     return {"true": True, "false": False, "null": None}.get(value)
 
 
-def _repair_schema_examples(checker: SchemaChecker, schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
+def _repair_schema_examples(
+    checker: SchemaChecker, schema: dict[str, Any], pointer: str, log: RepairLog, source: str
+) -> None:
     examples = schema.get("examples")
     if not isinstance(examples, list) or not examples:
         return
@@ -431,20 +556,36 @@ def _repair_schema_examples(checker: SchemaChecker, schema: dict[str, Any], poin
         if error is None:
             kept.append(example)
             continue
-        log.record("invalid-example", join(pointer, "examples", index), source=source, before=example, after="<absent>", reason=f"the example contradicts its own schema: {error}")
+        log.record(
+            "invalid-example",
+            join(pointer, "examples", index),
+            source=source,
+            before=example,
+            after="<absent>",
+            reason=f"the example contradicts its own schema: {error}",
+        )
     if kept:
         schema["examples"] = kept
     else:
         del schema["examples"]
 
 
-def _repair_holder_examples(checker: SchemaChecker, holder: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
+def _repair_holder_examples(
+    checker: SchemaChecker, holder: dict[str, Any], pointer: str, log: RepairLog, source: str
+) -> None:
     """Media-type and parameter ``example``/``examples`` checked against the holder's schema."""
     schema = holder["schema"]
     if "example" in holder:
         error = checker.error(schema, holder["example"])
         if error is not None:
-            log.record("invalid-example", join(pointer, "example"), source=source, before=holder.pop("example"), after="<absent>", reason=f"the example contradicts its schema: {error}")
+            log.record(
+                "invalid-example",
+                join(pointer, "example"),
+                source=source,
+                before=holder.pop("example"),
+                after="<absent>",
+                reason=f"the example contradicts its schema: {error}",
+            )
     examples = holder.get("examples")
     if not isinstance(examples, dict):
         return
@@ -454,9 +595,16 @@ def _repair_holder_examples(checker: SchemaChecker, holder: dict[str, Any], poin
         error = checker.error(schema, example["value"])
         if error is not None:
             del examples[name]
-            log.record("invalid-example", join(pointer, "examples", name), source=source, before=example["value"], after="<absent>", reason=f"the example contradicts its schema: {error}")
+            log.record(
+                "invalid-example",
+                join(pointer, "examples", name),
+                source=source,
+                before=example["value"],
+                after="<absent>",
+                reason=f"the example contradicts its schema: {error}",
+            )
     if not examples:
         del holder["examples"]
 
 
-__all__ = ["normalise", "HTTP_METHODS"]
+__all__ = ["HTTP_METHODS", "normalise"]

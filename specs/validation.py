@@ -74,7 +74,9 @@ class SchemaChecker:
         if cached is not None:
             return cached
         if self._native_registry is None:
-            self._native_registry = jsonschema_rs.Registry([(DOCUMENT_URI, self._document)], draft=jsonschema_rs.Draft202012)
+            self._native_registry = jsonschema_rs.Registry(
+                [(DOCUMENT_URI, self._document)], draft=jsonschema_rs.Draft202012
+            )
         native = jsonschema_rs.validator_for(
             {"$schema": DRAFT_2020_12, **_rebase(schema)} if isinstance(schema, dict) else schema,
             registry=self._native_registry,
@@ -131,7 +133,7 @@ class Problem:
 class FastValidator:
     """A native validator with the Python validator's interface for the rare slow questions."""
 
-    __slots__ = ("_native", "_python", "_make_python")
+    __slots__ = ("_make_python", "_native", "_python")
 
     def __init__(self, native: Any, make_python: Any) -> None:
         self._native = native
@@ -172,10 +174,18 @@ def _most_specific(error: Any) -> Problem:
                     deepest = inner
         if deepest is not None:
             return _most_specific(deepest)
-        types = [name for branch in context for inner in branch if inner.kind.name == "type" for name in inner.kind.types]
+        types = [
+            name for branch in context for inner in branch if inner.kind.name == "type" for name in inner.kind.types
+        ]
         if types:
             expected = " or ".join(dict.fromkeys(f'"{name}"' for name in types))
-            return Problem(tuple(error.instance_path), f"{_short(error.instance)} is not of type {expected}", "type", f"type {expected}", error.instance)
+            return Problem(
+                tuple(error.instance_path),
+                f"{_short(error.instance)} is not of type {expected}",
+                "type",
+                f"type {expected}",
+                error.instance,
+            )
     return Problem(tuple(error.instance_path), error.message, error.kind.name, _expected(error.kind), error.instance)
 
 

@@ -48,7 +48,10 @@ def test_wrk_without_a_report_is_an_error() -> None:
 
 
 def test_wrk_without_latency_distribution_is_an_error() -> None:
-    without = WRK_REPORT.split("  Latency Distribution")[0] + "  2831 requests in 5.01s, 7.96MB read\nRequests/sec:    564.55\n"
+    without = (
+        WRK_REPORT.split("  Latency Distribution")[0]
+        + "  2831 requests in 5.01s, 7.96MB read\nRequests/sec:    564.55\n"
+    )
     with pytest.raises(load.WrkFailed, match="percentile"):
         load.parse(without, 16, 5)
 

@@ -51,14 +51,35 @@ def sse_event_schema(stream: Stream) -> list[Problem]:
         if stream.spec.terminator is not None and event.data == stream.spec.terminator:
             continue
         if not event.parsed:
-            problems.append(Problem("sse_event_schema", "Event data is not JSON", f"event {index}: {event.data[:200]!r}", f"/events/{index}/data"))
+            problems.append(
+                Problem(
+                    "sse_event_schema",
+                    "Event data is not JSON",
+                    f"event {index}: {event.data[:200]!r}",
+                    f"/events/{index}/data",
+                )
+            )
             continue
         error = _first_error(stream.spec.payload_validator, event.payload)
         if error is not None:
             message, pointer = error
-            problems.append(Problem("sse_event_schema", "Event payload violates its schema", f"event {index} ({event.name or _kind(event) or 'unnamed'}): {message}", f"/events/{index}/data{pointer}"))
+            problems.append(
+                Problem(
+                    "sse_event_schema",
+                    "Event payload violates its schema",
+                    f"event {index} ({event.name or _kind(event) or 'unnamed'}): {message}",
+                    f"/events/{index}/data{pointer}",
+                )
+            )
         if event.name and stream.spec.event_names and event.name not in stream.spec.event_names:
-            problems.append(Problem("sse_event_schema", "Undeclared event name", f"event {index} is named {event.name!r}; the spec declares {', '.join(stream.spec.event_names)}", f"/events/{index}/event"))
+            problems.append(
+                Problem(
+                    "sse_event_schema",
+                    "Undeclared event name",
+                    f"event {index} is named {event.name!r}; the spec declares {', '.join(stream.spec.event_names)}",
+                    f"/events/{index}/event",
+                )
+            )
     return problems
 
 
@@ -73,15 +94,48 @@ def sse_event_order(stream: Stream) -> list[Problem]:
     openings = tuple(prefix + suffix for suffix in OPENING_SUFFIXES)
     terminals = tuple(prefix + suffix for suffix in TERMINAL_SUFFIXES)
     if kinds[0] not in openings:
-        problems.append(Problem("sse_event_order", "Stream does not open its lifecycle", f"the first event is {kinds[0]!r}; expected one of {', '.join(openings)}", "/events/0/data/type"))
+        problems.append(
+            Problem(
+                "sse_event_order",
+                "Stream does not open its lifecycle",
+                f"the first event is {kinds[0]!r}; expected one of {', '.join(openings)}",
+                "/events/0/data/type",
+            )
+        )
     last_terminal = max((index for index, kind in enumerate(kinds) if kind in terminals), default=None)
     if not stream.cut_short and last_terminal is None:
-        problems.append(Problem("sse_event_order", "Stream never finishes its lifecycle", f"no {' / '.join(terminals)} event among {len(kinds)} events (last: {kinds[-1]!r})", f"/events/{len(kinds) - 1}/data/type"))
+        problems.append(
+            Problem(
+                "sse_event_order",
+                "Stream never finishes its lifecycle",
+                f"no {' / '.join(terminals)} event among {len(kinds)} events (last: {kinds[-1]!r})",
+                f"/events/{len(kinds) - 1}/data/type",
+            )
+        )
     elif last_terminal is not None and last_terminal != len(kinds) - 1:
-        problems.append(Problem("sse_event_order", "Events after the terminal event", f"event {last_terminal} is {kinds[last_terminal]!r} but {len(kinds) - 1 - last_terminal} more follow (first: {kinds[last_terminal + 1]!r})", f"/events/{last_terminal + 1}/data/type"))
+        problems.append(
+            Problem(
+                "sse_event_order",
+                "Events after the terminal event",
+                f"event {last_terminal} is {kinds[last_terminal]!r} but {len(kinds) - 1 - last_terminal} more follow (first: {kinds[last_terminal + 1]!r})",
+                f"/events/{last_terminal + 1}/data/type",
+            )
+        )
     for index, event in enumerate(events):
-        if event.name and isinstance(event.payload, dict) and isinstance(event.payload.get("type"), str) and event.payload["type"] != event.name:
-            problems.append(Problem("sse_event_order", "Event name and payload type disagree", f"event {index} is named {event.name!r} but its payload says type {event.payload['type']!r}", f"/events/{index}/data/type"))
+        if (
+            event.name
+            and isinstance(event.payload, dict)
+            and isinstance(event.payload.get("type"), str)
+            and event.payload["type"] != event.name
+        ):
+            problems.append(
+                Problem(
+                    "sse_event_order",
+                    "Event name and payload type disagree",
+                    f"event {index} is named {event.name!r} but its payload says type {event.payload['type']!r}",
+                    f"/events/{index}/data/type",
+                )
+            )
     return problems
 
 
@@ -110,20 +164,46 @@ def sse_terminator(stream: Stream) -> list[Problem]:
         return []
     positions = [index for index, event in enumerate(stream.events) if event.data == terminator]
     if not positions:
-        return [Problem("sse_terminator", f"Stream does not end with {terminator}", f"{len(stream.events)} events and no `data: {terminator}`", f"/events/{len(stream.events)}")]
+        return [
+            Problem(
+                "sse_terminator",
+                f"Stream does not end with {terminator}",
+                f"{len(stream.events)} events and no `data: {terminator}`",
+                f"/events/{len(stream.events)}",
+            )
+        ]
     if positions[0] != len(stream.events) - 1:
-        return [Problem("sse_terminator", f"Events after {terminator}", f"`data: {terminator}` is event {positions[0]} of {len(stream.events)}", f"/events/{positions[0] + 1}")]
+        return [
+            Problem(
+                "sse_terminator",
+                f"Events after {terminator}",
+                f"`data: {terminator}` is event {positions[0]} of {len(stream.events)}",
+                f"/events/{positions[0] + 1}",
+            )
+        ]
     return []
 
 
 def sse_usage(stream: Stream) -> list[Problem]:
     """A caller that asked for ``stream_options.include_usage`` gets a chunk carrying ``usage``."""
     options = stream.request_body.get("stream_options") if isinstance(stream.request_body, dict) else None
-    if not stream.spec.declares_usage or not isinstance(options, dict) or options.get("include_usage") is not True or stream.cut_short:
+    if (
+        not stream.spec.declares_usage
+        or not isinstance(options, dict)
+        or options.get("include_usage") is not True
+        or stream.cut_short
+    ):
         return []
     if any(isinstance(event.payload, dict) and isinstance(event.payload.get("usage"), dict) for event in stream.events):
         return []
-    return [Problem("sse_usage", "No usage in the streamed chunks", "the request set stream_options.include_usage=true but no chunk carries a usage object", "/events")]
+    return [
+        Problem(
+            "sse_usage",
+            "No usage in the streamed chunks",
+            "the request set stream_options.include_usage=true but no chunk carries a usage object",
+            "/events",
+        )
+    ]
 
 
 def sse_buffered(stream: Stream) -> list[Problem]:
@@ -131,10 +211,24 @@ def sse_buffered(stream: Stream) -> list[Problem]:
     data_events = [event for event in stream.events if event.data]
     if len(data_events) < BUFFERED_MIN_EVENTS or stream.reads != 1:
         return []
-    return [Problem("sse_buffered", "Stream arrived all at once", f"all {len(data_events)} events arrived in one read: the stream was buffered, not streamed", "")]
+    return [
+        Problem(
+            "sse_buffered",
+            "Stream arrived all at once",
+            f"all {len(data_events)} events arrived in one read: the stream was buffered, not streamed",
+            "",
+        )
+    ]
 
 
-STREAM_CHECKS: tuple[StreamCheck, ...] = (sse_event_schema, sse_event_order, sse_deltas, sse_terminator, sse_usage, sse_buffered)
+STREAM_CHECKS: tuple[StreamCheck, ...] = (
+    sse_event_schema,
+    sse_event_order,
+    sse_deltas,
+    sse_terminator,
+    sse_usage,
+    sse_buffered,
+)
 
 
 def run_stream_checks(stream: Stream) -> list[Problem]:
@@ -177,12 +271,21 @@ def _sequence_problems(stream: Stream) -> list[Problem]:
         if not isinstance(number, int) or isinstance(number, bool):
             continue
         if previous is not None and number <= previous:
-            return [Problem("sse_event_order", "sequence_number does not increase", f"event {index} has sequence_number {number} after {previous}", f"/events/{index}/data/sequence_number")]
+            return [
+                Problem(
+                    "sse_event_order",
+                    "sequence_number does not increase",
+                    f"event {index} has sequence_number {number} after {previous}",
+                    f"/events/{index}/data/sequence_number",
+                )
+            ]
         previous = number
     return []
 
 
-def _done_matches(index: int, payload: dict[str, Any], family: str, joined: dict[tuple[Any, ...], str]) -> list[Problem]:
+def _done_matches(
+    index: int, payload: dict[str, Any], family: str, joined: dict[tuple[Any, ...], str]
+) -> list[Problem]:
     key = (family, *(payload.get(name) for name in IDENTIFYING_FIELDS))
     if key not in joined:
         return []
@@ -192,7 +295,14 @@ def _done_matches(index: int, payload: dict[str, Any], family: str, joined: dict
     name, text = texts[0]
     if text == joined[key]:
         return []
-    return [Problem("sse_deltas", "Deltas do not add up", f"the {family}.delta events join to {_short(joined[key])} but event {index} ({family}.done) says {name}={_short(text)}", f"/events/{index}/data/{name}")]
+    return [
+        Problem(
+            "sse_deltas",
+            "Deltas do not add up",
+            f"the {family}.delta events join to {_short(joined[key])} but event {index} ({family}.done) says {name}={_short(text)}",
+            f"/events/{index}/data/{name}",
+        )
+    ]
 
 
 def _final_text_matches(stream: Stream, joined: dict[tuple[Any, ...], str]) -> list[Problem]:
@@ -206,12 +316,25 @@ def _final_text_matches(stream: Stream, joined: dict[tuple[Any, ...], str]) -> l
         return []
     problems = []
     for (family, _item, output_index, content_index, _summary), text in joined.items():
-        if not family.endswith(".output_text") or not isinstance(output_index, int) or not isinstance(content_index, int):
+        if (
+            not family.endswith(".output_text")
+            or not isinstance(output_index, int)
+            or not isinstance(content_index, int)
+        ):
             continue
         final_text = _output_text(final["output"], output_index, content_index)
         if final_text != text:
-            pointer = f"/events/{len(stream.events) - 1}/data/{prefix}/output/{output_index}/content/{content_index}/text"
-            problems.append(Problem("sse_deltas", "Deltas do not add up to the final object", f"output_text deltas for output {output_index}, content {content_index} join to {_short(text)} but the final {prefix} holds {_short(final_text)}", pointer))
+            pointer = (
+                f"/events/{len(stream.events) - 1}/data/{prefix}/output/{output_index}/content/{content_index}/text"
+            )
+            problems.append(
+                Problem(
+                    "sse_deltas",
+                    "Deltas do not add up to the final object",
+                    f"output_text deltas for output {output_index}, content {content_index} join to {_short(text)} but the final {prefix} holds {_short(final_text)}",
+                    pointer,
+                )
+            )
     return problems
 
 

@@ -40,24 +40,63 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @fuzz_group.command("run")
 @click.argument("api")
 @click.option("--base-url", help="Where the gateway answers (default: the spec's first server).")
-@click.option("--api-key", envvar="APITWIN_API_KEY", help="Credential sent the way the spec's security scheme says (env APITWIN_API_KEY).")
+@click.option(
+    "--api-key",
+    envvar="APITWIN_API_KEY",
+    help="Credential sent the way the spec's security scheme says (env APITWIN_API_KEY).",
+)
 @click.option("--operations", multiple=True, help="operationIds or 'METHOD /path' (repeatable or comma-separated).")
 @click.option("--models", multiple=True, help="Only these model ids are sent (repeatable or comma-separated).")
-@click.option("--max-requests", type=click.IntRange(min=0), help="Hard budget: never one request more (auth probes included).")
+@click.option(
+    "--max-requests", type=click.IntRange(min=0), help="Hard budget: never one request more (auth probes included)."
+)
 @click.option("--rate", help="At most this many requests per second: 5/s, 120/m.")
-@click.option("--max-examples", type=click.IntRange(min=1), default=10, show_default=True, help="Cases per operation, phase and mode.")
-@click.option("--phases", default="examples,fuzzing", show_default=True, help=f"Comma-separated, of: {', '.join(PHASES)}.")
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Cases per operation, phase and mode.",
+)
+@click.option(
+    "--phases", default="examples,fuzzing", show_default=True, help=f"Comma-separated, of: {', '.join(PHASES)}."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--shard", help="Run shard i of n (e.g. 2/4): operations are dealt out deterministically.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 @click.option("--dry-run", is_flag=True, help="Print how many requests would go to which operations; send nothing.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a self-contained HTML report.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the run as JSON (mergeable across shards).")
-def run_command(api: str, base_url: str | None, api_key: str | None, operations: tuple[str, ...], models: tuple[str, ...], max_requests: int | None,
-                rate: str | None, max_examples: int, phases: str, seed: int, workers: int, shard: str | None, timeout: float, dry_run: bool,
-                junit_path: Path | None, html_path: Path | None, json_path: Path | None) -> None:
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
+)
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a self-contained HTML report."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the run as JSON (mergeable across shards).",
+)
+def run_command(
+    api: str,
+    base_url: str | None,
+    api_key: str | None,
+    operations: tuple[str, ...],
+    models: tuple[str, ...],
+    max_requests: int | None,
+    rate: str | None,
+    max_examples: int,
+    phases: str,
+    seed: int,
+    workers: int,
+    shard: str | None,
+    timeout: float,
+    dry_run: bool,
+    junit_path: Path | None,
+    html_path: Path | None,
+    json_path: Path | None,
+) -> None:
     """Fuzz API (a shipped name or an OpenAPI file) at --base-url; exit 0 only when nothing failed."""
     try:
         document = specs.load(api)
@@ -83,7 +122,9 @@ def run_command(api: str, base_url: str | None, api_key: str | None, operations:
         return
     target = Target(base.rstrip("/"), api_key, max_requests, per_second, workers, timeout)
     with terminal.Progress(enabled=sys.stderr.isatty()) as progress:
-        report = Runner(document, target, progress).run(Path(api).stem if os.path.sep in api else api, seed, plans, str(settings.shard) if settings.shard else None)
+        report = Runner(document, target, progress).run(
+            Path(api).stem if os.path.sep in api else api, seed, plans, str(settings.shard) if settings.shard else None
+        )
     _write(report, junit_path, html_path, json_path)
     terminal.print_summary(report)
     sys.exit(0 if report.ok else 1)
@@ -94,7 +135,9 @@ def run_command(api: str, base_url: str | None, api_key: str | None, operations:
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
-def merge_command(reports: tuple[Path, ...], junit_path: Path | None, html_path: Path | None, json_path: Path | None) -> None:
+def merge_command(
+    reports: tuple[Path, ...], junit_path: Path | None, html_path: Path | None, json_path: Path | None
+) -> None:
     """Merge the JSON (or JUnit XML) reports of shard runs into one; exit 0 only when nothing failed."""
     try:
         merged = merge.merge_files(list(reports))
@@ -105,7 +148,9 @@ def merge_command(reports: tuple[Path, ...], junit_path: Path | None, html_path:
     sys.exit(0 if merged.ok else 1)
 
 
-def _settings(operations: tuple[str, ...], models: tuple[str, ...], max_examples: int, phases: str, seed: int, shard: str | None) -> Settings:
+def _settings(
+    operations: tuple[str, ...], models: tuple[str, ...], max_examples: int, phases: str, seed: int, shard: str | None
+) -> Settings:
     chosen = tuple(_split((phases,)))
     unknown = [phase for phase in chosen if phase not in PHASES]
     if unknown or not chosen:

@@ -86,7 +86,9 @@ class _Rewriter:
         return f"#/components/schemas/{copied}"
 
     def _narrow(self, schema: Any) -> Any:
-        target = self._target(schema["$ref"]) if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) else schema
+        target = (
+            self._target(schema["$ref"]) if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) else schema
+        )
         allowed = list(self.models)
         if isinstance(target, dict) and isinstance(target.get("enum"), list):
             allowed = [model for model in allowed if model in target["enum"]]

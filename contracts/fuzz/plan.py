@@ -79,7 +79,9 @@ def select(schema: Any, settings: Settings) -> list[Any]:
 def _find(operations: dict[str, Any], wanted: str) -> str:
     for label, operation in operations.items():
         method, _, path = wanted.strip().partition(" ")
-        if operation_id(operation) == wanted.strip() or (method.upper() == operation.method.upper() and path.strip() == operation.path):
+        if operation_id(operation) == wanted.strip() or (
+            method.upper() == operation.method.upper() and path.strip() == operation.path
+        ):
             return label
     known = ", ".join(sorted(operation_id(operation) or label for label, operation in operations.items()))
     raise PlanError(f"no operation {wanted!r} in the spec; it has: {known}")
@@ -111,9 +113,15 @@ def streams(operation: Any) -> bool:
     """The operation answers ``text/event-stream`` and its body has a ``stream`` switch (the spec's convention)."""
     raw = operation.definition.raw
     document = operation.schema.raw_schema
-    answers_stream = any("event-stream" in media for response in (raw.get("responses") or {}).values() for media in (deref(document, response) or {}).get("content") or {})
+    answers_stream = any(
+        "event-stream" in media
+        for response in (raw.get("responses") or {}).values()
+        for media in (deref(document, response) or {}).get("content") or {}
+    )
     body = deref(document, raw.get("requestBody")) or {}
-    return answers_stream and any("stream" in property_names(document, media.get("schema")) for media in (body.get("content") or {}).values())
+    return answers_stream and any(
+        "stream" in property_names(document, media.get("schema")) for media in (body.get("content") or {}).values()
+    )
 
 
 def _ask_for_streams(cases: list[PlannedCase]) -> None:
@@ -141,7 +149,11 @@ def _draw_phase(operation: Any, phase: str, settings: Settings) -> list[PlannedC
     planned = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         try:
-            cases = draw(operation.as_strategy(generation_mode=mode, phase=TestPhase.FUZZING), settings.max_examples, settings.seed)
+            cases = draw(
+                operation.as_strategy(generation_mode=mode, phase=TestPhase.FUZZING),
+                settings.max_examples,
+                settings.seed,
+            )
         except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck):
             if mode is GenerationMode.POSITIVE:
                 raise
@@ -184,7 +196,14 @@ def draw(strategy: Any, count: int, seed: int) -> list[Case]:
     found: list[Case] = []
 
     @hypothesis.seed(seed)
-    @hypothesis.settings(database=None, max_examples=count, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+    @hypothesis.settings(
+        database=None,
+        max_examples=count,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )
     @hypothesis.given(strategy)
     def collect(case: Case) -> None:
         found.append(case)

@@ -97,10 +97,15 @@ class Runner:
         for session in self._sessions:
             session.close()
         return RunReport(
-            api=api, base_url=self.target.base_url, seed=seed, shards=[shard] if shard else [],
-            max_requests=self.target.max_requests, requests_sent=self.budget.sent,
+            api=api,
+            base_url=self.target.base_url,
+            seed=seed,
+            shards=[shard] if shard else [],
+            max_requests=self.target.max_requests,
+            requests_sent=self.budget.sent,
             budget_exhausted=self.budget.exhausted and any(result.skipped for result in results),
-            duration=round(time.monotonic() - started, 3), operations=results,
+            duration=round(time.monotonic() - started, 3),
+            operations=results,
         )
 
     def _session(self) -> BudgetSession:
@@ -130,7 +135,13 @@ class Runner:
         headers, params = credentials(self.document, plan.operation, self.target.api_key)
         before = session.sent
         try:
-            response = case.call(base_url=self.target.base_url, session=session, headers=headers, params=params or None, timeout=self.target.timeout)
+            response = case.call(
+                base_url=self.target.base_url,
+                session=session,
+                headers=headers,
+                params=params or None,
+                timeout=self.target.timeout,
+            )
             self._standard_checks(plan, planned, response, headers, params, result)
             self._stream_checks(plan, case, response, result)
         except requests.RequestException as error:
@@ -138,26 +149,55 @@ class Runner:
         finally:
             result.sent += session.sent - before
 
-    def _standard_checks(self, plan: OperationPlan, planned: PlannedCase, response: Any, headers: dict[str, str], params: dict[str, str], result: OperationResult) -> None:
+    def _standard_checks(
+        self,
+        plan: OperationPlan,
+        planned: PlannedCase,
+        response: Any,
+        headers: dict[str, str],
+        params: dict[str, str],
+        result: OperationResult,
+    ) -> None:
         case = planned.case
-        transport = {"session": self._session(), "base_url": self.target.base_url, "headers": headers, "timeout": self.target.timeout}
+        transport = {
+            "session": self._session(),
+            "base_url": self.target.base_url,
+            "headers": headers,
+            "timeout": self.target.timeout,
+        }
         if params:
             transport["params"] = params
         config = case.operation.schema.config.checks_config_for(operation=case.operation, phase=planned.phase)
         context = CheckContext(
-            override=case._override, auth=None, headers=CaseInsensitiveDict(headers), config=config,
-            transport_kwargs=transport, recorder=None, response_checks=None, auth_enforced_operations=self._enforced,
+            override=case._override,
+            auth=None,
+            headers=CaseInsensitiveDict(headers),
+            config=config,
+            transport_kwargs=transport,
+            recorder=None,
+            response_checks=None,
+            auth_enforced_operations=self._enforced,
         )
         for check in self.checks:
             found: list[tuple[str, Any]] = []
-            run_checks(case=case, response=response, ctx=context, checks=[check], on_failure=lambda name, _collected, failure: found.append((name, failure)))
+            run_checks(
+                case=case,
+                response=response,
+                ctx=context,
+                checks=[check],
+                on_failure=lambda name, _collected, failure: found.append((name, failure)),
+            )
             if not found:
                 result.checks_passed += 1
             for name, failure in found:
                 if name == "negative_data_rejection" and self.wire.is_valid(response.request):
-                    result.notes.append(f"{case.method} {case.formatted_path}: generated as invalid, but valid as sent (e.g. a one-item array in a query is also a string); not judged")
+                    result.notes.append(
+                        f"{case.method} {case.formatted_path}: generated as invalid, but valid as sent (e.g. a one-item array in a query is also a string); not judged"
+                    )
                     continue
-                result.failures.append(self._failure(plan, case, response, name, failure.title, failure.message, _pointer(failure)))
+                result.failures.append(
+                    self._failure(plan, case, response, name, failure.title, failure.message, _pointer(failure))
+                )
 
     def _stream_checks(self, plan: OperationPlan, case: Any, response: Any, result: OperationResult) -> None:
         content_type = (response.headers.get("content-type") or [""])[0]
@@ -169,17 +209,33 @@ class Runner:
         arrival = self._session().arrival_of(response.request)
         reads = [size for _, size in arrival.reads] if arrival else []
         events = parse_events(response.content, reads)
-        stream = Stream(spec, events, len(reads), bool(response.stream_cut_short), case.body if isinstance(case.body, dict) else None)
+        stream = Stream(
+            spec,
+            events,
+            len(reads),
+            bool(response.stream_cut_short),
+            case.body if isinstance(case.body, dict) else None,
+        )
         problems = run_stream_checks(stream)
         result.checks_passed += 1 if not problems else 0
         for problem in problems:
-            result.failures.append(self._failure(plan, case, response, problem.check, problem.title, problem.message, problem.pointer))
+            result.failures.append(
+                self._failure(plan, case, response, problem.check, problem.title, problem.message, problem.pointer)
+            )
 
-    def _failure(self, plan: OperationPlan, case: Any, response: Any, check: str, title: str, message: str, pointer: str) -> Failure:
+    def _failure(
+        self, plan: OperationPlan, case: Any, response: Any, check: str, title: str, message: str, pointer: str
+    ) -> Failure:
         secret = self.target.api_key
         return Failure(
-            operation=plan.label, check=check, title=title, message=_hide(message, secret), pointer=pointer,
-            curl=_hide(case.as_curl_command(headers=dict(response.request.headers), base_url=self.target.base_url), secret),
+            operation=plan.label,
+            check=check,
+            title=title,
+            message=_hide(message, secret),
+            pointer=pointer,
+            curl=_hide(
+                case.as_curl_command(headers=dict(response.request.headers), base_url=self.target.base_url), secret
+            ),
             exchange=_exchange(response, secret),
         )
 
@@ -202,10 +258,16 @@ class _BudgetTransport:
 def route_through_budget(schema: Any, session_for: Callable[[], BudgetSession]) -> None:
     """Make ``schema.transport`` (a read-only property in schemathesis) the budgeted transport."""
     if getattr(schema, "_apitwin_budgeted", False):
-        schema.__class__.transport = property(lambda _self, wrapper=_BudgetTransport(schema.transport.inner, session_for): wrapper)
+        schema.__class__.transport = property(
+            lambda _self, wrapper=_BudgetTransport(schema.transport.inner, session_for): wrapper
+        )
         return
     wrapper = _BudgetTransport(schema.transport, session_for)
-    schema.__class__ = type(f"Budgeted{type(schema).__name__}", (type(schema),), {"transport": property(lambda _self: wrapper), "_apitwin_budgeted": True})
+    schema.__class__ = type(
+        f"Budgeted{type(schema).__name__}",
+        (type(schema),),
+        {"transport": property(lambda _self: wrapper), "_apitwin_budgeted": True},
+    )
 
 
 def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -244,7 +306,8 @@ def _exchange(response: Any, secret: str | None) -> Exchange:
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     return Exchange(
-        method=str(request.method), url=_hide(str(request.url), secret),
+        method=str(request.method),
+        url=_hide(str(request.url), secret),
         request_headers={name: _hide(str(value), secret) for name, value in request.headers.items()},
         request_body=_hide(body[:BODY_LIMIT], secret) if isinstance(body, str) else None,
         status=response.status_code,

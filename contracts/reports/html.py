@@ -43,7 +43,9 @@ def _summary(operations: list[OperationResult]) -> str:
 
 
 def _operation(operation: OperationResult) -> str:
-    parts = [f"<h2 id='{_anchor(operation.label)}'>{escape(operation.label)} <small>{escape(operation.operation_id)}</small></h2>"]
+    parts = [
+        f"<h2 id='{_anchor(operation.label)}'>{escape(operation.label)} <small>{escape(operation.operation_id)}</small></h2>"
+    ]
     for failure in operation.failures:
         parts.append(_failure(failure))
     for error in operation.errors:

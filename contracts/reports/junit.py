@@ -9,18 +9,41 @@ from apitwin.contracts.fuzz.events import RunReport
 
 def render(report: RunReport) -> str:
     suites = ET.Element("testsuites", name="apitwin fuzz")
-    suite = ET.SubElement(suites, "testsuite", name=report.api, tests=str(len(report.operations)),
-                          failures=str(sum(1 for op in report.operations if op.status == "failed")),
-                          errors=str(sum(1 for op in report.operations if op.status == "error")),
-                          skipped=str(sum(1 for op in report.operations if op.status == "skipped")), time=f"{report.duration:.3f}")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=report.api,
+        tests=str(len(report.operations)),
+        failures=str(sum(1 for op in report.operations if op.status == "failed")),
+        errors=str(sum(1 for op in report.operations if op.status == "error")),
+        skipped=str(sum(1 for op in report.operations if op.status == "skipped")),
+        time=f"{report.duration:.3f}",
+    )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("base_url", report.base_url), ("seed", str(report.seed)), ("shards", ",".join(report.shards)), ("requests_sent", str(report.requests_sent))):
+    for name, value in (
+        ("base_url", report.base_url),
+        ("seed", str(report.seed)),
+        ("shards", ",".join(report.shards)),
+        ("requests_sent", str(report.requests_sent)),
+    ):
         ET.SubElement(properties, "property", name=name, value=value)
     for operation in report.operations:
-        testcase = ET.SubElement(suite, "testcase", classname=report.api, name=operation.label, time=f"{operation.duration:.3f}")
+        testcase = ET.SubElement(
+            suite, "testcase", classname=report.api, name=operation.label, time=f"{operation.duration:.3f}"
+        )
         for failure in operation.failures:
-            element = ET.SubElement(testcase, "failure", type=failure.check, message=f"{failure.check}: {failure.title}")
-            element.text = "\n".join(part for part in (failure.message, f"pointer: {failure.pointer}" if failure.pointer else "", f"reproduce: {failure.curl}") if part)
+            element = ET.SubElement(
+                testcase, "failure", type=failure.check, message=f"{failure.check}: {failure.title}"
+            )
+            element.text = "\n".join(
+                part
+                for part in (
+                    failure.message,
+                    f"pointer: {failure.pointer}" if failure.pointer else "",
+                    f"reproduce: {failure.curl}",
+                )
+                if part
+            )
         for error in operation.errors:
             ET.SubElement(testcase, "error", message=error[:500]).text = error
         if operation.status == "skipped":

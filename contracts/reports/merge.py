@@ -43,7 +43,9 @@ def merge(reports: list[RunReport]) -> RunReport:
             operations[operation.label] = operation
     budgets = [report.max_requests for report in reports if report.max_requests is not None]
     return RunReport(
-        api=apis[0], base_url=reports[0].base_url, seed=reports[0].seed,
+        api=apis[0],
+        base_url=reports[0].base_url,
+        seed=reports[0].seed,
         shards=sorted(shard for report in reports for shard in report.shards),
         max_requests=sum(budgets) if budgets else None,
         requests_sent=sum(report.requests_sent for report in reports),
@@ -73,9 +75,12 @@ def _from_junit(text: str) -> RunReport:
         raise ValueError("no <testsuite>")
     properties = {item.get("name"): item.get("value") or "" for item in suite.iter("property")}
     report = RunReport(
-        api=suite.get("name", ""), base_url=properties.get("base_url", ""), seed=int(properties.get("seed") or 0),
+        api=suite.get("name", ""),
+        base_url=properties.get("base_url", ""),
+        seed=int(properties.get("seed") or 0),
         shards=[shard for shard in properties.get("shards", "").split(",") if shard],
-        requests_sent=int(properties.get("requests_sent") or 0), duration=float(suite.get("time") or 0),
+        requests_sent=int(properties.get("requests_sent") or 0),
+        duration=float(suite.get("time") or 0),
     )
     for testcase in suite.iter("testcase"):
         label = testcase.get("name", "")
@@ -84,9 +89,13 @@ def _from_junit(text: str) -> RunReport:
             check = element.get("type", "")
             title = (element.get("message") or "").removeprefix(f"{check}: ")
             body = element.text or ""
-            pointer = next((line.removeprefix("pointer: ") for line in body.splitlines() if line.startswith("pointer: ")), "")
+            pointer = next(
+                (line.removeprefix("pointer: ") for line in body.splitlines() if line.startswith("pointer: ")), ""
+            )
             curl = body.split("reproduce: ", 1)[1] if "reproduce: " in body else ""
-            operation.failures.append(Failure(label, check, title, body.split("\npointer: ")[0].split("\nreproduce: ")[0], pointer, curl))
+            operation.failures.append(
+                Failure(label, check, title, body.split("\npointer: ")[0].split("\nreproduce: ")[0], pointer, curl)
+            )
         operation.errors = [element.text or element.get("message", "") for element in testcase.findall("error")]
         skipped = testcase.find("skipped")
         operation.skipped = skipped.get("message", "skipped") if skipped is not None else ""

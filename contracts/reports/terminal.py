@@ -30,7 +30,15 @@ class Progress(Listener):
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            self._bar = RichProgress(TextColumn("[bold]fuzz"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._bar = RichProgress(
+                TextColumn("[bold]fuzz"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self._bar.start()
         return self
 
@@ -53,7 +61,9 @@ class Progress(Listener):
                 self._bar.update(self._task, advance=max(0, result.planned - result.sent))
 
 
-def print_dry_run(plans: list[OperationPlan], max_requests: int | None, base_url: str | None, console: Console | None = None) -> None:
+def print_dry_run(
+    plans: list[OperationPlan], max_requests: int | None, base_url: str | None, console: Console | None = None
+) -> None:
     """What a run would send: cases per operation, the auth probes on top, and the budget's cut."""
     console = console or Console()
     table = Table(title=f"dry run: nothing sent{f' (target {base_url})' if base_url else ''}")
@@ -66,7 +76,13 @@ def print_dry_run(plans: list[OperationPlan], max_requests: int | None, base_url
             key = f"{planned.phase}/{planned.mode}"
             phases[key] = phases.get(key, 0) + 1
         total += len(plan.cases)
-        table.add_row(plan.label, plan.operation_id, str(len(plan.cases)), ", ".join(f"{key} {count}" for key, count in phases.items()), plan.skipped)
+        table.add_row(
+            plan.label,
+            plan.operation_id,
+            str(len(plan.cases)),
+            ", ".join(f"{key} {count}" for key, count in phases.items()),
+            plan.skipped,
+        )
     console.print(table)
     probes = sum(1 for plan in plans if plan.cases and _needs_auth(plan))
     line = f"would send {total} requests to {sum(1 for plan in plans if plan.cases)} operations"
@@ -90,7 +106,14 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
         table.add_column(column, justify="right" if column in ("requests", "checks passed", "failures") else "left")
     for operation in report.operations:
         status = operation.status
-        table.add_row(operation.label, f"[{STATUS_STYLE[status]}]{status}[/]", str(operation.sent), str(operation.checks_passed), str(len(operation.failures)), ", ".join(operation.failed_checks()) or operation.skipped[:60])
+        table.add_row(
+            operation.label,
+            f"[{STATUS_STYLE[status]}]{status}[/]",
+            str(operation.sent),
+            str(operation.checks_passed),
+            str(len(operation.failures)),
+            ", ".join(operation.failed_checks()) or operation.skipped[:60],
+        )
     console.print(table)
     for failure in _distinct(report):
         console.print(f"[bold red]✗ {failure.operation}[/] [red]{failure.check}[/]: {failure.title}")
@@ -103,7 +126,10 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
             console.print(f"[red]error[/] {operation.label}: {error}", markup=False)
     budget = f" of {report.max_requests}" if report.max_requests is not None else ""
     verdict = "[bold green]no failures[/]" if report.ok else f"[bold red]{len(report.failures)} failures[/]"
-    console.print(f"{verdict} · {report.requests_sent}{budget} requests · {report.duration:.1f}s" + (" · budget spent before the plan finished" if report.budget_exhausted else ""))
+    console.print(
+        f"{verdict} · {report.requests_sent}{budget} requests · {report.duration:.1f}s"
+        + (" · budget spent before the plan finished" if report.budget_exhausted else "")
+    )
 
 
 def _distinct(report: RunReport) -> list[Any]:

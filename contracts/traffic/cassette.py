@@ -6,7 +6,13 @@ import base64
 import binascii
 from typing import Any
 
-from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, TrafficError, join_headers
+from apitwin.contracts.traffic.records import (
+    RecordedExchange,
+    RecordedRequest,
+    RecordedResponse,
+    TrafficError,
+    join_headers,
+)
 
 
 def is_cassette(document: object) -> bool:

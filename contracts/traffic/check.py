@@ -73,7 +73,14 @@ class TrafficChecker:
         request = exchange.request
         full_path = url_path(request.url)
         path = strip_base(full_path, self.base_path)
-        verdict = Verdict(exchange, request.method, path or full_path, None, exchange.response.status if exchange.response else None, notes=list(exchange.notes))
+        verdict = Verdict(
+            exchange,
+            request.method,
+            path or full_path,
+            None,
+            exchange.response.status if exchange.response else None,
+            notes=list(exchange.notes),
+        )
         operation = self._route(verdict, path)
         if operation is None:
             return verdict
@@ -90,16 +97,43 @@ class TrafficChecker:
     def _route(self, verdict: Verdict, path: str | None) -> Operation | None:
         label = f"{verdict.method} {verdict.path}"
         if path is None:
-            verdict.violations.append(Violation("", "route", verdict.path, f"a path under {self.base_path}", verdict.path, f"undocumented operation: {label} is outside the base path {self.base_path}"))
+            verdict.violations.append(
+                Violation(
+                    "",
+                    "route",
+                    verdict.path,
+                    f"a path under {self.base_path}",
+                    verdict.path,
+                    f"undocumented operation: {label} is outside the base path {self.base_path}",
+                )
+            )
             return None
         match = self.api.router.match(path, verdict.method)
         if not match.found_path:
-            verdict.violations.append(Violation("", "route", path, "a path the spec declares", path, f"undocumented operation: the spec has no path matching {path}"))
+            verdict.violations.append(
+                Violation(
+                    "",
+                    "route",
+                    path,
+                    "a path the spec declares",
+                    path,
+                    f"undocumented operation: the spec has no path matching {path}",
+                )
+            )
             return None
         if match.target is None:
             assert match.route is not None
             allowed = ", ".join(self.api.router.allowed(match.route))
-            verdict.violations.append(Violation("", "route", path, allowed, verdict.method, f"undocumented operation: {verdict.method} is not declared on {match.route.template} (declared: {allowed})"))
+            verdict.violations.append(
+                Violation(
+                    "",
+                    "route",
+                    path,
+                    allowed,
+                    verdict.method,
+                    f"undocumented operation: {verdict.method} is not declared on {match.route.template} (declared: {allowed})",
+                )
+            )
             return None
         verdict.path = path
         return match.target
@@ -114,11 +148,22 @@ class TrafficChecker:
 
     # -- response --------------------------------------------------------------------------
 
-    def _check_response(self, operation: Operation, request: RecordedRequest, response: RecordedResponse, notes: list[str]) -> list[Violation]:
+    def _check_response(
+        self, operation: Operation, request: RecordedRequest, response: RecordedResponse, notes: list[str]
+    ) -> list[Violation]:
         declared = operation.response_for(response.status)
         if declared is None:
             statuses = ", ".join(operation.responses)
-            return [Violation(operation.operation_id, "status", "", f"one of {statuses}", str(response.status), f"status {response.status} is not declared (declared: {statuses})")]
+            return [
+                Violation(
+                    operation.operation_id,
+                    "status",
+                    "",
+                    f"one of {statuses}",
+                    str(response.status),
+                    f"status {response.status} is not declared (declared: {statuses})",
+                )
+            ]
         body = response.body
         if request.method == "HEAD" or response.status in (204, 304):
             return []
@@ -127,15 +172,42 @@ class TrafficChecker:
             return []
         if not declared.media:
             if body.strip():
-                return [Violation(operation.operation_id, "response body", "", "no body", describe(body.decode("utf-8", "replace")), f"status {response.status} declares no content, yet a body of {len(body)} bytes came back")]
+                return [
+                    Violation(
+                        operation.operation_id,
+                        "response body",
+                        "",
+                        "no body",
+                        describe(body.decode("utf-8", "replace")),
+                        f"status {response.status} declares no content, yet a body of {len(body)} bytes came back",
+                    )
+                ]
             return []
         content_type = response.headers.get("content-type")
         media = _declared_media(declared.media, content_type)
         if media is None:
             if not body and content_type is None:
-                return [Violation(operation.operation_id, "response body", "", f"one of {', '.join(declared.media)}", "an empty body", f"status {response.status} declares content ({', '.join(declared.media)}) but the body is empty")]
+                return [
+                    Violation(
+                        operation.operation_id,
+                        "response body",
+                        "",
+                        f"one of {', '.join(declared.media)}",
+                        "an empty body",
+                        f"status {response.status} declares content ({', '.join(declared.media)}) but the body is empty",
+                    )
+                ]
             accepted = ", ".join(declared.media)
-            return [Violation(operation.operation_id, "content-type", "", accepted, content_type or "nothing", f"content type {content_type or '(none)'} is not declared for status {response.status} (declared: {accepted})")]
+            return [
+                Violation(
+                    operation.operation_id,
+                    "content-type",
+                    "",
+                    accepted,
+                    content_type or "nothing",
+                    f"content type {content_type or '(none)'} is not declared for status {response.status} (declared: {accepted})",
+                )
+            ]
         if response.truncated:
             notes.append("the recorder truncated the response body; body not checked")
             return []
@@ -166,7 +238,9 @@ def _check_body(operation: Operation, media: Media, body: bytes) -> list[Violati
         return _check_json_lines(operation, media, text)
     if is_json(base):
         value, problem = _json(operation, "response body", text)
-        return [problem] if problem is not None else schema_violations(operation, "response body", media.validator, value)
+        return (
+            [problem] if problem is not None else schema_violations(operation, "response body", media.validator, value)
+        )
     if base.startswith("text/"):
         return schema_violations(operation, "response body", media.validator, text)
     return []  # binary content: the schema describes bytes, nothing to judge
@@ -193,7 +267,16 @@ def _check_events(operation: Operation, media: Media, body: bytes) -> list[Viola
     for event in parse_events(text):
         where = f"event {event.number}"
         if terminated:
-            violations.append(Violation(operation.operation_id, where, "/data", "nothing after the terminator", describe(event.data), f"{where} comes after the stream's terminator {stream.terminator if stream else ''}"))
+            violations.append(
+                Violation(
+                    operation.operation_id,
+                    where,
+                    "/data",
+                    "nothing after the terminator",
+                    describe(event.data),
+                    f"{where} comes after the stream's terminator {stream.terminator if stream else ''}",
+                )
+            )
             continue
         frame = {"data": event.data} if event.event is None else {"event": event.event, "data": event.data}
         if media.validator is not None:
@@ -204,20 +287,38 @@ def _check_events(operation: Operation, media: Media, body: bytes) -> list[Viola
             terminated = True
             continue
         payload, problem = _json(operation, where, event.data)
-        violations += [problem] if problem is not None else schema_violations(operation, where, stream.payload_validator, payload, prefix="/data")
+        violations += (
+            [problem]
+            if problem is not None
+            else schema_violations(operation, where, stream.payload_validator, payload, prefix="/data")
+        )
     return violations
 
 
-def schema_violations(operation: Operation, where: str, validator: Any, value: Any, *, prefix: str = "") -> list[Violation]:
+def schema_violations(
+    operation: Operation, where: str, validator: Any, value: Any, *, prefix: str = ""
+) -> list[Violation]:
     """One violation per failing location (the most relevant error there), pointer first."""
-    errors = sorted(validator.iter_errors(value), key=lambda error: (list(map(str, error.absolute_path)), error.message))
+    errors = sorted(
+        validator.iter_errors(value), key=lambda error: (list(map(str, error.absolute_path)), error.message)
+    )
     violations = []
     for error in errors[:MAX_VIOLATIONS]:
         best = jsonschema.exceptions.best_match([error])
         pointer = prefix + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in best.absolute_path)
         expected = f"{best.validator} {describe(best.validator_value, 60)}"
         message = best.message if len(best.message) <= 300 else best.message[:299] + "…"
-        violations.append(Violation(operation.operation_id, where, pointer, expected, describe(best.instance), f"{where} {pointer or '/'}: {message}", str(best.validator)))
+        violations.append(
+            Violation(
+                operation.operation_id,
+                where,
+                pointer,
+                expected,
+                describe(best.instance),
+                f"{where} {pointer or '/'}: {message}",
+                str(best.validator),
+            )
+        )
     return violations
 
 
@@ -225,16 +326,32 @@ def _text(operation: Operation, where: str, body: bytes) -> tuple[str, Violation
     try:
         return body.decode("utf-8"), None
     except UnicodeDecodeError as error:
-        return "", Violation(operation.operation_id, where, "", "UTF-8 text", f"byte 0x{body[error.start]:02x}", f"{where} is not valid UTF-8 (at byte {error.start})")
+        return "", Violation(
+            operation.operation_id,
+            where,
+            "",
+            "UTF-8 text",
+            f"byte 0x{body[error.start]:02x}",
+            f"{where} is not valid UTF-8 (at byte {error.start})",
+        )
 
 
 def _json(operation: Operation, where: str, text: str) -> tuple[Any, Violation | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as error:
-        return None, Violation(operation.operation_id, where, "", "JSON", describe(text[max(0, error.pos - 20) : error.pos + 20]), f"{where} is not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+        return None, Violation(
+            operation.operation_id,
+            where,
+            "",
+            "JSON",
+            describe(text[max(0, error.pos - 20) : error.pos + 20]),
+            f"{where} is not JSON: {error.msg} at line {error.lineno} column {error.colno}",
+        )
     except RecursionError:
-        return None, Violation(operation.operation_id, where, "", "JSON", "deeply nested text", f"{where} is nested too deeply to parse")
+        return None, Violation(
+            operation.operation_id, where, "", "JSON", "deeply nested text", f"{where} is nested too deeply to parse"
+        )
 
 
 # -- request bodies --------------------------------------------------------------------------
@@ -252,7 +369,16 @@ def _check_request_body(operation: Operation, request: RecordedRequest) -> list[
     form = _request_form(operation, content_type)
     if form is None:
         accepted = ", ".join(operation.bodies)
-        return [Violation(label, "content-type", "", accepted, content_type or "nothing", f"request content type {content_type or '(none)'} is not accepted; expected {accepted}")]
+        return [
+            Violation(
+                label,
+                "content-type",
+                "",
+                accepted,
+                content_type or "nothing",
+                f"request content type {content_type or '(none)'} is not accepted; expected {accepted}",
+            )
+        ]
     value, problem = _request_value(operation, form, request.body, content_type or "")
     if problem is not None:
         return [problem]
@@ -270,7 +396,9 @@ def _request_form(operation: Operation, content_type: str | None) -> RequestBody
     return None
 
 
-def _request_value(operation: Operation, form: RequestBody, body: bytes, content_type: str) -> tuple[Any, Violation | None]:
+def _request_value(
+    operation: Operation, form: RequestBody, body: bytes, content_type: str
+) -> tuple[Any, Violation | None]:
     media_type = form.media_type.split(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
         fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -288,7 +416,9 @@ def _request_value(operation: Operation, form: RequestBody, body: bytes, content
 
 def _multipart_fields(body: bytes, content_type: str) -> dict[str, Any]:
     """Text fields as strings, files as ``<file>`` (as the mock server reads them)."""
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     fields: dict[str, Any] = {}
     if not message.is_multipart():
         return fields

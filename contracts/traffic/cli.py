@@ -20,7 +20,11 @@ from apitwin.specs.errors import SpecError
 @click.command("check-traffic")
 @click.argument("api")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--base-path", default=None, help="Prefix of the recorded paths before the spec's paths (e.g. /v1); detected when omitted.")
+@click.option(
+    "--base-path",
+    default=None,
+    help="Prefix of the recorded paths before the spec's paths (e.g. /v1); detected when omitted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON report on stdout instead of lines.")
 def check_traffic_command(api: str, file: Path, base_path: str | None, as_json: bool) -> None:
     """Validate recorded exchanges (a HAR file or a schemathesis cassette) against API's spec.

@@ -7,7 +7,13 @@ import binascii
 from typing import Any
 from urllib.parse import urlencode
 
-from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, TrafficError, join_headers
+from apitwin.contracts.traffic.records import (
+    RecordedExchange,
+    RecordedRequest,
+    RecordedResponse,
+    TrafficError,
+    join_headers,
+)
 
 
 def is_har(document: object) -> bool:
@@ -36,7 +42,11 @@ def _exchange(file: str, number: int, entry: Any) -> RecordedExchange:
     )
     exchange = RecordedExchange(number, f"entry {number - 1}", request, None)
     raw_response = entry.get("response")
-    if not isinstance(raw_response, dict) or not isinstance(raw_response.get("status"), int) or raw_response["status"] <= 0:
+    if (
+        not isinstance(raw_response, dict)
+        or not isinstance(raw_response.get("status"), int)
+        or raw_response["status"] <= 0
+    ):
         exchange.notes.append("no response was recorded")
         return exchange
     exchange.response = RecordedResponse(
@@ -69,7 +79,9 @@ def _request_body(post_data: Any) -> bytes | None:
     params = post_data.get("params")
     if isinstance(params, list):
         # HAR may keep a form only as its fields.
-        return urlencode([(p.get("name", ""), p.get("value", "")) for p in params if isinstance(p, dict)]).encode("utf-8")
+        return urlencode([(p.get("name", ""), p.get("value", "")) for p in params if isinstance(p, dict)]).encode(
+            "utf-8"
+        )
     return None
 
 

@@ -67,7 +67,10 @@ def read_traffic(path: Path) -> list[RecordedExchange]:
         return har.exchanges(str(path), document)
     if cassette.is_cassette(document):
         return cassette.exchanges(str(path), document)
-    raise TrafficError(str(path), "neither a HAR file (JSON with log.entries) nor a schemathesis cassette (YAML with http_interactions)")
+    raise TrafficError(
+        str(path),
+        "neither a HAR file (JSON with log.entries) nor a schemathesis cassette (YAML with http_interactions)",
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -88,7 +91,9 @@ def _parse(path: Path, text: str) -> object:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise TrafficError(str(path), f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+            raise TrafficError(
+                str(path), f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
+            ) from None
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:

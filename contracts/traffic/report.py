@@ -30,7 +30,11 @@ class Summary:
 
     def line(self) -> str:
         base = f"base path {self.base_path}" if self.base_path else "no base path"
-        negative = f"; {self.intentionally_invalid} requests were invalid on purpose (negative tests)" if self.intentionally_invalid else ""
+        negative = (
+            f"; {self.intentionally_invalid} requests were invalid on purpose (negative tests)"
+            if self.intentionally_invalid
+            else ""
+        )
         return f"{self.exchanges} exchanges: {self.ok} OK, {self.violating} violating ({self.violations} violations); {base}{negative}"
 
 
@@ -40,7 +44,9 @@ def text_lines(verdict: Verdict) -> list[str]:
     head = f"{'OK  ' if verdict.ok else 'FAIL'} #{verdict.exchange.number} {verdict.method} {verdict.path} ({operation}) → {status}"
     lines = [head]
     for violation in verdict.violations:
-        lines.append(f"     {violation.location} {violation.pointer or '/'}: expected {violation.expected or '?'}, received {violation.received or '?'} — {violation.message}")
+        lines.append(
+            f"     {violation.location} {violation.pointer or '/'}: expected {violation.expected or '?'}, received {violation.received or '?'} — {violation.message}"
+        )
     for violation in verdict.expected:
         lines.append(f"     (invalid on purpose) {violation.location} {violation.pointer or '/'}: {violation.message}")
     lines += [f"     note: {note}" for note in verdict.notes]

@@ -74,10 +74,24 @@ class Exchange:
     def check(self, value: Any, media: Media | None = None) -> None:
         """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""
         media = media or self.media
-        if self.self_check and media is not None and media.validator is not None and not media.validator.is_valid(value):
-            raise SelfCheckError(f"behaviour output for {self.operation.label} does not validate: {first_error(media.validator, value)}")
+        if (
+            self.self_check
+            and media is not None
+            and media.validator is not None
+            and not media.validator.is_valid(value)
+        ):
+            raise SelfCheckError(
+                f"behaviour output for {self.operation.label} does not validate: {first_error(media.validator, value)}"
+            )
 
-    def json(self, value: Any, *, status: int | None = None, media: Media | None = None, headers: dict[str, str] | None = None) -> Response:
+    def json(
+        self,
+        value: Any,
+        *,
+        status: int | None = None,
+        media: Media | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """A JSON answer, self-checked against the chosen (or given) media schema."""
         media = media or self.media
         self.check(value, media)
@@ -86,23 +100,44 @@ class Exchange:
         body = json.dumps(value, ensure_ascii=False).encode("utf-8")
         return Response(body, status_code=status or self.status, media_type=media_type, headers=extra)
 
-    def events(self, frames: AsyncIterator[bytes] | Iterable[bytes], *, headers: dict[str, str] | None = None) -> Response:
+    def events(
+        self, frames: AsyncIterator[bytes] | Iterable[bytes], *, headers: dict[str, str] | None = None
+    ) -> Response:
         """An event-stream answer from already-framed events (see :func:`sse`)."""
         media_type = self.media.media_type if self.media is not None else "text/event-stream"
-        extra = {**response_headers(self.response, self.rng), **self.reply_headers, "Cache-Control": "no-cache", **(headers or {})}
+        extra = {
+            **response_headers(self.response, self.rng),
+            **self.reply_headers,
+            "Cache-Control": "no-cache",
+            **(headers or {}),
+        }
         iterator = frames if hasattr(frames, "__aiter__") else _aiter(frames)  # type: ignore[arg-type]
-        return StreamingResponse(self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra)
+        return StreamingResponse(
+            self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra
+        )
 
     def sse(self, payload: Any, event: str | None = None) -> bytes:
         """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""
         stream = self.media.stream if self.media is not None else None
         if self.self_check and stream is not None and not stream.payload_validator.is_valid(payload):
-            raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {first_error(stream.payload_validator, payload)}")
+            raise SelfCheckError(
+                f"event payload for {self.operation.label} does not validate: {first_error(stream.payload_validator, payload)}"
+            )
         return frame(json.dumps(payload, ensure_ascii=False), event)
 
-    def error(self, status: int, message: str, *, pointer: str = "", location: str = "request", kind: str = "invalid_request_error") -> Response:
+    def error(
+        self,
+        status: int,
+        message: str,
+        *,
+        pointer: str = "",
+        location: str = "request",
+        kind: str = "invalid_request_error",
+    ) -> Response:
         """An error in the API's own shape, for the status the operation declares (or its nearest)."""
-        return self.server.error_for(self.api, self.operation, status, message, self.path, location=location, pointer=pointer, kind=kind)
+        return self.server.error_for(
+            self.api, self.operation, status, message, self.path, location=location, pointer=pointer, kind=kind
+        )
 
 
 Behaviour = Callable[[Exchange], Awaitable[Response | None]]

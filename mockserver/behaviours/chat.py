@@ -25,9 +25,19 @@ from typing import Any
 
 from starlette.responses import Response
 
-from apitwin.mockserver.behaviours import Behaviour, Exchange
-from apitwin.mockserver.behaviours import structured
-from apitwin.mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, edit, payload_schema, plan_calls, quiet, settle, shapes_for
+from apitwin.mockserver.behaviours import Behaviour, Exchange, structured
+from apitwin.mockserver.behaviours.structured import (
+    DELETE,
+    Call,
+    Shape,
+    Shapes,
+    edit,
+    payload_schema,
+    plan_calls,
+    quiet,
+    settle,
+    shapes_for,
+)
 from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.mockserver.produce import frame
@@ -59,7 +69,9 @@ class ChatShapes:
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     shapes = shapes_for(api)
-    if not any(is_json(media_type) and shapes.has(body.schema, "messages") for media_type, body in operation.bodies.items()):
+    if not any(
+        is_json(media_type) and shapes.has(body.schema, "messages") for media_type, body in operation.bodies.items()
+    ):
         return None
     success = operation.responses.get(operation.success_status())
     if success is None:
@@ -137,7 +149,9 @@ def _content(body: dict[str, Any], rng: Any) -> str:
 
 
 def call_id(seed: int, body: dict[str, Any], choice: int, position: int) -> str:
-    digest = hashlib.sha256(json.dumps([seed, choice, position, body.get("messages")], sort_keys=True, default=str).encode()).hexdigest()
+    digest = hashlib.sha256(
+        json.dumps([seed, choice, position, body.get("messages")], sort_keys=True, default=str).encode()
+    ).hexdigest()
     return f"call_{digest[:24]}"
 
 
@@ -145,14 +159,30 @@ def usage_numbers(body: dict[str, Any], plan: list[PlannedChoice]) -> tuple[int,
     return prompt_tokens(body.get("messages")), sum(choice.tokens for choice in plan)
 
 
-def filled_usage(shapes: Shapes, schemas: list[Any], base: Any, prompt: int, completion: int, details: dict[str, int] | None = None, rng: Any = None) -> dict[str, Any]:
+def filled_usage(
+    shapes: Shapes,
+    schemas: list[Any],
+    base: Any,
+    prompt: int,
+    completion: int,
+    details: dict[str, int] | None = None,
+    rng: Any = None,
+) -> dict[str, Any]:
     """``base`` (a generated usage; drawn from ``schemas`` when absent) saying ``prompt``/``completion``/total,
     with every detail count zero unless ``details`` gives it."""
     if not isinstance(base, dict) and rng is not None:
-        shape = shapes.first_shape([member for schema in schemas for member in shapes.members(schema) if "properties" in member])
+        shape = shapes.first_shape(
+            [member for schema in schemas for member in shapes.members(schema) if "properties" in member]
+        )
         base = shape.generate(rng) if shape is not None else None
     usage = copy.deepcopy(base) if isinstance(base, dict) else {}
-    names = {"prompt_tokens": prompt, "completion_tokens": completion, "input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+    names = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "input_tokens": prompt,
+        "output_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
     for key, number in names.items():
         if key in usage or any(shapes.has(schema, key) for schema in schemas):
             usage[key] = number
@@ -177,7 +207,15 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
     if isinstance(body.get("model"), str):
         edits.append(edit(value, "model", body["model"]))
     if found.usage:
-        edits.append(edit(value, "usage", filled_usage(found.shapes, found.usage, value.get("usage"), *usage_numbers(body, plan), rng=exchange.rng)))
+        edits.append(
+            edit(
+                value,
+                "usage",
+                filled_usage(
+                    found.shapes, found.usage, value.get("usage"), *usage_numbers(body, plan), rng=exchange.rng
+                ),
+            )
+        )
     settle(value, exchange.media.validator, edits)
     return exchange.json(value)
 
@@ -202,7 +240,11 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[st
 
 
 def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: Call) -> dict[str, Any]:
-    return {"id": call_id(exchange.seed, exchange.body, planned.index, position), "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+    return {
+        "id": call_id(exchange.seed, exchange.body, planned.index, position),
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
 
 
 # ---------------------------------------------------------------- the stream
@@ -228,7 +270,9 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
                 choice = _chunk_choice_value(found.chunk_choice, template, planned.index, delta, finish)
                 yield _chunk(exchange, base, [choice], include_usage, None)
         if include_usage:
-            usage = filled_usage(found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng)
+            usage = filled_usage(
+                found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng
+            )
             yield _chunk(exchange, base, [], include_usage, usage)
         if stream.terminator is not None:
             yield frame(stream.terminator, None)
@@ -240,7 +284,9 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
     """(delta alternatives, finish_reason) per chunk; the first alternative is the realistic one."""
     rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
     if not planned.calls:
-        result: list[tuple[list[dict[str, Any]], str | None]] = [([{"role": "assistant", "content": ""}, {"role": "assistant"}], None)]
+        result: list[tuple[list[dict[str, Any]], str | None]] = [
+            ([{"role": "assistant", "content": ""}, {"role": "assistant"}], None)
+        ]
         result += [([{"content": piece}], None) for piece in pieces(planned.text or "", rng)]
         result.append(([{}, {"content": ""}], planned.finish_reason))
         return result
@@ -260,14 +306,22 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
     return result
 
 
-def _chunk_choice_value(shape: Shape, template: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
+def _chunk_choice_value(
+    shape: Shape, template: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None
+) -> dict[str, Any]:
     choice = copy.deepcopy(template)
-    edits = [edit(choice, "index", index), edit(choice, "delta", *deltas), edit(choice, "finish_reason", finish, DELETE) if finish is None else edit(choice, "finish_reason", finish)]
+    edits = [
+        edit(choice, "index", index),
+        edit(choice, "delta", *deltas),
+        edit(choice, "finish_reason", finish, DELETE) if finish is None else edit(choice, "finish_reason", finish),
+    ]
     edits += quiet(choice, ["logprobs"])
     return settle(choice, shape.validator, edits)
 
 
-def _chunk(exchange: Exchange, base: dict[str, Any], choices: list[Any], include_usage: bool, usage: dict[str, Any] | None) -> bytes:
+def _chunk(
+    exchange: Exchange, base: dict[str, Any], choices: list[Any], include_usage: bool, usage: dict[str, Any] | None
+) -> bytes:
     chunk = copy.deepcopy(base)
     edits = [edit(chunk, "choices", choices)]
     if isinstance(exchange.body.get("model"), str):

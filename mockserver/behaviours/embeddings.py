@@ -32,9 +32,20 @@ MAX_INPUTS = 2048
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     shapes = shapes_for(api)
-    bodies = [(media_type, body) for media_type, body in operation.bodies.items() if is_json(media_type) and shapes.has(body.schema, "input")]
+    bodies = [
+        (media_type, body)
+        for media_type, body in operation.bodies.items()
+        if is_json(media_type) and shapes.has(body.schema, "input")
+    ]
     success = operation.responses.get(operation.success_status())
-    plain = next((media for media_type, media in (success.media if success else {}).items() if is_json(media_type) and media.schema is not None), None)
+    plain = next(
+        (
+            media
+            for media_type, media in (success.media if success else {}).items()
+            if is_json(media_type) and media.schema is not None
+        ),
+        None,
+    )
     if not bodies or plain is None or shapes.has(plain.schema, "choices") or shapes.has(plain.schema, "output"):
         return None
     items = shapes.at(plain.schema, "data", "[]")
@@ -45,7 +56,12 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     request_schema = bodies[0][1].schema
 
     async def behaviour(exchange: Exchange) -> Response | None:
-        if not 200 <= exchange.status < 300 or exchange.media is not plain or not isinstance(exchange.body, dict) or item_shape is None:
+        if (
+            not 200 <= exchange.status < 300
+            or exchange.media is not plain
+            or not isinstance(exchange.body, dict)
+            or item_shape is None
+        ):
             return None
         body = exchange.body
         texts = inputs(body.get("input"))
@@ -57,13 +73,18 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         value = exchange.generate(skip=("data",))
         if not isinstance(value, dict):
             return None
-        data = [_item(exchange, item_shape, index, vector(exchange.seed, model, text, size), base64_wanted) for index, text in enumerate(texts)]
+        data = [
+            _item(exchange, item_shape, index, vector(exchange.seed, model, text, size), base64_wanted)
+            for index, text in enumerate(texts)
+        ]
         tokens = sum(len(text) if isinstance(text, list) else count_tokens(text) for text in texts)
         edits = [edit(value, "data", data), edit(value, "object", "list")]
         if model:
             edits.append(edit(value, "model", model))
         if usage:
-            edits.append(edit(value, "usage", filled_usage(shapes, usage, value.get("usage"), tokens, 0, rng=exchange.rng)))
+            edits.append(
+                edit(value, "usage", filled_usage(shapes, usage, value.get("usage"), tokens, 0, rng=exchange.rng))
+            )
         settle(value, exchange.media.validator, edits)
         return exchange.json(value)
 
@@ -71,7 +92,10 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
 
 
 def _free_form(shapes: Any, schema: Any) -> bool:
-    return all(not member.get("properties") and not member.get("oneOf") and not member.get("anyOf") for member in shapes.members(schema))
+    return all(
+        not member.get("properties") and not member.get("oneOf") and not member.get("anyOf")
+        for member in shapes.members(schema)
+    )
 
 
 def inputs(value: Any) -> list[str | list[int]] | None:

@@ -31,10 +31,19 @@ URL_BASE = "https://example.com/apitwin/images/"
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     shapes = shapes_for(api)
-    if not any(is_json(media_type) and shapes.has(body.schema, "prompt") for media_type, body in operation.bodies.items()):
+    if not any(
+        is_json(media_type) and shapes.has(body.schema, "prompt") for media_type, body in operation.bodies.items()
+    ):
         return None
     success = operation.responses.get(operation.success_status())
-    plain = next((media for media_type, media in (success.media if success else {}).items() if is_json(media_type) and media.schema is not None), None)
+    plain = next(
+        (
+            media
+            for media_type, media in (success.media if success else {}).items()
+            if is_json(media_type) and media.schema is not None
+        ),
+        None,
+    )
     if plain is None:
         return None
     items = shapes.at(plain.schema, "data", "[]")
@@ -43,7 +52,12 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     item_shape = shapes.first_shape(items)
 
     async def behaviour(exchange: Exchange) -> Response | None:
-        if not 200 <= exchange.status < 300 or exchange.media is not plain or not isinstance(exchange.body, dict) or item_shape is None:
+        if (
+            not 200 <= exchange.status < 300
+            or exchange.media is not plain
+            or not isinstance(exchange.body, dict)
+            or item_shape is None
+        ):
             return None
         body = exchange.body
         value = exchange.generate(skip=("data",))
@@ -51,7 +65,10 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
             return None
         inline = body.get("response_format") == "b64_json"
         prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
-        data = [_item(exchange, item_shape, png(exchange.seed, prompt, index), inline, prompt) for index in range(count(body))]
+        data = [
+            _item(exchange, item_shape, png(exchange.seed, prompt, index), inline, prompt)
+            for index in range(count(body))
+        ]
         settle(value, exchange.media.validator, [edit(value, "data", data)])
         return exchange.json(value)
 

@@ -133,19 +133,27 @@ def _lifecycle(api: CompiledApi, create: str, extension: dict[str, Any]) -> Life
 
 
 def _endpoint(entry: dict[str, Any]) -> Endpoint:
-    return Endpoint(entry["path"], entry.get("method", "get").lower(), entry.get("parameter", "id"), entry.get("in", "query"))
+    return Endpoint(
+        entry["path"], entry.get("method", "get").lower(), entry.get("parameter", "id"), entry.get("in", "query")
+    )
 
 
 def _allowed_statuses(api: CompiledApi, poll: Endpoint, field: str) -> set[str] | None:
     """The values the poll answer's status property accepts (``None``: any string): a documented
     status the poll schema does not list is skipped rather than sent invalid."""
-    operation = next((op for op in api.operations if (_canonical(api, op), op.method.lower()) == (poll.path, poll.method)), None)
+    operation = next(
+        (op for op in api.operations if (_canonical(api, op), op.method.lower()) == (poll.path, poll.method)), None
+    )
     if operation is None:
         return None
     for response in operation.responses.values():
         for media in response.media.values():
             schema = _deref(api.document, media.schema)
-            prop = _deref(api.document, ((schema or {}).get("properties") or {}).get(field)) if isinstance(schema, dict) else None
+            prop = (
+                _deref(api.document, ((schema or {}).get("properties") or {}).get(field))
+                if isinstance(schema, dict)
+                else None
+            )
             if isinstance(prop, dict) and isinstance(prop.get("enum"), list):
                 return set(prop["enum"])
     return None
@@ -177,7 +185,14 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
         body = shaper.set(body, lifecycle.field, lifecycle.pending[0] if lifecycle.pending else None)
         body = shaper.withhold_outcome(body)
         now = time.time()
-        record = {"id": job_id, "created": now, "polls": 0, "request": exchange.body, "cancelled_poll": None, "cancelled_time": None}
+        record = {
+            "id": job_id,
+            "created": now,
+            "polls": 0,
+            "request": exchange.body,
+            "cancelled_poll": None,
+            "cancelled_time": None,
+        }
         await exchange.server.store.put(JOB_KIND, _job_key(exchange, lifecycle, job_id), record)
         return exchange.json(body, media=media)
 
@@ -227,7 +242,9 @@ def _cancel_behaviour(lifecycle: Lifecycle) -> Behaviour:
         progress = _progress(lifecycle, record, exchange)
         if progress.finished or record["cancelled_poll"] is None:
             message = f"{job_id} cannot be canceled because it has already finished processing"
-            return exchange.error(lifecycle.refused, message, location=lifecycle.cancel.location, pointer=f"/{lifecycle.cancel.parameter}")
+            return exchange.error(
+                lifecycle.refused, message, location=lifecycle.cancel.location, pointer=f"/{lifecycle.cancel.parameter}"
+            )
         media = _json_media(exchange)
         if media is None:
             return Response(status_code=exchange.status)
@@ -272,7 +289,9 @@ def _progress(lifecycle: Lifecycle, record: dict[str, Any], exchange: Exchange) 
 # --- answers ----------------------------------------------------------------------------------
 
 
-async def _job_object(exchange: Exchange, lifecycle: Lifecycle, media: Media, record: dict[str, Any], progress: Progress) -> dict[str, Any]:
+async def _job_object(
+    exchange: Exchange, lifecycle: Lifecycle, media: Media, record: dict[str, Any], progress: Progress
+) -> dict[str, Any]:
     """The job as the poll (or cancel) answer shows it now; stable parts stay the same across polls."""
     shaper = _Shaper(exchange, media)
     body = shaper.richest(seeded(exchange.seed, lifecycle.create, record["id"]))
@@ -292,7 +311,9 @@ async def _job_object(exchange: Exchange, lifecycle: Lifecycle, media: Media, re
     return await _fill_urls(exchange, lifecycle, shaper, body, record)
 
 
-async def _fill_urls(exchange: Exchange, lifecycle: Lifecycle, shaper: _Shaper, body: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+async def _fill_urls(
+    exchange: Exchange, lifecycle: Lifecycle, shaper: _Shaper, body: dict[str, Any], record: dict[str, Any]
+) -> dict[str, Any]:
     token = hashlib.sha256(f"{exchange.api.name}\x1f{lifecycle.create}\x1f{record['id']}".encode()).hexdigest()[:32]
     for slot in shaper.url_slots():
         extension = media_files.extension_for(slot)
@@ -308,7 +329,9 @@ async def _fill_urls(exchange: Exchange, lifecycle: Lifecycle, shaper: _Shaper, 
     return body
 
 
-async def _media_record(exchange: Exchange, lifecycle: Lifecycle, record: dict[str, Any], extension: str) -> dict[str, Any]:
+async def _media_record(
+    exchange: Exchange, lifecycle: Lifecycle, record: dict[str, Any], extension: str
+) -> dict[str, Any]:
     if extension != "jsonl":
         return {"extension": extension}
     lines_media = _line_media_of(exchange, lifecycle)
@@ -382,13 +405,23 @@ def _json_media(exchange: Exchange) -> Media | None:
 def _line_media(exchange: Exchange) -> Media | None:
     if exchange.status >= 300:
         return None
-    return next((media for media_type, media in exchange.response.media.items() if media_type.split(";")[0].strip() in LINE_MEDIA_TYPES), None)
+    return next(
+        (
+            media
+            for media_type, media in exchange.response.media.items()
+            if media_type.split(";")[0].strip() in LINE_MEDIA_TYPES
+        ),
+        None,
+    )
 
 
 def _line_media_of(exchange: Exchange, lifecycle: Lifecycle) -> Media | None:
     """The line media of the lifecycle's poll answer (used when another operation hands out the URL)."""
     for operation in exchange.api.operations:
-        if (_canonical(exchange.api, operation), operation.method.lower()) != (lifecycle.poll.path, lifecycle.poll.method):
+        if (_canonical(exchange.api, operation), operation.method.lower()) != (
+            lifecycle.poll.path,
+            lifecycle.poll.method,
+        ):
             continue
         response = operation.responses.get(operation.success_status())
         if response is None:
@@ -411,8 +444,12 @@ def _job_key(exchange: Exchange, lifecycle: Lifecycle, job_id: str) -> str:
 
 
 def _unknown(exchange: Exchange, endpoint: Endpoint, job_id: str) -> Response:
-    message = f"no job with {endpoint.parameter} {job_id!r}; it was never created here (or the server's state was reset)"
-    return exchange.error(404, message, location=endpoint.location, pointer=f"/{endpoint.parameter}", kind="not_found_error")
+    message = (
+        f"no job with {endpoint.parameter} {job_id!r}; it was never created here (or the server's state was reset)"
+    )
+    return exchange.error(
+        404, message, location=endpoint.location, pointer=f"/{endpoint.parameter}", kind="not_found_error"
+    )
 
 
 def _base_url(exchange: Exchange) -> str:
@@ -432,7 +469,7 @@ def _new_id(shaper: _Shaper, body: dict[str, Any], field: str) -> str | None:
 
 
 def _iso(moment: float) -> str:
-    return datetime.datetime.fromtimestamp(moment, tz=datetime.timezone.utc).isoformat()
+    return datetime.datetime.fromtimestamp(moment, tz=datetime.UTC).isoformat()
 
 
 class _Shaper:
@@ -457,7 +494,9 @@ class _Shaper:
         best: dict[str, Any] = {}
         for _ in range(RICH_ATTEMPTS):
             body = self.generate(rng)
-            if isinstance(body, dict) and sum(v is not None for v in body.values()) > sum(v is not None for v in best.values()):
+            if isinstance(body, dict) and sum(v is not None for v in body.values()) > sum(
+                v is not None for v in best.values()
+            ):
                 best = body
         return best
 

@@ -34,7 +34,20 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
-from apitwin.mockserver.behaviours.structured import DELETE, Call, Shape, Shapes, caller_value, edit, payload_schema, plan_calls, quiet, request_default, settle, shapes_for
+from apitwin.mockserver.behaviours.structured import (
+    DELETE,
+    Call,
+    Shape,
+    Shapes,
+    caller_value,
+    edit,
+    payload_schema,
+    plan_calls,
+    quiet,
+    request_default,
+    settle,
+    shapes_for,
+)
 from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.mockserver.produce import frame
@@ -88,7 +101,14 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     if request is None:
         return None
     success = operation.responses.get(operation.success_status())
-    plain = next((media for media_type, media in (success.media if success else {}).items() if is_json(media_type) and media.schema is not None and media.generator is not None), None)
+    plain = next(
+        (
+            media
+            for media_type, media in (success.media if success else {}).items()
+            if is_json(media_type) and media.schema is not None and media.generator is not None
+        ),
+        None,
+    )
     if plain is None or not shapes.has(plain.schema, "output"):
         return None
     items = shapes.variants(shapes.at(plain.schema, "output", "[]"))
@@ -99,13 +119,17 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         plain=plain,
         items=items,
         parts=shapes.variants(shapes.at(items["message"].schema, "content", "[]")),
-        summaries=shapes.variants(shapes.at(items["reasoning"].schema, "summary", "[]")) if "reasoning" in items else {},
+        summaries=shapes.variants(shapes.at(items["reasoning"].schema, "summary", "[]"))
+        if "reasoning" in items
+        else {},
         usage=shapes.at(plain.schema, "usage"),
         top_level=_properties(shapes, plain.schema),
         request_schema=request.schema,
         settings=(_properties(shapes, request.schema) & _properties(shapes, plain.schema)) - NOT_ECHOED,
     )
-    found.nullable = {key for key in found.settings if any(_accepts_null(shapes, schema) for schema in shapes.at(plain.schema, key))}
+    found.nullable = {
+        key for key in found.settings if any(_accepts_null(shapes, schema) for schema in shapes.at(plain.schema, key))
+    }
     stream = next((media for media in success.media.values() if media.stream is not None), None)
     if stream is not None:
         payload = payload_schema(shapes, stream)
@@ -184,7 +208,11 @@ async def _remember(exchange: Exchange, value: dict[str, Any]) -> None:
 def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan:
     """The output items of the answer to ``body`` (the same for the plain and the streamed answer)."""
     rng = answer_rng(seed, body, "response")
-    budget = body.get("max_output_tokens") if isinstance(body.get("max_output_tokens"), int) and not isinstance(body.get("max_output_tokens"), bool) else None
+    budget = (
+        body.get("max_output_tokens")
+        if isinstance(body.get("max_output_tokens"), int) and not isinstance(body.get("max_output_tokens"), bool)
+        else None
+    )
     items: list[PlannedItem] = []
     reasoning_tokens = 0
     if _wants_reasoning(body) and "reasoning" in found.items:
@@ -194,9 +222,13 @@ def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan
             budget -= reasoning_tokens
         summary = compose(rng, 16) if _wants_summary(body) and "summary_text" in found.summaries else ""
         items.append(PlannedItem("reasoning", summary, tokens=reasoning_tokens))
-    calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng) if "function_call" in found.items else []
+    calls = (
+        plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng) if "function_call" in found.items else []
+    )
     for call in calls:
-        items.append(PlannedItem("function_call", call=call, tokens=count_tokens(call.name) + count_tokens(call.arguments)))
+        items.append(
+            PlannedItem("function_call", call=call, tokens=count_tokens(call.name) + count_tokens(call.arguments))
+        )
     incomplete = False
     if not calls:
         text, incomplete = truncate(_content(body, rng), budget)
@@ -206,12 +238,14 @@ def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan
 
 def _wants_reasoning(body: dict[str, Any]) -> bool:
     reasoning = body.get("reasoning")
-    return isinstance(reasoning, dict) and reasoning.get("effort") not in (None, "none") or _wants_summary(body)
+    return (isinstance(reasoning, dict) and reasoning.get("effort") not in (None, "none")) or _wants_summary(body)
 
 
 def _wants_summary(body: dict[str, Any]) -> bool:
     reasoning = body.get("reasoning")
-    return isinstance(reasoning, dict) and isinstance(reasoning.get("summary") or reasoning.get("generate_summary"), str)
+    return isinstance(reasoning, dict) and isinstance(
+        reasoning.get("summary") or reasoning.get("generate_summary"), str
+    )
 
 
 def _content(body: dict[str, Any], rng: Any) -> str:
@@ -249,7 +283,12 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
         edit(value, "id", _ident("resp", exchange.seed, stable)),
         edit(value, "status", status),
         edit(value, "output", output),
-        edit(value, "incomplete_details", {"reason": "max_output_tokens"} if plan.incomplete else None, *((None, DELETE) if plan.incomplete else (DELETE,))),
+        edit(
+            value,
+            "incomplete_details",
+            {"reason": "max_output_tokens"} if plan.incomplete else None,
+            *((None, DELETE) if plan.incomplete else (DELETE,)),
+        ),
         edit(value, "error", None, DELETE),
     ]
     if isinstance(body.get("model"), str):
@@ -264,10 +303,22 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
     if found.usage:
         prompt = prompt_tokens([body.get("instructions"), body.get("input")])
-        if previous is not None and isinstance(previous.get("usage"), dict) and isinstance(previous["usage"].get("total_tokens"), int):
+        if (
+            previous is not None
+            and isinstance(previous.get("usage"), dict)
+            and isinstance(previous["usage"].get("total_tokens"), int)
+        ):
             prompt += previous["usage"]["total_tokens"]
         completion = sum(item.tokens for item in plan.items)
-        usage = filled_usage(found.shapes, found.usage, value.get("usage"), prompt, completion, {"reasoning_tokens": plan.reasoning_tokens}, exchange.rng)
+        usage = filled_usage(
+            found.shapes,
+            found.usage,
+            value.get("usage"),
+            prompt,
+            completion,
+            {"reasoning_tokens": plan.reasoning_tokens},
+            exchange.rng,
+        )
         edits.append(edit(value, "usage", usage))
     settle(value, found.plain.validator, edits)
     return value
@@ -290,15 +341,24 @@ def _settings(found: ResponsesShapes, body: dict[str, Any], value: dict[str, Any
     return edits
 
 
-def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]) -> dict[str, Any]:
+def _item(
+    exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]
+) -> dict[str, Any]:
     shape = found.items[planned.kind]
     item = shape.generate(exchange.rng)
     if not isinstance(item, dict):
         item = {}
     prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
-    edits = [edit(item, "type", planned.kind), edit(item, "id", _ident(prefix, exchange.seed, stable, position)), edit(item, "status", "completed", DELETE)]
+    edits = [
+        edit(item, "type", planned.kind),
+        edit(item, "id", _ident(prefix, exchange.seed, stable, position)),
+        edit(item, "status", "completed", DELETE),
+    ]
     if planned.kind == "message":
-        edits += [edit(item, "role", "assistant"), edit(item, "content", [_part(exchange, found.parts, "output_text", planned.text)])]
+        edits += [
+            edit(item, "role", "assistant"),
+            edit(item, "content", [_part(exchange, found.parts, "output_text", planned.text)]),
+        ]
     elif planned.kind == "function_call" and planned.call is not None:
         edits += [
             edit(item, "call_id", _ident("call", exchange.seed, stable, position)),
@@ -317,7 +377,12 @@ def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) 
     part = shape.generate(exchange.rng) if shape is not None else {"type": kind}
     if not isinstance(part, dict):
         part = {"type": kind}
-    edits = [edit(part, "type", kind), edit(part, "text", text), edit(part, "annotations", [], DELETE), edit(part, "logprobs", [], DELETE, None)]
+    edits = [
+        edit(part, "type", kind),
+        edit(part, "text", text),
+        edit(part, "annotations", [], DELETE),
+        edit(part, "logprobs", [], DELETE, None),
+    ]
     return settle(part, shape.validator, edits) if shape is not None else {**part, "text": text}
 
 
@@ -346,7 +411,11 @@ class _Events:
             return
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
-        edits = [edit(event, key, *(value if isinstance(value, Alternatives) else (value,))) for key, value in fields.items() if key in event or self.found.shapes.has(shape.schema, key)]
+        edits = [
+            edit(event, key, *(value if isinstance(value, Alternatives) else (value,)))
+            for key, value in fields.items()
+            if key in event or self.found.shapes.has(shape.schema, key)
+        ]
         edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
         settle(event, shape.validator, edits)
         name = kind if kind in self.found.event_names else None
@@ -363,9 +432,15 @@ def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, A
     rng = answer_rng(exchange.seed, exchange.body, "pieces")
     for position, item in enumerate(final.get("output") or []):
         yield from _stream_item(events, position, item, rng)
-    closing = "response.incomplete" if final.get("status") == "incomplete" and "response.incomplete" in found.events else "response.completed"
+    closing = (
+        "response.incomplete"
+        if final.get("status") == "incomplete" and "response.incomplete" in found.events
+        else "response.completed"
+    )
     yield from events.add(closing, response=final)
-    terminator = exchange.media.stream.terminator if exchange.media is not None and exchange.media.stream is not None else None
+    terminator = (
+        exchange.media.stream.terminator if exchange.media is not None and exchange.media.stream is not None else None
+    )
     if terminator is not None:
         yield frame(terminator, None)
 
@@ -400,15 +475,25 @@ def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any)
     elif kind == "function_call":
         arguments = item.get("arguments") or ""
         for piece in pieces(arguments, rng):
-            yield from events.add("response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece)
-        yield from events.add("response.function_call_arguments.done", item_id=item_id, output_index=position, arguments=arguments, name=item.get("name"))
+            yield from events.add(
+                "response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece
+            )
+        yield from events.add(
+            "response.function_call_arguments.done",
+            item_id=item_id,
+            output_index=position,
+            arguments=arguments,
+            name=item.get("name"),
+        )
     elif kind == "reasoning":
         for index, part in enumerate(item.get("summary") or []):
             yield from _stream_summary(events, position, item_id, index, part, rng)
     yield from events.add("response.output_item.done", output_index=position, item=item)
 
 
-def _stream_text(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> Iterator[bytes]:
+def _stream_text(
+    events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any
+) -> Iterator[bytes]:
     text = part.get("text") if isinstance(part.get("text"), str) else ""
     empty = {**part, "text": ""}
     where = {"item_id": item_id, "output_index": position, "content_index": index}
@@ -419,7 +504,9 @@ def _stream_text(events: _Events, position: int, item_id: Any, index: int, part:
     yield from events.add("response.content_part.done", **where, part=part)
 
 
-def _stream_summary(events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any) -> Iterator[bytes]:
+def _stream_summary(
+    events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any
+) -> Iterator[bytes]:
     text = part.get("text") if isinstance(part.get("text"), str) else ""
     where = {"item_id": item_id, "output_index": position, "summary_index": index}
     yield from events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})

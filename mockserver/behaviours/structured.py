@@ -283,7 +283,9 @@ class Shapes:
         if key in self._compiled:
             return self._compiled[key]
         try:
-            shape: Shape | None = Shape(schema, self.generator.compile(schema, "#/behaviour"), self.checker.fast(schema))
+            shape: Shape | None = Shape(
+                schema, self.generator.compile(schema, "#/behaviour"), self.checker.fast(schema)
+            )
         except GenerationError:
             shape = None
         self._compiled[key] = shape

@@ -37,8 +37,7 @@ class Store(Protocol):
         """Remove the value; whether there was one."""
         ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...
 
 
 class StoreURLError(ValueError):
@@ -69,7 +68,11 @@ def _sqlite_path(text: str) -> Path:
     if text.startswith("sqlite:///"):
         return Path(text[len("sqlite:///") :])  # sqlite:////abs/file.db keeps its leading slash
     if text.startswith("sqlite:"):
-        raise StoreURLError(f"malformed SQLite URL {text!r}; expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        raise StoreURLError(
+            f"malformed SQLite URL {text!r}; expected sqlite:///relative/path.db or sqlite:////absolute/path.db"
+        )
     if "://" in text or not text:
-        raise StoreURLError(f"unknown state store {text!r}; expected memory, sqlite, sqlite:///file.db, a file path or redis://host:port/db")
+        raise StoreURLError(
+            f"unknown state store {text!r}; expected memory, sqlite, sqlite:///file.db, a file path or redis://host:port/db"
+        )
     return Path(text)

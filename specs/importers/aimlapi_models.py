@@ -41,9 +41,7 @@ class Variant:
     name: str = ""
 
 
-def build_request_variants(
-    group: OperationGroup, components: dict[str, Any], log: RepairLog
-) -> dict[str, Any] | None:
+def build_request_variants(group: OperationGroup, components: dict[str, Any], log: RepairLog) -> dict[str, Any] | None:
     """The operation's requestBody: a discriminated union when its pages carry model enums."""
     bodies = [(fragment, fragment.operation.get("requestBody")) for fragment in group.fragments]
     bodies = [(fragment, body) for fragment, body in bodies if isinstance(body, dict)]
@@ -140,7 +138,9 @@ def _prepare_variant(
     return schema
 
 
-def _log_title(schema: dict[str, Any], ids: list[str], fragment: Fragment, group: OperationGroup, log: RepairLog) -> bool:
+def _log_title(
+    schema: dict[str, Any], ids: list[str], fragment: Fragment, group: OperationGroup, log: RepairLog
+) -> bool:
     """A request schema titled with its model id: the title goes (the enum says it)."""
     if schema.get("title") not in ids:
         return False
@@ -311,7 +311,9 @@ def _move_binary_to_multipart(
 def _binary_fields(schema: dict[str, Any]) -> list[str]:
     fields = []
     for name, prop in (schema.get("properties") or {}).items():
-        if isinstance(prop, dict) and (prop.get("format") == "binary" or (prop.get("items") or {}).get("format") == "binary"):
+        if isinstance(prop, dict) and (
+            prop.get("format") == "binary" or (prop.get("items") or {}).get("format") == "binary"
+        ):
             fields.append(name)
     return fields
 
@@ -328,7 +330,10 @@ def _add_multipart_upload(body: dict[str, Any], variants: list[Variant], group: 
         "required": ["model", *fields],
         "properties": {
             "model": {"type": "string", "enum": ids},
-            **{name: {"type": "string", "format": "binary", "description": "The uploaded audio file."} for name in fields},
+            **{
+                name: {"type": "string", "format": "binary", "description": "The uploaded audio file."}
+                for name in fields
+            },
         },
         "additionalProperties": True,
     }
@@ -340,7 +345,7 @@ def _add_multipart_upload(body: dict[str, Any], variants: list[Variant], group: 
         source=group.fragments[0].where,
         after=MULTIPART,
         reason=(
-            f"the code on {len(pages)} pages uploads the file as multipart (files={{\"{fields[0]}\": ...}}) while "
+            f'the code on {len(pages)} pages uploads the file as multipart (files={{"{fields[0]}": ...}}) while '
             f"every fragment documents only a JSON body with a URL: {', '.join(pages)}"
         ),
     )

@@ -177,7 +177,9 @@ def _unify_audio_url(
     group: OperationGroup, status: str, variants: list[list[Entry]], log: RepairLog
 ) -> dict[str, Any] | None:
     """TTS pages copy one vendor's schema, but other vendors' pages read ``audio.url``."""
-    evidence = sorted({fragment.page.url for fragment in group.fragments if AUDIO_URL_EVIDENCE.search(fragment.page.text)})
+    evidence = sorted(
+        {fragment.page.url for fragment in group.fragments if AUDIO_URL_EVIDENCE.search(fragment.page.text)}
+    )
     documented = [members for members in variants if _has_schema(members[0][1])]
     if not evidence or not documented:
         return None
@@ -212,7 +214,9 @@ def _audio_url_schema() -> dict[str, Any]:
             "audio": {
                 "type": "object",
                 "required": ["url"],
-                "properties": {"url": {"type": "string", "description": "Where the generated audio can be downloaded."}},
+                "properties": {
+                    "url": {"type": "string", "description": "Where the generated audio can be downloaded."}
+                },
             }
         },
     }

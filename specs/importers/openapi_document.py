@@ -70,12 +70,16 @@ def _parse_yaml(source: Source) -> dict[str, Any]:
 def _check_document(document: dict[str, Any], source: Source) -> None:
     """Fail early, with a line, on text that is not an OpenAPI 3 document at all."""
     if "swagger" in document:
-        raise source.error(_offset_of_key(source.text, "swagger"), "Swagger 2.0 is not supported: convert it to OpenAPI 3 first")
+        raise source.error(
+            _offset_of_key(source.text, "swagger"), "Swagger 2.0 is not supported: convert it to OpenAPI 3 first"
+        )
     version = document.get("openapi")
     if version is None:
         raise source.error(0, "not an OpenAPI document: it has no 'openapi' field")
     if not str(version).startswith(("3.0", "3.1")):
-        raise source.error(_offset_of_key(source.text, "openapi"), f"unsupported OpenAPI version {version!r}: expected 3.0.x or 3.1.x")
+        raise source.error(
+            _offset_of_key(source.text, "openapi"), f"unsupported OpenAPI version {version!r}: expected 3.0.x or 3.1.x"
+        )
     if not isinstance(document.get("paths", {}), dict):
         raise source.error(_offset_of_key(source.text, "paths"), "'paths' must be an object")
 

@@ -176,14 +176,14 @@ def rewrite_defs_refs(node: Any) -> int:
         return 0
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith(DEFS_PREFIX):
-        node["$ref"] = COMPONENTS_PREFIX + ref[len(DEFS_PREFIX):]
+        node["$ref"] = COMPONENTS_PREFIX + ref[len(DEFS_PREFIX) :]
         count += 1
     discriminator = node.get("discriminator")
     if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
         mapping = discriminator["mapping"]
         for key, target in mapping.items():
             if isinstance(target, str) and target.startswith(DEFS_PREFIX):
-                mapping[key] = COMPONENTS_PREFIX + target[len(DEFS_PREFIX):]
+                mapping[key] = COMPONENTS_PREFIX + target[len(DEFS_PREFIX) :]
                 count += 1
     for key, value in node.items():
         if key != "discriminator":
@@ -202,7 +202,9 @@ def fill_empty_models(models: list[Model], schemas: dict[str, dict[str, Any]], s
             schemas[model.name] = schema
             reason = "the model's 'Show JSON schema:' block is empty and no other schema defines it; its documented fields are accepted with any value"
         else:
-            reason = "the model's 'Show JSON schema:' block is empty; the schema another model gives it under $defs is used"
+            reason = (
+                "the model's 'Show JSON schema:' block is empty; the schema another model gives it under $defs is used"
+            )
         _check_fields(model, schema, source)
         log.record(
             "empty-schema",
@@ -245,7 +247,9 @@ def _add_operation(document: dict[str, Any], models: list[Model], source: Source
     request = _section_model(models, source, REQUEST_SECTION)
     response = _section_model(models, source, RESPONSE_SECTION)
     if request is None or response is None:
-        raise source.error(0, f"an operation needs the '{REQUEST_SECTION}' and '{RESPONSE_SECTION}' sections, each followed by a model")
+        raise source.error(
+            0, f"an operation needs the '{REQUEST_SECTION}' and '{RESPONSE_SECTION}' sections, each followed by a model"
+        )
     method = str(options.get("method") or "post").lower()
     operation = {
         "requestBody": {
@@ -260,7 +264,11 @@ def _add_operation(document: dict[str, Any], models: list[Model], source: Source
         },
         "x-apitwin-sources": [
             {"file": source.name, "line": source.line_of(request.offset), "pointer": COMPONENTS_PREFIX + request.name},
-            {"file": source.name, "line": source.line_of(response.offset), "pointer": COMPONENTS_PREFIX + response.name},
+            {
+                "file": source.name,
+                "line": source.line_of(response.offset),
+                "pointer": COMPONENTS_PREFIX + response.name,
+            },
         ],
     }
     document["paths"][options["path"]] = {method: operation}

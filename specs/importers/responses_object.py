@@ -53,7 +53,9 @@ def _operation_address(source: Source, options: dict[str, Any]) -> tuple[str, st
     method = options.get("method")
     path = options.get("path")
     if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
-        raise source.error(0, "a bare responses object has no method or path: the importer needs the 'method' and 'path' options")
+        raise source.error(
+            0, "a bare responses object has no method or path: the importer needs the 'method' and 'path' options"
+        )
     return method.lower(), path
 
 
@@ -75,7 +77,10 @@ def _single_line(source: Source, log: RepairLog) -> Line:
     first = lines[0]
     for repeat in lines[1:]:
         if repeat.text != first.text:
-            raise source.error(repeat.offset, f"line differs from line {source.line_of(first.offset)}: expected one responses object, or identical copies of it")
+            raise source.error(
+                repeat.offset,
+                f"line differs from line {source.line_of(first.offset)}: expected one responses object, or identical copies of it",
+            )
     if len(lines) > 1:
         log.record(
             "duplicate-line",
@@ -109,7 +114,9 @@ def _parse_responses(source: Source, line: Line, start: int) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise source.error(line.offset + start + error.pos, f"not valid JSON at column {start + error.pos + 1}: {error.msg}") from None
+        raise source.error(
+            line.offset + start + error.pos, f"not valid JSON at column {start + error.pos + 1}: {error.msg}"
+        ) from None
     if not isinstance(value, dict) or not isinstance(value.get("responses"), dict):
         raise source.error(line.offset, "expected a JSON object with a 'responses' object")
     responses = value["responses"]
@@ -198,7 +205,14 @@ def repair_circular_placeholders(document: dict[str, Any], log: RepairLog, *, so
             name = hoisted.get(id(ancestor_schema)) or _hoist(document, ancestor_pointer, ancestor_schema, hoisted)
             _replace_placeholder(placeholder, f"#/components/schemas/{name}")
             reason = f"a recursive schema was replaced by a string placeholder; it refers to the enclosing schema titled {name!r}, now components/schemas/{name}"
-        log.record("circular-placeholder", pointer, source=source, before=before, after=copy.deepcopy(placeholder), reason=reason)
+        log.record(
+            "circular-placeholder",
+            pointer,
+            source=source,
+            before=before,
+            after=copy.deepcopy(placeholder),
+            reason=reason,
+        )
 
 
 def _titled_ancestor(

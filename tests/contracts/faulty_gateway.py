@@ -18,8 +18,19 @@ import httpx
 import uvicorn
 
 DEFECTS = (
-    "none", "drop-required", "wrong-type", "model-null", "strip-sequence-number", "reorder-events", "buffer-stream",
-    "server-error", "accept-invalid", "ignore-auth", "wrong-content-type", "drop-choice-index", "drop-stream-usage",
+    "none",
+    "drop-required",
+    "wrong-type",
+    "model-null",
+    "strip-sequence-number",
+    "reorder-events",
+    "buffer-stream",
+    "server-error",
+    "accept-invalid",
+    "ignore-auth",
+    "wrong-content-type",
+    "drop-choice-index",
+    "drop-stream-usage",
 )
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 
@@ -45,7 +56,11 @@ class FaultyGateway:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"] if key.decode("latin-1").lower() not in ("host", "content-length")}
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope["headers"]
+            if key.decode("latin-1").lower() not in ("host", "content-length")
+        }
         if self.defect == "ignore-auth":
             headers = {key: value for key, value in headers.items() if key.lower() != "authorization"}
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -58,7 +73,9 @@ class FaultyGateway:
                     return
                 await self._whole(upstream, await upstream.aread(), content_type, send)
 
-    async def _whole(self, upstream: httpx.Response, content: bytes, content_type: str, send: Callable[..., Any]) -> None:
+    async def _whole(
+        self, upstream: httpx.Response, content: bytes, content_type: str, send: Callable[..., Any]
+    ) -> None:
         status = upstream.status_code
         if self.defect == "server-error" and status < 400:
             status, content, content_type = 500, b'{"error": {"message": "upstream exploded"}}', "application/json"
@@ -142,11 +159,17 @@ def _split_events(content: bytes) -> list[bytes]:
 
 
 def _headers(upstream: httpx.Response, content_type: str) -> list[tuple[bytes, bytes]]:
-    kept = [(key.encode(), value.encode()) for key, value in upstream.headers.items() if key.lower() not in HOP_BY_HOP and key.lower() != "content-type"]
+    kept = [
+        (key.encode(), value.encode())
+        for key, value in upstream.headers.items()
+        if key.lower() not in HOP_BY_HOP and key.lower() != "content-type"
+    ]
     return [*kept, (b"content-type", content_type.encode())]
 
 
-async def _answer(send: Callable[..., Any], status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> None:
+async def _answer(
+    send: Callable[..., Any], status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]
+) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     for index, chunk in enumerate(chunks):
         await send({"type": "http.response.body", "body": chunk, "more_body": index < len(chunks) - 1})

@@ -47,7 +47,17 @@ def test_bad_rate_is_a_usage_error(text, mock_url):
 def test_max_requests_is_a_hard_limit_counted_at_the_wire(limit, mock_url, tmp_path):
     report = tmp_path / "run.json"
     with faulty_gateway(mock_url("openresponses"), "none", API_KEY) as (url, proxy):
-        fuzz("openresponses", "--base-url", url, "--max-requests", str(limit), "--max-examples", "5", "--json", str(report))
+        fuzz(
+            "openresponses",
+            "--base-url",
+            url,
+            "--max-requests",
+            str(limit),
+            "--max-examples",
+            "5",
+            "--json",
+            str(report),
+        )
     data = json.loads(report.read_text())
     assert proxy.requests == limit
     assert data["requests_sent"] == limit and data["budget_exhausted"]
@@ -67,7 +77,17 @@ def test_auth_probes_are_counted_too(mock_url, tmp_path):
 @pytest.mark.e2e
 def test_rate_limit_holds_end_to_end(mock_url):
     started = time.monotonic()
-    result = fuzz("lmdeploy-proxy", "--base-url", mock_url("lmdeploy-proxy"), "--rate", "20/s", "--max-requests", "9", "--max-examples", "2")
+    result = fuzz(
+        "lmdeploy-proxy",
+        "--base-url",
+        mock_url("lmdeploy-proxy"),
+        "--rate",
+        "20/s",
+        "--max-requests",
+        "9",
+        "--max-examples",
+        "2",
+    )
     assert "9 of 9 requests" in result.output
     assert time.monotonic() - started >= 8 / 20 - 0.01
 

@@ -16,14 +16,22 @@ def chat_spec():
 
 
 def chunk(index: int = 0, usage: dict | None = None) -> dict:
-    body = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": index, "delta": {"content": "hi"}, "finish_reason": None}]}
+    body = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": index, "delta": {"content": "hi"}, "finish_reason": None}],
+    }
     if usage is not None:
         body["usage"] = usage
     return body
 
 
 def frames(*payloads) -> bytes:
-    return b"".join(f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode() for payload in payloads)
+    return b"".join(
+        f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode() for payload in payloads
+    )
 
 
 def checks_of(body: bytes, spec, reads: list[int] | None = None, request=None) -> set[str]:
@@ -60,9 +68,30 @@ def test_responses_order_and_deltas():
     spec = StreamSpecs(specs.load("openresponses")).for_response("/responses", "post", 200, "text/event-stream")
     assert spec.lifecycle == "response" and spec.sequenced
     events = [
-        {"type": "response.output_text.delta", "item_id": "i", "output_index": 0, "content_index": 0, "delta": "Hel", "sequence_number": 2},
-        {"type": "response.output_text.delta", "item_id": "i", "output_index": 0, "content_index": 0, "delta": "lo", "sequence_number": 1},
-        {"type": "response.output_text.done", "item_id": "i", "output_index": 0, "content_index": 0, "text": "Help", "sequence_number": 3},
+        {
+            "type": "response.output_text.delta",
+            "item_id": "i",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "Hel",
+            "sequence_number": 2,
+        },
+        {
+            "type": "response.output_text.delta",
+            "item_id": "i",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "lo",
+            "sequence_number": 1,
+        },
+        {
+            "type": "response.output_text.done",
+            "item_id": "i",
+            "output_index": 0,
+            "content_index": 0,
+            "text": "Help",
+            "sequence_number": 3,
+        },
     ]
     body = b"".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode() for event in events)
     found = checks_of(body, spec)

@@ -32,8 +32,24 @@ CASES = {
 def run_through(upstream: str, defect: str, api: str, operation: str, tmp_path) -> tuple[int, set[str], str]:
     report = tmp_path / f"{defect}.json"
     with faulty_gateway(upstream, defect, API_KEY) as (url, _app):
-        result = fuzz(api, "--base-url", url, "--operations", operation, "--max-examples", "8", "--seed", "3", "--json", str(report))
-    checks = {failure["check"] for operation in json.loads(report.read_text())["operations"] for failure in operation["failures"]}
+        result = fuzz(
+            api,
+            "--base-url",
+            url,
+            "--operations",
+            operation,
+            "--max-examples",
+            "8",
+            "--seed",
+            "3",
+            "--json",
+            str(report),
+        )
+    checks = {
+        failure["check"]
+        for operation in json.loads(report.read_text())["operations"]
+        for failure in operation["failures"]
+    }
     return result.exit_code, checks, result.output
 
 

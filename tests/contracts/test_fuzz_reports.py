@@ -50,7 +50,19 @@ def test_unknown_operation_is_a_usage_error():
 def test_junit_html_and_exit_code_of_a_failing_run(mock_url, tmp_path):
     junit, page = tmp_path / "report.xml", tmp_path / "report.html"
     with faulty_gateway(mock_url("lmdeploy"), "drop-required", API_KEY) as (url, _):
-        result = fuzz("lmdeploy", "--base-url", url, "--operations", "POST /v1/chat/completions", "--max-examples", "5", "--junit", str(junit), "--html", str(page))
+        result = fuzz(
+            "lmdeploy",
+            "--base-url",
+            url,
+            "--operations",
+            "POST /v1/chat/completions",
+            "--max-examples",
+            "5",
+            "--junit",
+            str(junit),
+            "--html",
+            str(page),
+        )
     assert result.exit_code == 1
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and int(suite.get("failures")) == 1
@@ -69,11 +81,31 @@ def test_shard_reports_merge(mock_url, tmp_path):
     for index in (1, 2):
         report = tmp_path / f"shard{index}.json"
         junit = tmp_path / f"shard{index}.xml"
-        result = fuzz("lmdeploy-proxy", "--base-url", base, "--shard", f"{index}/2", "--max-examples", "2", "--json", str(report), "--junit", str(junit))
+        result = fuzz(
+            "lmdeploy-proxy",
+            "--base-url",
+            base,
+            "--shard",
+            f"{index}/2",
+            "--max-examples",
+            "2",
+            "--json",
+            str(report),
+            "--junit",
+            str(junit),
+        )
         assert result.exit_code == 0, result.output
         reports.append((report, junit))
     merged = tmp_path / "merged.json"
-    result = fuzz("merge-reports", str(reports[0][0]), str(reports[1][0]), "--json", str(merged), "--junit", str(tmp_path / "merged.xml"))
+    result = fuzz(
+        "merge-reports",
+        str(reports[0][0]),
+        str(reports[1][0]),
+        "--json",
+        str(merged),
+        "--junit",
+        str(tmp_path / "merged.xml"),
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(merged.read_text())
     assert len(data["operations"]) == 9 and data["shards"] == ["1/2", "2/2"]

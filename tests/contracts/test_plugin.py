@@ -55,7 +55,9 @@ def test_sdk_given_a_string_limit(apitwin_mock):
 """
 
 
-def test_wrong_clients_fail_naming_the_field_and_the_openai_sdk_used_correctly_passes(pytester: pytest.Pytester) -> None:
+def test_wrong_clients_fail_naming_the_field_and_the_openai_sdk_used_correctly_passes(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_wrong_clients=WRONG_CLIENTS, test_openai_sdk=OPENAI_SDK)
     result = pytester.runpytest_subprocess(*INNER)
     result.assert_outcomes(failed=4, passed=2)
@@ -69,9 +71,9 @@ def test_wrong_clients_fail_naming_the_field_and_the_openai_sdk_used_correctly_p
             "*_ test_client[[]max_tokens_as_string[]] _*",
             "apitwin: 1 request(s) broke the aimlapi spec (1 violation(s)):",
             "  POST /v1/chat/completions [[]_v1_chat_completions[]] -> 400",
-            "    body/max_tokens: *10* is not of type *number* (expected type *number*, received \"10\")",
+            '    body/max_tokens: *10* is not of type *number* (expected type *number*, received "10")',
             "*_ test_client[[]unknown_model[]] _*",
-            "    body/model: \"gpt-4o-turbo-typo\" is not one of the 171 accepted values: *(expected one of 171 values, received \"gpt-4o-turbo-typo\")",
+            '    body/model: "gpt-4o-turbo-typo" is not one of the 171 accepted values: *(expected one of 171 values, received "gpt-4o-turbo-typo")',
             "*_ test_client[[]missing_messages[]] _*",
             "    body*: *messages* is a required property (expected required *messages*)",
             "*= apitwin contract violations =*",

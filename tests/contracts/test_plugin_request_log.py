@@ -28,7 +28,12 @@ def test_every_request_is_logged_with_its_violations_and_the_log_can_be_emptied(
         ("GET", "/nowhere", "", 404, False),
     ]
     violation = records[0]["violations"][0]
-    assert (violation["location"], violation["pointer"], violation["keyword"], violation["received"]) == ("body", "/max_tokens", "type", '"10"')
+    assert (violation["location"], violation["pointer"], violation["keyword"], violation["received"]) == (
+        "body",
+        "/max_tokens",
+        "type",
+        '"10"',
+    )
     assert records[2]["violations"][0]["location"] == "path"
 
     assert client.delete("/_apitwin/requests").status_code == 204
@@ -48,7 +53,11 @@ def test_recording_instead_of_rejecting_answers_as_if_valid() -> None:
 
 
 def test_a_responder_answers_valid_requests_and_none_falls_back_to_the_generator() -> None:
-    given: list[tuple[int, str | None, object] | None] = [(429, "application/json", {"message": "slow down", "statusCode": 429}), None, (204, None, None)]
+    given: list[tuple[int, str | None, object] | None] = [
+        (429, "application/json", {"message": "slow down", "statusCode": 429}),
+        None,
+        (204, None, None),
+    ]
     seen = []
 
     def responder(operation):  # type: ignore[no-untyped-def]

@@ -32,7 +32,11 @@ def _declared_schema(api: str, operation: str, answer: DrawnResponse) -> Any:
         if raw.get("operationId") != operation:
             continue
         responses_ = raw["responses"]
-        key = str(answer.status) if str(answer.status) in responses_ else ("default" if "default" in responses_ else f"{str(answer.status)[0]}XX")
+        key = (
+            str(answer.status)
+            if str(answer.status) in responses_
+            else ("default" if "default" in responses_ else f"{str(answer.status)[0]}XX")
+        )
         response = responses_[key]
         if "$ref" in response:
             response = _resolve(document, response["$ref"])
@@ -44,7 +48,12 @@ def _declared_schema(api: str, operation: str, answer: DrawnResponse) -> Any:
 
 
 def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [operation for item in document["paths"].values() for operation in item.values() if isinstance(operation, dict) and "responses" in operation]
+    return [
+        operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
 
 
 def _resolve(document: dict[str, Any], reference: str) -> Any:
@@ -73,7 +82,10 @@ def test_edge_variants_only_narrow_the_schema(api: str, operation: str) -> None:
     compiled = strategies._compiled(api)
     media = strategies.find_operation(compiled, operation).responses["200"].media["application/json"]
     bundled = strategies.bundle(compiled.document, media.schema)
-    variants = [strategies._from_schema(strategies.transform(bundled, edit, closed=True)) for edit in (strategies._nulls, strategies._lean, strategies._full)]
+    variants = [
+        strategies._from_schema(strategies.transform(bundled, edit, closed=True))
+        for edit in (strategies._nulls, strategies._lean, strategies._full)
+    ]
     assert all(variant is not None for variant in variants)
     checker = SchemaChecker(compiled.document)
 
@@ -99,7 +111,9 @@ def test_null_content_is_drawn() -> None:
 
 
 def test_optional_fields_are_drawn_absent() -> None:
-    found = find(CHAT, lambda answer: _message(answer) is not None and "content" not in _message(answer), settings=SEARCH)  # type: ignore[operator]
+    found = find(
+        CHAT, lambda answer: _message(answer) is not None and "content" not in _message(answer), settings=SEARCH
+    )  # type: ignore[operator]
     assert set(found.body["choices"][0]["message"]) >= {"role"}
 
 
@@ -123,7 +137,10 @@ def test_numbers_sizes_and_lengths_reach_both_bounds() -> None:
     number = bodies(api, {"type": "integer", "minimum": 3, "maximum": 7})
     assert find(number, lambda value: value == 3, settings=SEARCH) == 3
     assert find(number, lambda value: value == 7, settings=SEARCH) == 7
-    array = bodies(api, {"type": "array", "minItems": 2, "maxItems": 4, "items": {"type": "string", "minLength": 1, "maxLength": 5}})
+    array = bodies(
+        api,
+        {"type": "array", "minItems": 2, "maxItems": 4, "items": {"type": "string", "minLength": 1, "maxLength": 5}},
+    )
     assert len(find(array, lambda value: len(value) == 2, settings=SEARCH)) == 2
     assert find(array, lambda value: any(len(item) == 1 for item in value), settings=SEARCH)
 
@@ -141,10 +158,33 @@ def test_a_bodiless_response_is_drawn_without_media() -> None:
     document = {
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
-        "paths": {"/items/{id}": {"delete": {"operationId": "deleteItem", "responses": {"204": {"description": "gone"}, "404": {"description": "unknown", "content": {"application/json": {"schema": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}}}}},
+        "paths": {
+            "/items/{id}": {
+                "delete": {
+                    "operationId": "deleteItem",
+                    "responses": {
+                        "204": {"description": "gone"},
+                        "404": {
+                            "description": "unknown",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["error"],
+                                        "properties": {"error": {"type": "string"}},
+                                    }
+                                }
+                            },
+                        },
+                    },
+                }
+            }
+        },
     }
     api = compile_api("items", document)
-    assert find(responses(api, "DELETE /items/{id}"), lambda answer: answer.status == 204, settings=SEARCH) == DrawnResponse(204, None, None)
+    assert find(
+        responses(api, "DELETE /items/{id}"), lambda answer: answer.status == 204, settings=SEARCH
+    ) == DrawnResponse(204, None, None)
     error = find(responses(api, "deleteItem"), lambda answer: answer.status == 404, settings=SEARCH)
     assert isinstance(error.body["error"], str)
 
@@ -153,11 +193,38 @@ def test_recursive_schemas_are_bundled_and_drawn() -> None:
     document = {
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
-        "paths": {"/tree": {"get": {"operationId": "getTree", "responses": {"200": {"description": "a tree", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}}},
-        "components": {"schemas": {"Node": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}},
+        "paths": {
+            "/tree": {
+                "get": {
+                    "operationId": "getTree",
+                    "responses": {
+                        "200": {
+                            "description": "a tree",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}},
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Node": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                    },
+                }
+            }
+        },
     }
     api = compile_api("trees", document)
-    deep = find(responses(api, "getTree"), lambda answer: any(child.get("children") for child in answer.body.get("children", [])), settings=SEARCH)
+    deep = find(
+        responses(api, "getTree"),
+        lambda answer: any(child.get("children") for child in answer.body.get("children", [])),
+        settings=SEARCH,
+    )
     assert api.checker.error({"$ref": "#/components/schemas/Node"}, deep.body) is None
 
 

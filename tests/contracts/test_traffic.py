@@ -48,7 +48,11 @@ def har_entry(response: httpx.Response) -> dict:
             "httpVersion": "HTTP/1.1",
             "headers": [{"name": name, "value": value} for name, value in response.headers.items()],
             "cookies": [],
-            "content": {"size": len(response.content), "mimeType": response.headers.get("content-type", ""), "text": response.text},
+            "content": {
+                "size": len(response.content),
+                "mimeType": response.headers.get("content-type", ""),
+                "text": response.text,
+            },
             "redirectURL": "",
             "headersSize": -1,
             "bodySize": len(response.content),
@@ -57,7 +61,10 @@ def har_entry(response: httpx.Response) -> dict:
         "timings": {"send": 0, "wait": 1, "receive": 0},
     }
     if request.content:
-        entry["request"]["postData"] = {"mimeType": request.headers.get("content-type", ""), "text": request.content.decode()}
+        entry["request"]["postData"] = {
+            "mimeType": request.headers.get("content-type", ""),
+            "text": request.content.decode(),
+        }
     return entry
 
 
@@ -106,7 +113,11 @@ def test_real_exchanges_with_the_mock_pass_and_the_base_path_is_detected(tmp_pat
     assert code == 0, violations(report)
     assert report["base_path"] == "/lmdeploy"
     assert report["summary"] == {"exchanges": 5, "ok": 5, "violating": 0, "violations": 0, "intentionally_invalid": 0}
-    assert [exchange["operation"] for exchange in report["exchanges"]][:3] == ["post_v1_chat_completions", "post_v1_chat_completions", "get_v1_models"]
+    assert [exchange["operation"] for exchange in report["exchanges"]][:3] == [
+        "post_v1_chat_completions",
+        "post_v1_chat_completions",
+        "get_v1_models",
+    ]
 
 
 def test_text_output_has_a_line_per_exchange_and_a_summary(tmp_path, recorded):
@@ -126,7 +137,11 @@ def test_a_response_missing_a_required_field_fails_naming_the_pointer(tmp_path, 
     code, report = check_json(tmp_path, altered)
     assert code == 1
     [found] = violations(report)
-    assert (found["location"], found["pointer"], found["keyword"]) == ("response body", "/choices/0/message", "required")
+    assert (found["location"], found["pointer"], found["keyword"]) == (
+        "response body",
+        "/choices/0/message",
+        "required",
+    )
     assert "'role' is a required property" in found["message"]
     assert report["summary"]["violating"] == 1
 
@@ -140,7 +155,7 @@ def test_a_wrong_type_in_a_response_fails_with_expected_and_received(tmp_path, r
     code, output = run("lmdeploy", write(tmp_path, altered))
     assert code == 1
     assert "FAIL #3 GET /v1/models (get_v1_models) → 200" in output
-    assert "response body /data: expected type \"array\", received \"not a list\"" in output
+    assert 'response body /data: expected type "array", received "not a list"' in output
 
 
 def test_an_event_with_an_invalid_payload_fails_naming_event_and_pointer(tmp_path, recorded):
@@ -190,7 +205,9 @@ def test_undeclared_status_content_type_and_undocumented_operations_fail(tmp_pat
     entries += [unknown, wrong_method]
     code, report = check_json(tmp_path, altered)
     assert code == 1
-    by_number = {exchange["number"]: [v["location"] for v in exchange["violations"]] for exchange in report["exchanges"]}
+    by_number = {
+        exchange["number"]: [v["location"] for v in exchange["violations"]] for exchange in report["exchanges"]
+    }
     assert by_number == {1: [], 2: [], 3: ["status"], 4: [], 5: ["content-type"], 6: ["route"], 7: ["route"]}
     messages = [v["message"] for v in violations(report)]
     assert any("undocumented operation: the spec has no path matching /v1/unknown" in m for m in messages)
@@ -214,7 +231,10 @@ def test_explicit_base_path_and_paths_outside_it(tmp_path, recorded):
         ('{"entries": []}', "neither a HAR file"),
         ("a: [1,\n", "malformed YAML"),
         ('{"log": {"entries": [{"request": {"url": 3}}]}}', "log.entries[0].request: method and url must be strings"),
-        ("http_interactions:\n- request: {uri: 'http://x/health', method: GET}\n  response: {status: {code: abc}}\n", "response.status.code"),
+        (
+            "http_interactions:\n- request: {uri: 'http://x/health', method: GET}\n  response: {status: {code: abc}}\n",
+            "response.status.code",
+        ),
     ],
 )
 def test_unreadable_input_exits_2_naming_file_and_reason(tmp_path, content, reason):
@@ -244,13 +264,30 @@ def test_cassette_with_preserved_bytes_truncation_and_no_response():
 
 
 def test_har_form_params_and_base64_content_are_read(tmp_path):
-    document = har([
-        {
-            "request": {"method": "POST", "url": "http://h/x", "headers": [], "postData": {"mimeType": "application/x-www-form-urlencoded", "params": [{"name": "a", "value": "1 2"}]}},
-            "response": {"status": 200, "headers": [], "content": {"size": 2, "mimeType": "application/json", "text": "e30=", "encoding": "base64"}},
-        },
-        {"request": {"method": "GET", "url": "http://h/y", "headers": []}, "response": {"status": 0, "headers": [], "content": {}}},
-    ])
+    document = har(
+        [
+            {
+                "request": {
+                    "method": "POST",
+                    "url": "http://h/x",
+                    "headers": [],
+                    "postData": {
+                        "mimeType": "application/x-www-form-urlencoded",
+                        "params": [{"name": "a", "value": "1 2"}],
+                    },
+                },
+                "response": {
+                    "status": 200,
+                    "headers": [],
+                    "content": {"size": 2, "mimeType": "application/json", "text": "e30=", "encoding": "base64"},
+                },
+            },
+            {
+                "request": {"method": "GET", "url": "http://h/y", "headers": []},
+                "response": {"status": 0, "headers": [], "content": {}},
+            },
+        ]
+    )
     exchanges = read_traffic(Path(write(tmp_path, document)))
     assert exchanges[0].request.body == b"a=1+2"
     assert exchanges[0].response.body == b"{}"
@@ -258,9 +295,12 @@ def test_har_form_params_and_base64_content_are_read(tmp_path):
 
 
 def test_parse_events_follows_the_framing_rules():
-    text = ": comment\r\nevent: delta\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\nid: 7\n\ndata:[DONE]\n"
+    text = ': comment\r\nevent: delta\r\ndata: {"a":\r\ndata: 1}\r\n\r\nid: 7\n\ndata:[DONE]\n'
     events = parse_events(text)
-    assert [(event.number, event.event, event.data) for event in events] == [(1, "delta", '{"a":\n1}'), (2, None, "[DONE]")]
+    assert [(event.number, event.event, event.data) for event in events] == [
+        (1, "delta", '{"a":\n1}'),
+        (2, None, "[DONE]"),
+    ]
 
 
 def test_read_traffic_rejects_a_directory(tmp_path):
@@ -273,9 +313,29 @@ def test_a_real_schemathesis_cassette_of_the_loopback_mock_passes(tmp_path):
     cassette = tmp_path / "cassette.yaml"
     with serving("lmdeploy") as base:
         result = subprocess.run(
-            [ST, "run", str(shipped("lmdeploy").spec_path), "--url", base, "--max-examples", "2", "--seed", "1", "--no-color",
-             "--phases", "examples,fuzzing", "-H", f"Authorization: Bearer {API_KEY}", "--report", "vcr", "--report-vcr-path", str(cassette)],
-            capture_output=True, text=True, timeout=300,
+            [
+                ST,
+                "run",
+                str(shipped("lmdeploy").spec_path),
+                "--url",
+                base,
+                "--max-examples",
+                "2",
+                "--seed",
+                "1",
+                "--no-color",
+                "--phases",
+                "examples,fuzzing",
+                "-H",
+                f"Authorization: Bearer {API_KEY}",
+                "--report",
+                "vcr",
+                "--report-vcr-path",
+                str(cassette),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert result.returncode == 0, result.stdout[-3000:]
     code, output = run("lmdeploy", str(cassette), "--json")
@@ -285,7 +345,8 @@ def test_a_real_schemathesis_cassette_of_the_loopback_mock_passes(tmp_path):
     assert summary["exchanges"] >= 25 and summary["violating"] == 0
     interactions = yaml.safe_load(cassette.read_text(encoding="utf-8"))
     streamed = [
-        item for item in interactions["http_interactions"]
+        item
+        for item in interactions["http_interactions"]
         if item["response"] and "text/event-stream" in json.dumps(item["response"]["headers"])
     ]
     assert streamed, "the run recorded no stream"

@@ -37,7 +37,9 @@ def client_python(name: str, *requirements: str) -> Path:
         venv.EnvBuilder(with_pip=True, clear=True).create(home)
         result = subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
-            capture_output=True, text=True, timeout=INSTALL_SECONDS,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_SECONDS,
         )
         if result.returncode != 0:
             pytest.fail(f"could not install {' '.join(requirements)} into {home}: {result.stderr[-3000:]}")
@@ -48,7 +50,9 @@ def client_python(name: str, *requirements: str) -> Path:
 def run_script(python: Path, script: str, *args: str, timeout: float = 120) -> Any:
     """Run ``script`` with ``python``; it prints one JSON document on its last line, returned here."""
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    result = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    result = subprocess.run(
+        [str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
     if result.returncode != 0:
         pytest.fail(f"client script failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     lines = [line for line in result.stdout.splitlines() if line.strip()]

@@ -32,9 +32,29 @@ def serving(*args: str, start_seconds: float = 60) -> Iterator[str]:
     """
     port = free_port()
     scratch = tempfile.TemporaryDirectory(prefix="apitwin-e2e-")
-    state = [] if "--state" in args else ["--state", "memory"] if "--workers" not in args else ["--state", f"sqlite:///{scratch.name}/state.db"]
-    command = [sys.executable, "-m", "apitwin", "serve", *args, *state, "--port", str(port), "--self-check", "--api-key", API_KEY]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    state = (
+        []
+        if "--state" in args
+        else ["--state", "memory"]
+        if "--workers" not in args
+        else ["--state", f"sqlite:///{scratch.name}/state.db"]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "apitwin",
+        "serve",
+        *args,
+        *state,
+        "--port",
+        str(port),
+        "--self-check",
+        "--api-key",
+        API_KEY,
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_seconds

@@ -40,7 +40,9 @@ client = aimlapi.AIMLAPI(base_url=sys.argv[1] + "/v1", api_key=sys.argv[2], max_
                          _strict_response_validation=True)
 """
 
-HELPER_SCRIPT = CLIENT + """
+HELPER_SCRIPT = (
+    CLIENT
+    + """
 seen = []
 result = client.videos.generate_with_polling(
     model=sys.argv[3], prompt="A lighthouse at dusk, waves rolling in", duration=4,
@@ -48,8 +50,11 @@ result = client.videos.generate_with_polling(
 )
 print(json.dumps({"seen": seen, "result": result}))
 """
+)
 
-RAW_POLLING_SCRIPT = CLIENT + """
+RAW_POLLING_SCRIPT = (
+    CLIENT
+    + """
 import time
 root = str(client.base_url.copy_with(raw_path=b"/")).rstrip("/")
 pending = json.loads(sys.argv[4])
@@ -64,12 +69,16 @@ while answer["status"] in pending and time.monotonic() < deadline:
     statuses.append(answer["status"])
 print(json.dumps({"created": created, "statuses": statuses, "final": answer}))
 """
+)
 
-CHAT_SCRIPT = CLIENT + """
+CHAT_SCRIPT = (
+    CLIENT
+    + """
 completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Say hi"}])
 print(json.dumps({"type": f"{type(completion).__module__}.{type(completion).__name__}",
                   "openai_file": __import__("openai").__file__, "completion": completion.model_dump(mode="json")}))
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +104,9 @@ def assert_served_mp4(url: str, base: str) -> None:
     assert media.content[4:8] == b"ftyp"  # an ISO BMFF file opens with its ftyp box
 
 
-def test_a_video_generation_created_and_polled_to_completion_through_the_sdk_client(sdk_python: Path, base: str) -> None:
+def test_a_video_generation_created_and_polled_to_completion_through_the_sdk_client(
+    sdk_python: Path, base: str
+) -> None:
     """Create and poll with the SDK's own HTTP client, auth and JSON decoding (``client.post`` /
     ``client.get``), continuing on every status the vendor documents as in progress."""
     outcome = run(sdk_python, RAW_POLLING_SCRIPT, base, VIDEO_MODEL, json.dumps(DOCUMENTED_PENDING))

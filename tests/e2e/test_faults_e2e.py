@@ -22,9 +22,16 @@ def lmdeploy() -> str:
 
 def test_a_cut_stream_is_a_truncated_transfer_after_n_events(lmdeploy):
     events = []
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-        "POST", f"{lmdeploy}/v1/chat/completions", json=STREAM, headers={**AUTH, "X-Apitwin-Faults": "cut=3"}, timeout=10
-    ) as answer:
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST",
+            f"{lmdeploy}/v1/chat/completions",
+            json=STREAM,
+            headers={**AUTH, "X-Apitwin-Faults": "cut=3"},
+            timeout=10,
+        ) as answer,
+    ):
         assert answer.status_code == 200
         for line in answer.iter_lines():
             if line.startswith("data: "):
@@ -34,16 +41,22 @@ def test_a_cut_stream_is_a_truncated_transfer_after_n_events(lmdeploy):
 
 
 def test_the_openai_sdk_sees_the_broken_stream(lmdeploy):
-    client = openai.OpenAI(base_url=f"{lmdeploy}/v1", api_key=API_KEY, max_retries=0, default_headers={"X-Apitwin-Faults": "cut=2"})
+    client = openai.OpenAI(
+        base_url=f"{lmdeploy}/v1", api_key=API_KEY, max_retries=0, default_headers={"X-Apitwin-Faults": "cut=2"}
+    )
     chunks = []
     with pytest.raises((httpx.RemoteProtocolError, openai.APIError)):
-        for chunk in client.chat.completions.create(model="internlm2", messages=[{"role": "user", "content": "Hi"}], stream=True):
+        for chunk in client.chat.completions.create(
+            model="internlm2", messages=[{"role": "user", "content": "Hi"}], stream=True
+        ):
             chunks.append(chunk)
     assert len(chunks) == 2
 
 
 def test_an_injected_429_reaches_the_sdk_as_a_rate_limit_with_retry_after(lmdeploy):
-    client = openai.OpenAI(base_url=f"{lmdeploy}/v1", api_key=API_KEY, max_retries=0, default_headers={"X-Apitwin-Faults": "429:1"})
+    client = openai.OpenAI(
+        base_url=f"{lmdeploy}/v1", api_key=API_KEY, max_retries=0, default_headers={"X-Apitwin-Faults": "429:1"}
+    )
     with pytest.raises(openai.RateLimitError) as raised:
         client.chat.completions.create(model="internlm2", messages=[{"role": "user", "content": "Hi"}])
     assert raised.value.response.headers["retry-after"] == "1"

@@ -51,7 +51,9 @@ def test_a_job_survives_a_restart_on_the_same_sqlite_file(tmp_path: Path) -> Non
         assert finished["status"] == "completed"
         assert finished["audio_file"]["url"].startswith(f"{base}/_apitwin/media/")
         assert_served_mp3(finished["audio_file"]["url"])
-        missing = httpx.get(f"{base}/v2/generate/audio", params={"generation_id": "never-created"}, headers=AUTH, timeout=10)
+        missing = httpx.get(
+            f"{base}/v2/generate/audio", params={"generation_id": "never-created"}, headers=AUTH, timeout=10
+        )
         assert missing.status_code == 404 and set(missing.json()) >= {"message", "statusCode"}
 
 
@@ -68,20 +70,40 @@ def test_four_workers_share_jobs_through_redis_and_a_restart_loses_nothing(redis
 
 
 def test_batches_end_with_jsonl_results_and_a_finished_batch_refuses_cancel(tmp_path: Path) -> None:
-    batch_request = {"requests": [{"custom_id": f"req-{n}", "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Hi"}]}} for n in range(3)]}
-    with serving("aimlapi", "--state", "memory", "--job-polls", "1") as base, httpx.Client(base_url=base, headers=AUTH, timeout=10) as client:
+    batch_request = {
+        "requests": [
+            {
+                "custom_id": f"req-{n}",
+                "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Hi"}]},
+            }
+            for n in range(3)
+        ]
+    }
+    with (
+        serving("aimlapi", "--state", "memory", "--job-polls", "1") as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=10) as client,
+    ):
         batch = client.post("/v1/batches", json=batch_request).json()
         assert batch["processing_status"] == "in_progress"
         ended = client.get("/v1/batches", params={"batch_id": batch["id"]})
         assert ended.headers["content-type"].startswith("application/jsonl")
-        assert [line.split('"custom_id": "')[1].split('"')[0] for line in ended.text.splitlines()] == ["req-0", "req-1", "req-2"]
+        assert [line.split('"custom_id": "')[1].split('"')[0] for line in ended.text.splitlines()] == [
+            "req-0",
+            "req-1",
+            "req-2",
+        ]
         refused = client.post(f"/v1/batches/cancel/{batch['id']}")
         assert refused.status_code == 400 and "already finished" in refused.json()["message"]
 
 
 def test_the_sequrity_session_header_round_trips_over_http() -> None:
-    with serving("sequrity", "--state", "memory") as base, httpx.Client(base_url=base, headers=AUTH, timeout=10) as client:
+    with (
+        serving("sequrity", "--state", "memory") as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=10) as client,
+    ):
         first = client.post("/control/chat/v1/responses", json={"model": "gpt-4o", "input": "Hi"})
         session = first.headers["x-session-id"]
-        again = client.post("/control/chat/v1/responses", json={"model": "gpt-4o", "input": "And?"}, headers={"X-Session-ID": session})
+        again = client.post(
+            "/control/chat/v1/responses", json={"model": "gpt-4o", "input": "And?"}, headers={"X-Session-ID": session}
+        )
         assert again.status_code == 200 and again.headers["x-session-id"] == session

@@ -38,7 +38,9 @@ def test_chat_completions_create(aiml, prompt):
 
 
 def test_chat_completions_with_n_and_a_budget(aiml):
-    completion = aiml.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}], n=2, max_tokens=5)
+    completion = aiml.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Hi"}], n=2, max_tokens=5
+    )
     assert [choice.index for choice in completion.choices] == [0, 1]
     if completion.usage is not None:
         assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens

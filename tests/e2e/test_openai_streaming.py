@@ -47,7 +47,9 @@ def test_chat_stream_joins_to_the_plain_answer(aimlapi: OpenAI) -> None:
     messages = [{"role": "user", "content": "Describe a lighthouse."}]
     plain = aimlapi.chat.completions.create(model=CHAT_MODEL, messages=messages, n=2, max_tokens=40)
     assert plain.model == CHAT_MODEL and [choice.index for choice in plain.choices] == [0, 1]
-    stream = aimlapi.chat.completions.create(model=CHAT_MODEL, messages=messages, n=2, max_tokens=40, stream=True, stream_options={"include_usage": True})
+    stream = aimlapi.chat.completions.create(
+        model=CHAT_MODEL, messages=messages, n=2, max_tokens=40, stream=True, stream_options={"include_usage": True}
+    )
     texts = {0: "", 1: ""}
     finishes = {}
     usage = None
@@ -61,18 +63,34 @@ def test_chat_stream_joins_to_the_plain_answer(aimlapi: OpenAI) -> None:
     for choice in plain.choices:
         assert texts[choice.index] == choice.message.content
         assert finishes[choice.index] == choice.finish_reason
-    assert usage is not None and usage.total_tokens == plain.usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert (
+        usage is not None
+        and usage.total_tokens == plain.usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    )
 
 
 def test_chat_tool_call_and_structured_output(aimlapi: OpenAI) -> None:
-    parameters = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}
+    parameters = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    }
     tools = [{"type": "function", "function": {"name": "lookup", "parameters": parameters}}]
-    answer = aimlapi.chat.completions.create(model=CHAT_MODEL, messages=[{"role": "user", "content": "Where?"}], tools=tools, tool_choice="required")
+    answer = aimlapi.chat.completions.create(
+        model=CHAT_MODEL, messages=[{"role": "user", "content": "Where?"}], tools=tools, tool_choice="required"
+    )
     [call, *_] = answer.choices[0].message.tool_calls
     jsonschema.validate(json.loads(call.function.arguments), parameters)
-    schema = {"type": "object", "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 10}}, "required": ["score"]}
+    schema = {
+        "type": "object",
+        "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 10}},
+        "required": ["score"],
+    }
     form = {"type": "json_schema", "json_schema": {"name": "rating", "schema": schema}}
-    rated = aimlapi.chat.completions.create(model=CHAT_MODEL, messages=[{"role": "user", "content": "Rate it."}], response_format=form)
+    rated = aimlapi.chat.completions.create(
+        model=CHAT_MODEL, messages=[{"role": "user", "content": "Rate it."}], response_format=form
+    )
     jsonschema.validate(json.loads(rated.choices[0].message.content), schema)
 
 
@@ -107,10 +125,14 @@ def test_responses_stream_helper_and_chaining(openresponses: OpenAI) -> None:
 
 
 def test_embeddings_both_encodings(aimlapi: OpenAI, lmdeploy: OpenAI) -> None:
-    floats = aimlapi.embeddings.create(model="alibaba/qwen-text-embedding-v3", input=["alpha", "beta"], dimensions=128, encoding_format="float")
+    floats = aimlapi.embeddings.create(
+        model="alibaba/qwen-text-embedding-v3", input=["alpha", "beta"], dimensions=128, encoding_format="float"
+    )
     assert [item.index for item in floats.data] == [0, 1] and all(len(item.embedding) == 128 for item in floats.data)
     client = lmdeploy
-    default = client.embeddings.create(model="bge", input=["alpha", "beta", "gamma"])  # the SDK asks for base64 and decodes it
+    default = client.embeddings.create(
+        model="bge", input=["alpha", "beta", "gamma"]
+    )  # the SDK asks for base64 and decodes it
     as_floats = client.embeddings.create(model="bge", input=["alpha", "beta", "gamma"], encoding_format="float")
     assert len(default.data) == 3
     assert [item.embedding for item in default.data] == [item.embedding for item in as_floats.data]
@@ -126,9 +148,18 @@ def test_images_url_and_b64(aimlapi: OpenAI) -> None:
 def test_ttft_option_and_header(base: str) -> None:
     client = OpenAI(base_url=f"{base}/lmdeploy/v1", api_key=API_KEY, max_retries=0)
     started = time.perf_counter()
-    pieces = [chunk for chunk in client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], stream=True)]
+    pieces = [
+        chunk
+        for chunk in client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+    ]
     assert time.perf_counter() - started >= 0.3 and pieces
     headers = {"Authorization": f"Bearer {API_KEY}", **NO_DELAY}
     started = time.perf_counter()
-    answer = httpx.post(f"{base}/lmdeploy/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}, headers=headers)
+    answer = httpx.post(
+        f"{base}/lmdeploy/v1/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True},
+        headers=headers,
+    )
     assert answer.status_code == 200 and time.perf_counter() - started < 0.3

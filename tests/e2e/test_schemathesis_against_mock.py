@@ -24,14 +24,35 @@ PHASES = {"aimlapi": "examples,fuzzing"}
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("api", ["aimlapi", "lmdeploy", "lmdeploy-proxy", "openresponses", "openai-responses", "sequrity"])
+@pytest.mark.parametrize(
+    "api", ["aimlapi", "lmdeploy", "lmdeploy-proxy", "openresponses", "openai-responses", "sequrity"]
+)
 def test_schemathesis_finds_nothing_wrong_with_the_mock(api):
     phases = ["--phases", PHASES[api]] if api in PHASES else []
     with serving(api) as base:
         result = subprocess.run(
-            [ST, "run", str(shipped(api).spec_path), "--url", base, "--checks", "all", "--max-examples", MAX_EXAMPLES,
-             "--seed", "1", "--no-color", "-H", f"Authorization: Bearer {API_KEY}", "-H", "X-Api-Key: provider-key", *phases],
-            capture_output=True, text=True, timeout=600,
+            [
+                ST,
+                "run",
+                str(shipped(api).spec_path),
+                "--url",
+                base,
+                "--checks",
+                "all",
+                "--max-examples",
+                MAX_EXAMPLES,
+                "--seed",
+                "1",
+                "--no-color",
+                "-H",
+                f"Authorization: Bearer {API_KEY}",
+                "-H",
+                "X-Api-Key: provider-key",
+                *phases,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     assert result.returncode == 0, result.stdout[-6000:]
     summary = result.stdout.strip().splitlines()[-1]

@@ -231,7 +231,11 @@ def test_async_client_streams_the_same_events(python: Path, base: str) -> None:
 def test_provider_route_with_security_headers(python: Path, base: str) -> None:
     result = drive(python, "provider", base)
     assert_parsed_message(result["response"])
-    assert result["temperature"] == 0.2 and result["instructions"] == "Answer briefly." and result["max_output_tokens"] == 64
+    assert (
+        result["temperature"] == 0.2
+        and result["instructions"] == "Answer briefly."
+        and result["max_output_tokens"] == 64
+    )
     # an id the server never issued starts a new session under a fresh id
     assert result["response"]["session_id"] and result["response"]["session_id"] != "a-session-the-server-never-issued"
     [record] = requests_seen(base)

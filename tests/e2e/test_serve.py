@@ -29,7 +29,9 @@ def test_all_shipped_apis_are_served_under_their_names():
 @pytest.mark.e2e
 def test_one_api_is_served_at_the_root_and_streams():
     with serving("lmdeploy") as base:
-        with httpx.stream("POST", f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi", "stream": True}) as response:
+        with httpx.stream(
+            "POST", f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi", "stream": True}
+        ) as response:
             assert response.status_code == 200
             lines = [line for line in response.iter_lines() if line]
         assert lines[-1] == "data: [DONE]"
@@ -38,5 +40,7 @@ def test_one_api_is_served_at_the_root_and_streams():
 @pytest.mark.e2e
 def test_several_workers_answer_identically():
     with serving("lmdeploy", "--workers", "2") as base:
-        bodies = {httpx.post(f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi"}).content for _ in range(6)}
+        bodies = {
+            httpx.post(f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi"}).content for _ in range(6)
+        }
     assert len(bodies) == 1  # deterministic across worker processes

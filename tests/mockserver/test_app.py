@@ -41,7 +41,9 @@ def test_valid_request_gets_a_schema_valid_answer(aiml):
     response = aiml.post("/v1/chat/completions", json=CHAT, headers=AUTH)
     assert response.status_code == 200
     document = specs.load("aimlapi")
-    schema = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     assert_valid("aimlapi", schema, response.json())
 
 
@@ -57,7 +59,9 @@ def test_unknown_model_is_rejected_naming_the_accepted_ids(aiml):
     response = aiml.post("/v1/chat/completions", json={**CHAT, "model": "no-such-model"}, headers=AUTH)
     assert response.status_code == 400
     body = response.json()
-    assert body["message"].startswith('body/model: "no-such-model" is not one of the 171 accepted values: MiniMax-Text-01, ')
+    assert body["message"].startswith(
+        'body/model: "no-such-model" is not one of the 171 accepted values: MiniMax-Text-01, '
+    )
     assert body["message"].endswith("(171 in all)")
     assert_valid("aimlapi", error_schema("aimlapi", "/v1/chat/completions", "post", 400)[1], body)
 
@@ -70,7 +74,11 @@ def test_each_model_is_checked_against_its_own_variant(aiml):
 
 @pytest.mark.parametrize(
     ("headers", "reason"),
-    [({}, "missing credentials"), ({"Authorization": "Token x"}, "malformed credentials"), ({"Authorization": "Bearer wrong"}, "invalid credentials")],
+    [
+        ({}, "missing credentials"),
+        ({"Authorization": "Token x"}, "malformed credentials"),
+        ({"Authorization": "Bearer wrong"}, "invalid credentials"),
+    ],
 )
 def test_auth_failures_are_401_in_the_api_shape(aiml, headers, reason):
     response = aiml.post("/v1/chat/completions", json=CHAT, headers=headers)
@@ -81,7 +89,9 @@ def test_auth_failures_are_401_in_the_api_shape(aiml, headers, reason):
 
 def test_any_well_formed_key_passes_without_api_key():
     client = TestClient(create_app(["aimlapi"]))
-    assert client.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer anything"}).status_code == 200
+    assert (
+        client.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer anything"}).status_code == 200
+    )
 
 
 def test_operation_without_security_needs_no_key(aiml):
@@ -107,7 +117,9 @@ def test_bad_bodies_get_a_clear_4xx_in_the_api_shape(aiml, content, content_type
 
 def test_body_over_the_limit_is_413():
     client = TestClient(create_app(["aimlapi"], max_body=1024))
-    response = client.post("/v1/chat/completions", content=b"{" + b" " * 4096 + b"}", headers={**AUTH, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/chat/completions", content=b"{" + b" " * 4096 + b"}", headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert "larger than the limit of 1024 bytes" in response.json()["message"]
 
@@ -123,7 +135,9 @@ def test_unknown_path_and_wrong_method_answer_in_the_api_shape(lmdeploy):
 
 
 def test_fastapi_style_422_lists_each_violation_with_its_location(lmdeploy):
-    response = lmdeploy.post("/v1/chat/completions", json={"model": "m", "messages": "hi", "max_tokens": "10", "n": "two"})
+    response = lmdeploy.post(
+        "/v1/chat/completions", json={"model": "m", "messages": "hi", "max_tokens": "10", "n": "two"}
+    )
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert [item["loc"] for item in detail] == [["body", "max_tokens"], ["body", "n"]]
@@ -140,7 +154,7 @@ def test_stream_true_answers_server_sent_events_ending_in_done(lmdeploy):
     chunk_schema = {"$ref": "#/components/schemas/ChatCompletionStreamResponse"}
     for frame in frames[:-1]:
         assert frame.startswith("data: ")
-        assert_valid("lmdeploy", chunk_schema, json.loads(frame[len("data: "):]))
+        assert_valid("lmdeploy", chunk_schema, json.loads(frame[len("data: ") :]))
 
 
 def test_prefer_code_selects_a_declared_response(aiml):
@@ -210,6 +224,6 @@ def test_a_user_openapi_30_file_is_served_and_validated(tmp_path):
     bad = client.get("/pets/zero")
     assert bad.status_code == 400
     assert bad.json()["code"] == 400
-    assert "path parameter 'petId': expected integer, received \"zero\"" == bad.json()["message"]
+    assert bad.json()["message"] == "path parameter 'petId': expected integer, received \"zero\""
     flag = client.get("/pets/3?verbose=maybe")
     assert flag.status_code == 400 and "verbose" in flag.json()["message"]

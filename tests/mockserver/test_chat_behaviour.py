@@ -73,7 +73,12 @@ def post(api: ChatApi, body: dict[str, Any], seed: int = 0, **headers: str) -> A
 
 
 def streamed_text(payloads: list[dict[str, Any]], index: int) -> str:
-    return "".join(choice["delta"].get("content") or "" for chunk in payloads for choice in chunk["choices"] if choice["index"] == index and choice.get("delta"))
+    return "".join(
+        choice["delta"].get("content") or ""
+        for chunk in payloads
+        for choice in chunk["choices"]
+        if choice["index"] == index and choice.get("delta")
+    )
 
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)
@@ -118,7 +123,10 @@ def test_stream_shape(api: ChatApi) -> None:
     assert all(chunk["object"] == "chat.completion.chunk" and chunk["model"] == api.model for chunk in payloads)
     assert len({chunk["id"] for chunk in payloads}) == 1
     *content, final = payloads
-    assert final["choices"] == [] and final["usage"]["total_tokens"] == final["usage"]["prompt_tokens"] + final["usage"]["completion_tokens"]
+    assert (
+        final["choices"] == []
+        and final["usage"]["total_tokens"] == final["usage"]["prompt_tokens"] + final["usage"]["completion_tokens"]
+    )
     assert all(chunk.get("usage") is None for chunk in content)
     for index in (0, 1):
         mine = [chunk["choices"][0] for chunk in content if chunk["choices"][0]["index"] == index]
@@ -154,7 +162,12 @@ def test_stream_adds_up_to_plain_answer(api: ChatApi, prompt: str, n: int, limit
         assert streamed_text(payloads, choice["index"]) == choice["message"]["content"]
         if limit is not None:
             assert count_tokens(choice["message"]["content"]) <= limit
-        finish = [c["finish_reason"] for chunk in payloads for c in chunk["choices"] if c["index"] == choice["index"] and c.get("finish_reason")]
+        finish = [
+            c["finish_reason"]
+            for chunk in payloads
+            for c in chunk["choices"]
+            if c["index"] == choice["index"] and c.get("finish_reason")
+        ]
         assert finish == [choice["finish_reason"]]
     assert payloads[-1]["usage"]["completion_tokens"] == plain["usage"]["completion_tokens"]
     usage = plain["usage"]
@@ -167,18 +180,35 @@ def test_same_request_same_bytes_other_prompt_other_text(api: ChatApi) -> None:
     assert post(api, body).content == post(api, body).content
     other = post(api, {**body, "messages": [{"role": "user", "content": "Something else entirely."}]}).json()
     assert other["choices"][0]["message"]["content"] != post(api, body).json()["choices"][0]["message"]["content"]
-    assert post(api, body, seed=1).json()["choices"][0]["message"]["content"] != post(api, body).json()["choices"][0]["message"]["content"]
+    assert (
+        post(api, body, seed=1).json()["choices"][0]["message"]["content"]
+        != post(api, body).json()["choices"][0]["message"]["content"]
+    )
 
 
 WEATHER = {
     "type": "object",
-    "properties": {"city": {"type": "string", "minLength": 2}, "unit": {"enum": ["c", "f"]}, "days": {"type": "integer", "minimum": 1, "maximum": 7}},
+    "properties": {
+        "city": {"type": "string", "minLength": 2},
+        "unit": {"enum": ["c", "f"]},
+        "days": {"type": "integer", "minimum": 1, "maximum": 7},
+    },
     "required": ["city", "unit"],
     "additionalProperties": False,
 }
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}},
-    {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {"zone": {"type": "string", "pattern": "^[A-Z][a-z]+/[A-Z][a-z]+$"}}, "required": ["zone"]}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "parameters": {
+                "type": "object",
+                "properties": {"zone": {"type": "string", "pattern": "^[A-Z][a-z]+/[A-Z][a-z]+$"}},
+                "required": ["zone"],
+            },
+        },
+    },
 ]
 
 
@@ -190,7 +220,12 @@ def _calls(value: dict[str, Any]) -> list[dict[str, Any]]:
 def test_required_tool_calls_have_arguments_valid_against_the_tool(api: ChatApi) -> None:
     schemas = {tool["function"]["name"]: tool["function"]["parameters"] for tool in TOOLS}
     for prompt in ("weather please", "time please", "both please"):
-        body = {"model": api.model, "messages": [{"role": "user", "content": prompt}], "tools": TOOLS, "tool_choice": "required"}
+        body = {
+            "model": api.model,
+            "messages": [{"role": "user", "content": prompt}],
+            "tools": TOOLS,
+            "tool_choice": "required",
+        }
         value = post(api, body).json()
         assert value["choices"][0]["finish_reason"] == "tool_calls"
         calls = _calls(value)
@@ -221,18 +256,55 @@ def test_auto_tool_choice_calls_a_deterministic_subset(api: ChatApi) -> None:
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)
 def test_unusable_tool_schema_gives_no_call(api: ChatApi) -> None:
-    broken = [{"type": "function", "function": {"name": "never", "parameters": {"type": "object", "required": ["x"], "properties": {"x": False}}}}]
-    value = post(api, {"model": api.model, "messages": [{"role": "user", "content": "hi"}], "tools": broken, "tool_choice": "required"}).json()
+    broken = [
+        {
+            "type": "function",
+            "function": {
+                "name": "never",
+                "parameters": {"type": "object", "required": ["x"], "properties": {"x": False}},
+            },
+        }
+    ]
+    value = post(
+        api,
+        {
+            "model": api.model,
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": broken,
+            "tool_choice": "required",
+        },
+    ).json()
     assert not _calls(value)
     assert isinstance(value["choices"][0]["message"]["content"], str)
-    empty_ok = [{"type": "function", "function": {"name": "ping", "parameters": {"type": "object", "properties": {"x": {"$ref": "#/$defs/missing"}}}}}]
-    value = post(api, {"model": api.model, "messages": [{"role": "user", "content": "hi"}], "tools": empty_ok, "tool_choice": "required"}).json()
+    empty_ok = [
+        {
+            "type": "function",
+            "function": {
+                "name": "ping",
+                "parameters": {"type": "object", "properties": {"x": {"$ref": "#/$defs/missing"}}},
+            },
+        }
+    ]
+    value = post(
+        api,
+        {
+            "model": api.model,
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": empty_ok,
+            "tool_choice": "required",
+        },
+    ).json()
     assert [call["function"]["arguments"] for call in _calls(value)] in ([], ["{}"])
 
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)
 def test_streamed_tool_calls_add_up(api: ChatApi) -> None:
-    body = {"model": api.model, "messages": [{"role": "user", "content": "weather"}], "tools": TOOLS, "tool_choice": "required"}
+    body = {
+        "model": api.model,
+        "messages": [{"role": "user", "content": "weather"}],
+        "tools": TOOLS,
+        "tool_choice": "required",
+    }
     plain = _calls(post(api, body).json())
     payloads, last = chunks(post(api, {**body, "stream": True}).text)
     assert last == "[DONE]"
@@ -244,16 +316,32 @@ def test_streamed_tool_calls_add_up(api: ChatApi) -> None:
             function = piece.get("function") or {}
             entry["name"] = function.get("name") or entry["name"]
             entry["arguments"] += function.get("arguments") or ""
-    assert [joined[index] for index in sorted(joined)] == [{"name": c["function"]["name"], "arguments": c["function"]["arguments"], "id": c["id"]} for c in plain]
+    assert [joined[index] for index in sorted(joined)] == [
+        {"name": c["function"]["name"], "arguments": c["function"]["arguments"], "id": c["id"]} for c in plain
+    ]
     assert payloads[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)
-@given(schema=st.sampled_from([
-    WEATHER,
-    {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "number"}, "minItems": 2}}, "required": ["items"]},
-    {"type": "object", "properties": {"name": {"type": "string", "format": "email"}, "kind": {"$ref": "#/$defs/kind"}}, "required": ["name", "kind"], "$defs": {"kind": {"enum": ["a", "b"]}}},
-]), prompt=st.text(max_size=20))
+@given(
+    schema=st.sampled_from(
+        [
+            WEATHER,
+            {
+                "type": "object",
+                "properties": {"items": {"type": "array", "items": {"type": "number"}, "minItems": 2}},
+                "required": ["items"],
+            },
+            {
+                "type": "object",
+                "properties": {"name": {"type": "string", "format": "email"}, "kind": {"$ref": "#/$defs/kind"}},
+                "required": ["name", "kind"],
+                "$defs": {"kind": {"enum": ["a", "b"]}},
+            },
+        ]
+    ),
+    prompt=st.text(max_size=20),
+)
 def test_response_format_json_schema(api: ChatApi, schema: dict[str, Any], prompt: str) -> None:
     form = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
     body = {"model": api.model, "messages": [{"role": "user", "content": prompt}], "response_format": form}
@@ -265,5 +353,7 @@ def test_response_format_json_schema(api: ChatApi, schema: dict[str, Any], promp
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)
 def test_prefer_code_still_bypasses_the_behaviour(api: ChatApi) -> None:
-    answer = client(api.name).post(api.path, json=request(api), headers={"Prefer": "code=422" if api.name != "aimlapi" else "code=400"})
+    answer = client(api.name).post(
+        api.path, json=request(api), headers={"Prefer": "code=422" if api.name != "aimlapi" else "code=400"}
+    )
     assert answer.status_code in (400, 422)

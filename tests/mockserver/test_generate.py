@@ -47,7 +47,9 @@ def response_schemas(document: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def content_errors(checker: SchemaChecker, document: dict[str, Any], schema: Any, value: Any, depth: int = 0) -> list[str]:
+def content_errors(
+    checker: SchemaChecker, document: dict[str, Any], schema: Any, value: Any, depth: int = 0
+) -> list[str]:
     """Errors inside strings that carry JSON (contentMediaType + contentSchema), which the checker
     treats as annotations: each embedded document must validate against its contentSchema."""
     if not isinstance(schema, dict) or depth > 30:
@@ -84,7 +86,9 @@ def test_the_lmdeploy_specs_are_built_and_covered():
 def shipped(request):
     document = specs.load(request.param)
     generator = Generator(document)
-    compiled = [(location, schema, generator.compile(schema, location)) for location, schema in response_schemas(document)]
+    compiled = [
+        (location, schema, generator.compile(schema, location)) for location, schema in response_schemas(document)
+    ]
     assert compiled, f"{request.param} has no response schema"
     return document, SchemaChecker(document), compiled
 
@@ -121,7 +125,9 @@ def test_a_chat_completion_looks_real():
 
 def test_stream_events_carry_json_for_the_chunk_schema():
     document = specs.load("lmdeploy")
-    schema = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    schema = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["text/event-stream"][
+        "schema"
+    ]
     compiled = Generator(document).compile(schema)
     datas = [compiled.generate(random.Random(seed))["data"] for seed in range(40)]
     assert "[DONE]" in datas
@@ -131,8 +137,16 @@ def test_stream_events_carry_json_for_the_chunk_schema():
 
 # ---------------------------------------------------------------- hypothesis-made schemas
 
-PATTERNS = [r"^[A-Z]{2}$", r"^[a-zA-Z0-9_-]+$", r"^\d{3}-\d{4}$", r"^(0?[1-9]|1[0-2])\/(0?[1-9]|[12]\d|3[01])\/\d{4}$",
-            r"^sk-[a-f0-9]{8,12}$", r"(cat|dog)s?", r"^v\d+\.\d+(\.\d+)?$", r"^[^@\s]+@[a-z]+\.com$"]
+PATTERNS = [
+    r"^[A-Z]{2}$",
+    r"^[a-zA-Z0-9_-]+$",
+    r"^\d{3}-\d{4}$",
+    r"^(0?[1-9]|1[0-2])\/(0?[1-9]|[12]\d|3[01])\/\d{4}$",
+    r"^sk-[a-f0-9]{8,12}$",
+    r"(cat|dog)s?",
+    r"^v\d+\.\d+(\.\d+)?$",
+    r"^[^@\s]+@[a-z]+\.com$",
+]
 FORMATS = ["date-time", "date", "uri", "email", "uuid", "byte", "binary", "ipv4"]
 
 
@@ -158,8 +172,14 @@ def numbers():
             schema["maximum"] = low + max(width, multiple * 2) + 1
         return schema
 
-    return st.builds(build, st.sampled_from(["integer", "number"]), st.integers(-50, 50), st.integers(0, 30),
-                     st.booleans(), st.sampled_from([None, 2, 5, 0.5, 0.25]))
+    return st.builds(
+        build,
+        st.sampled_from(["integer", "number"]),
+        st.integers(-50, 50),
+        st.integers(0, 30),
+        st.booleans(),
+        st.sampled_from([None, 2, 5, 0.5, 0.25]),
+    )
 
 
 def strings():
@@ -173,9 +193,17 @@ scalars = st.one_of(
     strings(),
     numbers(),
     st.just({"type": "boolean"}),
-    st.builds(lambda e: {"enum": e}, st.lists(st.one_of(st.integers(), st.text(max_size=5), st.none()), min_size=1, max_size=4)),
+    st.builds(
+        lambda e: {"enum": e},
+        st.lists(st.one_of(st.integers(), st.text(max_size=5), st.none()), min_size=1, max_size=4),
+    ),
     st.builds(lambda c: {"const": c}, st.one_of(st.integers(), st.text(max_size=5), st.booleans())),
-    st.builds(lambda t: {"type": t}, st.lists(st.sampled_from(["string", "integer", "null", "boolean", "number"]), min_size=1, max_size=3, unique=True)),
+    st.builds(
+        lambda t: {"type": t},
+        st.lists(
+            st.sampled_from(["string", "integer", "null", "boolean", "number"]), min_size=1, max_size=3, unique=True
+        ),
+    ),
 )
 
 
@@ -199,8 +227,13 @@ def containers(children):
         return schema
 
     arrays = st.builds(array, children, bounds("minItems", "maxItems", 4), st.booleans())
-    objects = st.builds(obj, st.dictionaries(st.sampled_from(["id", "name", "created", "total_tokens", "kind", "x"]), children, max_size=4),
-                        st.lists(st.booleans(), min_size=4, max_size=4), st.booleans(), st.one_of(st.none(), st.integers(0, 3)))
+    objects = st.builds(
+        obj,
+        st.dictionaries(st.sampled_from(["id", "name", "created", "total_tokens", "kind", "x"]), children, max_size=4),
+        st.lists(st.booleans(), min_size=4, max_size=4),
+        st.booleans(),
+        st.one_of(st.none(), st.integers(0, 3)),
+    )
     nullable = st.builds(lambda schema: {"anyOf": [schema, {"type": "null"}]}, children)
     return st.one_of(arrays, objects, nullable)
 
@@ -238,21 +271,47 @@ HAND_WRITTEN: dict[str, Any] = {
     "overlapping oneOf": {"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]},
     "oneOf with catch-all": {"oneOf": [{"type": "string"}, {}]},
     "anyOf": {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "integer", "multipleOf": 7}]},
-    "allOf merge": {"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
-                              {"properties": {"a": {"minimum": 10, "maximum": 12}, "b": {"const": "x"}}, "required": ["b"]}]},
-    "allOf with closed member": {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
-                                           {"properties": {"b": {"type": "string"}}}]},
+    "allOf merge": {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            {"properties": {"a": {"minimum": 10, "maximum": 12}, "b": {"const": "x"}}, "required": ["b"]},
+        ]
+    },
+    "allOf with closed member": {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+            {"properties": {"b": {"type": "string"}}},
+        ]
+    },
     "not": {"type": "integer", "minimum": 0, "maximum": 5, "not": {"enum": [0, 1, 2, 3]}},
-    "if/then/else": {"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer"}},
-                     "required": ["kind", "n"], "if": {"properties": {"kind": {"const": "a"}}},
-                     "then": {"properties": {"n": {"minimum": 100}}}, "else": {"properties": {"n": {"maximum": -100}}}},
-    "content": {"type": "string", "contentMediaType": "application/json",
-                "contentSchema": {"type": "object", "properties": {"k": {"type": "integer"}}, "required": ["k"]}},
+    "if/then/else": {
+        "type": "object",
+        "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer"}},
+        "required": ["kind", "n"],
+        "if": {"properties": {"kind": {"const": "a"}}},
+        "then": {"properties": {"n": {"minimum": 100}}},
+        "else": {"properties": {"n": {"maximum": -100}}},
+    },
+    "content": {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": {"type": "object", "properties": {"k": {"type": "integer"}}, "required": ["k"]},
+    },
     "exclusive bounds": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.001},
     "multipleOf float": {"type": "number", "minimum": 0.1, "maximum": 1, "multipleOf": 0.1},
     "unique items": {"type": "array", "items": {"enum": [1, 2, 3]}, "minItems": 3, "uniqueItems": True},
-    "prefixItems": {"type": "array", "prefixItems": [{"const": "x"}, {"type": "integer"}], "items": False, "minItems": 2},
-    "minProperties map": {"type": "object", "additionalProperties": {"type": "integer"}, "propertyNames": {"pattern": "^k[0-9]$"}, "minProperties": 2},
+    "prefixItems": {
+        "type": "array",
+        "prefixItems": [{"const": "x"}, {"type": "integer"}],
+        "items": False,
+        "minItems": 2,
+    },
+    "minProperties map": {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+        "propertyNames": {"pattern": "^k[0-9]$"},
+        "minProperties": 2,
+    },
     "examples": {"type": "string", "examples": ["hello", 5], "default": "world"},
 }
 
@@ -276,12 +335,29 @@ def test_closed_objects_never_get_invented_keys_and_optional_ones_vary():
 
 
 def test_discriminator_sets_the_mapped_value():
-    document = {"components": {"schemas": {
-        "Cat": {"type": "object", "properties": {"kind": {"type": "string"}, "meow": {"type": "boolean"}}, "required": ["kind", "meow"]},
-        "Dog": {"type": "object", "properties": {"kind": {"type": "string"}, "bark": {"type": "integer"}}, "required": ["kind", "bark"]},
-    }}}
-    schema = {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
-              "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"}}}
+    document = {
+        "components": {
+            "schemas": {
+                "Cat": {
+                    "type": "object",
+                    "properties": {"kind": {"type": "string"}, "meow": {"type": "boolean"}},
+                    "required": ["kind", "meow"],
+                },
+                "Dog": {
+                    "type": "object",
+                    "properties": {"kind": {"type": "string"}, "bark": {"type": "integer"}},
+                    "required": ["kind", "bark"],
+                },
+            }
+        }
+    }
+    schema = {
+        "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"},
+        },
+    }
     compiled = Generator(document).compile(schema)
     kinds = set()
     for seed in range(30):
@@ -293,11 +369,20 @@ def test_discriminator_sets_the_mapped_value():
 
 
 def test_recursion_stops_at_the_depth_limit():
-    document = {"components": {"schemas": {
-        "Tree": {"type": "object", "required": ["children", "parent"], "properties": {
-            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
-            "parent": {"anyOf": [{"$ref": "#/components/schemas/Tree"}, {"type": "null"}]}}},
-    }}}
+    document = {
+        "components": {
+            "schemas": {
+                "Tree": {
+                    "type": "object",
+                    "required": ["children", "parent"],
+                    "properties": {
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+                        "parent": {"anyOf": [{"$ref": "#/components/schemas/Tree"}, {"type": "null"}]},
+                    },
+                },
+            }
+        }
+    }
     schema = {"$ref": "#/components/schemas/Tree"}
     compiled = Generator(document, max_depth=3).compile(schema)
     for seed in range(30):
@@ -307,8 +392,12 @@ def test_recursion_stops_at_the_depth_limit():
 
 
 def test_examples_and_id_prefixes_are_used():
-    schema = {"type": "object", "required": ["id", "tier"], "example": {"id": "chatcmpl-abc123"},
-              "properties": {"id": {"type": "string"}, "tier": {"type": "string", "examples": ["gold"]}}}
+    schema = {
+        "type": "object",
+        "required": ["id", "tier"],
+        "example": {"id": "chatcmpl-abc123"},
+        "properties": {"id": {"type": "string"}, "tier": {"type": "string", "examples": ["gold"]}},
+    }
     values = [draw(schema, seed) for seed in range(30)]
     assert all(value["id"].startswith("chatcmpl-") for value in values)
     assert len({value["id"] for value in values}) > 10
@@ -322,22 +411,41 @@ def test_unsatisfiable_schemas_raise_with_the_pointer():
     with pytest.raises(GenerationError) as raised:
         Generator({}).compile(contradictory, "#/components/schemas/Broken")
     assert raised.value.pointer.startswith("#/components/schemas/Broken")
-    document = {"components": {"schemas": {"Loop": {"type": "object", "required": ["next"], "properties": {"next": {"$ref": "#/components/schemas/Loop"}}}}}}
+    document = {
+        "components": {
+            "schemas": {
+                "Loop": {
+                    "type": "object",
+                    "required": ["next"],
+                    "properties": {"next": {"$ref": "#/components/schemas/Loop"}},
+                }
+            }
+        }
+    }
     with pytest.raises(GenerationError):
         Generator(document).compile({"$ref": "#/components/schemas/Loop"})
     with pytest.raises(GenerationError):
-        Generator({}).compile({"type": "object", "properties": {"a": {"enum": [1], "type": "string"}}, "required": ["a"]})
+        Generator({}).compile(
+            {"type": "object", "properties": {"a": {"enum": [1], "type": "string"}}, "required": ["a"]}
+        )
 
 
 def test_an_optional_unsatisfiable_property_is_left_out():
-    schema = {"type": "object", "properties": {"a": {"allOf": [{"minLength": 5}, {"maxLength": 2}]}, "b": {"type": "integer"}}}
+    schema = {
+        "type": "object",
+        "properties": {"a": {"allOf": [{"minLength": 5}, {"maxLength": 2}]}, "b": {"type": "integer"}},
+    }
     for seed in range(20):
         assert "a" not in draw(schema, seed)
 
 
 def test_oneof_exclusivity_is_checked_only_where_branches_can_overlap():
-    tagged = {"oneOf": [{"type": "object", "required": ["type"], "properties": {"type": {"const": "a"}}},
-                        {"type": "object", "required": ["type"], "properties": {"type": {"const": "b"}}}]}
+    tagged = {
+        "oneOf": [
+            {"type": "object", "required": ["type"], "properties": {"type": {"const": "a"}}},
+            {"type": "object", "required": ["type"], "properties": {"type": {"const": "b"}}},
+        ]
+    }
     overlapping = HAND_WRITTEN["overlapping oneOf"]
     assert Generator({}).compile(tagged).node.disjoint
     assert not Generator({}).compile(overlapping).node.disjoint

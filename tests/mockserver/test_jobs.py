@@ -18,11 +18,21 @@ from apitwin.mockserver.behaviours import jobs
 from apitwin.specs.validation import SchemaChecker
 
 AUTH = {"Authorization": "Bearer test-key"}
-VIDEO = {"model": "klingai/avatar-pro", "image_url": "https://example.com/face.png", "audio_url": "https://example.com/voice.mp3"}
+VIDEO = {
+    "model": "klingai/avatar-pro",
+    "image_url": "https://example.com/face.png",
+    "audio_url": "https://example.com/voice.mp3",
+}
 BATCH = {
     "requests": [
-        {"custom_id": "first", "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Hi"}]}},
-        {"custom_id": "second", "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Bye"}]}},
+        {
+            "custom_id": "first",
+            "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Hi"}]},
+        },
+        {
+            "custom_id": "second",
+            "params": {"model": "claude-3-5-haiku-20241022", "messages": [{"role": "user", "content": "Bye"}]},
+        },
     ]
 }
 
@@ -36,7 +46,9 @@ def document() -> dict[str, Any]:
     return specs.load("aimlapi")
 
 
-def schema_of(document: dict[str, Any], path: str, method: str, status: str, media: str = "application/json") -> dict[str, Any]:
+def schema_of(
+    document: dict[str, Any], path: str, method: str, status: str, media: str = "application/json"
+) -> dict[str, Any]:
     response = document["paths"][path][method]["responses"][status]
     if "$ref" in response:
         response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
@@ -51,13 +63,19 @@ def lifecycle(document: dict[str, Any], path: str) -> dict[str, Any]:
     return document["paths"][path]["post"]["x-apitwin-job"]
 
 
-def poll_until_finished(client: TestClient, url: str, params: dict[str, str] | None = None, *, limit: int = 30) -> list[Any]:
+def poll_until_finished(
+    client: TestClient, url: str, params: dict[str, str] | None = None, *, limit: int = 30
+) -> list[Any]:
     answers = []
     for _ in range(limit):
         response = client.get(url, params=params, headers=AUTH)
         assert response.status_code == 200, response.text
         answers.append(response)
-        if response.headers["content-type"].startswith("application/jsonl") or response.json().get("status") in ("completed", "succeeded", "error"):
+        if response.headers["content-type"].startswith("application/jsonl") or response.json().get("status") in (
+            "completed",
+            "succeeded",
+            "error",
+        ):
             return answers
     pytest.fail(f"{url} did not finish in {limit} polls")
 
@@ -84,13 +102,18 @@ def test_video_job_walks_the_documented_statuses_and_serves_an_mp4(document: dic
     video = client.get(url)
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
     assert video.content[4:8] == b"ftyp"
-    assert client.get("/v2/video/generations", params={"generation_id": job["id"]}, headers=AUTH).json() == answers[-1].json()
+    assert (
+        client.get("/v2/video/generations", params={"generation_id": job["id"]}, headers=AUTH).json()
+        == answers[-1].json()
+    )
 
 
 def test_each_step_of_the_lifecycle_is_in_the_spec(document: dict[str, Any]) -> None:
     job = lifecycle(document, "/v2/generate/audio")
     client = aiml(job_polls=1)
-    created = client.post("/v2/generate/audio", json={"model": "stable-audio", "prompt": "rain on a roof"}, headers=AUTH)
+    created = client.post(
+        "/v2/generate/audio", json={"model": "stable-audio", "prompt": "rain on a roof"}, headers=AUTH
+    )
     assert created.json()["status"] == job["pending"][0]
     answers = poll_until_finished(client, "/v2/generate/audio", {"generation_id": created.json()["id"]})
     assert [answer.json()["status"] for answer in answers] == [*job["pending"][1:], job["done"][0]]
@@ -101,7 +124,9 @@ def test_each_step_of_the_lifecycle_is_in_the_spec(document: dict[str, Any]) -> 
 
 def test_speech_to_text_polls_by_path_parameter_until_a_result(document: dict[str, Any]) -> None:
     client = aiml(job_polls=1)
-    created = client.post("/v1/stt/create", json={"model": "#g1_nova-2-general", "url": "https://example.com/a.mp3"}, headers=AUTH)
+    created = client.post(
+        "/v1/stt/create", json={"model": "#g1_nova-2-general", "url": "https://example.com/a.mp3"}, headers=AUTH
+    )
     assert created.status_code == 201 and set(created.json()) == {"generation_id"}
     generation_id = created.json()["generation_id"]
     answers = poll_until_finished(client, f"/v1/stt/{generation_id}")
@@ -120,9 +145,15 @@ def test_job_progress_by_time(document: dict[str, Any]) -> None:
     second = client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()
     assert first["status"] == second["status"] == "queued"
     time.sleep(0.35)
-    assert client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"] == "generating"
+    assert (
+        client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
+        == "generating"
+    )
     time.sleep(0.35)
-    assert client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"] == "completed"
+    assert (
+        client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
+        == "completed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,7 +168,9 @@ def test_job_progress_by_time(document: dict[str, Any]) -> None:
         ("POST", "/v1/batches/cancel/no-such-batch", None),
     ],
 )
-def test_unknown_ids_are_404_in_the_apis_own_error_shape(document: dict[str, Any], method: str, url: str, params: dict[str, str] | None) -> None:
+def test_unknown_ids_are_404_in_the_apis_own_error_shape(
+    document: dict[str, Any], method: str, url: str, params: dict[str, str] | None
+) -> None:
     response = aiml().request(method, url, params=params, headers=AUTH)
     assert response.status_code == 404
     body = response.json()
@@ -152,9 +185,13 @@ def test_a_job_of_one_server_is_unknown_to_another_with_its_own_memory() -> None
 
 def test_luma_job_without_a_documented_body_answers_empty_for_a_known_id() -> None:
     client = aiml()
-    created = client.post("/v2/generate/video/luma-ai/generation", json={"model": "ray-2", "prompt": "a cat"}, headers=AUTH)
+    created = client.post(
+        "/v2/generate/video/luma-ai/generation", json={"model": "ray-2", "prompt": "a cat"}, headers=AUTH
+    )
     assert created.status_code == 201, created.text
-    known = client.get("/v2/generate/video/luma-ai/generation", params={"generation_id": created.json()["id"]}, headers=AUTH)
+    known = client.get(
+        "/v2/generate/video/luma-ai/generation", params={"generation_id": created.json()["id"]}, headers=AUTH
+    )
     assert known.status_code == 200 and known.content == b""
 
 
@@ -200,7 +237,9 @@ def test_batch_cancel_moves_to_canceling_then_ends_and_a_finished_batch_refuses(
 
 
 def test_prefer_code_still_answers_the_declared_error_instead_of_the_job() -> None:
-    response = aiml().get("/v2/video/generations", params={"generation_id": "anything"}, headers={**AUTH, "Prefer": "code=429"})
+    response = aiml().get(
+        "/v2/video/generations", params={"generation_id": "anything"}, headers={**AUTH, "Prefer": "code=429"}
+    )
     assert response.status_code == 429
 
 
@@ -208,7 +247,10 @@ def test_jobs_survive_a_restart_on_the_same_sqlite_file(tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path / 'state.db'}"
     with aiml(state=state, job_polls=1) as first:
         job = first.post("/v2/generate/audio", json={"model": "stable-audio", "prompt": "waves"}, headers=AUTH).json()
-        assert first.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"] == "generating"
+        assert (
+            first.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
+            == "generating"
+        )
     with aiml(state=state, job_polls=1) as second:
         finished = second.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()
         assert finished["status"] == "completed"
@@ -252,11 +294,19 @@ def test_sequrity_session_is_returned_continued_and_renewed_when_unknown() -> No
     first = client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers=AUTH)
     session = first.headers["x-session-id"]
     assert first.status_code == 200 and session
-    continued = client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers={**AUTH, "X-Session-ID": session})
+    continued = client.post(
+        "/control/chat/v1/responses", json=SEQURITY_REQUEST, headers={**AUTH, "X-Session-ID": session}
+    )
     assert continued.headers["x-session-id"] == session
-    streamed = client.post("/control/code/openai/v1/responses", json={**SEQURITY_REQUEST, "stream": True}, headers={**AUTH, "X-Session-ID": session})
+    streamed = client.post(
+        "/control/code/openai/v1/responses",
+        json={**SEQURITY_REQUEST, "stream": True},
+        headers={**AUTH, "X-Session-ID": session},
+    )
     assert streamed.status_code == 200 and streamed.headers["x-session-id"] == session
-    unknown = client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers={**AUTH, "X-Session-ID": "never-issued"})
+    unknown = client.post(
+        "/control/chat/v1/responses", json=SEQURITY_REQUEST, headers={**AUTH, "X-Session-ID": "never-issued"}
+    )
     assert unknown.status_code == 200
     assert unknown.headers["x-session-id"] not in ("never-issued", session)
     server = app.server
@@ -268,5 +318,8 @@ def test_sequrity_session_is_returned_continued_and_renewed_when_unknown() -> No
 
 def test_a_fresh_request_starts_a_new_session_each_time() -> None:
     client = TestClient(create_app(["sequrity"], self_check=True))
-    ids = {client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers=AUTH).headers["x-session-id"] for _ in range(3)}
+    ids = {
+        client.post("/control/chat/v1/responses", json=SEQURITY_REQUEST, headers=AUTH).headers["x-session-id"]
+        for _ in range(3)
+    }
     assert len(ids) == 3

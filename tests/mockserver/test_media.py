@@ -95,7 +95,13 @@ def test_jpeg_segments_are_well_formed_and_describe_an_8x8_baseline_image() -> N
 
 @pytest.mark.parametrize(
     ("path", "extension"),
-    [(("video", "url"), "mp4"), (("audio_file", "url"), "mp3"), (("image_url",), "png"), (("results_url",), "jsonl"), (("homepage",), None)],
+    [
+        (("video", "url"), "mp4"),
+        (("audio_file", "url"), "mp3"),
+        (("image_url",), "png"),
+        (("results_url",), "jsonl"),
+        (("homepage",), None),
+    ],
 )
 def test_the_file_type_comes_from_the_names_along_the_field_path(path: tuple[str, ...], extension: str | None) -> None:
     assert media.extension_for(path) == extension

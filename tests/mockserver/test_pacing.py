@@ -33,7 +33,15 @@ def test_header_parsing() -> None:
 
 def test_frame_tokens_count_only_new_text() -> None:
     assert frame_tokens(frame('{"choices": [{"index": 0, "delta": {"content": " hello world"}}]}', None)) == 2
-    assert frame_tokens(frame('{"type": "response.output_text.delta", "delta": "one two three", "item_id": "msg_1"}', "response.output_text.delta")) == 3
+    assert (
+        frame_tokens(
+            frame(
+                '{"type": "response.output_text.delta", "delta": "one two three", "item_id": "msg_1"}',
+                "response.output_text.delta",
+            )
+        )
+        == 3
+    )
     assert frame_tokens(frame('{"type": "response.created", "response": {"output": []}}', "response.created")) == 0
     assert frame_tokens(frame("[DONE]", None)) == 0
 
@@ -86,7 +94,11 @@ def test_bad_header_is_a_400_in_the_api_shape() -> None:
     assert answer.status_code == 400
     assert "X-Apitwin-Pacing" in answer.text
     aiml = TestClient(create_app(["aimlapi"], self_check=True), headers=AUTH)
-    answer = aiml.post("/v1/chat/completions", json={**BODY, "model": "anthropic/claude-3-5-haiku"}, headers={"X-Apitwin-Pacing": "ttft=-5"})
+    answer = aiml.post(
+        "/v1/chat/completions",
+        json={**BODY, "model": "anthropic/claude-3-5-haiku"},
+        headers={"X-Apitwin-Pacing": "ttft=-5"},
+    )
     assert answer.status_code == 400 and "statusCode" in answer.json()
 
 

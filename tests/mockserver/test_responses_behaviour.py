@@ -65,14 +65,23 @@ def events(text: str) -> list[tuple[str | None, dict[str, Any]]]:
 
 
 def final_text(value: dict[str, Any]) -> str:
-    return "".join(part.get("text", "") for item in value["output"] if item.get("type") == "message" for part in item["content"])
+    return "".join(
+        part.get("text", "") for item in value["output"] if item.get("type") == "message" for part in item["content"]
+    )
 
 
 @cache
 def stream_enum(name: str) -> set[str]:
     """Every event name the API's spec allows on its Responses streams."""
     api = compile_api(name, specs.load(name))
-    return {event for operation in api.operations for response in operation.responses.values() for media in response.media.values() if media.stream for event in media.stream.event_names}
+    return {
+        event
+        for operation in api.operations
+        for response in operation.responses.values()
+        for media in response.media.values()
+        if media.stream
+        for event in media.stream.event_names
+    }
 
 
 @pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
@@ -103,7 +112,9 @@ def test_stream_order_sequence_and_text(api: ResponsesApi) -> None:
     found = events(answer.text)
     kinds = [payload["type"] for _, payload in found]
     assert [kind for kind in dict.fromkeys(kinds)] == ORDER
-    assert kinds.index("response.output_text.done") > max(i for i, kind in enumerate(kinds) if kind == "response.output_text.delta")
+    assert kinds.index("response.output_text.done") > max(
+        i for i, kind in enumerate(kinds) if kind == "response.output_text.delta"
+    )
     assert [payload["sequence_number"] for _, payload in found] == list(range(len(found)))
     assert set(kinds) <= stream_enum(api.name)
     assert all(name == payload["type"] for name, payload in found)
@@ -115,11 +126,17 @@ def test_stream_order_sequence_and_text(api: ResponsesApi) -> None:
     assert found[0][1]["response"]["status"] == "in_progress" and found[0][1]["response"]["output"] == []
     plain = post(api, {"input": "Tell me about rivers."}).json()
     assert final_text(plain) == deltas
-    assert {key: plain["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")} == {key: completed["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")}
+    assert {key: plain["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")} == {
+        key: completed["usage"][key] for key in ("input_tokens", "output_tokens", "total_tokens")
+    }
 
 
 @pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
-@given(prompt=st.text(min_size=1, max_size=30), limit=st.one_of(st.none(), st.integers(min_value=16, max_value=40)), seed=st.integers(0, 3))
+@given(
+    prompt=st.text(min_size=1, max_size=30),
+    limit=st.one_of(st.none(), st.integers(min_value=16, max_value=40)),
+    seed=st.integers(0, 3),
+)
 def test_stream_deltas_add_up_for_any_request(api: ResponsesApi, prompt: str, limit: int | None, seed: int) -> None:
     body: dict[str, Any] = {"input": prompt}
     if limit is not None:
@@ -130,7 +147,10 @@ def test_stream_deltas_add_up_for_any_request(api: ResponsesApi, prompt: str, li
     assert final["type"] in ("response.completed", "response.incomplete")
     assert deltas == final_text(final["response"]) == final_text(post(api, body, seed).json())
     usage = final["response"]["usage"]
-    assert usage["output_tokens"] == count_tokens(deltas) and usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    assert (
+        usage["output_tokens"] == count_tokens(deltas)
+        and usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    )
     if limit is not None:
         assert usage["output_tokens"] <= limit
 
@@ -151,7 +171,9 @@ def test_function_calls(api: ResponsesApi) -> None:
     found = events(post(api, {**body, "stream": True}).text)
     kinds = [payload["type"] for _, payload in found]
     assert "response.function_call_arguments.delta" in kinds and "response.output_text.delta" not in kinds
-    deltas = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.function_call_arguments.delta")
+    deltas = "".join(
+        payload["delta"] for _, payload in found if payload["type"] == "response.function_call_arguments.delta"
+    )
     done = [payload for _, payload in found if payload["type"] == "response.function_call_arguments.done"]
     assert deltas == "".join(payload["arguments"] for payload in done) == "".join(call["arguments"] for call in calls)
 
@@ -163,18 +185,25 @@ def test_reasoning_summary_streams_with_its_own_events() -> None:
     kinds = [item["type"] for item in value["output"]]
     assert kinds == ["reasoning", "message"]
     assert value["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
-    assert value["usage"]["output_tokens"] == value["usage"]["output_tokens_details"]["reasoning_tokens"] + count_tokens(final_text(value))
+    assert value["usage"]["output_tokens"] == value["usage"]["output_tokens_details"][
+        "reasoning_tokens"
+    ] + count_tokens(final_text(value))
     found = events(post(api, {**body, "stream": True}).text)
     types = [payload["type"] for _, payload in found]
     assert "response.reasoning_summary_text.delta" in types
-    summary = "".join(payload["delta"] for _, payload in found if payload["type"] == "response.reasoning_summary_text.delta")
+    summary = "".join(
+        payload["delta"] for _, payload in found if payload["type"] == "response.reasoning_summary_text.delta"
+    )
     assert summary == value["output"][0]["summary"][0]["text"]
     assert types.index("response.reasoning_summary_part.added") < types.index("response.content_part.added")
 
 
 @pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
 def test_text_format_json_schema(api: ResponsesApi) -> None:
-    body = {"input": "json please", "text": {"format": {"type": "json_schema", "name": "weather", "schema": WEATHER, "strict": True}}}
+    body = {
+        "input": "json please",
+        "text": {"format": {"type": "json_schema", "name": "weather", "schema": WEATHER, "strict": True}},
+    }
     jsonschema.validate(json.loads(final_text(post(api, body).json())), WEATHER)
 
 
@@ -183,7 +212,9 @@ def test_previous_response_id_chains_and_unknown_is_refused() -> None:
     app = create_app([api.name], self_check=True)
     with TestClient(app, headers=AUTH) as fresh:
         first = fresh.post(api.path, json={"model": api.model, "input": "first"}).json()
-        chained = fresh.post(api.path, json={"model": api.model, "input": "second", "previous_response_id": first["id"]})
+        chained = fresh.post(
+            api.path, json={"model": api.model, "input": "second", "previous_response_id": first["id"]}
+        )
         assert chained.status_code == 200, chained.text
         assert chained.json()["previous_response_id"] == first["id"]
         assert chained.json()["usage"]["input_tokens"] == 1 + first["usage"]["total_tokens"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection
-from hypothesis import HealthCheck, Phase, given, settings
 
 from apitwin import specs
 from apitwin.contracts.fuzz.wire import WireJudge
@@ -50,7 +50,13 @@ def _cases():
 
 @pytest.mark.parametrize(("schema", "operation", "mode"), list(_cases()))
 def test_every_operation_passes_every_check_in_process(schema, operation, mode):
-    @settings(max_examples=4, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call(headers=HEADERS)
@@ -58,6 +64,8 @@ def test_every_operation_passes_every_check_in_process(schema, operation, mode):
         # `anyOf` with a `{}` branch, a one-item array that reads back as a string): the spec, read by
         # the same request validation `apitwin fuzz` and `check-traffic` use, decides those.
         valid_as_sent = mode is GenerationMode.NEGATIVE and _judge(schema).is_valid(response.request)
-        case.validate_response(response, headers=HEADERS, excluded_checks=[negative_data_rejection] if valid_as_sent else [])
+        case.validate_response(
+            response, headers=HEADERS, excluded_checks=[negative_data_rejection] if valid_as_sent else []
+        )
 
     run()

@@ -59,7 +59,9 @@ def test_pieces_rejoin(seed: int, most: int) -> None:
 
 def test_answer_text_ignores_streaming_fields_only() -> None:
     body = {"messages": [{"role": "user", "content": "hi"}]}
-    same = compose(answer_rng(0, body)) == compose(answer_rng(0, {**body, "stream": True, "stream_options": {"include_usage": True}}))
+    same = compose(answer_rng(0, body)) == compose(
+        answer_rng(0, {**body, "stream": True, "stream_options": {"include_usage": True}})
+    )
     assert same
     assert compose(answer_rng(0, body)) != compose(answer_rng(0, {"messages": [{"role": "user", "content": "ho"}]}))
     assert compose(answer_rng(0, body)) != compose(answer_rng(1, body))
@@ -68,30 +70,62 @@ def test_answer_text_ignores_streaming_fields_only() -> None:
 # ---------------------------------------------------------------- caller schemas
 
 
-@given(st.sampled_from([
-    {"type": "object", "properties": {"a": {"type": "integer", "multipleOf": 3}}, "required": ["a"], "additionalProperties": False},
-    {"type": "array", "items": {"type": "string", "pattern": "^x[0-9]{2}$"}, "minItems": 1, "uniqueItems": True},
-    {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/point"}], "$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}}},
-]), st.integers(0, 1000))
+@given(
+    st.sampled_from(
+        [
+            {
+                "type": "object",
+                "properties": {"a": {"type": "integer", "multipleOf": 3}},
+                "required": ["a"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^x[0-9]{2}$"},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+            {
+                "anyOf": [{"type": "null"}, {"$ref": "#/$defs/point"}],
+                "$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}},
+            },
+        ]
+    ),
+    st.integers(0, 1000),
+)
 def test_caller_value_is_valid(schema: dict[str, Any], seed: int) -> None:
     found, value = caller_value(schema, random.Random(seed))
     assert found
     jsonschema.validate(value, schema)
 
 
-@pytest.mark.parametrize("schema", [{"type": "nonsense"}, {"$ref": "#/$defs/missing"}, {"allOf": [{"type": "string"}, {"type": "integer"}]}, "not a schema", 42])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "nonsense"},
+        {"$ref": "#/$defs/missing"},
+        {"allOf": [{"type": "string"}, {"type": "integer"}]},
+        "not a schema",
+        42,
+    ],
+)
 def test_broken_caller_schemas_give_nothing(schema: Any) -> None:
     assert caller_value(schema, random.Random(0)) == (False, None)
 
 
 def test_tool_arguments_fall_back_to_empty_object_only_when_it_validates() -> None:
-    assert tool_arguments({"type": "object", "properties": {"x": {"$ref": "#/$defs/nowhere"}}}, random.Random(0)) == "{}"
+    assert (
+        tool_arguments({"type": "object", "properties": {"x": {"$ref": "#/$defs/nowhere"}}}, random.Random(0)) == "{}"
+    )
     assert tool_arguments({"type": "object", "required": ["x"], "properties": {"x": False}}, random.Random(0)) is None
     assert tool_arguments(None, random.Random(0)) is not None
 
 
 def test_plan_calls_respects_tool_choice() -> None:
-    tools = [{"type": "function", "function": {"name": "a"}}, {"type": "function", "name": "b", "parameters": {"type": "object"}}]
+    tools = [
+        {"type": "function", "function": {"name": "a"}},
+        {"type": "function", "name": "b", "parameters": {"type": "object"}},
+    ]
     assert plan_calls(tools, "none", random.Random(0)) == []
     assert [call.name for call in plan_calls(tools, {"type": "function", "name": "b"}, random.Random(0))] == ["b"]
     assert all(plan_calls(tools, "required", random.Random(seed)) for seed in range(20))
@@ -117,19 +151,39 @@ def test_one_embedding_per_input_with_stable_dimension(name: str, path: str, mod
 
 
 def test_dimensions_parameter_and_declared_default() -> None:
-    assert len(post("aimlapi", "/v1/embeddings", {"model": "alibaba/qwen-text-embedding-v3", "input": "x", "dimensions": 64})["data"][0]["embedding"]) == 64
-    assert len(post("aimlapi", "/v1/embeddings", {"model": "alibaba/qwen-text-embedding-v3", "input": "x"})["data"][0]["embedding"]) == 1024
+    assert (
+        len(
+            post(
+                "aimlapi", "/v1/embeddings", {"model": "alibaba/qwen-text-embedding-v3", "input": "x", "dimensions": 64}
+            )["data"][0]["embedding"]
+        )
+        == 64
+    )
+    assert (
+        len(
+            post("aimlapi", "/v1/embeddings", {"model": "alibaba/qwen-text-embedding-v3", "input": "x"})["data"][0][
+                "embedding"
+            ]
+        )
+        == 1024
+    )
 
 
 def test_base64_encoding_is_little_endian_float32() -> None:
     floats = post("lmdeploy", "/v1/embeddings", {"model": "bge", "input": "hello"})["data"][0]["embedding"]
-    encoded = post("lmdeploy", "/v1/embeddings", {"model": "bge", "input": "hello", "encoding_format": "base64"})["data"][0]["embedding"]
+    encoded = post("lmdeploy", "/v1/embeddings", {"model": "bge", "input": "hello", "encoding_format": "base64"})[
+        "data"
+    ][0]["embedding"]
     raw = base64.b64decode(encoded)
     assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == floats
 
 
 def test_base64_is_not_sent_where_the_schema_forbids_it() -> None:
-    value = post("aimlapi", "/v1/embeddings", {"model": "alibaba/qwen-text-embedding-v3", "input": "hello", "encoding_format": "base64"})
+    value = post(
+        "aimlapi",
+        "/v1/embeddings",
+        {"model": "alibaba/qwen-text-embedding-v3", "input": "hello", "encoding_format": "base64"},
+    )
     assert isinstance(value["data"][0]["embedding"], list)
 
 
@@ -167,7 +221,11 @@ def test_images_count_and_url(model: str, count_field: str) -> None:
 
 
 def test_images_inline_base64_png() -> None:
-    value = post("aimlapi", "/v1/images/generations", {"model": "dall-e-2", "prompt": "a red fox", "n": 2, "response_format": "b64_json"})
+    value = post(
+        "aimlapi",
+        "/v1/images/generations",
+        {"model": "dall-e-2", "prompt": "a red fox", "n": 2, "response_format": "b64_json"},
+    )
     assert len(value["data"]) == 2
     for item in value["data"]:
         assert not item.get("url")

@@ -108,7 +108,9 @@ def test_concurrent_updates_lose_no_increment(store_url: str, request: pytest.Fi
         await store.put("job", key, {"polls": 0})
         others = [open_store(store_url) if store_url != "memory" else store for _ in range(4)]
         try:
-            await asyncio.gather(*(other.update("job", key, lambda v: {"polls": v["polls"] + 1}) for other in others for _ in range(10)))
+            await asyncio.gather(
+                *(other.update("job", key, lambda v: {"polls": v["polls"] + 1}) for other in others for _ in range(10))
+            )
         finally:
             for other in others:
                 if other is not store:
@@ -127,7 +129,9 @@ def _increment_many(url: str, key: str, times: int) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_updates_from_several_processes_are_atomic(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_updates_from_several_processes_are_atomic(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}" if backend == "sqlite" else request.getfixturevalue("redis_url")
     key = request.node.name
     run(_with_store(url, lambda store: store.put("job", key, {"polls": 0})))

@@ -34,7 +34,9 @@ components:
 
 
 def apitwin(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "apitwin", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "apitwin", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_normalise_writes_a_lint_clean_31_document_and_its_repair_log(tmp_path):
@@ -64,7 +66,10 @@ def test_normalised_output_lints_clean_through_the_cli(tmp_path):
         ("openapi: 3.0.3\npaths: [\n", "neither JSON nor YAML"),
         ('{"hello": "world"}', "no 'openapi' field"),
         ("swagger: '2.0'\n", "Swagger 2.0"),
-        ('{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {}}}}', "at least one response"),
+        (
+            '{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {}}}}',
+            "at least one response",
+        ),
         (
             '{"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {}, '
             '"components": {"schemas": {"A": {"$ref": "#/components/schemas/Gone"}}}}',

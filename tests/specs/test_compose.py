@@ -26,8 +26,22 @@ def doc_with_two_copies():
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
         "paths": {
-            "/a": {"post": {"requestBody": body({"type": "object", "properties": {"messages": {"type": "array", "items": big_schema()}}}), "responses": response}},
-            "/b": {"post": {"requestBody": body({"type": "object", "properties": {"messages": {"type": "array", "items": big_schema()}}}), "responses": response}},
+            "/a": {
+                "post": {
+                    "requestBody": body(
+                        {"type": "object", "properties": {"messages": {"type": "array", "items": big_schema()}}}
+                    ),
+                    "responses": response,
+                }
+            },
+            "/b": {
+                "post": {
+                    "requestBody": body(
+                        {"type": "object", "properties": {"messages": {"type": "array", "items": big_schema()}}}
+                    ),
+                    "responses": response,
+                }
+            },
         },
     }
 
@@ -40,13 +54,17 @@ def test_identical_subschemas_are_hoisted_once():
     name = next(iter(schemas))
     for path in ("/a", "/b"):
         items = result["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        assert items == {"$ref": f"#/components/schemas/{name}"} or items["properties"]["messages"]["items"] == {"$ref": f"#/components/schemas/{name}"}
+        assert items == {"$ref": f"#/components/schemas/{name}"} or items["properties"]["messages"]["items"] == {
+            "$ref": f"#/components/schemas/{name}"
+        }
     assert [r.kind for r in log.repairs].count("dedupe") == 1
 
 
 def test_small_or_unique_schemas_stay_inline():
     doc = doc_with_two_copies()
-    doc["paths"]["/b"]["post"]["requestBody"] = body({"type": "object", "properties": {"messages": {"type": "array", "items": big_schema("other")}}})
+    doc["paths"]["/b"]["post"]["requestBody"] = body(
+        {"type": "object", "properties": {"messages": {"type": "array", "items": big_schema("other")}}}
+    )
     result = compose(doc, RepairLog(), source="t")
     assert not result.get("components", {}).get("schemas")
     assert len('{"type":"string"}') < MIN_SIZE
@@ -54,7 +72,9 @@ def test_small_or_unique_schemas_stay_inline():
 
 def test_existing_component_is_reused():
     doc = doc_with_two_copies()
-    doc["paths"]["/b"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["n"] = {"type": "integer"}
+    doc["paths"]["/b"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["n"] = {
+        "type": "integer"
+    }
     doc["components"] = {"schemas": {"Message": big_schema()}}
     result = compose(doc, RepairLog(), source="t")
     schemas = result["components"]["schemas"]
@@ -86,8 +106,12 @@ def test_duplicate_operation_ids_are_replaced_by_derived_ones():
 
 def test_derived_operation_ids_read_like_the_path():
     assert derive_operation_id("get", "/v1/stt/{generation_id}") == "get_v1_stt_by_generation_id"
-    assert derive_operation_id("post", "/v2/generate/audio/minimax/generate") == "post_v2_generate_audio_minimax_generate"
+    assert (
+        derive_operation_id("post", "/v2/generate/audio/minimax/generate") == "post_v2_generate_audio_minimax_generate"
+    )
 
 
 def test_compose_is_deterministic():
-    assert compose(doc_with_two_copies(), RepairLog(), source="t") == compose(doc_with_two_copies(), RepairLog(), source="t")
+    assert compose(doc_with_two_copies(), RepairLog(), source="t") == compose(
+        doc_with_two_copies(), RepairLog(), source="t"
+    )

@@ -19,13 +19,28 @@ BODY = "/requestBody/content/application~1json/schema"
 OK = "/responses/200/content/application~1json/schema"
 
 
-def document(request: Any = None, response: Any = None, *, parameters: list | None = None, responses: dict | None = None, components: dict | None = None) -> dict:
+def document(
+    request: Any = None,
+    response: Any = None,
+    *,
+    parameters: list | None = None,
+    responses: dict | None = None,
+    components: dict | None = None,
+) -> dict:
     """One POST /items operation: ``request`` is its JSON body schema, ``response`` its 200 schema."""
     operation: dict[str, Any] = {"operationId": "createItem", "parameters": parameters or []}
     if request is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
-    operation["responses"] = {"200": {"description": "ok", "content": {"application/json": {"schema": response or {"type": "object"}}}}, **(responses or {})}
-    return {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/items": {"post": operation}}, "components": {"schemas": components or {}}}
+    operation["responses"] = {
+        "200": {"description": "ok", "content": {"application/json": {"schema": response or {"type": "object"}}}},
+        **(responses or {}),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/items": {"post": operation}},
+        "components": {"schemas": components or {}},
+    }
 
 
 def obj(properties: dict, required: tuple = (), **extra: Any) -> dict:
@@ -45,63 +60,390 @@ ERROR_400 = {"400": {"description": "bad", "content": {"application/json": {"sch
 
 RULES = [
     # request side: narrowing breaks, widening does not
-    ("request type narrowed", document(obj({"n": {"type": ["integer", "string"]}})), document(obj({"n": {"type": "integer"}})), True, "type-narrowed", BODY + "/properties/n"),
-    ("request type widened", document(obj({"n": {"type": "integer"}})), document(obj({"n": {"type": ["integer", "null"]}})), False, "type-widened", BODY + "/properties/n"),
-    ("request integer → number", document(obj({"n": {"type": "integer"}})), document(obj({"n": {"type": "number"}})), False, "type-widened", BODY + "/properties/n"),
-    ("request number → integer", document(obj({"n": {"type": "number"}})), document(obj({"n": {"type": "integer"}})), True, "type-narrowed", BODY + "/properties/n"),
-    ("request enum value removed", document(obj({"k": {"enum": ["a", "b"]}})), document(obj({"k": {"enum": ["a"]}})), True, "enum-value-removed", BODY + "/properties/k"),
-    ("request enum value added", document(obj({"k": {"enum": ["a"]}})), document(obj({"k": {"enum": ["a", "b"]}})), False, "enum-value-added", BODY + "/properties/k"),
-    ("new required request field", document(obj(NAME)), document(obj({**NAME, "age": {"type": "integer"}}, ("age",))), True, "required-added", BODY + "/properties/age"),
-    ("new optional request field", document(obj(NAME)), document(obj({**NAME, "age": {"type": "integer"}})), False, "property-added", BODY + "/properties/age"),
-    ("request field no longer required", document(obj(NAME, ("name",))), document(obj(NAME)), False, "required-removed", BODY + "/properties/name"),
-    ("request field removed", document(obj({**NAME, "age": {"type": "integer"}})), document(obj(NAME)), True, "property-removed", BODY + "/properties/age"),
-    ("request bound tightened", document(obj({"s": {"type": "string", "maxLength": 100}})), document(obj({"s": {"type": "string", "maxLength": 10}})), True, "bound-tightened", BODY + "/properties/s/maxLength"),
-    ("request bound loosened", document(obj({"s": {"type": "string", "minLength": 5}})), document(obj({"s": {"type": "string", "minLength": 1}})), False, "bound-loosened", BODY + "/properties/s/minLength"),
-    ("request bound added", document(obj({"n": {"type": "integer"}})), document(obj({"n": {"type": "integer", "minimum": 0}})), True, "bound-tightened", BODY + "/properties/n/minimum"),
-    ("request pattern added", document(obj({"s": {"type": "string"}})), document(obj({"s": {"type": "string", "pattern": "^a"}})), True, "pattern-added", BODY + "/properties/s/pattern"),
-    ("request closed to unknown fields", document(obj(NAME)), document(obj(NAME, additionalProperties=False)), True, "additional-properties-changed", BODY),
-    ("request alternative added", document({"anyOf": [{"type": "string"}]}), document({"anyOf": [{"type": "string"}, {"type": "null"}]}), False, "alternative-added", BODY + "/anyOf/1"),
-    ("request alternative removed", document({"anyOf": [{"type": "string"}, {"type": "null"}]}), document({"anyOf": [{"type": "string"}]}), True, "alternative-removed", BODY),
+    (
+        "request type narrowed",
+        document(obj({"n": {"type": ["integer", "string"]}})),
+        document(obj({"n": {"type": "integer"}})),
+        True,
+        "type-narrowed",
+        BODY + "/properties/n",
+    ),
+    (
+        "request type widened",
+        document(obj({"n": {"type": "integer"}})),
+        document(obj({"n": {"type": ["integer", "null"]}})),
+        False,
+        "type-widened",
+        BODY + "/properties/n",
+    ),
+    (
+        "request integer → number",
+        document(obj({"n": {"type": "integer"}})),
+        document(obj({"n": {"type": "number"}})),
+        False,
+        "type-widened",
+        BODY + "/properties/n",
+    ),
+    (
+        "request number → integer",
+        document(obj({"n": {"type": "number"}})),
+        document(obj({"n": {"type": "integer"}})),
+        True,
+        "type-narrowed",
+        BODY + "/properties/n",
+    ),
+    (
+        "request enum value removed",
+        document(obj({"k": {"enum": ["a", "b"]}})),
+        document(obj({"k": {"enum": ["a"]}})),
+        True,
+        "enum-value-removed",
+        BODY + "/properties/k",
+    ),
+    (
+        "request enum value added",
+        document(obj({"k": {"enum": ["a"]}})),
+        document(obj({"k": {"enum": ["a", "b"]}})),
+        False,
+        "enum-value-added",
+        BODY + "/properties/k",
+    ),
+    (
+        "new required request field",
+        document(obj(NAME)),
+        document(obj({**NAME, "age": {"type": "integer"}}, ("age",))),
+        True,
+        "required-added",
+        BODY + "/properties/age",
+    ),
+    (
+        "new optional request field",
+        document(obj(NAME)),
+        document(obj({**NAME, "age": {"type": "integer"}})),
+        False,
+        "property-added",
+        BODY + "/properties/age",
+    ),
+    (
+        "request field no longer required",
+        document(obj(NAME, ("name",))),
+        document(obj(NAME)),
+        False,
+        "required-removed",
+        BODY + "/properties/name",
+    ),
+    (
+        "request field removed",
+        document(obj({**NAME, "age": {"type": "integer"}})),
+        document(obj(NAME)),
+        True,
+        "property-removed",
+        BODY + "/properties/age",
+    ),
+    (
+        "request bound tightened",
+        document(obj({"s": {"type": "string", "maxLength": 100}})),
+        document(obj({"s": {"type": "string", "maxLength": 10}})),
+        True,
+        "bound-tightened",
+        BODY + "/properties/s/maxLength",
+    ),
+    (
+        "request bound loosened",
+        document(obj({"s": {"type": "string", "minLength": 5}})),
+        document(obj({"s": {"type": "string", "minLength": 1}})),
+        False,
+        "bound-loosened",
+        BODY + "/properties/s/minLength",
+    ),
+    (
+        "request bound added",
+        document(obj({"n": {"type": "integer"}})),
+        document(obj({"n": {"type": "integer", "minimum": 0}})),
+        True,
+        "bound-tightened",
+        BODY + "/properties/n/minimum",
+    ),
+    (
+        "request pattern added",
+        document(obj({"s": {"type": "string"}})),
+        document(obj({"s": {"type": "string", "pattern": "^a"}})),
+        True,
+        "pattern-added",
+        BODY + "/properties/s/pattern",
+    ),
+    (
+        "request closed to unknown fields",
+        document(obj(NAME)),
+        document(obj(NAME, additionalProperties=False)),
+        True,
+        "additional-properties-changed",
+        BODY,
+    ),
+    (
+        "request alternative added",
+        document({"anyOf": [{"type": "string"}]}),
+        document({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+        False,
+        "alternative-added",
+        BODY + "/anyOf/1",
+    ),
+    (
+        "request alternative removed",
+        document({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+        document({"anyOf": [{"type": "string"}]}),
+        True,
+        "alternative-removed",
+        BODY,
+    ),
     # response side: widening breaks clients, narrowing does not
-    ("response type widened to null", document(response=obj({"n": {"type": "integer"}})), document(response=obj({"n": {"type": ["integer", "null"]}})), True, "type-widened", OK + "/properties/n"),
-    ("response type narrowed", document(response=obj({"n": {"type": ["integer", "null"]}})), document(response=obj({"n": {"type": "integer"}})), False, "type-narrowed", OK + "/properties/n"),
-    ("response enum value added", document(response=obj({"k": {"enum": ["a"]}})), document(response=obj({"k": {"enum": ["a", "b"]}})), True, "enum-value-added", OK + "/properties/k"),
-    ("response enum value removed", document(response=obj({"k": {"enum": ["a", "b"]}})), document(response=obj({"k": {"enum": ["a"]}})), False, "enum-value-removed", OK + "/properties/k"),
-    ("response field no longer required", document(response=obj(NAME, ("name",))), document(response=obj(NAME)), True, "required-removed", OK + "/properties/name"),
-    ("response field newly required", document(response=obj(NAME)), document(response=obj(NAME, ("name",))), False, "required-added", OK + "/properties/name"),
-    ("response field removed", document(response=obj({**NAME, "age": {"type": "integer"}})), document(response=obj(NAME)), True, "property-removed", OK + "/properties/age"),
-    ("response field added", document(response=obj(NAME)), document(response=obj({**NAME, "age": {"type": "integer"}})), False, "property-added", OK + "/properties/age"),
-    ("response bound loosened", document(response=obj({"s": {"type": "string", "maxLength": 10}})), document(response=obj({"s": {"type": "string", "maxLength": 100}})), True, "bound-loosened", OK + "/properties/s/maxLength"),
-    ("response bound tightened", document(response=obj({"s": {"type": "string", "maxLength": 100}})), document(response=obj({"s": {"type": "string", "maxLength": 10}})), False, "bound-tightened", OK + "/properties/s/maxLength"),
-    ("response alternative added", document(response={"anyOf": [{"type": "string"}]}), document(response={"anyOf": [{"type": "string"}, {"type": "null"}]}), True, "alternative-added", OK + "/anyOf/1"),
-    ("response media type removed", document(response=obj(NAME)), _no_json := None, True, "response-media-type-removed", "/responses/200/content/application~1json"),
+    (
+        "response type widened to null",
+        document(response=obj({"n": {"type": "integer"}})),
+        document(response=obj({"n": {"type": ["integer", "null"]}})),
+        True,
+        "type-widened",
+        OK + "/properties/n",
+    ),
+    (
+        "response type narrowed",
+        document(response=obj({"n": {"type": ["integer", "null"]}})),
+        document(response=obj({"n": {"type": "integer"}})),
+        False,
+        "type-narrowed",
+        OK + "/properties/n",
+    ),
+    (
+        "response enum value added",
+        document(response=obj({"k": {"enum": ["a"]}})),
+        document(response=obj({"k": {"enum": ["a", "b"]}})),
+        True,
+        "enum-value-added",
+        OK + "/properties/k",
+    ),
+    (
+        "response enum value removed",
+        document(response=obj({"k": {"enum": ["a", "b"]}})),
+        document(response=obj({"k": {"enum": ["a"]}})),
+        False,
+        "enum-value-removed",
+        OK + "/properties/k",
+    ),
+    (
+        "response field no longer required",
+        document(response=obj(NAME, ("name",))),
+        document(response=obj(NAME)),
+        True,
+        "required-removed",
+        OK + "/properties/name",
+    ),
+    (
+        "response field newly required",
+        document(response=obj(NAME)),
+        document(response=obj(NAME, ("name",))),
+        False,
+        "required-added",
+        OK + "/properties/name",
+    ),
+    (
+        "response field removed",
+        document(response=obj({**NAME, "age": {"type": "integer"}})),
+        document(response=obj(NAME)),
+        True,
+        "property-removed",
+        OK + "/properties/age",
+    ),
+    (
+        "response field added",
+        document(response=obj(NAME)),
+        document(response=obj({**NAME, "age": {"type": "integer"}})),
+        False,
+        "property-added",
+        OK + "/properties/age",
+    ),
+    (
+        "response bound loosened",
+        document(response=obj({"s": {"type": "string", "maxLength": 10}})),
+        document(response=obj({"s": {"type": "string", "maxLength": 100}})),
+        True,
+        "bound-loosened",
+        OK + "/properties/s/maxLength",
+    ),
+    (
+        "response bound tightened",
+        document(response=obj({"s": {"type": "string", "maxLength": 100}})),
+        document(response=obj({"s": {"type": "string", "maxLength": 10}})),
+        False,
+        "bound-tightened",
+        OK + "/properties/s/maxLength",
+    ),
+    (
+        "response alternative added",
+        document(response={"anyOf": [{"type": "string"}]}),
+        document(response={"anyOf": [{"type": "string"}, {"type": "null"}]}),
+        True,
+        "alternative-added",
+        OK + "/anyOf/1",
+    ),
+    (
+        "response media type removed",
+        document(response=obj(NAME)),
+        _no_json := None,
+        True,
+        "response-media-type-removed",
+        "/responses/200/content/application~1json",
+    ),
     # parameters
-    ("parameter removed", document(parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}]), document(), True, "parameter-removed", "/parameters/query:q"),
-    ("required parameter added", document(), document(parameters=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}]), True, "required-parameter-added", "/parameters/query:q"),
-    ("optional parameter added", document(), document(parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}]), False, "parameter-added", "/parameters/query:q"),
-    ("parameter now required", document(parameters=[{"name": "X-Id", "in": "header", "schema": {"type": "string"}}]), document(parameters=[{"name": "x-id", "in": "header", "required": True, "schema": {"type": "string"}}]), True, "parameter-now-required", "/parameters/header:x-id"),
-    ("parameter enum value removed", document(parameters=[{"name": "q", "in": "query", "schema": {"enum": ["a", "b"]}}]), document(parameters=[{"name": "q", "in": "query", "schema": {"enum": ["a"]}}]), True, "enum-value-removed", "/parameters/query:q/schema"),
+    (
+        "parameter removed",
+        document(parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}]),
+        document(),
+        True,
+        "parameter-removed",
+        "/parameters/query:q",
+    ),
+    (
+        "required parameter added",
+        document(),
+        document(parameters=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}]),
+        True,
+        "required-parameter-added",
+        "/parameters/query:q",
+    ),
+    (
+        "optional parameter added",
+        document(),
+        document(parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}]),
+        False,
+        "parameter-added",
+        "/parameters/query:q",
+    ),
+    (
+        "parameter now required",
+        document(parameters=[{"name": "X-Id", "in": "header", "schema": {"type": "string"}}]),
+        document(parameters=[{"name": "x-id", "in": "header", "required": True, "schema": {"type": "string"}}]),
+        True,
+        "parameter-now-required",
+        "/parameters/header:x-id",
+    ),
+    (
+        "parameter enum value removed",
+        document(parameters=[{"name": "q", "in": "query", "schema": {"enum": ["a", "b"]}}]),
+        document(parameters=[{"name": "q", "in": "query", "schema": {"enum": ["a"]}}]),
+        True,
+        "enum-value-removed",
+        "/parameters/query:q/schema",
+    ),
     # request bodies
     ("request body added as required", document(), document(obj(NAME)), True, "request-body-added", "/requestBody"),
     # error shapes
-    ("error shape changed", document(responses=ERROR_400), document(responses={"400": {"description": "bad", "content": {"application/json": {"schema": obj({"error": obj({"message": {"type": ["string", "null"]}}, ("message",))}, ("error",))}}}}), True, "error-shape-changed", "/responses/400/content/application~1json/schema/properties/error/properties/message"),
-    ("error field removed", document(responses=ERROR_400), document(responses={"400": {"description": "bad", "content": {"application/json": {"schema": obj({}, ())}}}}), True, "error-shape-changed", "/responses/400/content/application~1json/schema/properties/error"),
-    ("error status removed", document(responses=ERROR_400), document(), True, "error-response-removed", "/responses/400"),
-    ("error status added, new shape", document(responses=ERROR_400), document(responses={**ERROR_400, "429": {"description": "slow", "content": {"text/plain": {"schema": {"type": "string"}}}}}), True, "error-shape-added", "/responses/429"),
-    ("error status added, known shape", document(responses=ERROR_400), document(responses={**ERROR_400, "429": {"description": "slow", "content": {"application/json": {"schema": ERROR}}}}), False, "response-added", "/responses/429"),
-    ("error shape narrowed only", document(responses=ERROR_400), document(responses={"400": {"description": "bad", "content": {"application/json": {"schema": {**ERROR, "required": ["error", "code"], "properties": {**ERROR["properties"], "code": {"type": "string"}}}}}}}), False, "required-added", "/responses/400/content/application~1json/schema/properties/code"),
+    (
+        "error shape changed",
+        document(responses=ERROR_400),
+        document(
+            responses={
+                "400": {
+                    "description": "bad",
+                    "content": {
+                        "application/json": {
+                            "schema": obj(
+                                {"error": obj({"message": {"type": ["string", "null"]}}, ("message",))}, ("error",)
+                            )
+                        }
+                    },
+                }
+            }
+        ),
+        True,
+        "error-shape-changed",
+        "/responses/400/content/application~1json/schema/properties/error/properties/message",
+    ),
+    (
+        "error field removed",
+        document(responses=ERROR_400),
+        document(responses={"400": {"description": "bad", "content": {"application/json": {"schema": obj({}, ())}}}}),
+        True,
+        "error-shape-changed",
+        "/responses/400/content/application~1json/schema/properties/error",
+    ),
+    (
+        "error status removed",
+        document(responses=ERROR_400),
+        document(),
+        True,
+        "error-response-removed",
+        "/responses/400",
+    ),
+    (
+        "error status added, new shape",
+        document(responses=ERROR_400),
+        document(
+            responses={
+                **ERROR_400,
+                "429": {"description": "slow", "content": {"text/plain": {"schema": {"type": "string"}}}},
+            }
+        ),
+        True,
+        "error-shape-added",
+        "/responses/429",
+    ),
+    (
+        "error status added, known shape",
+        document(responses=ERROR_400),
+        document(
+            responses={**ERROR_400, "429": {"description": "slow", "content": {"application/json": {"schema": ERROR}}}}
+        ),
+        False,
+        "response-added",
+        "/responses/429",
+    ),
+    (
+        "error shape narrowed only",
+        document(responses=ERROR_400),
+        document(
+            responses={
+                "400": {
+                    "description": "bad",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                **ERROR,
+                                "required": ["error", "code"],
+                                "properties": {**ERROR["properties"], "code": {"type": "string"}},
+                            }
+                        }
+                    },
+                }
+            }
+        ),
+        False,
+        "required-added",
+        "/responses/400/content/application~1json/schema/properties/code",
+    ),
     # documentation
-    ("description changed", document(obj({"n": {"type": "integer", "description": "a"}})), document(obj({"n": {"type": "integer", "description": "b"}})), False, "description-changed", BODY + "/properties/n"),
+    (
+        "description changed",
+        document(obj({"n": {"type": "integer", "description": "a"}})),
+        document(obj({"n": {"type": "integer", "description": "b"}})),
+        False,
+        "description-changed",
+        BODY + "/properties/n",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "breaking", "kind", "pointer"), [rule[1:] for rule in RULES], ids=[rule[0] for rule in RULES])
+@pytest.mark.parametrize(
+    ("old", "new", "breaking", "kind", "pointer"), [rule[1:] for rule in RULES], ids=[rule[0] for rule in RULES]
+)
 def test_each_rule_in_each_direction(old, new, breaking, kind, pointer):
     if new is None:  # the response media type removed: same document without the JSON answer
         new = copy.deepcopy(old)
         new["paths"]["/items"]["post"]["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
         changes = diff(old, new)
-        assert [(c.breaking, c.kind, c.pointer) for c in changes] == [(True, kind, pointer), (False, "response-media-type-added", "/responses/200/content/text~1plain")]
+        assert [(c.breaking, c.kind, c.pointer) for c in changes] == [
+            (True, kind, pointer),
+            (False, "response-media-type-added", "/responses/200/content/text~1plain"),
+        ]
         return
     assert only(old, new) == (breaking, kind, pointer)
 
@@ -118,21 +460,41 @@ def test_renamed_components_and_path_parameters_are_no_change():
     old = document(obj({"pet": {"$ref": "#/components/schemas/Pet"}}), components={"Pet": obj(NAME, ("name",))})
     new = document(obj({"pet": {"$ref": "#/components/schemas/Animal"}}), components={"Animal": obj(NAME, ("name",))})
     assert diff(old, new) == []
-    old_path = {**document(), "paths": {"/items/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], "responses": {"204": {"description": "x"}}}}}}
+    old_path = {
+        **document(),
+        "paths": {
+            "/items/{id}": {
+                "get": {
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "x"}},
+                }
+            }
+        },
+    }
     new_path = json.loads(json.dumps(old_path).replace("{id}", "{item_id}").replace('"id"', '"item_id"'))
     assert diff(old_path, new_path) == []
     new_path["paths"]["/items/{item_id}"]["get"]["parameters"][0]["schema"] = {"type": "string", "maxLength": 8}
-    assert [(c.breaking, c.pointer) for c in diff(old_path, new_path)] == [(True, "/parameters/path:{0}/schema/maxLength")]
+    assert [(c.breaking, c.pointer) for c in diff(old_path, new_path)] == [
+        (True, "/parameters/path:{0}/schema/maxLength")
+    ]
 
 
 def test_recursive_schemas_terminate_and_report_deep_changes():
-    node = obj({"value": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}})
+    node = obj(
+        {"value": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}
+    )
     old = document(response={"$ref": "#/components/schemas/Node"}, components={"Node": node})
     new = copy.deepcopy(old)
     new["components"]["schemas"]["Node"]["properties"]["value"]["type"] = ["string", "null"]
     changes = diff(old, new)
     assert [(c.breaking, c.kind, c.pointer) for c in changes] == [(True, "type-widened", OK + "/properties/value")]
-    mutual = document(response={"$ref": "#/components/schemas/A"}, components={"A": obj({"b": {"$ref": "#/components/schemas/B"}}), "B": obj({"a": {"$ref": "#/components/schemas/A"}})})
+    mutual = document(
+        response={"$ref": "#/components/schemas/A"},
+        components={
+            "A": obj({"b": {"$ref": "#/components/schemas/B"}}),
+            "B": obj({"a": {"$ref": "#/components/schemas/A"}}),
+        },
+    )
     assert diff(mutual, copy.deepcopy(mutual)) == []
 
 
@@ -156,7 +518,12 @@ def test_cli_json_lists_every_change_with_location():
     assert found == {
         (True, "operation-removed", "DELETE /pets/{id}", ""),
         (True, "required-parameter-added", "GET /pets", "/parameters/query:owner"),
-        (True, "enum-value-added", "GET /pets", "/responses/200/content/application~1json/schema/items/properties/kind"),
+        (
+            True,
+            "enum-value-added",
+            "GET /pets",
+            "/responses/200/content/application~1json/schema/items/properties/kind",
+        ),
         (True, "enum-value-added", "POST /pets", "/responses/201/content/application~1json/schema/properties/kind"),
         (True, "enum-value-removed", "POST /pets", BODY + "/properties/kind"),
         (False, "operation-added", "GET /owners", ""),

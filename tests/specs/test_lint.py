@@ -24,7 +24,10 @@ def valid():
                                             "data": {
                                                 "type": "string",
                                                 "if": {"const": "[DONE]"},
-                                                "else": {"contentMediaType": "application/json", "contentSchema": {"$ref": "#/components/schemas/A"}},
+                                                "else": {
+                                                    "contentMediaType": "application/json",
+                                                    "contentSchema": {"$ref": "#/components/schemas/A"},
+                                                },
                                             }
                                         },
                                     }
@@ -74,7 +77,9 @@ def test_missing_response_description_fails_the_spec_validator():
 
 def test_event_stream_without_the_convention_is_reported():
     doc = valid()
-    doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"] = {"$ref": "#/components/schemas/A"}
+    doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"] = {
+        "$ref": "#/components/schemas/A"
+    }
     assert "event-stream" in checks(doc)
 
 

@@ -76,7 +76,11 @@ def test_get_with_a_placeholder_body_loses_the_body():
 
 def test_boolean_required_moves_to_the_parent_list():
     result, _ = run(document(A={"type": "object", "properties": {"url": {"type": "string", "required": True}}}))
-    assert result["components"]["schemas"]["A"] == {"type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]}
+    assert result["components"]["schemas"]["A"] == {
+        "type": "object",
+        "properties": {"url": {"type": "string"}},
+        "required": ["url"],
+    }
 
 
 def test_typeless_enum_gets_the_type_of_its_values():
@@ -97,7 +101,9 @@ def test_default_that_cannot_be_coerced_is_dropped_with_the_reason():
 
 
 def test_contradicting_examples_are_dropped_and_valid_ones_kept():
-    result, log = run(document(A={"type": "string", "enum": ["a"], "example": "b"}, B={"type": "integer", "example": 3}))
+    result, log = run(
+        document(A={"type": "string", "enum": ["a"], "example": "b"}, B={"type": "integer", "example": 3})
+    )
     assert "examples" not in result["components"]["schemas"]["A"]
     assert result["components"]["schemas"]["B"]["examples"] == [3]
     assert "invalid-example" in kinds(log)
@@ -123,13 +129,17 @@ def test_missing_response_description_comes_from_the_reason_phrase():
 
 def test_http_scheme_loses_empty_bearer_format_and_stray_in():
     doc = document()
-    doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "", "in": "header"}}
+    doc["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "", "in": "header"}
+    }
     result, _ = run(doc)
     assert result["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
 
 
 def test_ref_relative_to_its_schema_root_is_inlined():
-    result, log = run(document(A={"type": "object", "properties": {"id": {"type": "integer"}, "same": {"$ref": "#/properties/id"}}}))
+    result, log = run(
+        document(A={"type": "object", "properties": {"id": {"type": "integer"}, "same": {"$ref": "#/properties/id"}}})
+    )
     assert result["components"]["schemas"]["A"]["properties"]["same"] == {"type": "integer"}
     assert log.repairs[-1].kind == "dangling-ref"
 
@@ -144,11 +154,17 @@ def test_ref_that_resolves_nowhere_is_an_error_naming_the_pointer():
 def test_discriminator_gets_a_mapping_from_branch_consts():
     doc = document(
         Item={"oneOf": [{"$ref": "#/components/schemas/Message"}], "discriminator": {"propertyName": "type"}},
-        Message={"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["message"]}}},
+        Message={
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": ["message"]}},
+        },
     )
     doc["openapi"] = "3.1.0"
     result, _ = run(doc)
-    assert result["components"]["schemas"]["Item"]["discriminator"]["mapping"] == {"message": "#/components/schemas/Message"}
+    assert result["components"]["schemas"]["Item"]["discriminator"]["mapping"] == {
+        "message": "#/components/schemas/Message"
+    }
 
 
 def test_discriminator_that_cannot_be_mapped_is_removed():

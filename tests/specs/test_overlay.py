@@ -21,7 +21,11 @@ def overlay(*actions):
 
 
 def test_update_merges_objects_recursively():
-    result = apply_overlay(doc(), overlay({"target": "$.paths['/a'].post", "update": {"responses": {"401": {"description": "Unauthorized"}}}}), name="o")
+    result = apply_overlay(
+        doc(),
+        overlay({"target": "$.paths['/a'].post", "update": {"responses": {"401": {"description": "Unauthorized"}}}}),
+        name="o",
+    )
     assert set(result["paths"]["/a"]["post"]["responses"]) == {"200", "401"}
 
 
@@ -31,7 +35,9 @@ def test_update_on_an_array_target_appends():
 
 
 def test_wildcard_target_updates_every_match():
-    result = apply_overlay(doc(), overlay({"target": "$.paths.*[get,post]", "update": {"security": [{"bearer": []}]}}), name="o")
+    result = apply_overlay(
+        doc(), overlay({"target": "$.paths.*[get,post]", "update": {"security": [{"bearer": []}]}}), name="o"
+    )
     assert result["paths"]["/a"]["post"]["security"] == result["paths"]["/b"]["get"]["security"] == [{"bearer": []}]
 
 

@@ -7,7 +7,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from apitwin import specs
-from apitwin.specs.build import build_api, render
 from apitwin.specs.catalogue import SHIPPED
 from apitwin.specs.inventory import model_ids, operations
 from apitwin.specs.lint import lint
@@ -70,7 +69,9 @@ def _check_generated_requests(operation, checker):
         if "schema" in body and case.media_type and case.media_type.endswith("json"):
             assert checker.error(body["schema"], case.body) is None, f"{operation.label}: {case.body!r}"
         for parameter in definition.get("parameters") or []:
-            values = {"query": case.query, "path": case.path_parameters, "header": case.headers}.get(parameter.get("in")) or {}
+            values = {"query": case.query, "path": case.path_parameters, "header": case.headers}.get(
+                parameter.get("in")
+            ) or {}
             if parameter.get("required") and parameter.get("in") in ("query", "path"):
                 assert parameter["name"] in values, f"{operation.label}: required {parameter['name']} missing"
             schema = parameter.get("schema") or {}

@@ -15,7 +15,9 @@ MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
 def _post(base_url: str, api_key: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{base_url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+    return httpx.post(
+        f"{base_url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+    )
 
 
 def max_tokens_as_string(base_url: str, api_key: str) -> httpx.Response:

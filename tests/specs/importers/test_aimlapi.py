@@ -70,9 +70,11 @@ def chat_operation(ids: list[str], extra: dict[str, Any] | None = None) -> dict[
 def page(url: str, *blocks: str, models: list[str] | None = None) -> str:
     box = ""
     if models:
-        box = "This documentation is valid for the following list of our models: " + " ".join(
-            f"* `{model}`" for model in models
-        ) + " {% endhint %} "
+        box = (
+            "This documentation is valid for the following list of our models: "
+            + " ".join(f"* `{model}`" for model in models)
+            + " {% endhint %} "
+        )
     return f"--- # Source: https://docs.aimlapi.com/{url}.md # Title {box}" + "\n".join(blocks) + "\n"
 
 
@@ -125,7 +127,9 @@ def test_fragment_with_two_paths_is_an_error() -> None:
 def test_identical_bodies_share_one_variant_and_distinct_ones_get_their_own() -> None:
     text = page("c/a", fragment("/v1/chat/completions", "post", chat_operation(["a/1", "a/2"])))
     text += page("c/b", fragment("/v1/chat/completions", "post", chat_operation(["b/1"])))
-    text += page("c/c", fragment("/v1/chat/completions", "post", chat_operation(["c/1"], {"top_k": {"type": "number"}})))
+    text += page(
+        "c/c", fragment("/v1/chat/completions", "post", chat_operation(["c/1"], {"top_k": {"type": "number"}}))
+    )
     document, log = run(text)
     schema = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     mapping = schema["discriminator"]["mapping"]
@@ -140,7 +144,9 @@ def test_identical_bodies_share_one_variant_and_distinct_ones_get_their_own() ->
 
 def test_same_id_on_two_pages_is_logged_with_what_page_and_enum_say() -> None:
     text = page("c/v31", fragment("/v1/chat/completions", "post", chat_operation(["d/v3.1"])), models=["d/v3.1"])
-    text += page("c/speciale", fragment("/v1/chat/completions", "post", chat_operation(["d/v3.1"])), models=["d/speciale"])
+    text += page(
+        "c/speciale", fragment("/v1/chat/completions", "post", chat_operation(["d/v3.1"])), models=["d/speciale"]
+    )
     document, log = run(text)
     mapping = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"][
         "discriminator"
@@ -193,7 +199,9 @@ def test_usage_accepts_credits_used_or_tokens_used() -> None:
     response = {"type": "object", "properties": {"meta": {"type": "object", "properties": {"usage": usage}}}}
     operation = {"responses": {"200": {"content": {"application/json": {"schema": response}}}}}
     document, log = run(page("v/a", fragment("/v2/video/generations", "get", operation)))
-    schema = document["paths"]["/v2/video/generations"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = document["paths"]["/v2/video/generations"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     fixed = schema["properties"]["meta"]["properties"]["usage"]
     assert set(fixed["properties"]) == {"credits_used", "tokens_used"}
     assert fixed["anyOf"] == [{"required": ["credits_used"]}, {"required": ["tokens_used"]}]
@@ -218,9 +226,9 @@ def test_status_enum_widened_only_with_page_evidence() -> None:
     operation = {"responses": {"200": {"content": {"application/json": {"schema": schema}}}}}
     text = page("v/a", fragment("/v2/video/generations", "get", operation), "Response {'status': 'succeeded'}")
     document, log = run(text)
-    enum = document["paths"]["/v2/video/generations"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
-        "properties"
-    ]["status"]["enum"]
+    enum = document["paths"]["/v2/video/generations"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]["properties"]["status"]["enum"]
     assert enum == ["queued", "completed", "succeeded"]
     assert [repair["after"] for repair in kinds(log, "status-enum-widened")] == ["succeeded"]
 

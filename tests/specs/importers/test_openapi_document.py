@@ -16,7 +16,11 @@ from apitwin.specs.sources import Source
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]
 SEED = REPO / ".." / "shared" / "seeds" / "002_bf711351a78fbd44.txt"
-MINIMAL = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {"200": {"description": "OK"}}}}}}
+MINIMAL = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {"/a": {"get": {"responses": {"200": {"description": "OK"}}}}},
+}
 
 
 def _import_text(text: str, name: str = "doc.json") -> tuple[dict[str, Any], RepairLog]:
@@ -62,7 +66,11 @@ def test_a_bare_event_schema_is_framed_with_event_names_and_logged():
 
 
 def test_events_without_fixed_types_get_no_event_names():
-    document = {"paths": {"/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": {"type": "object"}}}}}}}}}
+    document = {
+        "paths": {
+            "/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": {"type": "object"}}}}}}}
+        }
+    }
     frame_event_streams(document, RepairLog(), source="x")
     schema = document["paths"]["/s"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
     assert "event" not in schema["properties"]
@@ -71,7 +79,9 @@ def test_events_without_fixed_types_get_no_event_names():
 
 def test_an_already_framed_stream_is_left_alone():
     framed = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}
-    document = {"paths": {"/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": framed}}}}}}}}
+    document = {
+        "paths": {"/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": framed}}}}}}}
+    }
     log = RepairLog()
     frame_event_streams(document, log, source="x")
     assert is_framed(framed)

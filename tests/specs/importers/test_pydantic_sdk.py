@@ -71,7 +71,11 @@ def test_an_empty_block_defined_nowhere_gets_its_documented_fields():
     text = "Thing\npydantic-model\nShow JSON schema:\nFields:\n-\nname(str)\n"
     log = RepairLog()
     document = import_api(Source("ref.txt", text), log)
-    assert document["components"]["schemas"]["Thing"] == {"type": "object", "title": "Thing", "properties": {"name": {}}}
+    assert document["components"]["schemas"]["Thing"] == {
+        "type": "object",
+        "title": "Thing",
+        "properties": {"name": {}},
+    }
     assert log.kinds() == {"empty-schema": 1}
 
 
@@ -149,4 +153,13 @@ def test_seed_004_hoists_every_schema_and_fills_the_three_empty_models():
     assert filled == ["InputTextParam", "ResponseError", "StreamOptionsParam"]
     assert "#/$defs/" not in json.dumps(document)
     assert len(schemas["ResponsesRequest"]["properties"]) == 29
-    assert schemas["ResponsesResponse"]["required"] == ["id", "object", "created_at", "model", "output", "parallel_tool_calls", "tool_choice", "tools"]
+    assert schemas["ResponsesResponse"]["required"] == [
+        "id",
+        "object",
+        "created_at",
+        "model",
+        "output",
+        "parallel_tool_calls",
+        "tool_choice",
+        "tools",
+    ]

@@ -317,8 +317,14 @@ def test_seed_api_server_overlay_gives_real_answers() -> None:
     responses = document["paths"]["/v1/responses"]["post"]
     assert "required" not in responses["requestBody"]["content"]["application/json"]["schema"]
     event = responses["responses"]["200"]["content"]["text/event-stream"]["schema"]
-    delta = {"type": "response.output_text.delta", "sequence_number": 3, "item_id": "msg_1", "output_index": 0,
-             "content_index": 0, "delta": "Hi"}
+    delta = {
+        "type": "response.output_text.delta",
+        "sequence_number": 3,
+        "item_id": "msg_1",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": "Hi",
+    }
     data_schema = event["properties"]["data"]["contentSchema"]
     assert _validator(document, data_schema).is_valid(delta)
     assert not _validator(document, data_schema).is_valid({**delta, "type": "response.nope"})
@@ -336,8 +342,13 @@ def _assert_chat_stream_frames(document: dict[str, Any]) -> None:
     assert list(content) == ["application/json", "text/event-stream"]
     event = _validator(document, content["text/event-stream"]["schema"])
     assert event.is_valid({"data": "[DONE]"})
-    chunk = {"id": "1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-             "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}]}
+    chunk = {
+        "id": "1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}],
+    }
     data = content["text/event-stream"]["schema"]["properties"]["data"]
     chunk_schema = _validator(document, data["else"]["contentSchema"])
     assert chunk_schema.is_valid(chunk)
