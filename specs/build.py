@@ -68,8 +68,21 @@ def normalise_file(path: Path) -> BuiltSpec:
     """A user-supplied OpenAPI 3.0/3.1 file (JSON or YAML) through the same normalise → compose path."""
     document = read_document(path)
     log = RepairLog()
-    finished = finish(document, log, source=str(path))
-    return BuiltSpec(path.stem, finished, log, lint(finished))
+    try:
+        finished = finish(document, log, source=str(path))
+        problems = lint(finished)
+    except SpecError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a user's file must end in one line naming it, never a traceback
+        raise SpecError(
+            str(path), _last_pointer(log), f"cannot be normalised: {type(error).__name__}: {error}"
+        ) from None
+    return BuiltSpec(path.stem, finished, log, problems)
+
+
+def _last_pointer(log: RepairLog) -> str:
+    """Where the pipeline last changed something: the nearest location there is to a failure."""
+    return f"near {log.repairs[-1].pointer}" if log.repairs else "/"
 
 
 def read_document(path: Path) -> dict[str, Any]:

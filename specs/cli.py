@@ -180,7 +180,12 @@ def report_command(api: str) -> None:
         raise SpecError(api, "API", f"not a shipped API; choose from {', '.join(specs.names())}")
     import json
 
-    repairs = json.loads(entry.repairs_path.read_text(encoding="utf-8"))
+    try:
+        repairs = json.loads(entry.repairs_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(str(entry.repairs_path), "file", "no repair log: run `apitwin specs build`") from None
+    except (OSError, ValueError) as error:
+        raise SpecError(str(entry.repairs_path), "file", f"unreadable repair log: {error}") from None
     groups: dict[str, list[dict[str, Any]]] = {}
     for repair in repairs:
         groups.setdefault(repair["kind"], []).append(repair)

@@ -8,7 +8,9 @@ to OpenAPI lives here; what is specific to one vendor document lives in its impo
 from __future__ import annotations
 
 import copy
+import datetime
 import http
+import math
 from typing import Any
 
 from apitwin.specs.errors import SpecError
@@ -18,6 +20,18 @@ from apitwin.specs.repairs import RepairLog
 from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
 
+COUNT_KEYWORDS = (
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+)
+EXCLUSIVE_KEYWORDS = ("exclusiveMinimum", "exclusiveMaximum")
+NUMERIC_KEYWORDS = ("minimum", "maximum", *EXCLUSIVE_KEYWORDS, "multipleOf", *COUNT_KEYWORDS)
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 BODYLESS_METHODS = ("get", "head", "delete")
 
@@ -26,10 +40,11 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     """A repaired OpenAPI 3.1 copy of ``document``; repairs go to ``log``."""
     _check_is_openapi(document, source)
     document = copy.deepcopy(document)
+    document = _repair_yaml_scalars(document, "", log, source)
     legacy = str(document["openapi"]).startswith("3.0")
     _upgrade_header(document, log, source)
     walk_document(document, lambda schema, pointer: _repair_schema(schema, pointer, log, source, legacy))
-    _repair_operations(document, log, source)
+    _repair_operations(document, log, source, legacy)
     _repair_security_schemes(document, log, source)
     _repair_dangling_refs(document, log, source)
     _repair_discriminators(document, log, source)
@@ -54,7 +69,66 @@ def _check_is_openapi(document: Any, source: str) -> None:
         raise SpecError(source, "/paths", "'paths' must be an object")
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _repair_yaml_scalars(value: Any, pointer: str, log: RepairLog, source: str) -> Any:
+    """What YAML reads but JSON cannot hold: dates become their ISO text, keys become strings.
+
+    Anything else that is not JSON (binary, sets, NaN) cannot be repaired without guessing.
+    """
+    if isinstance(value, dict):
+        repaired: dict[str, Any] = {}
+        for key, child in value.items():
+            name = key
+            if not isinstance(key, str):
+                name = _key_text(key)
+                log.record(
+                    "yaml-key",
+                    join(pointer, name),
+                    source=source,
+                    before=repr(key),
+                    after=name,
+                    reason=f"YAML read this mapping key as a {type(key).__name__}; JSON object keys are strings",
+                )
+                if name in value or name in repaired:
+                    raise SpecError(source, join(pointer, name), f"the key {name!r} is given twice")
+            repaired[name] = _repair_yaml_scalars(child, join(pointer, name), log, source)
+        return repaired
+    if isinstance(value, list):
+        return [_repair_yaml_scalars(child, join(pointer, index), log, source) for index, child in enumerate(value)]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        text = value.isoformat()
+        log.record(
+            "yaml-date",
+            pointer,
+            source=source,
+            before=text,
+            after=text,
+            reason="YAML read an unquoted date as a date; JSON has no dates, so it is the string as written",
+        )
+        return text
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(source, pointer or "/", f"{value} is not a JSON number")
+        return value
+    raise SpecError(source, pointer or "/", f"a YAML {type(value).__name__} is not a JSON value")
+
+
+def _key_text(key: Any) -> str:
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    if isinstance(key, (datetime.date, datetime.datetime)):
+        return key.isoformat()
+    return str(key)
+
+
 def _upgrade_header(document: dict[str, Any], log: RepairLog, source: str) -> None:
+    if not isinstance(document["openapi"], str):
+        document["openapi"] = str(document["openapi"])  # `openapi: 3.1` unquoted; the upgrade below logs it
     if document["openapi"] != "3.1.0":
         log.record(
             "upgrade-3.1",
@@ -66,8 +140,13 @@ def _upgrade_header(document: dict[str, Any], log: RepairLog, source: str) -> No
         )
         document["openapi"] = "3.1.0"
     info = document.get("info")
-    if not isinstance(info, dict) or not info.get("title") or not info.get("version"):
+    if not isinstance(info, dict) or not _text(info.get("title")) or not _text(info.get("version")):
         fixed = dict(info) if isinstance(info, dict) else {}
+        for key in ("title", "version"):
+            if fixed.get(key) is not None and not isinstance(fixed[key], str):
+                fixed[key] = str(fixed[key])  # `version: 1.0` unquoted
+            if not fixed.get(key):
+                fixed.pop(key, None)
         fixed.setdefault("title", source)
         fixed.setdefault("version", "0.0.0")
         log.record(
@@ -90,10 +169,41 @@ def _repair_schema(schema: dict[str, Any], pointer: str, log: RepairLog, source:
     if legacy or "nullable" in schema:
         _upgrade_nullable(schema, pointer, log, source)
     _upgrade_example(schema, pointer, log, source)  # deprecated in 3.1 documents too
-    if legacy:
-        _upgrade_exclusive_bounds(schema, pointer, log, source)
+    _repair_numeric_keywords(schema, pointer, log, source)
+    _upgrade_exclusive_bounds(schema, pointer, log, source)  # 3.0 booleans turn up in 3.1 documents too
     _repair_boolean_required(schema, pointer, log, source)
     _infer_enum_type(schema, pointer, log, source)
+
+
+def _repair_numeric_keywords(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
+    """YAML reads ``1e-08`` (no dot) as a string: a keyword that needs a number gets the number."""
+    for keyword in NUMERIC_KEYWORDS:
+        value = schema.get(keyword)
+        if not isinstance(value, str) or (keyword in EXCLUSIVE_KEYWORDS and value in ("true", "false")):
+            continue
+        number = _number(value)
+        if keyword in COUNT_KEYWORDS and number is not None and number == int(number) and number >= 0:
+            number = int(number)
+        elif keyword in COUNT_KEYWORDS:
+            number = None
+        if number is None:
+            del schema[keyword]
+            after: Any = "<absent>"
+            reason = f"{keyword!r} must be a number and {value!r} is not one; the keyword is dropped"
+        else:
+            schema[keyword] = after = number
+            reason = f"{keyword!r} must be a number; YAML read {value!r} as a string"
+        log.record("numeric-keyword", join(pointer, keyword), source=source, before=value, after=after, reason=reason)
+
+
+def _number(text: str) -> float | int | None:
+    for parse in (int, float):
+        try:
+            number = parse(text.strip())
+        except ValueError:
+            continue
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _repair_placeholder_type(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
@@ -260,7 +370,7 @@ def _infer_enum_type(schema: dict[str, Any], pointer: str, log: RepairLog, sourc
 # --- operations and responses --------------------------------------------------------------
 
 
-def _repair_operations(document: dict[str, Any], log: RepairLog, source: str) -> None:
+def _repair_operations(document: dict[str, Any], log: RepairLog, source: str, legacy: bool) -> None:
     for path, item in document["paths"].items():
         if not isinstance(item, dict):
             continue
@@ -287,6 +397,16 @@ def _repair_operations(document: dict[str, Any], log: RepairLog, source: str) ->
                 reason="an empty list says nothing",
             )
         _repair_bodyless_request(operation, method, pointer, log, source)
+        if "responses" not in operation and not legacy:
+            operation["responses"] = {"default": {"description": _reason_phrase("default")}}
+            log.record(
+                "missing-responses",
+                join(pointer, "responses"),
+                source=source,
+                before="<absent>",
+                after=operation["responses"],
+                reason="OpenAPI 3.1 lets an operation leave its responses out; the mock answers with an empty default",
+            )
         responses = operation.get("responses")
         if not isinstance(responses, dict) or not responses:
             raise SpecError(source, join(pointer, "responses"), "an operation must declare at least one response")
