@@ -5,9 +5,20 @@ BIN := $(VENV)/bin
 SEEDS ?= ../shared/seeds
 STAMP := $(VENV)/.installed
 
-.PHONY: install test serve specs lint bench fuzz clean
+.PHONY: install system-packages test serve specs lint bench fuzz clean
 
-install: $(STAMP)
+install: $(STAMP) system-packages
+
+# The tests run a real redis-server and a headless chromium, both from Debian's packages.
+SYSTEM_COMMANDS := redis-server chromium
+system-packages:
+	@missing=""; for cmd in $(SYSTEM_COMMANDS); do command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -10,7 +10,8 @@ from apitwin.mockserver.cli import serve_command
 from apitwin.specs.cli import specs_group
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="apitwin", message="%(prog)s %(version)s")
 def main() -> None:
     """Mock servers and contract tests from the published API specs of LLM gateways."""
 

@@ -150,18 +150,21 @@ def _examples_printed(wanted: bool) -> Iterator[None]:
 def _judge(item: pytest.Item) -> str:
     """The failure message of the strict mocks with violations ('' if none), recording every
     mock's violations for the summary."""
+    used = item.stash.get(USED_MOCKS, [])
+    if not used:
+        return ""  # a test without a mock must not pay for importing the mock server
     from apitwin.contracts.client_mode import render_violations
 
     seen: set[int] = set()
     failures = []
-    for mock in item.stash.get(USED_MOCKS, []):
+    for mock in used:
         if id(mock.running) in seen:
             continue
         seen.add(id(mock.running))
         records = mock.requests
         if not any(record.violations for record in records):
             continue
-        strict = any(other.settings.strict for other in item.stash.get(USED_MOCKS, []) if other.running is mock.running)
+        strict = any(other.settings.strict for other in used if other.running is mock.running)
         text = render_violations(records, mock.api)
         item.user_properties.append((PROPERTY, {"api": mock.api, "strict": strict, "text": text}))
         if strict:

@@ -111,7 +111,7 @@ def _replace(match: Any, value: Any, name: str, where: str) -> None:
     if isinstance(match.path, Fields) and isinstance(parent, dict):
         parent[match.path.fields[0]] = value
     elif isinstance(match.path, Index) and isinstance(parent, list):
-        parent[match.path.index] = value
+        parent[_position(match.path)] = value
     else:
         raise SpecError(name, where, "cannot update the document root with a non-object")
 
@@ -121,4 +121,12 @@ def _remove(match: Any) -> None:
     if isinstance(match.path, Fields) and isinstance(parent, dict):
         parent.pop(match.path.fields[0], None)
     elif isinstance(match.path, Index) and isinstance(parent, list):
-        del parent[match.path.index]
+        del parent[_position(match.path)]
+
+
+def _position(path: Index) -> int:
+    """The list position of an ``Index`` step: jsonpath-ng 1.7 keeps ``indices``, older releases ``index``."""
+    indices = getattr(path, "indices", None)
+    if indices:
+        return int(indices[0])
+    return int(path.index)

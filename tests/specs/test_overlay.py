@@ -46,6 +46,20 @@ def test_remove_deletes_the_target():
     assert list(result["paths"]) == ["/a"]
 
 
+def test_remove_deletes_a_list_item_by_position():
+    document = doc()
+    document["tags"] = [{"name": "first"}, {"name": "second"}]
+    result = apply_overlay(document, overlay({"target": "$.tags[0]", "remove": True}), name="o")
+    assert result["tags"] == [{"name": "second"}]
+
+
+def test_update_of_a_list_item_by_position_merges_into_it():
+    document = doc()
+    document["tags"] = [{"name": "first"}, {"name": "second"}]
+    result = apply_overlay(document, overlay({"target": "$.tags[1]", "update": {"description": "2nd"}}), name="o")
+    assert result["tags"] == [{"name": "first"}, {"name": "second", "description": "2nd"}]
+
+
 def test_the_input_is_not_changed():
     original = doc()
     apply_overlay(original, overlay({"target": "$.paths['/b']", "remove": True}), name="o")
