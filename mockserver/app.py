@@ -12,7 +12,8 @@ import contextlib
 import contextvars
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -85,6 +86,11 @@ class Options:
     reject_invalid: bool = True
     """False: a request that breaks the spec is recorded in the log and answered as if it were valid."""
     responder: Callable[[Operation], tuple[int, str | None, Any] | None] | None = None
+    """Gives the answer ``(status, media_type, body)`` for a valid request instead of the generator (None: generate)."""
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch: job progress by time and stored timestamps read it (tests pass a fake one)."""
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    """How pacing, latency and first-byte delays are waited out (tests pass a recorder)."""
     faults: str | None = None
     """Error statuses injected at rates, ``429:0.05,500:0.01`` (see ``mockserver.faults``)."""
     latency_ms: float = 0.0
@@ -93,7 +99,6 @@ class Options:
     """Headers at once, the body this much later."""
     cut_stream_after: int | None = None
     """Event streams are dropped mid-body after this many events."""
-    """Gives the answer ``(status, media_type, body)`` for a valid request instead of the generator (None: generate)."""
 
 
 def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> MockApp:
@@ -202,9 +207,9 @@ class MockServer:
         finally:
             _FAULTS.reset(token)
         if faults is not None and faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000)
+            await self.options.sleep(faults.latency_ms / 1000)
         if faults is not None and faults.first_byte_ms > 0:
-            answer = await delayed(answer, faults.first_byte_ms)
+            answer = await delayed(answer, faults.first_byte_ms, self.options.sleep)
         if not request.scope["path"].startswith(ADMIN_PREFIX):
             self.request_log.add(request, answer)
         return answer
@@ -427,7 +432,7 @@ class MockServer:
         faults = _FAULTS.get()
         if faults is not None and faults.cut_after is not None:
             frames = cut(frames, faults.cut_after)
-        return pace(frames, pacing)
+        return pace(frames, pacing, self.options.sleep)
 
     def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:
         """An injected error: the API's error shape for the status, ``Retry-After`` on a 429."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from starlette.responses import Response, StreamingResponse
@@ -180,12 +180,14 @@ async def cut(frames: AsyncIterator[bytes], after: int) -> AsyncIterator[bytes]:
     # A stream shorter than the cut ends normally: nothing was left to cut.
 
 
-async def delayed(response: Response, first_byte_ms: float) -> Response:
+async def delayed(
+    response: Response, first_byte_ms: float, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Response:
     """``response`` with its headers sent at once and its body after ``first_byte_ms``."""
     body_iterator = response.body_iterator if isinstance(response, StreamingResponse) else _single(response.body)
 
     async def late() -> AsyncIterator[bytes]:
-        await asyncio.sleep(first_byte_ms / 1000)
+        await sleep(first_byte_ms / 1000)
         async for chunk in body_iterator:
             yield chunk
 

@@ -52,7 +52,7 @@ class EventStream:
     terminator: str | None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, weakref_slot=True)  # compared and cached by identity
 class Media:
     media_type: str
     schema: dict[str, Any] | None

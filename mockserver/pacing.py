@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,11 @@ def parse_header(value: str | None, default: Pacing) -> Pacing:
         raise PacingError(f"X-Apitwin-Pacing: {error}") from None
 
 
-async def paced(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[bytes]:
+Sleep = Callable[[float], Awaitable[None]]
+"""How a delay is waited out: ``asyncio.sleep``, or a recorder in tests."""
+
+
+async def paced(frames: AsyncIterator[bytes], pacing: Pacing, sleep: Sleep = asyncio.sleep) -> AsyncIterator[bytes]:
     """``frames`` as they would arrive from a model generating at ``pacing``."""
     first = True
     async for item in frames:
@@ -87,13 +91,13 @@ async def paced(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[b
             delay += frame_tokens(item) / pacing.tokens_per_second
         first = False
         if delay > 0:
-            await asyncio.sleep(delay)
+            await sleep(delay)
         yield item
 
 
-def pace(frames: AsyncIterator[bytes], pacing: Pacing) -> AsyncIterator[bytes]:
+def pace(frames: AsyncIterator[bytes], pacing: Pacing, sleep: Sleep = asyncio.sleep) -> AsyncIterator[bytes]:
     """``frames`` paced, or unchanged when ``pacing`` asks for no delay."""
-    return paced(frames, pacing) if pacing.active else frames
+    return paced(frames, pacing, sleep) if pacing.active else frames
 
 
 def frame_tokens(item: bytes) -> int:

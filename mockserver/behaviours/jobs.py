@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -184,7 +184,7 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
             return None
         body = shaper.set(body, lifecycle.field, lifecycle.pending[0] if lifecycle.pending else None)
         body = shaper.withhold_outcome(body)
-        now = time.time()
+        now = exchange.server.options.clock()
         record = {
             "id": job_id,
             "created": now,
@@ -229,7 +229,7 @@ def _cancel_behaviour(lifecycle: Lifecycle) -> Behaviour:
             return None
         key = _job_key(exchange, lifecycle, job_id)
         options = exchange.server.options
-        now = time.time()
+        now = options.clock()
 
         def request_cancel(record: dict[str, Any]) -> dict[str, Any]:
             if record["cancelled_poll"] is not None or _stage(record, options, now) >= len(lifecycle.pending):
@@ -273,7 +273,7 @@ def _stage(record: dict[str, Any], options: Any, now: float) -> int:
 
 def _progress(lifecycle: Lifecycle, record: dict[str, Any], exchange: Exchange) -> Progress:
     options = exchange.server.options
-    now = time.time()
+    now = options.clock()
     done = lifecycle.done[0] if lifecycle.done else None
     if record.get("cancelled_poll") is not None:
         since = {**record, "polls": record["polls"] - record["cancelled_poll"], "created": record["cancelled_time"]}
@@ -307,7 +307,7 @@ async def _job_object(
     if not progress.finished:
         return shaper.withhold_outcome(body)
     body = shaper.clear(body, ERROR_FIELDS)
-    body = shaper.set_time(body, END_TIME_FIELDS, time.time())
+    body = shaper.set_time(body, END_TIME_FIELDS, exchange.server.options.clock())
     return await _fill_urls(exchange, lifecycle, shaper, body, record)
 
 
@@ -546,14 +546,14 @@ class _Shaper:
         return trial if self.valid(trial) else body
 
     def url_slots(self) -> list[tuple[str, ...]]:
-        key = id(self.media)
-        if key not in _SLOTS:
-            _SLOTS[key] = list(dict.fromkeys(_url_slots(self.exchange.api.document, self.schema, ())))
-        return _SLOTS[key]
+        slots = _SLOTS.get(self.media)
+        if slots is None:
+            slots = _SLOTS[self.media] = list(dict.fromkeys(_url_slots(self.exchange.api.document, self.schema, ())))
+        return slots
 
 
-_SLOTS: dict[int, list[tuple[str, ...]]] = {}
-"""URL slots per compiled media (media objects live as long as the server)."""
+_SLOTS: weakref.WeakKeyDictionary[Any, list[tuple[str, ...]]] = weakref.WeakKeyDictionary()
+"""URL slots per compiled media, dropped with the media (an ``id()`` key could be reused by a later object)."""
 
 
 def _placed(node: Any, slot: tuple[str, ...], value: str) -> dict[str, Any]:

@@ -155,11 +155,12 @@ def test_ttft_option_and_header(base: str) -> None:
         )
     ]
     assert time.perf_counter() - started >= 0.3 and pieces
+    # The header's override is proven with an injected sleeper in tests/mockserver/test_pacing.py; here it
+    # only has to be accepted (no upper bound on time: this machine is shared).
     headers = {"Authorization": f"Bearer {API_KEY}", **NO_DELAY}
-    started = time.perf_counter()
     answer = httpx.post(
         f"{base}/lmdeploy/v1/chat/completions",
         json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True},
         headers=headers,
     )
-    assert answer.status_code == 200 and time.perf_counter() - started < 0.3
+    assert answer.status_code == 200 and answer.text.rstrip().endswith("data: [DONE]")

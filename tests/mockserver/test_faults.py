@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from starlette.testclient import TestClient
 
@@ -11,6 +9,7 @@ from apitwin import specs
 from apitwin.mockserver import create_app
 from apitwin.mockserver.faults import FaultError, Faults, for_request, parse
 from apitwin.specs.validation import SchemaChecker
+from tests.mockserver.test_pacing import Sleeps
 
 AUTH = {"Authorization": "Bearer k"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}
@@ -95,18 +94,18 @@ def test_a_malformed_fault_header_is_a_400_in_the_api_shape():
 
 
 def test_latency_delays_the_answer():
-    client = TestClient(create_app(["lmdeploy"]))
-    started = time.perf_counter()
+    sleeps = Sleeps()
+    client = TestClient(create_app(["lmdeploy"], sleep=sleeps))
     assert client.get("/v1/models", headers={"X-Apitwin-Faults": "latency=300"}).status_code == 200
-    assert time.perf_counter() - started >= 0.3
+    assert sleeps.seconds == [0.3]
 
 
 def test_slow_first_byte_keeps_the_body_intact():
-    client = TestClient(create_app(["lmdeploy"], seed=1))
+    sleeps = Sleeps()
+    client = TestClient(create_app(["lmdeploy"], seed=1, sleep=sleeps))
     plain = client.get("/v1/models")
-    started = time.perf_counter()
     slow = client.get("/v1/models", headers={"X-Apitwin-Faults": "first-byte=300"})
-    assert time.perf_counter() - started >= 0.3
+    assert sleeps.seconds == [0.3]
     assert slow.status_code == 200 and slow.content == plain.content
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -138,22 +137,31 @@ def test_speech_to_text_polls_by_path_parameter_until_a_result(document: dict[st
     assert all(answer.json().get("result") is None for answer in answers[:-1])
 
 
+class FakeClock:
+    """Seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_job_progress_by_time(document: dict[str, Any]) -> None:
-    client = aiml(job_polls=0, job_seconds=0.3)
+    clock = FakeClock()
+    client = aiml(job_polls=0, job_seconds=0.3, clock=clock)
     job = client.post("/v2/generate/audio", json={"model": "stable-audio", "prompt": "wind"}, headers=AUTH).json()
-    first = client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()
-    second = client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()
-    assert first["status"] == second["status"] == "queued"
-    time.sleep(0.35)
-    assert (
-        client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
-        == "generating"
-    )
-    time.sleep(0.35)
-    assert (
-        client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
-        == "completed"
-    )
+
+    def status() -> str:
+        return client.get("/v2/generate/audio", params={"generation_id": job["id"]}, headers=AUTH).json()["status"]
+
+    assert status() == status() == "queued"
+    clock.now += 0.29
+    assert status() == "queued"
+    clock.now += 0.02
+    assert status() == "generating"
+    clock.now += 0.3
+    assert status() == "completed"
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -46,40 +46,48 @@ def test_frame_tokens_count_only_new_text() -> None:
     assert frame_tokens(frame("[DONE]", None)) == 0
 
 
+class Sleeps:
+    """Records the delays asked for instead of waiting them out."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
 def test_paced_delays_add_up() -> None:
     frames = [frame('{"delta": "a b c d"}', None)] * 3
+    sleeps = Sleeps()
 
     async def source() -> AsyncIterator[bytes]:
         for item in frames:
             yield item
 
-    async def collect() -> float:
-        started = time.perf_counter()
-        _ = [item async for item in paced(source(), Pacing(100, 80))]
-        return time.perf_counter() - started
+    async def collect() -> list[bytes]:
+        return [item async for item in paced(source(), Pacing(100, 80), sleeps)]
 
-    elapsed = asyncio.run(collect())
-    assert elapsed >= 0.1 + 8 / 80 - 0.01
+    assert asyncio.run(collect()) == frames
+    assert sleeps.seconds == [0.1, 4 / 80, 4 / 80]  # ttft first, then each frame's new tokens at 80 per second
 
 
-def _timed(client: TestClient, **headers: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    answer = client.post("/v1/chat/completions", json=BODY, headers=headers)
-    assert answer.status_code == 200, answer.text
-    return time.perf_counter() - started, answer.text
+def _paced_client(sleeps: Sleeps, **options: Any) -> TestClient:
+    return TestClient(create_app(["lmdeploy"], self_check=True, sleep=sleeps, **options), headers=AUTH)
 
 
 def test_server_options_and_header_override() -> None:
-    client = TestClient(create_app(["lmdeploy"], self_check=True, ttft_ms=150), headers=AUTH)
-    elapsed, text = _timed(client)
-    assert elapsed >= 0.15
-    _, same = _timed(client, **{"X-Apitwin-Pacing": "ttft=0"})  # no upper bound on time: this machine is shared
-    assert same == text
+    sleeps = Sleeps()
+    client = _paced_client(sleeps, ttft_ms=150)
+    text = client.post("/v1/chat/completions", json=BODY).text
+    assert sleeps.seconds == [0.15]
+    sleeps.seconds.clear()
+    same = client.post("/v1/chat/completions", json=BODY, headers={"X-Apitwin-Pacing": "ttft=0"}).text
+    assert same == text and sleeps.seconds == []
     payloads, _ = chunks(text)
     tokens = sum(frame_tokens(frame(json.dumps(chunk), None)) for chunk in payloads)
     assert tokens > 0 and streamed_text(payloads, 0)
-    slow, _ = _timed(client, **{"X-Apitwin-Pacing": f"ttft=0,tps={tokens * 4}"})
-    assert slow >= 0.25 - 0.02
+    client.post("/v1/chat/completions", json=BODY, headers={"X-Apitwin-Pacing": f"ttft=0,tps={tokens * 4}"})
+    assert sum(sleeps.seconds) == pytest.approx(0.25, abs=0.02)  # the text's tokens at 4x their count per second
 
 
 def test_default_is_no_delay() -> None:
