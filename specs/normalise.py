@@ -17,6 +17,7 @@ from apitwin.specs.errors import SpecError
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.repairs import RepairLog
+from apitwin.specs.streams import recognise_streams
 from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
 
@@ -47,6 +48,7 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     _repair_operations(document, log, source, legacy)
     _repair_security_schemes(document, log, source)
     _repair_dangling_refs(document, log, source)
+    recognise_streams(document, log, source=source)  # adds discriminators the next stage maps
     _repair_discriminators(document, log, source)
     _repair_values_against_schemas(document, log, source)
     return document

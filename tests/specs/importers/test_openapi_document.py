@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from apitwin.specs.errors import SpecError
-from apitwin.specs.importers.openapi_document import frame_event_streams, import_api, is_framed
+from apitwin.specs.importers.openapi_document import import_api
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.sources import Source
+from apitwin.specs.streams import is_framed, recognise_streams
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parents[3]
@@ -71,7 +72,7 @@ def test_events_without_fixed_types_get_no_event_names():
             "/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": {"type": "object"}}}}}}}
         }
     }
-    frame_event_streams(document, RepairLog(), source="x")
+    recognise_streams(document, RepairLog(), source="x")
     schema = document["paths"]["/s"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
     assert "event" not in schema["properties"]
     assert schema["properties"]["data"]["contentSchema"] == {"type": "object"}
@@ -83,7 +84,7 @@ def test_an_already_framed_stream_is_left_alone():
         "paths": {"/s": {"post": {"responses": {"200": {"content": {"text/event-stream": {"schema": framed}}}}}}}
     }
     log = RepairLog()
-    frame_event_streams(document, log, source="x")
+    recognise_streams(document, log, source="x")
     assert is_framed(framed)
     assert len(log) == 0
 
@@ -91,7 +92,7 @@ def test_an_already_framed_stream_is_left_alone():
 def test_a_request_event_stream_is_not_touched():
     body = {"content": {"text/event-stream": {"schema": {"type": "object"}}}}
     document = {"paths": {"/s": {"post": {"requestBody": body, "responses": {}}}}}
-    frame_event_streams(document, RepairLog(), source="x")
+    recognise_streams(document, RepairLog(), source="x")
     assert body["content"]["text/event-stream"]["schema"] == {"type": "object"}
 
 
