@@ -1,4 +1,4 @@
-"""``python -m bench [all|http|sse|profile]`` — what ``make bench`` runs (``all``)."""
+"""``python -m bench [all|http|sse|plugin|profile]`` — what ``make bench`` runs (``all``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from typing import NoReturn
 
-from bench import http_bench, load, report, sse_soak, targets, tools
+from bench import http_bench, load, plugin_cost, report, sse_soak, targets, tools
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
             _http(arguments)
         if arguments.what in ("all", "sse"):
             _sse(arguments)
+        if arguments.what in ("all", "plugin"):
+            _plugin()
         if arguments.what == "profile":
             _print(_profile_http(arguments))
     except (tools.ToolMissing, targets.TargetFailed, load.WrkFailed) as problem:
@@ -38,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="all",
-        choices=["all", "http", "sse", "profile"],
-        help="all (default): http then sse; profile: hot spots of apitwin under wrk at c=16",
+        choices=["all", "http", "sse", "plugin", "profile"],
+        help="all (default): http, sse, plugin; plugin: what the pytest plugin adds to an unrelated run; "
+        "profile: hot spots of apitwin under wrk at c=16",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each run (default 2)")
@@ -82,6 +85,15 @@ def _sse(arguments: argparse.Namespace) -> None:
     paths = report.write("sse", markdown, results.as_json())
     if found is not None:
         paths += report.write("profile-sse", report.hotspots_markdown(found), found.as_json())
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _plugin() -> None:
+    cost = plugin_cost.run()
+    markdown = plugin_cost.markdown(cost)
+    paths = report.write("plugin", markdown, cost.as_json())
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")
