@@ -1,22 +1,69 @@
-"""The ``apitwin`` command. Each package contributes its own sub-commands."""
+"""The ``apitwin`` command. Each package contributes its own sub-commands.
+
+Sub-commands are imported only when they run: ``apitwin --help`` and ``apitwin --version`` would
+otherwise pay for schemathesis, the validators and the mock server (about 2 s) to print a page.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
-from apitwin.contracts.fuzz.cli import fuzz_group
-from apitwin.contracts.traffic.cli import check_traffic_command
-from apitwin.mockserver.cli import serve_command
-from apitwin.specs.cli import specs_group
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("apitwin.mockserver.cli:serve_command", "Serve APIs offline from their specs (the mock server)."),
+    "fuzz": ("apitwin.contracts.fuzz.cli:fuzz_group", "Fuzz a deployed gateway (or the mock) against a spec."),
+    "check-traffic": (
+        "apitwin.contracts.traffic.cli:check_traffic_command",
+        "Check recorded exchanges (HAR or JSON lines) against a spec.",
+    ),
+    "specs": ("apitwin.specs.cli:specs_group", "Build, lint, diff and inspect the API specs."),
+}
+"""name → (``module:attribute`` of the click command, its one-line help for ``apitwin --help``)."""
+
+EXAMPLES = """
+\b
+Examples:
+  apitwin serve                                   every shipped API on 127.0.0.1:4010
+  apitwin serve aimlapi --port 8080 --seed 7      one API at the root
+  apitwin fuzz lmdeploy --base-url http://127.0.0.1:4010/lmdeploy --max-requests 100
+  apitwin specs list                              the APIs apitwin ships
+  apitwin specs models aimlapi                    the model ids an API accepts
+"""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="apitwin", message="%(prog)s %(version)s")
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported when one is called (or its own ``--help`` is asked for)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute = self.lazy[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the one-line helps above, without importing any command."""
+        rows = [(name, self.lazy[name][1]) for name in self.list_commands(ctx) if name in self.lazy]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    epilog=EXAMPLES,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="apitwin", prog_name="apitwin", message="%(prog)s %(version)s")
 def main() -> None:
     """Mock servers and contract tests from the published API specs of LLM gateways."""
-
-
-main.add_command(specs_group)
-main.add_command(serve_command)
-main.add_command(fuzz_group)
-main.add_command(check_traffic_command)

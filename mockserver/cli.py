@@ -15,8 +15,10 @@ from apitwin.specs.cli import reports_spec_errors
 
 @click.command("serve")
 @click.argument("apis", nargs=-1)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=4010, show_default=True, type=int)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless you mean otherwise)."
+)
+@click.option("--port", default=4010, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every generated response.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("--api-key", default=None, help="Accept only this key (otherwise any well-formed key).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -129,6 +130,34 @@ def show_command(api: str) -> None:
     console.print(table)
 
 
+@specs_group.command("models")
+@click.argument("api")
+@click.option("--operation", "operation_id", help="Only the ids this operation (operationId) accepts.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of one id per line.")
+@reports_spec_errors
+def models_command(api: str, operation_id: str | None, as_json: bool) -> None:
+    """The model ids an API (shipped name or spec file) accepts, one per line.
+
+    Read from the ``model`` property of the request bodies (enum or const). An API whose spec leaves
+    ``model`` free accepts any id: that is said on stderr and nothing is printed.
+    """
+    document = specs.load(api)
+    if operation_id is None:
+        ids = model_ids(document)
+    else:
+        chosen = [operation for operation in operations(document) if operation.operation_id == operation_id]
+        if not chosen:
+            known = ", ".join(sorted(operation.operation_id for operation in operations(document)))
+            raise click.UsageError(f"{api} has no operation {operation_id!r}; its operations: {known}")
+        ids = list(chosen[0].models)
+    if as_json:
+        click.echo(json.dumps(ids))
+    elif ids:
+        click.echo("\n".join(ids))
+    if not ids:
+        click.echo(f"{api}: any model id is accepted (its spec does not restrict `model`)", err=True)
+
+
 @specs_group.command("lint")
 @click.argument("targets", nargs=-1)
 @reports_spec_errors
@@ -178,8 +207,6 @@ def report_command(api: str) -> None:
     entry = shipped(api)
     if entry is None:
         raise SpecError(api, "API", f"not a shipped API; choose from {', '.join(specs.names())}")
-    import json
-
     try:
         repairs = json.loads(entry.repairs_path.read_text(encoding="utf-8"))
     except FileNotFoundError:

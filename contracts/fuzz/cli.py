@@ -61,8 +61,10 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--phases", default="examples,fuzzing", show_default=True, help=f"Comma-separated, of: {', '.join(PHASES)}."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated cases: same seed, same run.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Requests sent concurrently."
+)
 @click.option("--shard", help="Run shard i of n (e.g. 2/4): operations are dealt out deterministically.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 @click.option("--dry-run", is_flag=True, help="Print how many requests would go to which operations; send nothing.")
@@ -132,9 +134,15 @@ def run_command(
 
 @fuzz_group.command("merge-reports")
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged JUnit XML."
+)
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged HTML report."
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged JSON report."
+)
 def merge_command(
     reports: tuple[Path, ...], junit_path: Path | None, html_path: Path | None, json_path: Path | None
 ) -> None:

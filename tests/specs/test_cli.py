@@ -134,3 +134,66 @@ def test_show_unknown_api_exits_2():
     result = apitwin("specs", "show", "no-such-api")
     assert result.returncode == 2
     assert "not a shipped API" in result.stderr
+
+
+def test_models_lists_the_ids_the_spec_pins_one_per_line():
+    result = apitwin("specs", "models", "aimlapi")
+    assert result.returncode == 0, result.stderr
+    ids = result.stdout.split()
+    assert len(ids) == 390 and ids == sorted(ids) and "gpt-4o" in ids
+
+
+def test_models_of_one_operation_as_json(tmp_path):
+    spec = tmp_path / "pets.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /chat:\n    post:\n      operationId: chat\n"
+        "      requestBody:\n        content:\n          application/json:\n            schema:\n"
+        "              type: object\n              properties:\n                model: {enum: [small, large]}\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    result = apitwin("specs", "models", str(spec), "--operation", "chat", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["small", "large"]
+    wrong = apitwin("specs", "models", str(spec), "--operation", "nope")
+    assert wrong.returncode == 2 and "has no operation 'nope'; its operations: chat" in wrong.stderr
+
+
+def test_models_of_an_api_that_accepts_any_id_says_so_on_stderr():
+    result = apitwin("specs", "models", "lmdeploy")
+    assert result.returncode == 0 and result.stdout == ""
+    assert "any model id is accepted" in result.stderr
+
+
+def test_top_level_help_and_version_import_no_command():
+    probe = (
+        "import sys\nfrom click.testing import CliRunner\nfrom apitwin.contracts.cli import main\n"
+        "runner = CliRunner()\n"
+        "assert runner.invoke(main, ['--help']).exit_code == 0\n"
+        "assert runner.invoke(main, ['--version']).output.startswith('apitwin ')\n"
+        "print(sorted(name for name in sys.modules if name.startswith('apitwin.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['apitwin.contracts', 'apitwin.contracts.cli']"
+
+
+def test_every_option_of_every_command_has_help():
+    import click
+
+    from apitwin.contracts.cli import main
+
+    undocumented = []
+
+    def visit(command: click.Command, name: str) -> None:
+        for parameter in command.params:
+            if isinstance(parameter, click.Option) and not parameter.help and not parameter.hidden:
+                undocumented.append(f"{name} {parameter.opts[0]}")
+        if isinstance(command, click.Group):
+            context = click.Context(command)
+            for child in command.list_commands(context):
+                sub = command.get_command(context, child)
+                assert sub is not None
+                visit(sub, f"{name} {child}")
+
+    visit(main, "apitwin")
+    assert undocumented == []
