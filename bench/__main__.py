@@ -8,7 +8,7 @@ import sys
 import time
 from typing import NoReturn
 
-from bench import http_bench, load, plugin_cost, report, sse_soak, targets, tools
+from bench import generation, http_bench, load, plugin_cost, report, sse_soak, targets, tools
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
             _http(arguments)
         if arguments.what in ("all", "sse"):
             _sse(arguments)
+        if arguments.what in ("all", "generation"):
+            _generation(arguments)
         if arguments.what in ("all", "plugin"):
             _plugin()
         if arguments.what == "profile":
@@ -49,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", default="1,16,64", help="wrk connection counts (default 1,16,64)")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams per round (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="SSE rounds on one server (default 3)")
+    parser.add_argument("--seeds", type=int, default=2000, help="seeds per judging node in generation (default 2000)")
     parser.add_argument("--no-profile", action="store_true", help="do not profile apitwin when it misses a target")
     return parser
 
@@ -94,6 +97,15 @@ def _plugin() -> None:
     cost = plugin_cost.run()
     markdown = plugin_cost.markdown(cost)
     paths = report.write("plugin", markdown, cost.as_json())
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _generation(arguments: argparse.Namespace) -> None:
+    results = generation.run(arguments.seeds)
+    markdown = generation.markdown(results, arguments.seeds)
+    paths = report.write("generation", markdown, generation.as_json(results, arguments.seeds))
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")

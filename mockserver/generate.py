@@ -11,8 +11,10 @@ are bound to their target's node once (shared, so recursion is a cycle in the tr
 is merged into one schema, and ``oneOf``/``anyOf`` become unions whose branches carry their
 sibling keywords. Each node both draws a value and judges one; judging is how ``oneOf``
 exclusivity, ``not``, ``if`` and the parts of an ``allOf`` that could not be merged are enforced,
-so a value that would break its schema is redrawn, and ``GenerationError`` (with the pointer of
-the schema) is raised when none can be found.
+so a value that would break its schema is redrawn. Where redrawing keeps failing (a ``oneOf``
+that random draws seldom tell apart) the node answers one of a few witnesses found once with a
+fixed seed, and logs that repair; ``GenerationError`` (with the pointer of the schema) is raised
+only when no witness exists either.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from apitwin.mockserver.generate_nodes import (
 from apitwin.mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
 from apitwin.specs import pointer as json_pointer
 
-__all__ = ["CompiledSchema", "GenerationError", "Generator"]
+__all__ = ["CompiledSchema", "GenerationError", "Generator", "judging_nodes", "reachable"]
 
 DEFAULT_MAX_DEPTH = 8
 """``$ref``s a value descends through before optional parts are left out (see generate_nodes)."""
@@ -482,8 +484,8 @@ def _check_bounds(schema: dict[str, Any], pointer: str) -> None:
             raise GenerationError(pointer, f"allOf: {low} {schema[low]} exceeds {high} {schema[high]}")
 
 
-def _finalise(root: Node) -> None:
-    """Filter candidates and compute every reachable node's cost (a fixed point, children first)."""
+def reachable(root: Node) -> list[Node]:
+    """Every node reachable from ``root``, children before their parents (cycles visited once)."""
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -497,6 +499,25 @@ def _finalise(root: Node) -> None:
         seen.add(id(node))
         stack.append((node, True))
         stack.extend((child, False) for child in node.children() if id(child) not in seen)
+    return order
+
+
+def judging_nodes(root: Node) -> list[Node]:
+    """The reachable nodes that judge a drawn value and may redraw it (``oneOf`` whose branches
+    can overlap, ``not`` and unmerged ``allOf``, ``if``): where drawing alone could fail."""
+    found: list[Node] = []
+    for node in reachable(root):
+        if isinstance(node, UnionNode):
+            if node.exclusive and not node.disjoint and node.property_name is None:
+                found.append(node)
+        elif isinstance(node, (CheckedNode, ConditionalNode)):
+            found.append(node)
+    return found
+
+
+def _finalise(root: Node) -> None:
+    """Filter candidates and compute every reachable node's cost (a fixed point, children first)."""
+    order = reachable(root)
     for node in order:
         finalise = getattr(node, "finalise", None)
         if finalise is not None:

@@ -9,8 +9,10 @@ smallest value a node can draw; infinity means the node cannot terminate or is u
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
+from collections.abc import Callable
 from typing import Any
 
 from apitwin.specs.jsontypes import json_type as base_json_type
@@ -21,6 +23,15 @@ HARD_FLOOR = -40
 ATTEMPTS = 12
 DEFAULT_NULL_RATE = 0.25
 """Draws a node makes before giving up on a constraint it checks after the fact (oneOf, not, ...)."""
+PROBES: tuple[Any, ...] = (None, False, True, 0, 1, -1, 0.5, "", "a", [], {}, [None])
+"""Plain values tried as witnesses: they separate ``oneOf`` branches that random draws seldom do."""
+WITNESS_DRAWS = 16
+WITNESS_BUDGETS = (0, 3, 8)
+"""Draws per source, at each of these depth budgets, when collecting witnesses: a shallow draw is
+the cheapest value and always the same one, a deeper draw varies."""
+MAX_WITNESSES = 8
+
+logger = logging.getLogger("apitwin.generate")
 
 
 class GenerationError(Exception):
@@ -214,6 +225,58 @@ def _copy(value: Any) -> Any:
     return value
 
 
+class Witnesses:
+    """Values known to satisfy a node that checks after drawing, found once, on first need.
+
+    Rejection sampling gives up after a few draws; where a constraint is rarely met by chance
+    (a ``oneOf`` whose ``{}`` branch must avoid every type its siblings take) the node answers one
+    of these instead of failing. They are collected with a fixed seed, so the answers stay a
+    function of the request's seed, and the repair is logged once per schema location.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: list[Any] | None = None
+
+    def pick(self, node: Node, sources: list[Node], rng: random.Random, reason: str) -> Any:
+        if self.values is None:
+            self.values = []  # a recursive schema that reaches this node again finds none yet
+            self.values = _collect(sources, node.ok)
+            if self.values:
+                logger.info("%s: %s by drawing; answering from %d witnesses", node.pointer, reason, len(self.values))
+        if not self.values:
+            raise node.fail(reason)
+        return _copy(rng.choice(self.values))
+
+
+def _collect(sources: list[Node], accept: Callable[[Any], bool]) -> list[Any]:
+    found: list[Any] = []
+    seen: set[str] = set()
+
+    def offer(value: Any) -> None:
+        key = unique_key(value)
+        if key not in seen and accept(value):
+            seen.add(key)
+            found.append(value)
+
+    for value in PROBES:
+        offer(value)
+    rng = random.Random(0)
+    for budget in WITNESS_BUDGETS:
+        for source in sources:
+            if source.cost == INF:
+                continue
+            for _ in range(WITNESS_DRAWS):
+                if len(found) >= MAX_WITNESSES:
+                    return found
+                try:
+                    offer(source.gen(rng, budget))
+                except GenerationError:
+                    break
+    return found
+
+
 class CheckedNode(Node):
     """Draw from ``base`` until every node in ``checks`` accepts and none in ``rejects`` does.
 
@@ -221,13 +284,14 @@ class CheckedNode(Node):
     could not be merged losslessly.
     """
 
-    __slots__ = ("base", "checks", "rejects")
+    __slots__ = ("base", "checks", "rejects", "witnesses")
 
     def __init__(self, pointer: str, base: Node, checks: list[Node], rejects: list[Node]) -> None:
         super().__init__(pointer)
         self.base = base
         self.checks = checks
         self.rejects = rejects
+        self.witnesses = Witnesses()
 
     def gen(self, rng: random.Random, budget: int) -> Any:
         # Rejection sampling: cheap while values pass, so allow many draws before giving up.
@@ -235,7 +299,7 @@ class CheckedNode(Node):
             value = self.base.gen(rng, budget)
             if self._passes(value):
                 return value
-        raise self.fail("no drawn value satisfied all of allOf/not")
+        return self.witnesses.pick(self, [self.base], rng, "no drawn value satisfied all of allOf/not")
 
     def _passes(self, value: Any) -> bool:
         return all(node.ok(value) for node in self.checks) and not any(node.ok(value) for node in self.rejects)
@@ -253,13 +317,14 @@ class CheckedNode(Node):
 class ConditionalNode(Node):
     """``if``/``then``/``else``: draw from one side and keep it if ``if`` agrees with the side."""
 
-    __slots__ = ("condition", "else_node", "then_node")
+    __slots__ = ("condition", "else_node", "then_node", "witnesses")
 
     def __init__(self, pointer: str, condition: Node, then_node: Node, else_node: Node) -> None:
         super().__init__(pointer)
         self.condition = condition
         self.then_node = then_node
         self.else_node = else_node
+        self.witnesses = Witnesses()
 
     def gen(self, rng: random.Random, budget: int) -> Any:
         sides = [(True, self.then_node), (False, self.else_node)]
@@ -273,7 +338,8 @@ class ConditionalNode(Node):
                 value = node.gen(rng, budget)
                 if self.condition.ok(value) is holds:
                     return value
-        raise self.fail("no drawn value agreed with if/then/else")
+        sources = [self.then_node, self.else_node]
+        return self.witnesses.pick(self, sources, rng, "no drawn value agreed with if/then/else")
 
     def ok(self, value: Any) -> bool:
         return (self.then_node if self.condition.ok(value) else self.else_node).ok(value)
@@ -342,7 +408,7 @@ class UnionNode(Node):
     discriminating property names (through ``mapping`` or implicitly) the one schema to check.
     """
 
-    __slots__ = ("branches", "disjoint", "exclusive", "mapped", "null_rate", "property_name")
+    __slots__ = ("branches", "disjoint", "exclusive", "mapped", "null_rate", "property_name", "witnesses")
 
     def __init__(self, pointer: str, branches: list[Node], exclusive: bool) -> None:
         super().__init__(pointer)
@@ -355,6 +421,7 @@ class UnionNode(Node):
         """discriminator value → node of the schema it names."""
         self.disjoint = False
         """No value can match two branches (so a drawn oneOf value needs no exclusivity check)."""
+        self.witnesses = Witnesses()
 
     def finalise(self) -> None:
         signatures = [_signature(branch) for branch in self.branches]
@@ -379,7 +446,9 @@ class UnionNode(Node):
                 value = branch.gen(rng, budget)
                 if not self.exclusive or self.disjoint or self._matches(value) == 1:
                     return value
-        raise self.fail("no branch drawn matched exactly one of oneOf")
+        # Sources in declaration order: the witnesses must not depend on which draw needed them first.
+        drawable = [branch for branch in self.branches if branch.cost < INF]
+        return self.witnesses.pick(self, drawable, rng, "no branch drawn matched exactly one of oneOf")
 
     def _gen_discriminated(self, rng: random.Random, budget: int) -> Any:
         keys = [key for key, node in self.mapped.items() if node.cost < INF]
