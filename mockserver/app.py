@@ -56,7 +56,7 @@ from apitwin.mockserver.selection import (
     wants_stream,
 )
 from apitwin.mockserver.state import open_store
-from apitwin.mockserver.validation import check_depth, coerce_fields, validate_body, validate_parameters
+from apitwin.mockserver.validation import coerce_fields, shape_problem, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
 
 logger = logging.getLogger("apitwin.mock")
@@ -607,19 +607,10 @@ async def _parse_body(
                     "request body is nested too deeply",
                 ),
             )
-        if not check_depth(value):
-            return (
-                _ABSENT,
-                _validation_status(operation),
-                Violation(
-                    label,
-                    "body",
-                    "",
-                    "JSON nested at most 64 deep",
-                    "deeper nesting",
-                    "request body is nested too deeply (more than 64 levels)",
-                ),
-            )
+        shape = shape_problem(value, text)
+        if shape is not None:
+            violation = Violation(label, "body", shape.pointer, shape.expected, shape.received, shape.message)
+            return _ABSENT, _validation_status(operation), violation
         return value, 0, None
     if media_type == "application/x-www-form-urlencoded":
         fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)

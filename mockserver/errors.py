@@ -20,7 +20,7 @@ from typing import Any
 from apitwin.mockserver.operations import CompiledApi, Media, ResponseSpec, is_json, seeded
 from apitwin.mockserver.violations import Violation
 
-MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title")
+MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title", "error")
 PATH_FIELDS = ("path", "instance", "url")
 STATUS_FIELDS = ("statusCode", "status_code", "status", "code")
 REQUEST_ID_FIELDS = ("requestId", "request_id", "id")
@@ -54,7 +54,7 @@ def error_answer(
     rng = seeded("error", status, path, message)
     context = _Context(api, media, status, message, path, list(violations), kind, rng)
     body = context.fill(_richest_body(media, context), media.schema)
-    return ErrorAnswer(status, media.media_type, json.dumps(body, ensure_ascii=False).encode())
+    return ErrorAnswer(status, media.media_type, json_bytes(body))
 
 
 def _richest_body(media: Media, context: _Context) -> Any:
@@ -80,6 +80,11 @@ def _richest_body(media: Media, context: _Context) -> Any:
     return best
 
 
+def json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON; a lone surrogate (which no UTF-8 text can carry) is written as its ``\\uXXXX`` escape."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
 def _json_media(response: ResponseSpec | None) -> Media | None:
     if response is None:
         return None
@@ -101,7 +106,7 @@ def _problem(status: int, message: str, path: str, violations: list[Violation]) 
     }
     if violations:
         body["errors"] = [violation.as_dict() for violation in violations]
-    return ErrorAnswer(status, "application/problem+json", json.dumps(body, ensure_ascii=False).encode())
+    return ErrorAnswer(status, "application/problem+json", json_bytes(body))
 
 
 @dataclass(slots=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from apitwin.mockserver.operations import Operation, Parameter, RequestBody
@@ -173,18 +175,68 @@ def _coerce_scalar(types: set[str], raw: str) -> tuple[Any, str | None]:
     return None, " or ".join(sorted(types))
 
 
-def check_depth(value: Any) -> bool:
-    """True when ``value`` nests no deeper than MAX_DEPTH (checked without recursion)."""
-    stack = [(value, 1)]
+LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A ``\\uD800`` to ``\\uDFFF`` escape: json.loads accepts it alone, but no UTF-8 text can carry it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeProblem:
+    """Why a parsed JSON body is refused before schema validation, in a violation's terms."""
+
+    pointer: str
+    expected: str
+    received: str
+    message: str
+
+
+def shape_problem(value: Any, text: str) -> ShapeProblem | None:
+    """Nesting deeper than MAX_DEPTH, or a string with a lone surrogate (walked without recursion).
+
+    Strings are looked at only when ``text`` has a surrogate escape at all, so a body without one
+    costs one walk over its containers.
+    """
+    strings = LONE_SURROGATE_ESCAPE.search(text) is not None
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
     while stack:
-        node, depth = stack.pop()
+        node, depth, path = stack.pop()
         if depth > MAX_DEPTH:
-            return False
+            return ShapeProblem(
+                "",
+                f"JSON nested at most {MAX_DEPTH} deep",
+                "deeper nesting",
+                f"request body is nested too deeply (more than {MAX_DEPTH} levels)",
+            )
         if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
+            for key, child in node.items():
+                if strings and _lone_surrogate(key):
+                    return _surrogate_problem(path, key, "a property name")
+                stack.append((child, depth + 1, (*path, key) if strings else path))
         elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return True
+            stack.extend((child, depth + 1, (*path, index) if strings else path) for index, child in enumerate(node))
+        elif strings and isinstance(node, str) and _lone_surrogate(node):
+            return _surrogate_problem(path, node, "a string")
+    return None
+
+
+def _lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _surrogate_problem(path: tuple[str | int, ...], text: str, what: str) -> ShapeProblem:
+    pointer = "".join(f"/{_escape(part)}" for part in path)
+    shown = json.dumps(text[:40])  # ASCII: the surrogate shown as its escape
+    return ShapeProblem(
+        pointer,
+        "Unicode text (UTF-16 surrogates only in pairs)",
+        shown,
+        f"body{pointer}: {what} with a lone surrogate escape, {shown}, is not Unicode text",
+    )
 
 
 def validate_body(operation: Operation, body: RequestBody, value: Any) -> list[Violation]:

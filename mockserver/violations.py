@@ -47,4 +47,5 @@ def describe(value: Any, limit: int = 80) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate as its escape
     return text if len(text) <= limit else text[: limit - 1] + "…"

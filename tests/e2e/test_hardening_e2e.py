@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import httpx
 import pytest
 
+from apitwin import specs
+from apitwin.specs import pointer as json_pointer
+from apitwin.specs.validation import SchemaChecker
 from tests.e2e.conftest import API_KEY, serving
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -19,3 +25,50 @@ def test_the_responses_request_that_drew_an_unseparable_oneof_is_answered():
         )
         assert answer.status_code == 200, answer.text  # --self-check: the body is valid against the spec
         assert answer.json()["object"] == "response"
+
+
+def json_operations(api: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path with its parameters filled, operation) of every operation that takes a JSON body."""
+    document = specs.load(api)
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            content = (operation.get("requestBody") or {}).get("content", {}) if isinstance(operation, dict) else {}
+            if any(media.endswith("json") for media in content):
+                found.append((method, re.sub(r"\{[^}]+\}", "chat", path), operation))
+    return found
+
+
+def declared_error_schema(document: dict[str, Any], operation: dict[str, Any], status: int) -> Any:
+    response = operation["responses"].get(str(status))
+    if response is None:
+        return None
+    if "$ref" in response:
+        response = json_pointer.resolve(document, response["$ref"])
+    media = (response.get("content") or {}).get("application/json")
+    return media.get("schema") if media else None
+
+
+@pytest.mark.e2e
+def test_a_lone_surrogate_gets_a_4xx_in_the_api_shape_on_every_json_operation_of_every_api():
+    raw = rb'{"model":"\ud800","messages":[]}'
+    with serving() as base:
+        apis = list(httpx.get(f"{base}/_apitwin/apis").json())
+        assert len(apis) == 6
+        for api in apis:
+            document = specs.load(api)
+            checker = SchemaChecker(document)
+            named = 0
+            for method, path, operation in json_operations(api):
+                answer = httpx.request(
+                    method.upper(),
+                    f"{base}/{api}{path}",
+                    content=raw,
+                    headers={**AUTH, "Content-Type": "application/json"},
+                )
+                assert 400 <= answer.status_code < 500, (api, path, answer.status_code, answer.text)
+                named += "lone surrogate" in answer.text
+                schema = declared_error_schema(document, operation, answer.status_code)
+                if schema is not None:
+                    assert checker.error(schema, answer.json()) is None, (api, path, answer.text)
+            assert named, f"{api}: no answer said what was wrong"
