@@ -12,8 +12,18 @@ import click
 
 from apitwin import specs
 from apitwin.contracts.fuzz.budget import parse_rate
-from apitwin.contracts.fuzz.events import RunReport
-from apitwin.contracts.fuzz.plan import PHASES, PlanError, Settings, forbidden_models, load_schema, plan, select
+from apitwin.contracts.fuzz.events import NotCalled, RunReport
+from apitwin.contracts.fuzz.hints import base_url_hint
+from apitwin.contracts.fuzz.plan import (
+    PHASES,
+    PlanError,
+    Settings,
+    forbidden_models,
+    load_schema,
+    plan,
+    rounds,
+    select,
+)
 from apitwin.contracts.fuzz.runner import Runner, Target
 from apitwin.contracts.fuzz.shards import parse_shard
 from apitwin.contracts.reports import html, junit, merge, terminal
@@ -22,10 +32,10 @@ from apitwin.contracts.reports import html, junit, merge, terminal
 class _RunByDefault(click.Group):
     """``apitwin fuzz API …`` runs; ``apitwin fuzz merge-reports …`` merges."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[Any, Any, list[str]]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = ["run", *args]
-        return super().resolve_command(ctx, args)
+            args = ["run", *args]  # before the group reads its options: `apitwin fuzz --operations A B api`
+        return super().parse_args(ctx, args)
 
 
 @click.group("fuzz", cls=_RunByDefault)
@@ -37,7 +47,66 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
-@fuzz_group.command("run")
+class _ManyValues(click.Command):
+    """``--operations A B C`` as well as ``--operations A,B --operations C`` (also --include, --exclude, --models).
+
+    click gives an option one value, so the words after such an option, up to the next option, are
+    spread into one option each. When the command's API argument appears nowhere else, the last word
+    is the API: ``apitwin fuzz --operations A B lmdeploy``.
+    """
+
+    MANY = ("--operations", "--include", "--exclude", "--models")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self._spread(args))
+
+    def _spread(self, args: list[str]) -> list[str]:
+        valued = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts
+        }
+        runs: list[tuple[str, list[str]]] = []
+        rest: list[str | int] = []  # an int stands for runs[int]
+        positional = False
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                rest += args[index:]
+                positional = positional or len(args) > index + 1
+                break
+            if arg in self.MANY:
+                values = []
+                index += 1
+                while index < len(args) and not args[index].startswith("-"):
+                    values.append(args[index])
+                    index += 1
+                runs.append((arg, values))
+                rest.append(len(runs) - 1)
+                continue
+            if arg in valued:
+                rest += args[index : index + 2]
+                index += 2
+                continue
+            positional = positional or not arg.startswith("-")
+            rest.append(arg)
+            index += 1
+        api: list[str] = []
+        if not positional and runs and len(runs[-1][1]) > 1:
+            api = [runs[-1][1].pop()]
+        spread: list[str] = []
+        for arg in rest:
+            if isinstance(arg, int):
+                option, values = runs[arg]
+                spread += [item for value in values for item in (option, value)] if values else [option]
+            else:
+                spread.append(arg)
+        return spread + api
+
+
+@fuzz_group.command("run", cls=_ManyValues)
 @click.argument("api")
 @click.option("--base-url", help="Where the gateway answers (default: the spec's first server).")
 @click.option(
@@ -45,7 +114,23 @@ def _split(values: tuple[str, ...]) -> list[str]:
     envvar="APITWIN_API_KEY",
     help="Credential sent the way the spec's security scheme says (env APITWIN_API_KEY).",
 )
-@click.option("--operations", multiple=True, help="operationIds or 'METHOD /path' (repeatable or comma-separated).")
+@click.option(
+    "--operations",
+    multiple=True,
+    help="Only these: operationIds or 'METHOD /path' (several after one flag, repeatable or comma-separated).",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    help="Only operations matching: operationId, method, tag, path regex (/… or ^…), 'METHOD /regex', "
+    "or id:/method:/tag:/path: prefixed (several, repeatable or comma-separated).",
+)
+@click.option("--exclude", multiple=True, help="Leave out operations matching (same forms as --include).")
+@click.option(
+    "--include-unsafe",
+    is_flag=True,
+    help="Also call DELETE operations and those the spec marks x-apitwin-unsafe (terminate, sleep, …).",
+)
 @click.option("--models", multiple=True, help="Only these model ids are sent (repeatable or comma-separated).")
 @click.option(
     "--max-requests", type=click.IntRange(min=0), help="Hard budget: never one request more (auth probes included)."
@@ -61,10 +146,10 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--phases", default="examples,fuzzing", show_default=True, help=f"Comma-separated, of: {', '.join(PHASES)}."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated cases: same seed, same run.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Requests sent concurrently."
+    "--seed", type=int, default=0, show_default=True, help="Seed of the generated cases: same seed, same run."
 )
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Requests sent concurrently.")
 @click.option("--shard", help="Run shard i of n (e.g. 2/4): operations are dealt out deterministically.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 @click.option("--dry-run", is_flag=True, help="Print how many requests would go to which operations; send nothing.")
@@ -85,6 +170,9 @@ def run_command(
     base_url: str | None,
     api_key: str | None,
     operations: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    include_unsafe: bool,
     models: tuple[str, ...],
     max_requests: int | None,
     rate: str | None,
@@ -99,12 +187,17 @@ def run_command(
     html_path: Path | None,
     json_path: Path | None,
 ) -> None:
-    """Fuzz API (a shipped name or an OpenAPI file) at --base-url; exit 0 only when nothing failed."""
+    """Fuzz API (a shipped name or an OpenAPI file) at --base-url.
+
+    Exit 0: every selected operation was exercised and nothing failed; 1: a check failed or requests
+    errored; 2: usage error; 3: nothing failed but some operations were not exercised (budget spent).
+    """
     try:
         document = specs.load(api)
     except Exception as error:
         raise click.UsageError(f"cannot load the spec {api!r}: {error}") from error
     settings = _settings(operations, models, max_examples, phases, seed, shard)
+    settings.include, settings.exclude, settings.include_unsafe = _split(include), _split(exclude), include_unsafe
     try:
         per_second = parse_rate(rate)
     except ValueError as error:
@@ -114,22 +207,24 @@ def run_command(
         raise click.UsageError("--base-url is required (the spec names no server)")
     schema = load_schema(document, settings.models)
     try:
-        chosen = select(schema, settings)
+        selection = select(schema, settings)
     except PlanError as error:
         raise click.UsageError(str(error)) from error
     forbidden = forbidden_models(document, settings.models)
-    plans = [plan(operation, settings, forbidden) for operation in chosen]
+    plans = [plan(operation, settings, forbidden) for operation in selection.operations]
+    unsafe = [NotCalled(item.label, item.operation_id, item.reason) for item in selection.unsafe]
     if dry_run:
-        terminal.print_dry_run(plans, max_requests, base)
+        terminal.print_dry_run(plans, rounds(plans), max_requests, base, unsafe)
         return
     target = Target(base.rstrip("/"), api_key, max_requests, per_second, workers, timeout)
+    name = Path(api).stem if os.path.sep in api else api
     with terminal.Progress(enabled=sys.stderr.isatty()) as progress:
         report = Runner(document, target, progress).run(
-            Path(api).stem if os.path.sep in api else api, seed, plans, str(settings.shard) if settings.shard else None
+            name, seed, plans, str(settings.shard) if settings.shard else None, unsafe
         )
     _write(report, junit_path, html_path, json_path)
-    terminal.print_summary(report)
-    sys.exit(0 if report.ok else 1)
+    terminal.print_summary(report, hint=base_url_hint(report, document, name if specs.shipped(api) else None))
+    sys.exit(report.exit_code)
 
 
 @fuzz_group.command("merge-reports")
@@ -146,14 +241,14 @@ def run_command(
 def merge_command(
     reports: tuple[Path, ...], junit_path: Path | None, html_path: Path | None, json_path: Path | None
 ) -> None:
-    """Merge the JSON (or JUnit XML) reports of shard runs into one; exit 0 only when nothing failed."""
+    """Merge the JSON (or JUnit XML) reports of shard runs into one; exit codes as for a run."""
     try:
         merged = merge.merge_files(list(reports))
     except merge.MergeError as error:
         raise click.UsageError(str(error)) from error
     _write(merged, junit_path, html_path, json_path)
     terminal.print_summary(merged)
-    sys.exit(0 if merged.ok else 1)
+    sys.exit(merged.exit_code)
 
 
 def _settings(

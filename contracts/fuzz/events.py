@@ -55,6 +55,14 @@ class OperationResult:
     notes: list[str] = field(default_factory=list)
     """Verdicts withheld, with the reason (e.g. a negative case whose wire form is valid)."""
     duration: float = 0.0
+    answered: int = 0
+    """Requests that got an HTTP answer (any status): the operation was exercised when this is above 0."""
+    statuses: dict[str, int] = field(default_factory=dict)
+    """How many answers of each status code (``"404"``), for the base-URL hint."""
+
+    @property
+    def exercised(self) -> bool:
+        return self.answered > 0
 
     @property
     def status(self) -> str:
@@ -62,12 +70,27 @@ class OperationResult:
             return "failed"
         if self.errors:
             return "error"
-        if self.skipped and self.sent == 0:
+        if not self.exercised:
             return "skipped"
         return "passed"
 
     def failed_checks(self) -> list[str]:
         return sorted({failure.check for failure in self.failures})
+
+
+@dataclass(slots=True)
+class NotCalled:
+    """An operation the filters chose but safety held back: DELETE or ``x-apitwin-unsafe`` (``--include-unsafe``)."""
+
+    label: str
+    operation_id: str
+    reason: str
+
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_NOT_EXERCISED = 3
 
 
 @dataclass(slots=True)
@@ -83,6 +106,8 @@ class RunReport:
     budget_exhausted: bool = False
     duration: float = 0.0
     operations: list[OperationResult] = field(default_factory=list)
+    unsafe: list[NotCalled] = field(default_factory=list)
+    """Operations not called because they are unsafe (not part of the run's M operations)."""
 
     @property
     def failures(self) -> list[Failure]:
@@ -90,8 +115,30 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        """Exit 0 only when nothing failed and nothing errored."""
+        """Nothing failed and nothing errored (an operation the budget never reached is neither)."""
         return all(operation.status in ("passed", "skipped") for operation in self.operations)
+
+    @property
+    def not_exercised(self) -> list[OperationResult]:
+        """Selected operations that never got an answer (budget spent, no case generated, no connection)."""
+        return [operation for operation in self.operations if not operation.exercised]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every selected operation exercised, nothing failed; 1: failures or errors; 3: not all exercised."""
+        if not self.ok:
+            return EXIT_FAILURES
+        if self.not_exercised:
+            return EXIT_NOT_EXERCISED
+        return EXIT_OK
+
+    def statuses(self) -> dict[str, int]:
+        """Answers per status code over every operation."""
+        total: dict[str, int] = {}
+        for operation in self.operations:
+            for status, count in operation.statuses.items():
+                total[status] = total.get(status, 0) + count
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,8 +146,9 @@ class RunReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
         operations = [_operation_from_dict(item) for item in data.get("operations", [])]
-        fields = {key: value for key, value in data.items() if key != "operations"}
-        return cls(**fields, operations=operations)
+        unsafe = [NotCalled(**item) for item in data.get("unsafe", [])]
+        fields = {key: value for key, value in data.items() if key not in ("operations", "unsafe")}
+        return cls(**fields, operations=operations, unsafe=unsafe)
 
 
 def _operation_from_dict(data: dict[str, Any]) -> OperationResult:

@@ -1,12 +1,18 @@
-"""Planning a run: which operations (filters, shard), and the cases schemathesis draws for each.
+"""Planning a run: which operations (filters, safety, shard), the cases schemathesis draws for each,
+and the order the budget is spent in.
 
 Cases are drawn before anything is sent, with a seeded hypothesis run per operation and phase, so a
-dry run prints exactly the requests a real run would start with, and the same seed plans the same run.
+dry run prints exactly the requests a real run would send, in the same order, and the same seed plans
+the same run. The order is breadth first (:func:`rounds`): every operation gets its first case before
+any gets a second, so a budget that is too small still touches everything it can.
 """
 
 from __future__ import annotations
 
+import heapq
+import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import hypothesis
@@ -21,6 +27,11 @@ from apitwin.contracts.fuzz.shards import Shard, take_shard
 from apitwin.contracts.fuzz.sse import deref, property_names
 
 PHASES = ("examples", "coverage", "fuzzing")
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
+UNSAFE = "x-apitwin-unsafe"
+"""Operation extension an overlay sets to the reason (citing the vendor's docs) why fuzzing must not call it."""
+MAX_WEIGHT = 64
+"""An operation's weight is 1 + the fields it takes, capped: a huge body should not starve the rest."""
 MAX_STREAM_EVENTS = 10_000
 """Read whole streams: the lifecycle and terminator checks need the last event."""
 
@@ -43,6 +54,8 @@ class OperationPlan:
     operation: Any
     cases: list[PlannedCase] = field(default_factory=list)
     skipped: str = ""
+    weight: int = 1
+    """1 + the parameters and request-body fields the operation takes: its share of the budget after round one."""
 
 
 @dataclass(slots=True)
@@ -53,6 +66,26 @@ class Settings:
     phases: tuple[str, ...] = ("examples", "fuzzing")
     seed: int = 0
     shard: Shard | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    include_unsafe: bool = False
+
+
+@dataclass(slots=True)
+class Unsafe:
+    """A selected operation that is not called: DELETE, or marked ``x-apitwin-unsafe`` by an overlay."""
+
+    label: str
+    operation_id: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Selection:
+    operations: list[Any]
+    """What this run (this shard) calls, sorted by label."""
+    unsafe: list[Unsafe] = field(default_factory=list)
+    """What the filters chose but safety kept back (``--include-unsafe`` calls them)."""
 
 
 def load_schema(document: dict[str, Any], models: list[str]) -> Any:
@@ -64,16 +97,53 @@ def load_schema(document: dict[str, Any], models: list[str]) -> Any:
     return schema
 
 
-def select(schema: Any, settings: Settings) -> list[Any]:
-    """The operations to run: all, or those named by operationId or ``METHOD /path``; then this shard."""
+def select(schema: Any, settings: Settings) -> Selection:
+    """The operations to run: ``--operations`` / ``--include`` (all when neither), less ``--exclude``,
+    less the unsafe ones (unless ``--include-unsafe``); then this shard."""
     operations = {}
     for result in schema.get_all_operations():
         operation = result.ok()
         operations[operation.label] = operation
+    named = [_find(operations, wanted) for wanted in settings.operations]
     chosen = list(operations)
-    if settings.operations:
-        chosen = [_find(operations, wanted) for wanted in settings.operations]
-    return [operations[label] for label in take_shard(list(dict.fromkeys(chosen)), settings.shard)]
+    if settings.operations or settings.include:
+        included = set(named)
+        for token in settings.include:
+            included |= _matching(operations, token, "--include")
+        chosen = [label for label in operations if label in included]
+    for token in settings.exclude:
+        excluded = _matching(operations, token, "--exclude")
+        chosen = [label for label in chosen if label not in excluded]
+    unsafe = []
+    if not settings.include_unsafe:
+        for label in list(chosen):
+            reason = unsafe_reason(operations[label])
+            if reason is None:
+                continue
+            if label in named:
+                raise PlanError(
+                    f"{operation_id(operations[label]) or label} is unsafe to call ({reason}); "
+                    "pass --include-unsafe to call it anyway"
+                )
+            unsafe.append(Unsafe(label, operation_id(operations[label]), reason))
+            chosen.remove(label)
+    if not chosen:
+        held_back = f"; {len(unsafe)} unsafe operation(s) held back, --include-unsafe calls them" if unsafe else ""
+        raise PlanError(f"no operation left to fuzz after --include/--exclude{held_back}")
+    return Selection(
+        [operations[label] for label in take_shard(list(dict.fromkeys(chosen)), settings.shard)],
+        sorted(unsafe, key=lambda item: item.label),
+    )
+
+
+def unsafe_reason(operation: Any) -> str | None:
+    """Why calling ``operation`` on a live server is unsafe, or None when it is safe to fuzz."""
+    marked = operation.definition.raw.get(UNSAFE)
+    if marked:
+        return str(marked) if marked is not True else "marked x-apitwin-unsafe"
+    if operation.method.upper() == "DELETE":
+        return "DELETE: removes what it names"
+    return None
 
 
 def _find(operations: dict[str, Any], wanted: str) -> str:
@@ -87,13 +157,64 @@ def _find(operations: dict[str, Any], wanted: str) -> str:
     raise PlanError(f"no operation {wanted!r} in the spec; it has: {known}")
 
 
+def _matching(operations: dict[str, Any], token: str, option: str) -> set[str]:
+    found = {label for label, operation in operations.items() if matches(operation, token)}
+    if not found:
+        raise PlanError(
+            f"{option} {token!r} matches no operation (give an operationId, a method, a tag, a path regex "
+            "starting with / or ^, 'METHOD /path-regex', or prefix id:, method:, tag:, path:)"
+        )
+    return found
+
+
+def matches(operation: Any, token: str) -> bool:
+    """Whether a ``--include``/``--exclude`` token names ``operation``.
+
+    ``id:X``, ``method:X``, ``tag:X`` and ``path:REGEX`` say what ``X`` is. Unprefixed: an HTTP method,
+    ``METHOD /path-regex``, a path regex starting with ``/`` or ``^``, else an operationId or a tag.
+    """
+    token = token.strip()
+    kind, colon, value = token.partition(":")
+    kind = kind.strip().lower()
+    if colon and kind in ("id", "operationid", "method", "tag", "path"):
+        value = value.strip()
+        if kind in ("id", "operationid"):
+            return operation_id(operation) == value
+        if kind == "method":
+            return operation.method.upper() == value.upper()
+        if kind == "tag":
+            return value.casefold() in {tag.casefold() for tag in _tags(operation)}
+        return _path_matches(value, operation.path, whole=False)
+    if token.upper() in HTTP_METHODS:
+        return operation.method.upper() == token.upper()
+    method, space, path = token.partition(" ")
+    if space and method.upper() in HTTP_METHODS:
+        return operation.method.upper() == method.upper() and _path_matches(path.strip(), operation.path, whole=True)
+    if token.startswith(("/", "^")):
+        return _path_matches(token, operation.path, whole=False)
+    return operation_id(operation) == token or token.casefold() in {tag.casefold() for tag in _tags(operation)}
+
+
+def _path_matches(pattern: str, path: str, *, whole: bool) -> bool:
+    if pattern == path:
+        return True
+    try:
+        return bool(re.fullmatch(pattern, path) if whole else re.search(pattern, path))
+    except re.error:  # a path template such as /batches/{batch_id} is not a regex: compare it as written
+        return False
+
+
+def _tags(operation: Any) -> list[str]:
+    return [str(tag) for tag in operation.definition.raw.get("tags") or ()]
+
+
 def operation_id(operation: Any) -> str:
     return str(operation.definition.raw.get("operationId") or "")
 
 
 def plan(operation: Any, settings: Settings, forbidden_models: set[str]) -> OperationPlan:
     """The cases for one operation, phase by phase, with unsendable model ids dropped."""
-    result = OperationPlan(operation.label, operation_id(operation), operation)
+    result = OperationPlan(operation.label, operation_id(operation), operation, weight=weight(operation))
     notes = []
     for phase in settings.phases:
         try:
@@ -104,9 +225,78 @@ def plan(operation: Any, settings: Settings, forbidden_models: set[str]) -> Oper
         result.cases += [case for case in cases if not _names_forbidden_model(case.case, forbidden_models)]
     if streams(operation):
         _ask_for_streams(result.cases)
+    result.cases = _interleave(result.cases)
     if not result.cases:
         result.skipped = "; ".join(notes) or "no case could be generated"
     return result
+
+
+def _interleave(cases: list[PlannedCase]) -> list[PlannedCase]:
+    """Examples first, then one case of each (phase, mode) in turn: a cut-short operation still saw both kinds."""
+    groups: dict[tuple[str, str], list[PlannedCase]] = {}
+    for planned in cases:
+        groups.setdefault((planned.phase, planned.mode), []).append(planned)
+    ordered: list[PlannedCase] = []
+    queues = list(groups.values())
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
+def weight(operation: Any) -> int:
+    """1 + the operation's parameters and request-body fields (nested ones too), at most ``MAX_WEIGHT``."""
+    raw = operation.definition.raw
+    document = operation.schema.raw_schema
+    fields = len(raw.get("parameters") or ())
+    body = deref(document, raw.get("requestBody")) or {}
+    paths: set[str] = set()
+    for media in (body.get("content") or {}).values():
+        if isinstance(media, dict):
+            _field_paths(document, media.get("schema"), "", paths, 0)
+    return min(MAX_WEIGHT, 1 + fields + len(paths))
+
+
+def _field_paths(document: dict[str, Any], schema: Any, prefix: str, found: set[str], depth: int) -> None:
+    schema = deref(document, schema)
+    if not isinstance(schema, dict) or depth > 6 or len(found) >= MAX_WEIGHT:
+        return
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(keyword) or ():
+            _field_paths(document, branch, prefix, found, depth + 1)
+    if "items" in schema:
+        _field_paths(document, schema["items"], prefix + "[]", found, depth + 1)
+    for name, value in (schema.get("properties") or {}).items():
+        path = f"{prefix}.{name}"
+        found.add(path)
+        _field_paths(document, value, path, found, depth + 1)
+
+
+def rounds(plans: list[OperationPlan]) -> list[tuple[int, int]]:
+    """The order cases are sent in, as (plan index, case index): the budget is spent in this order.
+
+    Round one gives every operation its first case (heaviest first, then by label); after that, each
+    next case goes to the operation with the fewest cases sent per unit of weight (ties: the heavier,
+    then round one's order), so operations share what is left in proportion to their input space.
+    """
+    first = sorted(
+        (index for index, plan in enumerate(plans) if plan.cases),
+        key=lambda index: (-plans[index].weight, plans[index].label),
+    )
+    position = {index: rank for rank, index in enumerate(first)}
+    order = [(index, 0) for index in first]
+    heap = [(Fraction(1, plans[index].weight), -plans[index].weight, position[index], index) for index in first]
+    heap = [entry for entry in heap if len(plans[entry[3]].cases) > 1]
+    heapq.heapify(heap)
+    taken = dict.fromkeys(first, 1)
+    while heap:
+        _, negative_weight, rank, index = heapq.heappop(heap)
+        order.append((index, taken[index]))
+        taken[index] += 1
+        if taken[index] < len(plans[index].cases):
+            heapq.heappush(heap, (Fraction(taken[index], plans[index].weight), negative_weight, rank, index))
+    return order
 
 
 def streams(operation: Any) -> bool:

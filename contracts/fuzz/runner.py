@@ -1,7 +1,10 @@
-"""Running a plan: send each case through the budget, run schemathesis' checks and apitwin's.
+"""Running a plan: send each case through the budget, in the planned order, and run schemathesis'
+checks and apitwin's.
 
 Nothing leaves except through :class:`BudgetSession`, so ``--max-requests`` is exact even for the
-requests schemathesis' own checks send (the ``ignored_auth`` probes).
+requests schemathesis' own checks send (the ``ignored_auth`` probes). Cases go out in the order of
+:func:`~apitwin.contracts.fuzz.plan.rounds` (workers take the next one as they free up), and the probes
+wait while the budget left is needed for operations that have not had their first case yet.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from schemathesis.core.transport import is_event_stream
 
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.checks import Stream, run_stream_checks
-from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
-from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase
+from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
+from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
 from apitwin.contracts.fuzz.sse import StreamSpecs, parse_events
 from apitwin.contracts.fuzz.wire import WireJudge
 
 BODY_LIMIT = 4000
 FILTERED = "[Filtered]"
+PROBES_PER_CHECK = 3
+"""At most this many requests one ``ignored_auth`` check sends (no credentials, then a wrong one per scheme)."""
 
 
 def standard_checks() -> list[Callable[..., Any]]:
@@ -76,26 +81,74 @@ class Runner:
     budget: Budget = field(init=False)
     streams: StreamSpecs = field(init=False)
     checks: list[Callable[..., Any]] = field(init=False)
+    ignored_auth: Callable[..., Any] = field(init=False)
     wire: WireJudge = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
     _enforced: set[str] = field(default_factory=set)
     _sessions: list[BudgetSession] = field(default_factory=list)
+    _unstarted: set[int] = field(default_factory=set)
+    _stopped: bool = False
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.target.max_requests, self.target.rate)
         self.streams = StreamSpecs(self.document)
         self.checks = standard_checks()
+        self.ignored_auth = self.checks[-1]
         self.wire = WireJudge(self.document, self.target.base_url)
 
-    def run(self, api: str, seed: int, plans: list[OperationPlan], shard: str | None = None) -> RunReport:
+    def run(
+        self,
+        api: str,
+        seed: int,
+        plans: list[OperationPlan],
+        shard: str | None = None,
+        unsafe: list[NotCalled] | None = None,
+    ) -> RunReport:
         started = time.monotonic()
         for schema in {id(plan.operation.schema): plan.operation.schema for plan in plans}.values():
             route_through_budget(schema, self._session)
+        results = [
+            OperationResult(plan.label, plan.operation_id, planned=len(plan.cases), skipped=plan.skipped)
+            for plan in plans
+        ]
+        order = rounds(plans)
+        self._unstarted = {index for index, plan in enumerate(plans) if plan.cases}
         self.listener.started(plans)
-        with ThreadPoolExecutor(max_workers=max(1, self.target.workers)) as pool:
-            results = list(pool.map(self._run_operation, plans))
+        queue = iter(order)
+        lock = threading.Lock()
+        attempted = [0] * len(plans)
+
+        def work() -> None:
+            while not self._stopped:
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                index, case_index = item
+                plan = plans[index]
+                self._unstarted.discard(index)
+                try:
+                    outcome = self._run_case(plan, plan.cases[case_index])
+                except BudgetExhausted:
+                    self._stopped = True
+                    return
+                with lock:
+                    attempted[index] += 1
+                    _merge(results[index], outcome)
+                self.listener.case_done(plan)
+
+        workers = max(1, self.target.workers)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(work) for _ in range(workers)]:
+                future.result()
         for session in self._sessions:
             session.close()
+        for index, result in enumerate(results):
+            left = result.planned - attempted[index]
+            if left and self._stopped:
+                spent = f"the budget of {self.target.max_requests} requests is spent"
+                result.skipped = f"{spent}; {left} of {result.planned} cases not sent"
+            self.listener.operation_done(result)
         return RunReport(
             api=api,
             base_url=self.target.base_url,
@@ -103,9 +156,10 @@ class Runner:
             shards=[shard] if shard else [],
             max_requests=self.target.max_requests,
             requests_sent=self.budget.sent,
-            budget_exhausted=self.budget.exhausted and any(result.skipped for result in results),
+            budget_exhausted=self._stopped,
             duration=round(time.monotonic() - started, 3),
             operations=results,
+            unsafe=list(unsafe or []),
         )
 
     def _session(self) -> BudgetSession:
@@ -116,24 +170,13 @@ class Runner:
             self._sessions.append(session)
         return session
 
-    def _run_operation(self, plan: OperationPlan) -> OperationResult:
-        result = OperationResult(plan.label, plan.operation_id, planned=len(plan.cases), skipped=plan.skipped)
-        started = time.monotonic()
-        for index, planned in enumerate(plan.cases):
-            try:
-                self._run_case(plan, planned, result)
-            except BudgetExhausted as error:
-                result.skipped = f"{error}; {len(plan.cases) - index} of {len(plan.cases)} cases not sent"
-                break
-            self.listener.case_done(plan)
-        result.duration = round(time.monotonic() - started, 3)
-        self.listener.operation_done(result)
-        return result
-
-    def _run_case(self, plan: OperationPlan, planned: PlannedCase, result: OperationResult) -> None:
+    def _run_case(self, plan: OperationPlan, planned: PlannedCase) -> OperationResult:
+        """One case: its request, the checks on its answer; what it found, to be merged into the operation."""
         case, session = planned.case, self._session()
+        outcome = OperationResult(plan.label, plan.operation_id)
         headers, params = credentials(self.document, plan.operation, self.target.api_key)
         before = session.sent
+        started = time.monotonic()
         try:
             response = case.call(
                 base_url=self.target.base_url,
@@ -142,12 +185,27 @@ class Runner:
                 params=params or None,
                 timeout=self.target.timeout,
             )
-            self._standard_checks(plan, planned, response, headers, params, result)
-            self._stream_checks(plan, case, response, result)
+            outcome.answered += 1
+            key = str(response.status_code)
+            outcome.statuses[key] = outcome.statuses.get(key, 0) + 1
+            try:
+                self._standard_checks(plan, planned, response, headers, params, outcome)
+                self._stream_checks(plan, case, response, outcome)
+            except BudgetExhausted:  # a check's own request (an auth probe) found the budget spent: keep the answer
+                self._stopped = True
         except requests.RequestException as error:
-            result.errors.append(f"{case.method} {case.formatted_path}: {type(error).__name__}: {error}")
+            outcome.errors.append(f"{case.method} {case.formatted_path}: {type(error).__name__}: {error}")
         finally:
-            result.sent += session.sent - before
+            outcome.sent += session.sent - before
+            outcome.duration = time.monotonic() - started
+        return outcome
+
+    def _probes_affordable(self) -> bool:
+        """Whether the budget left covers the auth probes and still every operation's first case."""
+        if self.budget.max_requests is None:
+            return True
+        left = self.budget.max_requests - self.budget.sent
+        return left - PROBES_PER_CHECK >= len(self._unstarted)
 
     def _standard_checks(
         self,
@@ -179,6 +237,8 @@ class Runner:
             auth_enforced_operations=self._enforced,
         )
         for check in self.checks:
+            if check is self.ignored_auth and not self._probes_affordable():
+                continue  # its probes would take a first case's place; a later case of this operation runs it
             found: list[tuple[str, Any]] = []
             run_checks(
                 case=case,
@@ -238,6 +298,18 @@ class Runner:
             ),
             exchange=_exchange(response, secret),
         )
+
+
+def _merge(result: OperationResult, outcome: OperationResult) -> None:
+    result.sent += outcome.sent
+    result.answered += outcome.answered
+    result.checks_passed += outcome.checks_passed
+    result.failures += outcome.failures
+    result.errors += outcome.errors
+    result.notes += outcome.notes
+    result.duration = round(result.duration + outcome.duration, 3)
+    for status, count in outcome.statuses.items():
+        result.statuses[status] = result.statuses.get(status, 0) + count
 
 
 class _BudgetTransport:

@@ -42,6 +42,7 @@ def merge(reports: list[RunReport]) -> RunReport:
                 raise MergeError(f"{operation.label} is in more than one report: the shards overlap")
             operations[operation.label] = operation
     budgets = [report.max_requests for report in reports if report.max_requests is not None]
+    unsafe = {item.label: item for report in reports for item in report.unsafe}
     return RunReport(
         api=apis[0],
         base_url=reports[0].base_url,
@@ -52,6 +53,7 @@ def merge(reports: list[RunReport]) -> RunReport:
         budget_exhausted=any(report.budget_exhausted for report in reports),
         duration=round(max(report.duration for report in reports), 3),
         operations=[operations[label] for label in sorted(operations)],
+        unsafe=[unsafe[label] for label in sorted(unsafe)],
     )
 
 
@@ -99,5 +101,6 @@ def _from_junit(text: str) -> RunReport:
         operation.errors = [element.text or element.get("message", "") for element in testcase.findall("error")]
         skipped = testcase.find("skipped")
         operation.skipped = skipped.get("message", "skipped") if skipped is not None else ""
+        operation.answered = 0 if skipped is not None else 1  # JUnit keeps no counts: a run testcase was answered
         report.operations.append(operation)
     return report

@@ -13,7 +13,7 @@ from rich.table import Table
 from apitwin.contracts.fuzz.runner import Listener
 
 if TYPE_CHECKING:
-    from apitwin.contracts.fuzz.events import OperationResult, RunReport
+    from apitwin.contracts.fuzz.events import NotCalled, OperationResult, RunReport
     from apitwin.contracts.fuzz.plan import OperationPlan
 
 STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "red", "skipped": "yellow"}
@@ -62,35 +62,82 @@ class Progress(Listener):
 
 
 def print_dry_run(
-    plans: list[OperationPlan], max_requests: int | None, base_url: str | None, console: Console | None = None
+    plans: list[OperationPlan],
+    order: list[tuple[int, int]],
+    max_requests: int | None,
+    base_url: str | None,
+    unsafe: list[NotCalled] | None = None,
+    console: Console | None = None,
 ) -> None:
-    """What a run would send: cases per operation, the auth probes on top, and the budget's cut."""
+    """What a run would send, in order: per operation its cases and how many the budget reaches, then the
+    exact sequence of requests, then what is held back as unsafe."""
     console = console or Console()
+    reach = len(order) if max_requests is None else min(max_requests, len(order))
+    sent = [0] * len(plans)
+    first: dict[int, int] = {}
+    for position, (index, _) in enumerate(order[:reach], start=1):
+        sent[index] += 1
+        first.setdefault(index, position)
     table = Table(title=f"dry run: nothing sent{f' (target {base_url})' if base_url else ''}")
-    for column in ("operation", "operationId", "cases", "by phase", "note"):
-        table.add_column(column, justify="right" if column == "cases" else "left")
-    total = 0
-    for plan in plans:
+    for column in ("first", "operation", "operationId", "weight", "cases", "sent", "by phase", "note"):
+        table.add_column(column, justify="right" if column in ("first", "weight", "cases", "sent") else "left")
+    ranked = sorted(range(len(plans)), key=lambda index: (first.get(index, len(order) + 1), plans[index].label))
+    for index in ranked:
+        plan = plans[index]
         phases: dict[str, int] = {}
         for planned in plan.cases:
             key = f"{planned.phase}/{planned.mode}"
             phases[key] = phases.get(key, 0) + 1
-        total += len(plan.cases)
+        note = plan.skipped or ("" if sent[index] else "not reached: the budget is spent first")
         table.add_row(
+            f"#{first[index]}" if index in first else "-",
             plan.label,
             plan.operation_id,
+            str(plan.weight),
             str(len(plan.cases)),
+            str(sent[index]),
             ", ".join(f"{key} {count}" for key, count in phases.items()),
-            plan.skipped,
+            note,
         )
     console.print(table)
+    console.print("order (#position operation x consecutive cases):", highlight=False)
+    for start, end, index in _runs(order[:reach]):
+        span = f"#{start}" if start == end else f"#{start}-#{end}"
+        console.print(f"  {span:>11} {plans[index].label} x{end - start + 1}", markup=False, highlight=False)
+    for item in unsafe or ():
+        console.print(
+            f"not called (unsafe, --include-unsafe calls it): {item.label} ({item.operation_id}): {item.reason}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     probes = sum(1 for plan in plans if plan.cases and _needs_auth(plan))
-    line = f"would send {total} requests to {sum(1 for plan in plans if plan.cases)} operations"
+    reached = sum(1 for count in sent if count)
+    line = f"would send {reach} requests to {reached} operations"
+    if max_requests is not None and reach < len(order):
+        line += f" (--max-requests {max_requests} of {len(order)} planned)"
     if probes:
-        line += f", plus auth probes (at most 2 per operation that declares security, {probes} such operations)"
-    if max_requests is not None:
-        line += f"; --max-requests {max_requests} stops it at {min(max_requests, total + 2 * probes)}"
-    console.print(line)
+        line += (
+            f", plus auth probes (up to 3 per operation that declares security, {probes} such operations, "
+            "sent only while the budget left covers every first case; counted in --max-requests)"
+        )
+    unexercised = sum(1 for plan in plans if not plan.cases) + sum(
+        1 for index, plan in enumerate(plans) if plan.cases and not sent[index]
+    )
+    if unexercised:
+        line += f"; {unexercised} of {len(plans)} operations would not be exercised"
+    console.print(line, highlight=False)
+
+
+def _runs(order: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(first position, last position, plan index) of each run of consecutive cases of one operation."""
+    runs: list[tuple[int, int, int]] = []
+    for position, (index, _) in enumerate(order, start=1):
+        if runs and runs[-1][2] == index:
+            runs[-1] = (runs[-1][0], position, index)
+        else:
+            runs.append((position, position, index))
+    return runs
 
 
 def _needs_auth(plan: OperationPlan) -> bool:
@@ -98,8 +145,8 @@ def _needs_auth(plan: OperationPlan) -> bool:
     return bool(raw.get("security", plan.operation.schema.raw_schema.get("security")))
 
 
-def print_summary(report: RunReport, console: Console | None = None) -> None:
-    """One row per operation, then the failures, then one verdict line."""
+def print_summary(report: RunReport, console: Console | None = None, hint: str | None = None) -> None:
+    """One row per operation, then the failures, then what was not exercised, then one verdict line."""
     console = console or Console()
     table = Table(title=f"apitwin fuzz {report.api} → {report.base_url}")
     for column in ("operation", "status", "requests", "checks passed", "failures", "failed checks"):
@@ -124,11 +171,30 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
     for operation in report.operations:
         for error in operation.errors[:3]:
             console.print(f"[red]error[/] {operation.label}: {error}", markup=False)
+    if report.unsafe:
+        names = ", ".join(item.label for item in report.unsafe)
+        console.print(f"not called (unsafe; --include-unsafe calls them): {names}", markup=False, highlight=False)
+    missing = report.not_exercised
+    if missing:
+        why = "; the budget was spent first" if report.budget_exhausted else ""
+        console.print(
+            f"[yellow]{len(missing)} of {len(report.operations)} operations not exercised{why}:[/] "
+            + ", ".join(operation.label for operation in missing),
+            highlight=False,
+        )
+    if hint:
+        console.print(f"[yellow]hint:[/] {hint}", highlight=False)
     budget = f" of {report.max_requests}" if report.max_requests is not None else ""
+    errors = sum(len(operation.errors) for operation in report.operations)
     verdict = "[bold green]no failures[/]" if report.ok else f"[bold red]{len(report.failures)} failures[/]"
+    if errors:
+        verdict += f" [red]{errors} request errors[/]"
+    exercised = len(report.operations) - len(missing)
     console.print(
-        f"{verdict} · {report.requests_sent}{budget} requests · {report.duration:.1f}s"
+        f"{verdict} · {exercised} of {len(report.operations)} operations exercised · "
+        f"{report.requests_sent}{budget} requests · {report.duration:.1f}s"
         + (" · budget spent before the plan finished" if report.budget_exhausted else "")
+        + f" · exit {report.exit_code}"
     )
 
 

@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -45,11 +46,14 @@ class FaultyGateway:
         self.defect = defect
         self.api_key = api_key
         self.requests = 0
+        self.calls: Counter[str] = Counter()
+        """Requests seen per ``METHOD /path`` (the path as it arrived, query string excluded)."""
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             return
         self.requests += 1
+        self.calls[f"{scope['method']} {scope['path']}"] += 1
         body = b""
         while True:
             message = await receive()

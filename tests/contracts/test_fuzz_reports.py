@@ -108,7 +108,8 @@ def test_shard_reports_merge(mock_url, tmp_path):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(merged.read_text())
-    assert len(data["operations"]) == 9 and data["shards"] == ["1/2", "2/2"]
+    assert len(data["operations"]) == 4 and data["shards"] == ["1/2", "2/2"]  # 9, less 5 unsafe ones
+    assert len(data["unsafe"]) == 5 and all(item["reason"] for item in data["unsafe"])
     halves = [json.loads(path.read_text()) for path, _ in reports]
     assert data["requests_sent"] == sum(half["requests_sent"] for half in halves)
     from_xml = fuzz("merge-reports", str(reports[0][1]), str(reports[1][1]))
