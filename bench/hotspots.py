@@ -74,10 +74,11 @@ def record(pid: int, seconds: float, rate: int = 200) -> str:
             str(output),
             "--nonblocking",
         ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
         if result.returncode != 0 or not output.exists():
             raise tools.ToolMissing(
-                f"py-spy could not sample pid {pid} (it needs ptrace permission): {(result.stderr or result.stdout).strip()[-400:]}"
+                f"py-spy could not sample pid {pid} (it needs ptrace permission): "
+                f"{(result.stderr or result.stdout).strip()[-400:]}"
             )
         return output.read_text()
 

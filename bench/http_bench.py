@@ -168,7 +168,8 @@ def _start_targets(
             f"first answer took {run_b.probe.elapsed_ms / 1e3:.1f} s (Prism compiles the request schema on first use)"
         )
         _say(
-            f"b  Prism     started in {prism.started_in:.1f} s; answers {run_b.probe.summary()}; first answer after {run_b.probe.elapsed_ms:.0f} ms"
+            f"b  Prism     started in {prism.started_in:.1f} s; answers {run_b.probe.summary()}; first answer after "
+            f"{run_b.probe.elapsed_ms:.0f} ms"
         )
         servers["b"] = prism
 
@@ -191,7 +192,8 @@ def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings
     flags = f"  non-2xx {result.non_2xx}" if result.non_2xx else ""
     flags += f"  socket errors {result.socket_errors}" if result.socket_errors else ""
     _say(
-        f"{run_.key}  {run_.name:<15} c={concurrency:<3} {result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms{flags}"
+        f"{run_.key}  {run_.name:<15} c={concurrency:<3} {result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:8.2f} "
+        f"ms  p99 {result.p99_ms:8.2f} ms{flags}"
     )
 
 

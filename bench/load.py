@@ -89,7 +89,9 @@ def run(request: Request, concurrency: int, duration_s: float, timeout_s: float 
             script.name,
             request.url,
         ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + timeout_s + 30)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration_s + timeout_s + 30, check=False
+        )
     if result.returncode != 0:
         raise WrkFailed(f"wrk exited {result.returncode}: {(result.stderr or result.stdout).strip()}")
     return parse(result.stdout, concurrency, duration_s)

@@ -50,7 +50,7 @@ def _cpu_model() -> str:
 
 def _first_line(command: list[str]) -> str:
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=10)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     text = (result.stdout or result.stderr).strip()

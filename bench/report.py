@@ -19,7 +19,7 @@ def write(name: str, markdown: str, data: dict[str, Any]) -> tuple[Path, Path]:
     """``results/<name>.md`` and ``results/<name>.json``, written whole or not at all."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     paths = (RESULTS_DIR / f"{name}.md", RESULTS_DIR / f"{name}.json")
-    for path, text in zip(paths, (markdown, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")):
+    for path, text in zip(paths, (markdown, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"), strict=False):
         partial = path.with_suffix(path.suffix + ".tmp")
         partial.write_text(text)
         partial.replace(path)
@@ -31,9 +31,12 @@ def http_markdown(results: HttpResults) -> str:
     lines = [
         "# HTTP benchmark: apitwin vs Prism vs bare Starlette",
         "",
-        f'`POST /v1/chat/completions` of `aimlapi`, body `{{"model":"gpt-4o","messages":[{{"role":"user","content":"Hello"}}]}}` (a2: `Hello1`, `Hello2`, …), '
-        f"wrk `-t1`, {results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up, the three targets measured in turn at each concurrency.",
-        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared with other work: absolute numbers are noisy, ratios count); "
+        f"`POST /v1/chat/completions` of `aimlapi`, body "
+        f'`{{"model":"gpt-4o","messages":[{{"role":"user","content":"Hello"}}]}}` (a2: `Hello1`, `Hello2`, …), '
+        f"wrk `-t1`, {results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up, the "
+        f"three targets measured in turn at each concurrency.",
+        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start "
+        f"{machine['load_average_at_start']} (shared with other work: absolute numbers are noisy, ratios count); "
         f"{machine['wrk']}; Python {machine['python']}; node {machine['node']}; {machine['date']}.",
         "",
         "## What each target answered (checked before measuring)",
@@ -60,21 +63,25 @@ def http_markdown(results: HttpResults) -> str:
                 lines.append(f"| {concurrency} | {run.key} {run.name} | – | – | – | – | – | – |")
                 continue
             lines.append(
-                f"| {concurrency} | {run.key} {run.name} | {result.requests_per_s:,.1f} | {_ms(result.p50_ms)} | {_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} |"
+                f"| {concurrency} | {run.key} {run.name} | {result.requests_per_s:,.1f} | {_ms(result.p50_ms)} | "
+                f"{_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} |"
             )
     lines += [
         "",
         "## Ratios (req/s)",
         "",
         "a repeats one request, so after the first answer apitwin answers from its cache of deterministic answers "
-        "(same request and seed, same bytes); a2 sends a new prompt every time, so every answer is validated, generated and shaped anew.",
+        "(same request and seed, same bytes); a2 sends a new prompt every time, so every answer is validated, "
+        "generated and shaped anew.",
         "",
-        "| c | a/b (apitwin / Prism) | a/c (apitwin / bare Starlette) | a2/b (new prompts / Prism) | a2/c (new prompts / bare) |",
+        "| c | a/b (apitwin / Prism) | a/c (apitwin / bare Starlette) | a2/b (new prompts / Prism) | a2/c (new "
+        "prompts / bare) |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency, ratios in results.ratios.items():
         lines.append(
-            f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | {_ratio(ratios.get('a2/c'))} |"
+            f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | "
+            f"{_ratio(ratios.get('a2/c'))} |"
         )
     lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
     lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]
@@ -87,25 +94,34 @@ def sse_markdown(results: SoakResults) -> str:
     lines = [
         f"# SSE soak: {settings.streams:,} concurrent streams on one worker",
         "",
-        f'`{results.command}`; each stream is `POST /v1/chat/completions` with `"stream": true` from one asyncio client (raw sockets, '
-        f"`Connection: close`), all {settings.streams:,} started at once, {settings.rounds} rounds on the same server process. "
+        f'`{results.command}`; each stream is `POST /v1/chat/completions` with `"stream": true` from one asyncio '
+        f"client (raw sockets, "
+        f"`Connection: close`), all {settings.streams:,} started at once, {settings.rounds} rounds on the same server "
+        f"process. "
         "Times are from before the connection is opened; first event = the first `data:` bytes received.",
-        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start {machine['load_average_at_start']} (shared); Python {machine['python']}; "
+        f"Machine: {machine['cpus']} × {machine['cpu_model']}, load average at start "
+        f"{machine['load_average_at_start']} (shared); Python {machine['python']}; "
         f"somaxconn {machine.get('somaxconn')}; {machine['date']}.",
         "",
-        f"One stream at a time ({results.unloaded_first_event.count} streams): first event p50 {results.unloaded_first_event.p50_ms} ms, "
+        f"One stream at a time ({results.unloaded_first_event.count} streams): first event p50 "
+        f"{results.unloaded_first_event.p50_ms} ms, "
         f"p99 {results.unloaded_first_event.p99_ms} ms, max {results.unloaded_first_event.max_ms} ms.",
         "",
-        "| round | completed | events/stream (min/mean/max) | first event p50 / p99 / max ms | headers p50 ms | stream done p50 / p99 ms | wall s | RSS before → peak → after MiB | server CPU (of wall) | client CPU (of wall) |",
+        "| round | completed | events/stream (min/mean/max) | first event p50 / p99 / max ms | headers p50 ms | "
+        "stream done p50 / p99 ms | wall s | RSS before → peak → after MiB | server CPU (of wall) | client CPU (of "
+        "wall) |",
         "| ---: | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |",
     ]
     for number, r in enumerate(results.rounds, start=1):
         events = r.events_per_stream
         errors = f" ({', '.join(f'{reason}: {count}' for reason, count in r.errors.items())})" if r.errors else ""
         lines.append(
-            f"| {number} | {r.completed:,} / {r.streams:,}{_cell(errors)} | {events['min']} / {events['mean']} / {events['max']} | "
-            f"{r.first_event.p50_ms} / {r.first_event.p99_ms} / {r.first_event.max_ms} | {r.headers.p50_ms} | {r.stream_total.p50_ms} / {r.stream_total.p99_ms} | "
-            f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → {r.rss_after_kib / 1024:.1f} | "
+            f"| {number} | {r.completed:,} / {r.streams:,}{_cell(errors)} | {events['min']} / {events['mean']} / "
+            f"{events['max']} | "
+            f"{r.first_event.p50_ms} / {r.first_event.p99_ms} / {r.first_event.max_ms} | {r.headers.p50_ms} | "
+            f"{r.stream_total.p50_ms} / {r.stream_total.p99_ms} | "
+            f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → "
+            f"{r.rss_after_kib / 1024:.1f} | "
             f"{r.server_cpu_s:.2f} s ({r.server_busy:.0%}) | {r.client_cpu_s:.2f} s ({r.client_busy:.0%}) |"
         )
     lines += [
@@ -131,8 +147,10 @@ def dominant_side(results: SoakResults) -> str:
     side = "the server" if server >= client else "the client"
     return (
         f"{side} (server {server:.1f} CPU-s, client {client:.1f} CPU-s over {wall:.1f} s of wall time). "
-        f"With every stream started at once, a stream's first event waits for the streams ahead of it in the one worker's queue, "
-        f"so under load the first-event time is mostly queueing behind {results.settings.streams:,} requests' worth of server CPU; "
+        f"With every stream started at once, a stream's first event waits for the streams ahead of it in the one "
+        f"worker's queue, "
+        f"so under load the first-event time is mostly queueing behind {results.settings.streams:,} requests' worth "
+        f"of server CPU; "
         "CPU below 100 % of wall means the worker also waited for a core (the machine is shared)."
     )
 
@@ -141,7 +159,8 @@ def hotspots_markdown(hotspots: Hotspots) -> str:
     lines = [
         f"# Where apitwin spends its time: {hotspots.what}",
         "",
-        f"py-spy, {hotspots.samples:,} samples of the busy server ({hotspots.load}). Shares are of the samples in which the server ran Python.",
+        f"py-spy, {hotspots.samples:,} samples of the busy server ({hotspots.load}). Shares are of the samples in "
+        f"which the server ran Python.",
         "",
         "## Inclusive (our functions, with everything they call)",
         "",

@@ -121,7 +121,8 @@ def run(settings: Settings, profile: bool = True) -> tuple[SoakResults, hotspots
     found = None
     with targets.running("apitwin-sse", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis") as server:
         _say(
-            f"apitwin serve {API} started in {server.started_in:.1f} s (pid {server.pid}); RSS {proc.rss_kib(server.pid) / 1024:.1f} MiB"
+            f"apitwin serve {API} started in {server.started_in:.1f} s (pid {server.pid}); RSS "
+            f"{proc.rss_kib(server.pid) / 1024:.1f} MiB"
         )
         results = asyncio.run(_soak(server, settings))
         _judge(results)
@@ -141,7 +142,10 @@ async def _profile(server: targets.Server, streams: int) -> hotspots.Hotspots:
     round_ = await _round(server, streams)
     collapsed = await sampling
     found = hotspots.aggregate(collapsed, f"`apitwin serve {API}`, {streams:,} concurrent streams of POST {PATH}")
-    found.load = f"the first {seconds:g} s of a round of {streams:,} streams ({round_.completed:,} completed in {round_.wall_s:.1f} s)"
+    found.load = (
+        f"the first {seconds:g} s of a round of {streams:,} streams ({round_.completed:,} completed in "
+        f"{round_.wall_s:.1f} s)"
+    )
     return found
 
 
@@ -149,15 +153,18 @@ async def _soak(server: targets.Server, settings: Settings) -> SoakResults:
     probe = await stream(server.port, 0)
     if not probe.completed:
         raise targets.TargetFailed(
-            f"the first stream did not complete: status {probe.status}, {probe.events} events, done={probe.done}, {probe.error or 'no error text'}"
+            f"the first stream did not complete: status {probe.status}, {probe.events} events, done={probe.done}, "
+            f"{probe.error or 'no error text'}"
         )
     _say(
-        f"one stream: {probe.events} events, first after {probe.first_event_ms:.2f} ms, whole stream {probe.total_ms:.2f} ms"
+        f"one stream: {probe.events} events, first after {probe.first_event_ms:.2f} ms, whole stream "
+        f"{probe.total_ms:.2f} ms"
     )
     unloaded = [await stream(server.port, index) for index in range(1, settings.unloaded_streams + 1)]
     first_alone = Distribution.of([r.first_event_ms for r in unloaded if r.first_event_ms is not None])
     _say(
-        f"{settings.unloaded_streams} streams one at a time: first event p50 {first_alone.p50_ms} ms, p99 {first_alone.p99_ms} ms, max {first_alone.max_ms} ms"
+        f"{settings.unloaded_streams} streams one at a time: first event p50 {first_alone.p50_ms} ms, p99 "
+        f"{first_alone.p99_ms} ms, max {first_alone.max_ms} ms"
     )
     results = SoakResults(
         settings,
@@ -170,9 +177,12 @@ async def _soak(server: targets.Server, settings: Settings) -> SoakResults:
         targets.check_alive(server)
         results.rounds.append(round_)
         _say(
-            f"round {number}: {round_.completed}/{round_.streams} completed in {round_.wall_s:.2f} s; first event p50 {round_.first_event.p50_ms} ms "
-            f"p99 {round_.first_event.p99_ms} ms max {round_.first_event.max_ms} ms; RSS {round_.rss_before_kib / 1024:.1f} → peak "
-            f"{round_.rss_peak_kib / 1024:.1f} → {round_.rss_after_kib / 1024:.1f} MiB; CPU server {round_.server_busy:.0%} client {round_.client_busy:.0%} of wall"
+            f"round {number}: {round_.completed}/{round_.streams} completed in {round_.wall_s:.2f} s; first event p50 "
+            f"{round_.first_event.p50_ms} ms "
+            f"p99 {round_.first_event.p99_ms} ms max {round_.first_event.max_ms} ms; RSS "
+            f"{round_.rss_before_kib / 1024:.1f} → peak "
+            f"{round_.rss_peak_kib / 1024:.1f} → {round_.rss_after_kib / 1024:.1f} MiB; CPU server "
+            f"{round_.server_busy:.0%} client {round_.client_busy:.0%} of wall"
         )
     return results
 
@@ -235,7 +245,8 @@ def request_bytes(host: str, port: int, index: int) -> bytes:
         {"model": MODEL, "messages": [{"role": "user", "content": f"Hello, stream {index}"}], "stream": True}
     ).encode()
     head = (
-        f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n"
+        f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nAccept: "
+        f"text/event-stream\r\n"
         f"Authorization: Bearer k\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode() + body
@@ -353,7 +364,8 @@ def _raise_file_limit(streams: int) -> None:
         return
     if hard != resource.RLIM_INFINITY and hard < wanted:
         raise targets.TargetFailed(
-            f"{streams} streams need {wanted} open files, but the hard limit is {hard}; raise it (ulimit -Hn) and run again"
+            f"{streams} streams need {wanted} open files, but the hard limit is {hard}; raise it (ulimit -Hn) and run "
+            f"again"
         )
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 

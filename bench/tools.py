@@ -69,10 +69,10 @@ def py_spy() -> Path:
 
 
 def _run(command: list[str], what: str, retry_after: list[str] | None = None) -> None:
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 and retry_after is not None:
-        subprocess.run(retry_after, capture_output=True, text=True)
-        result = subprocess.run(command, capture_output=True, text=True)
+        subprocess.run(retry_after, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise ToolMissing(f"{what} failed (exit {result.returncode}): " + " | ".join(tail))

@@ -71,7 +71,8 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
         spec = build_api(api, seeds)
         built.append(spec)
         console.print(
-            f"built [bold]{api.name}[/]: {len(operations(spec.document))} operations, {len(spec.repairs)} repairs, {len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)"
+            f"built [bold]{api.name}[/]: {len(operations(spec.document))} operations, {len(spec.repairs)} repairs, "
+            f"{len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)"
         )
     written = write_specs(built, apis)
     _update_readme_catalogue()

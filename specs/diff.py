@@ -61,10 +61,10 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 
 
 def _operations(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-    """Operations keyed by method and path shape (parameter names do not matter), with path-level parameters merged in."""
+    """Operations keyed by method and path shape (parameter names do not matter), path-level parameters merged in."""
     found = {}
-    for path, item in (document.get("paths") or {}).items():
-        item = _deref(document, item)[0]
+    for path, raw_item in (document.get("paths") or {}).items():
+        item = _deref(document, raw_item)[0]
         if not isinstance(item, dict):
             continue
         for method in HTTP_METHODS:
@@ -128,7 +128,8 @@ class OperationDiff:
                     True,
                     pointer,
                     "parameter-removed",
-                    f"{key[0]} parameter '{key[1]}' was removed: clients sending it rely on what is no longer documented",
+                    f"{key[0]} parameter '{key[1]}' was removed: clients sending it rely on what is no longer "
+                    f"documented",
                 )
                 continue
             successor = new_by_key[key]
@@ -155,7 +156,7 @@ class OperationDiff:
     def _parameter_map(
         document: dict[str, Any], parameters: list[Any], path: str
     ) -> dict[tuple[str, str], dict[str, Any]]:
-        """Parameters by (location, name); path parameters by their place in the path, since clients never send their names."""
+        """Parameters by (location, name); path parameters by their place in the path (clients never send names)."""
         places = {name: f"{{{index}}}" for index, name in enumerate(re.findall(r"\{([^}]*)\}", path))}
         found = {}
         for entry in parameters:
@@ -227,7 +228,8 @@ class OperationDiff:
                     True,
                     pointer,
                     kind,
-                    f"status {status} is no longer documented: clients and contract tests that handle it lose its shape",
+                    f"status {status} is no longer documented: clients and contract tests that handle it lose its "
+                    f"shape",
                 )
                 continue
             self._response(status, response, new[cover], note=f"status {status} is now described by {cover}")
@@ -609,7 +611,7 @@ class SchemaComparison:
 
     def _unions(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         """Alternatives are paired by shape first, then in order; unpaired ones were added or removed."""
-        old_branches, old_keyword = _branches(old)
+        old_branches, _old_keyword = _branches(old)
         new_branches, new_keyword = _branches(new)
         old_resolved = [_as_schema(_deref(self.owner.old, branch)[0]) for branch in old_branches]
         new_resolved = [_as_schema(_deref(self.owner.new, branch)[0]) for branch in new_branches]
@@ -664,7 +666,7 @@ def _branches(schema: dict[str, Any]) -> tuple[list[Any], str | None]:
 
 
 def _signature(schema: dict[str, Any]) -> tuple[Any, ...]:
-    """What identifies an alternative regardless of how it is referenced: its types, constant values and property names."""
+    """What identifies an alternative however it is referenced: its types, constant values and property names."""
     types = _types(schema)
     return (
         tuple(sorted(types)) if types else None,

@@ -50,7 +50,7 @@ def _spec_validator(document: dict[str, Any]) -> list[Problem]:
             problems.append(Problem("openapi-spec-validator", pointer, error.message))
             if len(problems) >= MAX_VALIDATOR_MESSAGES:
                 break
-    except Exception as error:  # the validator raises on what it cannot follow, e.g. a dangling $ref
+    except Exception as error:  # noqa: BLE001 -- the validator raises on what it cannot follow, e.g. a dangling $ref
         problems.append(
             Problem(
                 "openapi-spec-validator", "", f"the validator stopped: {error.__class__.__name__}: {str(error)[:200]}"
@@ -121,7 +121,7 @@ def _schemas_compile(document: dict[str, Any]) -> list[Problem]:
         try:
             for _error in checker.validator(schema).iter_errors(None):
                 pass
-        except Exception as error:  # unresolvable reference, bad regular expression, ...
+        except Exception as error:  # noqa: BLE001 -- unresolvable reference, bad regular expression, ...
             problems.append(
                 Problem("schema", pointer, f"does not compile: {error.__class__.__name__}: {str(error)[:200]}")
             )

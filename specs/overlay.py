@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 from jsonpath_ng import Fields, Index
-from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse
 
 from apitwin.specs.errors import SpecError
@@ -64,7 +63,7 @@ def apply_overlay(
         where = f"/actions/{index}"
         try:
             expression = parse(action["target"])
-        except (JsonPathParserError, Exception) as error:
+        except Exception as error:  # noqa: BLE001 -- jsonpath-ng's lexer raises bare Exceptions besides JsonPathParserError
             raise SpecError(name, where, f"target {action['target']!r} is not valid JSONPath: {error}") from None
         matches = expression.find(document)
         if not matches:

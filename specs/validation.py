@@ -30,7 +30,8 @@ def _guard_discriminator(keyword: Any) -> Any:
             value = instance.get(discriminator.get("propertyName"))
             if isinstance(value, (list, dict)):
                 yield jsonschema.ValidationError(
-                    f"{value!r} is not a valid value for the discriminating property {discriminator.get('propertyName')!r}"
+                    f"{value!r} is not a valid value for the discriminating property "
+                    f"{discriminator.get('propertyName')!r}"
                 )
                 return
         yield from keyword(validator, branches, instance, schema)

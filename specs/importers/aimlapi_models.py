@@ -304,7 +304,8 @@ def _move_binary_to_multipart(
         source=group.fragments[0].where,
         before=JSON,
         after=MULTIPART,
-        reason=f"{', '.join(fields)} are format: binary files, which JSON cannot carry; file uploads are multipart/form-data",
+        reason=f"{', '.join(fields)} are format: binary files, which JSON cannot carry; file uploads are "
+        f"multipart/form-data",
     )
 
 

@@ -144,7 +144,8 @@ def hoist_schemas(models: list[Model], source: Source, log: RepairLog) -> dict[s
                 source=source.where(model.offset),
                 before=f"{len(defs)} $defs, {rewritten} references to #/$defs/",
                 after=f"components/schemas, references to {COMPONENTS_PREFIX}",
-                reason="OpenAPI resolves references from the document root; '#/$defs/…' inside an embedded schema resolves nowhere",
+                reason="OpenAPI resolves references from the document root; '#/$defs/…' inside an embedded schema "
+                "resolves nowhere",
             )
     return schemas
 
@@ -200,7 +201,10 @@ def fill_empty_models(models: list[Model], schemas: dict[str, dict[str, Any]], s
         if schema is None:
             schema = _schema_from_fields(model)
             schemas[model.name] = schema
-            reason = "the model's 'Show JSON schema:' block is empty and no other schema defines it; its documented fields are accepted with any value"
+            reason = (
+                "the model's 'Show JSON schema:' block is empty and no other schema defines it; its documented fields "
+                "are accepted with any value"
+            )
         else:
             reason = (
                 "the model's 'Show JSON schema:' block is empty; the schema another model gives it under $defs is used"

@@ -79,7 +79,8 @@ def _single_line(source: Source, log: RepairLog) -> Line:
         if repeat.text != first.text:
             raise source.error(
                 repeat.offset,
-                f"line differs from line {source.line_of(first.offset)}: expected one responses object, or identical copies of it",
+                f"line differs from line {source.line_of(first.offset)}: expected one responses object, or identical "
+                f"copies of it",
             )
     if len(lines) > 1:
         log.record(
@@ -164,7 +165,8 @@ def _add_request_body(operation: dict[str, Any], pointer: str, source: Source, l
         source=source.name,
         before="<absent>",
         after=body,
-        reason="the document is only a responses object and states nothing about the request; an open object is the only body that claims nothing",
+        reason="the document is only a responses object and states nothing about the request; an open object is the "
+        "only body that claims nothing",
     )
 
 
@@ -199,12 +201,18 @@ def repair_circular_placeholders(document: dict[str, Any], log: RepairLog, *, so
         before = copy.deepcopy(placeholder)
         if ancestor is None:
             _replace_placeholder(placeholder, None)
-            reason = "a recursive schema was replaced by a string placeholder and no enclosing schema has its title; any value is accepted"
+            reason = (
+                "a recursive schema was replaced by a string placeholder and no enclosing schema has its title; any "
+                "value is accepted"
+            )
         else:
             ancestor_pointer, ancestor_schema = ancestor
             name = hoisted.get(id(ancestor_schema)) or _hoist(document, ancestor_pointer, ancestor_schema, hoisted)
             _replace_placeholder(placeholder, f"#/components/schemas/{name}")
-            reason = f"a recursive schema was replaced by a string placeholder; it refers to the enclosing schema titled {name!r}, now components/schemas/{name}"
+            reason = (
+                f"a recursive schema was replaced by a string placeholder; it refers to the enclosing schema titled "
+                f"{name!r}, now components/schemas/{name}"
+            )
         log.record(
             "circular-placeholder",
             pointer,
@@ -295,7 +303,8 @@ def repair_unsatisfiable_allofs(document: dict[str, Any], log: RepairLog, *, sou
             source=source,
             before=before,
             after=copy.deepcopy(kept),
-            reason=f"the members require disjoint JSON types ({', '.join(sorted(base))} vs others), so no value is valid; the members that contradict the first one are dropped",
+            reason=f"the members require disjoint JSON types ({', '.join(sorted(base))} vs others), so no value is "
+            f"valid; the members that contradict the first one are dropped",
         )
 
     walk_document(document, visit)

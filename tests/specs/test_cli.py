@@ -35,7 +35,7 @@ components:
 
 def apitwin(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "apitwin", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "apitwin", *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
     )
 
 

@@ -113,7 +113,10 @@ def test_a_truncated_block_is_an_error_with_its_line():
 
 def test_two_different_definitions_of_one_name_are_an_error():
     block = '{"$defs": {"Part": {"type": "%s"}}, "type": "object", "title": "%s"}'
-    text = f"A\npydantic-model\nShow JSON schema:\n{block % ('string', 'A')}\nB\npydantic-model\nShow JSON schema:\n{block % ('integer', 'B')}\n"
+    text = (
+        f"A\npydantic-model\nShow JSON schema:\n{block % ('string', 'A')}\nB\npydantic-model\nShow JSON "
+        f"schema:\n{block % ('integer', 'B')}\n"
+    )
     with pytest.raises(SpecError) as error:
         import_api(Source("ref.txt", text), RepairLog())
     assert error.value.location == "line 5"
@@ -121,7 +124,10 @@ def test_two_different_definitions_of_one_name_are_an_error():
 
 
 def test_documented_fields_missing_from_the_schema_are_an_error():
-    text = 'A\npydantic-model\nShow JSON schema:\n{"$defs": {"B": {"type": "object", "properties": {"x": {}}}}, "title": "A"}\nB\npydantic-model\nShow JSON schema:\nFields:\n-\ny(int)\n'
+    text = (
+        'A\npydantic-model\nShow JSON schema:\n{"$defs": {"B": {"type": "object", "properties": {"x": {}}}}, "title": '
+        '"A"}\nB\npydantic-model\nShow JSON schema:\nFields:\n-\ny(int)\n'
+    )
     with pytest.raises(SpecError) as error:
         import_api(Source("ref.txt", text), RepairLog())
     assert "documents fields ['y']" in error.value.message

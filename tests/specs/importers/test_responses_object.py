@@ -109,7 +109,9 @@ def test_the_circular_placeholder_becomes_a_recursive_ref():
 
 
 def test_a_placeholder_without_a_titled_ancestor_accepts_anything():
-    text = '{"responses":{"200":{"description":"OK","content":{"application/json":{"schema":{"type":"array","items":{"oneOf":"circular()","title":"Nowhere"}}}}}}}'
+    schema = {"type": "array", "items": {"oneOf": "circular()", "title": "Nowhere"}}
+    content = {"application/json": {"schema": schema}}
+    text = json.dumps({"responses": {"200": {"description": "OK", "content": content}}})
     document, log = _import(text)
     assert _response_schema(document)["items"] == {}
     assert log.kinds()["circular-placeholder"] == 1
