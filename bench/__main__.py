@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import NoReturn
 
 from bench import generation, http_bench, load, plugin_cost, report, sse_soak, targets, tools
@@ -85,7 +86,7 @@ def _sse(arguments: argparse.Namespace) -> None:
         sse_soak.Settings(streams=arguments.streams, rounds=arguments.rounds), profile=not arguments.no_profile
     )
     markdown = report.sse_markdown(results)
-    paths = report.write("sse", markdown, results.as_json())
+    paths: tuple[Path, ...] = report.write("sse", markdown, results.as_json())
     if found is not None:
         paths += report.write("profile-sse", report.hotspots_markdown(found), found.as_json())
     print()

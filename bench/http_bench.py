@@ -173,8 +173,9 @@ def _start_targets(
         )
         servers["b"] = prism
 
-    bare = stack.enter_context(targets.running("starlette", lambda port: targets.bare_command(port, run_a.probe.size)))
-    run_c = TargetRun("c", "bare Starlette", f"uvicorn + Starlette, 1 worker, fixed {run_a.probe.size} B JSON body")
+    size = run_a.probe.size
+    bare = stack.enter_context(targets.running("starlette", lambda port: targets.bare_command(port, size)))
+    run_c = TargetRun("c", "bare Starlette", f"uvicorn + Starlette, 1 worker, fixed {size} B JSON body")
     results.targets.append(run_c)
     run_c.probe, _ = probe.send(request_to(bare), {}, PATH)
     _say(f"c  Starlette started in {bare.started_in:.1f} s; answers {run_c.probe.summary()}")
@@ -233,7 +234,9 @@ def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
 
 
 def _ratio_verdict(results: HttpResults, name: str, wanted: float) -> Verdict:
-    measured = {c: ratios[name] for c, ratios in results.ratios.items() if ratios[name] is not None}
+    measured: dict[int, float] = {
+        c: value for c, ratios in results.ratios.items() if (value := ratios[name]) is not None
+    }
     if not measured:
         return Verdict(name, f">= {wanted:g} at every concurrency", "not measured", None)
     text = ", ".join(f"c={c}: {value:.2f}" for c, value in measured.items())

@@ -85,7 +85,7 @@ def _replace(schema: Any, hoisted: dict[str, str], *, top: bool, own: str | None
     name = hoisted.get(key) if len(key) >= MIN_SIZE else None
     if name is not None and name != own:
         return {"$ref": COMPONENTS_PREFIX + name}
-    result = {}
+    result: dict[str, Any] = {}
     for keyword, value in schema.items():
         if keyword in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(value, dict):
             result[keyword] = {k: _replace(v, hoisted, top=False) for k, v in value.items()}

@@ -128,4 +128,4 @@ def _position(path: Index) -> int:
     indices = getattr(path, "indices", None)
     if indices:
         return int(indices[0])
-    return int(path.index)
+    return int(path.index)  # type: ignore[attr-defined]  # jsonpath-ng < 1.7

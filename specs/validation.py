@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 import jsonschema_rs
+import referencing.exceptions
 from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -91,7 +92,7 @@ class SchemaChecker:
         """A one-line description of why ``value`` is invalid, or None when it is valid."""
         try:
             error = jsonschema.exceptions.best_match(self.validator(schema).iter_errors(value))
-        except (jsonschema.exceptions.SchemaError, jsonschema.exceptions._WrappedReferencingError) as problem:
+        except (jsonschema.exceptions.SchemaError, referencing.exceptions.Unresolvable) as problem:
             return f"the schema itself is broken: {problem}"
         if error is None:
             return None

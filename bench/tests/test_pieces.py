@@ -125,7 +125,7 @@ def test_bare_body_has_the_asked_size_and_is_json(size: int) -> None:
     assert isinstance(json.loads(body), dict)
 
 
-def test_nan_latency_is_written_as_null(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_nan_latency_is_written_as_null(tmp_path, monkeypatch) -> None:
     from bench import report
 
     monkeypatch.setattr(report, "RESULTS_DIR", tmp_path)

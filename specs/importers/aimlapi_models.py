@@ -43,8 +43,11 @@ class Variant:
 
 def build_request_variants(group: OperationGroup, components: dict[str, Any], log: RepairLog) -> dict[str, Any] | None:
     """The operation's requestBody: a discriminated union when its pages carry model enums."""
-    bodies = [(fragment, fragment.operation.get("requestBody")) for fragment in group.fragments]
-    bodies = [(fragment, body) for fragment, body in bodies if isinstance(body, dict)]
+    bodies: list[tuple[Fragment, dict[str, Any]]] = [
+        (fragment, found)
+        for fragment in group.fragments
+        if isinstance(found := fragment.operation.get("requestBody"), dict)
+    ]
     if not bodies:
         return None
     first_body = copy.deepcopy(bodies[0][1])
@@ -255,7 +258,7 @@ def _name_variants(variants: list[Variant], path: str, components: dict[str, Any
 
 def operation_prefix(path: str) -> str:
     """``/v1/chat/completions`` → ``ChatCompletions``: a readable stem for component names."""
-    words = []
+    words: list[str] = []
     for segment in path.strip("/").split("/"):
         if re.fullmatch(r"v\d+", segment) or segment.startswith("{"):
             continue
