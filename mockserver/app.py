@@ -25,7 +25,7 @@ from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
 from apitwin.mockserver.answer_cache import AnswerCache
-from apitwin.mockserver.auth import authenticate
+from apitwin.mockserver.auth import authenticate, is_admin
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.errors import error_answer
@@ -69,6 +69,9 @@ ADMIN_PREFIX = "/_apitwin"
 class Options:
     seed: int = 0
     api_key: str | None = None
+    admin_key: str | None = None
+    """Callers of ``/_apitwin/requests`` presenting this bearer token see the values other clients sent;
+    others see their types. Without it, values are shown only while the mock is open (no ``api_key``)."""
     self_check: bool = False
     max_body: int = DEFAULT_MAX_BODY
     state: str = "memory"
@@ -219,7 +222,7 @@ class MockServer:
         if path.startswith(MEDIA_PREFIX):
             return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
-            return self._admin(path, request.method)
+            return self._admin(path, request.method, self._reveals(request))
         api, path = self._pick_api(path)
         if api is None:
             return _problem(
@@ -263,9 +266,15 @@ class MockServer:
         document = {**api.document, "servers": [{"url": self.base_paths()[name] or "/"}]}
         return Response(json.dumps(document), media_type="application/json")
 
-    def _admin(self, path: str, method: str = "GET") -> Response:
+    def _reveals(self, request: Request) -> bool:
+        """Whether the caller may see the values other clients sent (see ``Options.admin_key``)."""
+        if self.options.admin_key is None:
+            return self.options.api_key is None
+        return is_admin(request.headers.get("authorization"), self.options.admin_key)
+
+    def _admin(self, path: str, method: str = "GET", reveal: bool = True) -> Response:
         if path.rstrip("/") == f"{ADMIN_PREFIX}/requests":
-            return admin_answer(self.request_log, method)
+            return admin_answer(self.request_log, method, reveal)
         spec = self._spec_document(path)
         if spec is not None:
             return spec

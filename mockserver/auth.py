@@ -1,12 +1,15 @@
 """Authentication from the spec's ``securitySchemes``: a request passes when one requirement is met.
 
-Any well-formed credential passes, unless the server was given an API key: then only that one.
+Any well-formed credential passes, unless the server was given an API key: then only that one, and
+on every operation, also those whose spec declares no security (as LMDeploy's own ``--api-keys``
+guards every route), presented there as ``Authorization: Bearer <key>``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +25,7 @@ def authenticate(
 ) -> str | None:
     """None when the request is authenticated; otherwise why not, naming the credential."""
     if not security or any(not requirement for requirement in security):
-        return None
+        return None if api_key is None else _bearer(headers.get("authorization"), api_key)
     reasons = []
     for requirement in security:
         problems = [
@@ -84,7 +87,13 @@ def _basic(header: str | None, api_key: str | None) -> str | None:
     return _compare(decoded.split(":", 1)[1], api_key)
 
 
+def is_admin(authorization: str | None, admin_key: str) -> bool:
+    """The ``Authorization`` header carries ``Bearer <admin_key>``."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), admin_key.encode())
+
+
 def _compare(value: str, api_key: str | None) -> str | None:
-    if api_key is None or value == api_key:
+    if api_key is None or hmac.compare_digest(value.encode(), api_key.encode()):
         return None
     return "invalid credentials: the API key is not valid for this server"

@@ -18,10 +18,21 @@ from apitwin.specs.cli import reports_spec_errors
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless you mean otherwise)."
 )
-@click.option("--port", default=4010, show_default=True, type=int, help="TCP port to listen on.")
+@click.option("--port", default=4010, show_default=True, type=click.IntRange(1, 65535), help="TCP port to listen on.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every generated response.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
-@click.option("--api-key", default=None, help="Accept only this key (otherwise any well-formed key).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option(
+    "--api-key",
+    default=None,
+    help="Accept only this key, on every API (a spec without security takes it as a Bearer token); "
+    "otherwise any well-formed key.",
+)
+@click.option(
+    "--admin-key",
+    default=None,
+    help="Bearer token that shows the values other clients sent in GET /_apitwin/requests "
+    "(others see only their types).",
+)
 @click.option(
     "--self-check/--no-self-check", default=False, help="Validate every response the mock sends; a violation is a 500."
 )
@@ -29,7 +40,8 @@ from apitwin.specs.cli import reports_spec_errors
     "--state",
     default="sqlite",
     show_default=True,
-    help="Where jobs, stored responses and sessions live: sqlite (.apitwin/state.db), sqlite:///FILE, a file path, memory, or redis://HOST:PORT/DB.",
+    help="Where jobs, stored responses and sessions live: sqlite (.apitwin/state.db), a file path, "
+    "sqlite:///relative.db, sqlite:////absolute.db, memory, or redis://HOST:PORT/DB (the banner prints where).",
 )
 @click.option(
     "--job-polls",
@@ -100,6 +112,7 @@ def serve_command(
     seed: int,
     workers: int,
     api_key: str | None,
+    admin_key: str | None,
     self_check: bool,
     state: str,
     job_polls: int,
@@ -117,7 +130,8 @@ def serve_command(
     from apitwin.mockserver.app import create_app
     from apitwin.mockserver.faults import FaultError
     from apitwin.mockserver.faults import parse as parse_faults
-    from apitwin.mockserver.state import StoreURLError
+    from apitwin.mockserver.pacing import PacingError
+    from apitwin.mockserver.state import StoreURLError, describe_store
 
     if workers > 1 and state.strip() == "memory":
         raise click.BadParameter(
@@ -139,16 +153,20 @@ def serve_command(
         "latency_ms": latency_ms,
         "first_byte_ms": first_byte_ms,
         "cut_stream_after": cut_stream_after,
+        "admin_key": admin_key,
     }
     try:
         app = create_app(names, seed=seed, api_key=api_key, self_check=self_check, **behaviour_options)
     except StoreURLError as error:
         raise click.BadParameter(str(error), param_hint="--state") from error
+    except PacingError as error:
+        raise click.BadParameter(str(error), param_hint="--tokens-per-second") from error
     server = app.server
     elapsed = time.perf_counter() - started
     click.echo(f"apitwin mock: {len(names)} API(s) compiled in {elapsed:.2f} s")
     for name, base in server.base_paths().items():
         click.echo(f"  {name:<18} http://{host}:{port}{base}/")
+    click.echo(f"  state: {describe_store(state)}")
     sys.stdout.flush()
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")

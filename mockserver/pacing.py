@@ -28,6 +28,10 @@ from apitwin.mockserver.behaviours.text import count_tokens
 HEADER = "x-apitwin-pacing"
 MAX_TTFT_MS = 600_000.0
 """Ten minutes: longer is surely a typo and would only hang the client."""
+MIN_TOKENS_PER_SECOND = 0.1
+"""Slower (but not 0, which is off) is surely a typo: ``tps=1e-300`` would stall a stream for ever."""
+MAX_EVENT_WAIT = MAX_TTFT_MS / 1000
+"""No event waits longer than this many seconds, however many tokens it carries."""
 
 
 class PacingError(ValueError):
@@ -50,6 +54,10 @@ def checked(ttft_ms: float, tokens_per_second: float) -> Pacing:
         raise PacingError(f"ttft must be between 0 and {MAX_TTFT_MS:.0f} ms, got {ttft_ms}")
     if tokens_per_second < 0:
         raise PacingError(f"tokens per second must not be negative, got {tokens_per_second}")
+    if 0 < tokens_per_second < MIN_TOKENS_PER_SECOND:
+        raise PacingError(
+            f"tokens per second must be 0 (off) or at least {MIN_TOKENS_PER_SECOND}, got {tokens_per_second}"
+        )
     return Pacing(float(ttft_ms), float(tokens_per_second))
 
 
@@ -88,7 +96,7 @@ async def paced(frames: AsyncIterator[bytes], pacing: Pacing, sleep: Sleep = asy
     async for item in frames:
         delay = pacing.ttft_ms / 1000 if first else 0.0
         if pacing.tokens_per_second > 0 and not first:
-            delay += frame_tokens(item) / pacing.tokens_per_second
+            delay += min(frame_tokens(item) / pacing.tokens_per_second, MAX_EVENT_WAIT)
         first = False
         if delay > 0:
             await sleep(delay)

@@ -41,7 +41,9 @@ class RequestRecord:
     def valid(self) -> bool:
         return not self.violations
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, reveal: bool = True) -> dict[str, Any]:
+        """The record as JSON; without ``reveal`` the violations do not show the values received."""
+        violations = self.violations if reveal else [violation.masked() for violation in self.violations]
         return {
             "sequence": self.sequence,
             "method": self.method,
@@ -49,7 +51,7 @@ class RequestRecord:
             "operation": self.operation,
             "status": self.status,
             "valid": self.valid,
-            "violations": [violation.as_dict() for violation in self.violations],
+            "violations": [violation.as_dict() for violation in violations],
         }
 
 
@@ -108,8 +110,8 @@ def attach_violations(response: Response, violations: list[Violation]) -> Respon
     return response
 
 
-def admin_answer(log: RequestLog, method: str) -> Response:
-    """``GET`` lists the records as JSON; ``DELETE`` empties the log."""
+def admin_answer(log: RequestLog, method: str, reveal: bool = True) -> Response:
+    """``GET`` lists the records as JSON (the values received only with ``reveal``); ``DELETE`` empties the log."""
     if method == "DELETE":
         log.clear()
         return Response(status_code=204)
@@ -120,5 +122,5 @@ def admin_answer(log: RequestLog, method: str) -> Response:
             media_type="application/json",
             headers={"Allow": "GET, DELETE"},
         )
-    body = [record.as_dict() for record in log.records()]
+    body = [record.as_dict(reveal) for record in log.records()]
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")

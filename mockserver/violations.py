@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -38,6 +38,18 @@ class Violation:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def masked(self) -> Violation:
+        """The violation without the caller's value: what the shared request log shows to non-admins.
+
+        The message is rebuilt from the field and what the spec expected, since a validator's
+        wording quotes the value (a card number in a string field, a key in a prompt).
+        """
+        shown = mask(self.received)
+        if shown == self.received:
+            return self
+        message = f"{self.field()}: expected {self.expected}, received {shown}"
+        return replace(self, received=shown, message=message)
+
 
 def describe(value: Any, limit: int = 80) -> str:
     """A short, readable rendering of a received value."""
@@ -49,3 +61,17 @@ def describe(value: Any, limit: int = 80) -> str:
         text = repr(value)
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate as its escape
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+KEPT = ("nothing", "null", "true", "false")
+"""Received values that say nothing about the caller's data, shown as they are."""
+
+
+def mask(received: str) -> str:
+    """A described value (see :func:`describe`) reduced to its JSON type."""
+    if received in KEPT or not received:
+        return received
+    kind = {'"': "string", "{": "object", "[": "array"}.get(received[0])
+    if kind is None:
+        kind = "number" if received[0] in "-0123456789" else "value"
+    return f"<{kind}>"

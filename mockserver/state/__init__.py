@@ -62,6 +62,16 @@ def open_store(url: str) -> Store:
     return SqliteStore(path)
 
 
+def describe_store(url: str) -> str:
+    """Where a ``--state`` URL keeps its data, said plainly (the banner prints it: no silent relative path)."""
+    text = url.strip()
+    if text in ("memory", "memory:", "memory://"):
+        return "memory (this process only, gone on exit)"
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        return f"Redis at {text}"
+    return f"SQLite file {_sqlite_path(text).resolve()}"
+
+
 def _sqlite_path(text: str) -> Path:
     if text in ("sqlite", "sqlite:", "sqlite://"):
         return DEFAULT_SQLITE_PATH

@@ -72,3 +72,17 @@ def test_a_lone_surrogate_gets_a_4xx_in_the_api_shape_on_every_json_operation_of
                 if schema is not None:
                     assert checker.error(schema, answer.json()) is None, (api, path, answer.text)
             assert named, f"{api}: no answer said what was wrong"
+
+
+@pytest.mark.e2e
+def test_api_key_covers_every_api_and_the_log_masks_what_other_clients_sent():
+    card = "4111111111111111"
+    with serving() as base:
+        unsafe = f"{base}/lmdeploy-proxy/nodes/terminate_all"
+        assert httpx.get(unsafe).status_code == 401  # the spec declares no security; --api-key still applies
+        assert httpx.get(unsafe, headers=AUTH).status_code == 200
+        bad = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": card}
+        refused = httpx.post(f"{base}/aimlapi/v1/chat/completions", json=bad, headers=AUTH)
+        assert refused.status_code == 400 and card in refused.text  # the caller sees its own value
+        log = httpx.get(f"{base}/_apitwin/requests", headers=AUTH).text
+        assert card not in log and "<string>" in log

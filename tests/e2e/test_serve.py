@@ -13,7 +13,7 @@ def test_all_shipped_apis_are_served_under_their_names():
     with serving() as base:
         apis = httpx.get(f"{base}/_apitwin/apis").json()
         assert set(apis) == {"aimlapi", "openai-responses", "openresponses", "lmdeploy", "lmdeploy-proxy", "sequrity"}
-        models = httpx.get(f"{base}/lmdeploy/v1/models")
+        models = httpx.get(f"{base}/lmdeploy/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
         assert models.status_code == 200 and models.headers["content-type"].startswith("application/json")
         chat = httpx.post(
             f"{base}/aimlapi/v1/chat/completions",
@@ -30,7 +30,10 @@ def test_all_shipped_apis_are_served_under_their_names():
 def test_one_api_is_served_at_the_root_and_streams():
     with serving("lmdeploy") as base:
         with httpx.stream(
-            "POST", f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi", "stream": True}
+            "POST",
+            f"{base}/v1/chat/completions",
+            json={"model": "m", "messages": "hi", "stream": True},
+            headers={"Authorization": f"Bearer {API_KEY}"},
         ) as response:
             assert response.status_code == 200
             lines = [line for line in response.iter_lines() if line]
@@ -40,7 +43,13 @@ def test_one_api_is_served_at_the_root_and_streams():
 @pytest.mark.e2e
 def test_several_workers_answer_identically():
     with serving("lmdeploy", "--workers", "2") as base:
-        bodies = {
-            httpx.post(f"{base}/v1/chat/completions", json={"model": "m", "messages": "hi"}).content for _ in range(6)
-        }
-    assert len(bodies) == 1  # deterministic across worker processes
+        answers = [
+            httpx.post(
+                f"{base}/v1/chat/completions",
+                json={"model": "m", "messages": "hi"},
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            )
+            for _ in range(6)
+        ]
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1  # deterministic across worker processes

@@ -11,7 +11,16 @@ import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
-from apitwin.mockserver.pacing import Pacing, PacingError, checked, frame_tokens, paced, parse_header
+from apitwin.mockserver.pacing import (
+    MAX_EVENT_WAIT,
+    MIN_TOKENS_PER_SECOND,
+    Pacing,
+    PacingError,
+    checked,
+    frame_tokens,
+    paced,
+    parse_header,
+)
 from apitwin.mockserver.produce import frame
 from tests.mockserver.test_chat_behaviour import AUTH, chunks, streamed_text
 
@@ -113,3 +122,29 @@ def test_bad_header_is_a_400_in_the_api_shape() -> None:
 def test_invalid_server_options_are_refused() -> None:
     with pytest.raises(PacingError):
         create_app(["lmdeploy"], tokens_per_second=-3)
+
+
+def test_a_vanishing_rate_is_refused_and_no_event_waits_past_the_cap() -> None:
+    for bad in ("tps=1e-300", "tps=0.05"):
+        with pytest.raises(PacingError, match=r"at least 0\.1"):
+            parse_header(bad, Pacing())
+    assert parse_header("tps=0", Pacing(0, 5)) == Pacing(0, 0)  # 0 still turns the rate off
+    long_text = " ".join(["word"] * 5000)
+    sleeps = Sleeps()
+
+    async def source() -> AsyncIterator[bytes]:
+        yield frame('{"delta": "first"}', None)
+        yield frame(json.dumps({"delta": long_text}), None)
+
+    async def drain() -> None:
+        async for _ in paced(source(), Pacing(0, MIN_TOKENS_PER_SECOND), sleeps):
+            pass
+
+    asyncio.run(drain())
+    assert sleeps.seconds == [MAX_EVENT_WAIT]  # 5000 tokens at 0.1/s would be 14 hours
+
+
+def test_a_vanishing_rate_in_the_header_is_a_400_in_the_api_shape() -> None:
+    client = TestClient(create_app(["lmdeploy"], self_check=True), headers=AUTH)
+    answer = client.post("/v1/chat/completions", json=BODY, headers={"X-Apitwin-Pacing": "tps=1e-300"})
+    assert answer.status_code == 400 and "X-Apitwin-Pacing: tokens per second" in answer.json()["detail"][0]["msg"]
