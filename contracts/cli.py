@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "apitwin.contracts.traffic.cli:check_traffic_command",
         "Check recorded exchanges (HAR or JSON lines) against a spec.",
     ),
+    "proxy": (
+        "apitwin.contracts.proxy.cli:proxy_command",
+        "Validating proxy in front of a gateway: check live traffic against a spec, record it.",
+    ),
     "specs": ("apitwin.specs.cli:specs_group", "Build, lint, diff and inspect the API specs."),
 }
 """name → (``module:attribute`` of the click command, its one-line help for ``apitwin --help``)."""

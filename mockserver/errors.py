@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from apitwin.mockserver.operations import CompiledApi, Media, ResponseSpec, is_json, seeded
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json, seeded
 from apitwin.mockserver.violations import Violation
 
 MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title", "error")
@@ -78,6 +78,27 @@ def _richest_body(media: Media, context: _Context) -> Any:
             best, best_score = body, score
     media.error_templates[key] = best
     return best
+
+
+def validation_status(operation: Operation) -> int:
+    """The status the spec declares for a bad request: 400 where declared, else 422, else 400."""
+    for status in ("400", "422"):
+        if status in operation.responses:
+            return int(status)
+    return 400
+
+
+def declared_error(api: CompiledApi, operation: Operation | None, status: int) -> ResponseSpec | None:
+    """The response whose JSON shape an error takes: the operation's own declaration for the
+    status, else the API's usual one, else the shape it uses for a neighbouring client error."""
+    keys = [str(status), f"{str(status)[0]}XX", "400", "422", "4XX", "default"]
+    sources = [operation.responses if operation is not None else {}, api.fallback_errors]
+    for key in keys:
+        for responses in sources:
+            response = responses.get(key)
+            if response is not None and any(is_json(media_type) for media_type in response.media):
+                return response
+    return None
 
 
 def json_bytes(body: Any) -> bytes:

@@ -1,0 +1,162 @@
+"""Judging one proxied exchange against the spec: the request before it is forwarded, the answer after.
+
+Request and response checks are ``apitwin check-traffic``'s (:class:`TrafficChecker`, which validates a
+request exactly as the mock does); a ``text/event-stream`` answer goes through the shared stream checks
+(:mod:`apitwin.contracts.sse`: each event, order, ``sequence_number``, deltas, terminator, ``include_usage``)
+here rather than in the traffic checker, because only the proxy knows how the stream arrived (reads, a cut).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from apitwin.contracts.proxy.findings import Finding
+from apitwin.contracts.sse import Stream, StreamSpec, StreamSpecs, parse_events, run_stream_checks
+from apitwin.contracts.traffic.basepath import detect_base_path, url_path
+from apitwin.contracts.traffic.check import TrafficChecker
+from apitwin.contracts.traffic.records import RecordedExchange
+from apitwin.mockserver.operations import CompiledApi, Operation
+from apitwin.mockserver.violations import Violation
+
+REQUEST_LOCATIONS = {"query", "path", "header", "cookie", "request body", "body"}
+
+
+@dataclass(slots=True)
+class RequestVerdict:
+    operation: Operation | None
+    label: str
+    """``METHOD /template`` of the operation, or ``undocumented``."""
+    path: str
+    """The path as the spec sees it (base path stripped)."""
+    findings: list[Finding]
+
+
+class Judge:
+    """Checks exchanges of one API; ``base_path`` (``/v1``, ``/aimlapi``) is detected per path when not given."""
+
+    def __init__(self, api: CompiledApi, base_path: str | None = None) -> None:
+        self.api = api
+        self.base_path = base_path
+        self.streams = StreamSpecs(api.document)
+        self.by_id = {operation.operation_id: operation for operation in api.operations}
+
+    def _checker(self, url: str) -> TrafficChecker:
+        base = self.base_path if self.base_path is not None else detect_base_path(self.api, [url_path(url)])
+        return TrafficChecker(self.api, base)
+
+    def request(self, exchange: RecordedExchange) -> RequestVerdict:
+        """Route and request checks of an exchange whose answer has not come yet."""
+        pending = RecordedExchange(exchange.number, exchange.source, exchange.request, None)
+        verdict = self._checker(exchange.request.url).check(pending)
+        operation = self.by_id.get(verdict.operation or "")
+        label = operation.label if operation is not None else "undocumented"
+        findings = [_finding(exchange, label, violation) for violation in verdict.violations]
+        return RequestVerdict(operation, label, verdict.path, findings)
+
+    def response(
+        self, exchange: RecordedExchange, operation: Operation | None, reads: list[int], *, cut_short: bool = False
+    ) -> list[Finding]:
+        """Status, content type, body and every event of the answer (request findings excluded)."""
+        response = exchange.response
+        if operation is None or response is None:
+            return []
+        spec = self._stream_spec(operation, exchange)
+        judged = exchange
+        if spec is not None:  # the stream is judged below, with how it arrived
+            judged = replace(exchange, response=replace(response, truncated=True))
+        verdict = self._checker(exchange.request.url).check(judged)
+        findings = [
+            _finding(exchange, operation.label, violation)
+            for violation in verdict.violations
+            if not _is_request_side(violation)
+        ]
+        if spec is not None and not findings and response.body is not None:
+            findings += self._stream(exchange, operation, spec, reads, cut_short)
+        return findings
+
+    def _stream_spec(self, operation: Operation, exchange: RecordedExchange) -> StreamSpec | None:
+        response = exchange.response
+        assert response is not None
+        media_type = response.headers.get("content-type", "")
+        if not media_type.lower().startswith("text/event-stream") or operation.response_for(response.status) is None:
+            return None
+        return self.streams.for_response(operation.path, operation.method, response.status, media_type)
+
+    def _stream(
+        self, exchange: RecordedExchange, operation: Operation, spec: StreamSpec, reads: list[int], cut_short: bool
+    ) -> list[Finding]:
+        body = exchange.response.body if exchange.response is not None else None
+        stream = Stream(
+            spec=spec,
+            events=parse_events(body or b"", reads or None),
+            reads=len(reads) if reads else None,
+            cut_short=cut_short,
+            request_body=_json_or_none(exchange.request.body),
+        )
+        return [
+            Finding(
+                exchange.number,
+                exchange.request.method,
+                _path(exchange),
+                operation.label,
+                problem.check,
+                f"event {problem.event + 1}" if problem.event is not None else "stream",
+                problem.pointer,
+                problem.message,
+                problem.expected,
+                problem.received,
+            )
+            for problem in run_stream_checks(stream)
+        ]
+
+
+def _is_request_side(violation: Violation) -> bool:
+    if violation.location == "content-type":
+        return violation.message.startswith("request ")
+    return violation.location in REQUEST_LOCATIONS or violation.location == "route"
+
+
+def _check_name(violation: Violation) -> str:
+    location = violation.location
+    if location == "route":
+        return "undocumented_operation"
+    if location == "status":
+        return "status_code_conformance"
+    if location == "content-type":
+        return "request_content_type" if violation.message.startswith("request ") else "content_type_conformance"
+    if location.startswith("event "):
+        return "sse_event_schema"
+    if location == "response body" or location.startswith("response line"):
+        return "response_schema_conformance"
+    return "request_schema_conformance"
+
+
+def _finding(exchange: RecordedExchange, label: str, violation: Violation) -> Finding:
+    return Finding(
+        exchange.number,
+        exchange.request.method,
+        _path(exchange),
+        label,
+        _check_name(violation),
+        violation.location,
+        violation.pointer,
+        violation.message,
+        violation.expected,
+        violation.received,
+    )
+
+
+def _path(exchange: RecordedExchange) -> str:
+    return urlsplit(exchange.request.url).path or "/"
+
+
+def _json_or_none(body: bytes | None) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None

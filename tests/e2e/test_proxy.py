@@ -1,0 +1,123 @@
+"""``apitwin proxy`` between the openai SDK and a real upstream (``apitwin serve``, healthy or faulty), on loopback."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from tests.contracts.conftest import mock_url  # noqa: F401  (session fixture: one mock per API)
+from tests.contracts.faulty_gateway import faulty_gateway
+from tests.e2e.conftest import API_KEY
+from tests.e2e.proxying import proxy_in_thread
+
+pytestmark = pytest.mark.e2e
+
+CHAT = {"model": "internlm2", "messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 40}
+STREAM = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+RESPONSES = {"model": "gpt-4o", "input": "Say hello", "stream": True}
+HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def same_answer(direct: httpx.Response, proxied: httpx.Response) -> None:
+    assert proxied.status_code == direct.status_code
+    assert proxied.content == direct.content
+    strip = {"date"}
+    assert [(k, v) for k, v in proxied.headers.multi_items() if k not in strip] == [
+        (k, v) for k, v in direct.headers.multi_items() if k not in strip
+    ]
+
+
+def test_the_client_gets_exactly_the_upstreams_bytes_and_a_healthy_upstream_has_no_findings(mock_url):  # noqa: F811
+    upstream = mock_url("lmdeploy")
+    with proxy_in_thread("lmdeploy", upstream) as proxy:
+        for body in (CHAT, STREAM):
+            direct = httpx.post(f"{upstream}/v1/chat/completions", json=body, headers=HEADERS)
+            proxied = httpx.post(f"{proxy.url}/v1/chat/completions", json=body, headers=HEADERS)
+            same_answer(direct, proxied)
+        listed = httpx.get(f"{proxy.url}/v1/models", headers=HEADERS)
+        same_answer(httpx.get(f"{upstream}/v1/models", headers=HEADERS), listed)
+        assert proxy.settled(3).findings == []
+
+
+def test_the_openai_sdk_chats_and_streams_through_the_proxy(mock_url):  # noqa: F811
+    upstream = mock_url("lmdeploy")
+    with proxy_in_thread("lmdeploy", upstream) as proxy:
+        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0)
+        answer = client.chat.completions.create(model="internlm2", messages=CHAT["messages"], max_tokens=40)
+        assert answer.choices[0].message.content
+        chunks = list(
+            client.chat.completions.create(
+                model="internlm2",
+                messages=CHAT["messages"],
+                max_tokens=40,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert any(chunk.usage is not None for chunk in chunks)
+        assert proxy.settled(2).findings == [], proxy.out.getvalue()
+
+
+def test_a_responses_stream_passes_event_by_event_in_order(mock_url):  # noqa: F811
+    upstream = mock_url("openresponses")
+    with proxy_in_thread("openresponses", upstream) as proxy:
+        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0)
+        events = list(client.responses.create(model="gpt-4o", input="Say hello", stream=True))
+        assert events[0].type == "response.created" and events[-1].type == "response.completed"
+        numbers = [event.sequence_number for event in events]
+        assert numbers == sorted(numbers)
+        assert proxy.settled(1).findings == [], proxy.out.getvalue()
+
+
+# defect → (api, path, request body, the check that must name it)
+DEFECTS = {
+    "drop-required": ("lmdeploy", "/v1/chat/completions", CHAT, "response_schema_conformance"),
+    "wrong-type": ("lmdeploy", "/v1/chat/completions", CHAT, "response_schema_conformance"),
+    "model-null": ("lmdeploy", "/v1/chat/completions", STREAM, "sse_event_schema"),
+    "drop-choice-index": ("lmdeploy", "/v1/chat/completions", STREAM, "sse_event_schema"),
+    "drop-stream-usage": ("lmdeploy", "/v1/chat/completions", STREAM, "sse_usage"),
+    "buffer-stream": ("lmdeploy", "/v1/chat/completions", STREAM, "sse_buffered"),
+    "wrong-content-type": ("lmdeploy", "/v1/chat/completions", CHAT, "content_type_conformance"),
+    "server-error": ("lmdeploy", "/v1/chat/completions", CHAT, "status_code_conformance"),
+    "strip-sequence-number": ("openresponses", "/v1/responses", RESPONSES, "sse_event_schema"),
+    "reorder-events": ("openresponses", "/v1/responses", RESPONSES, "sse_event_order"),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_each_defect_of_a_faulty_upstream_is_reported_once(defect, mock_url):  # noqa: F811
+    api, path, body, check = DEFECTS[defect]
+    with faulty_gateway(mock_url(api), defect, API_KEY) as (gateway, _), proxy_in_thread(api, gateway) as proxy:
+        for _ in range(3):
+            direct = httpx.post(gateway + path, json=body, headers=HEADERS)
+            proxied = httpx.post(proxy.url + path, json=body, headers=HEADERS)
+            assert proxied.content == direct.content or defect == "reorder-events"  # reordering is not stable
+        causes = proxy.settled(3).causes
+        named = [cause for cause in causes if cause.first.check == check]
+        assert named, proxy.out.getvalue()
+        assert any(cause.exchanges == [1, 2, 3] for cause in named), proxy.out.getvalue()
+        assert len(named) <= 3, [cause.as_dict() for cause in named]
+        lines = proxy.out.getvalue().splitlines()
+        assert len(lines) == len(proxy.journal.findings), "one line per violation as it happens"
+        assert API_KEY not in proxy.out.getvalue()
+
+
+def test_reject_invalid_answers_in_the_apis_shape_without_calling_the_upstream(mock_url):  # noqa: F811
+    with faulty_gateway(mock_url("lmdeploy"), "none", API_KEY) as (gateway, app):
+        with proxy_in_thread("lmdeploy", gateway, reject_invalid=True) as proxy:
+            bad = {**CHAT, "max_tokens": "many"}
+            answer = httpx.post(f"{proxy.url}/v1/chat/completions", json=bad, headers=HEADERS)
+            assert answer.status_code == 422
+            detail = answer.json()["detail"]
+            assert any("max_tokens" in str(item) for item in detail), detail
+            good = httpx.post(f"{proxy.url}/v1/chat/completions", json=CHAT, headers=HEADERS)
+            assert good.status_code == 200
+            unknown = httpx.post(f"{proxy.url}/v1/nowhere", json=CHAT, headers=HEADERS)
+            assert unknown.status_code == 404
+        assert app.calls == {"POST /v1/chat/completions": 1}
+        assert [finding.check for finding in proxy.settled(3).findings] == [
+            "request_schema_conformance",
+            "undocumented_operation",
+        ]
