@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from apitwin.specs.dedupe import dedupe
-from apitwin.specs.pointer import join, resolve
+from apitwin.specs.pointer import join, resolve, unescape
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.walk import HTTP_METHODS, iter_operations
 
@@ -56,7 +56,7 @@ def _materialise_path_aliases(document: dict[str, Any], log: RepairLog, source: 
 
 
 def resolve_path_name(ref: str) -> str:
-    return ref[len("#/paths/") :].replace("~1", "/").replace("~0", "~")
+    return unescape(ref[len("#/paths/") :])
 
 
 def _assign_operation_ids(document: dict[str, Any], log: RepairLog, source: str) -> None:

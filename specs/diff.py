@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from apitwin.specs.jsontypes import json_type
-from apitwin.specs.pointer import join, resolve
+from apitwin.specs.pointer import follow, join
 from apitwin.specs.walk import HTTP_METHODS
 
 REQUEST = "request"
@@ -81,19 +81,11 @@ def _operations(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, di
 
 
 def _deref(document: dict[str, Any], node: Any) -> tuple[Any, str | None]:
-    """The node a ``$ref`` chain points to (siblings of ``$ref`` kept), and the last ref followed."""
-    ref = None
-    for _ in range(32):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#")):
-            break
-        ref = node["$ref"]
-        siblings = {key: value for key, value in node.items() if key != "$ref"}
-        try:
-            target = resolve(document, ref)
-        except KeyError:
-            break
-        node = {**target, **siblings} if siblings and isinstance(target, dict) else target
-    return node, ref
+    """The node a ``$ref`` chain points to (siblings of ``$ref`` kept; a dangling chain left as it is), and the
+    chain's first ref, which names the node for cycle detection."""
+    ref = node.get("$ref") if isinstance(node, dict) and isinstance(node.get("$ref"), str) else None
+    followed = follow(document, node, merge_siblings=True)
+    return (node if followed is None else followed), ref
 
 
 class OperationDiff:

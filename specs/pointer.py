@@ -35,3 +35,24 @@ def resolve(document: Any, pointer: str) -> Any:
         else:
             raise KeyError(pointer)
     return node
+
+
+def follow(document: Any, node: Any, *, merge_siblings: bool = False) -> Any:
+    """What a chain of local ``$ref``s starting at ``node`` leads to (``node`` itself when it is no ``$ref``).
+
+    None when the chain dangles, leaves the document or loops. With ``merge_siblings``, keywords beside a
+    ``$ref`` (3.1 allows them) are laid over its target.
+    """
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(ref := node.get("$ref"), str):
+        if ref in seen or not ref.startswith("#"):
+            return None
+        seen.add(ref)
+        try:
+            target = resolve(document, ref)
+        except KeyError:
+            return None
+        if merge_siblings and isinstance(target, dict) and len(node) > 1:
+            target = {**target, **{key: value for key, value in node.items() if key != "$ref"}}
+        node = target
+    return node

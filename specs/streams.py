@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from apitwin.specs.pointer import join, resolve
+from apitwin.specs.pointer import follow, join
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.walk import iter_operations
 
@@ -67,7 +67,7 @@ def _stream_media(
         response_pointer = join(pointer, "responses", status)
         if isinstance(declared, dict) and isinstance(declared.get("$ref"), str):
             response_pointer = declared["$ref"].lstrip("#")
-        for media_type, media in _content(_dereference(document, declared)).items():
+        for media_type, media in _content(follow(document, declared)).items():
             if media_type.split(";")[0].strip().lower() == EVENT_STREAM and isinstance(media, dict):
                 yield media, join(response_pointer, "content", media_type)
 
@@ -87,9 +87,9 @@ def _frame_media(
     if not isinstance(schema, dict):
         return
     terminator = documented_terminator(document, operation, media)
-    event = _dereference(document, schema)
+    event = follow(document, schema)
     if is_framed(event):
-        data = _dereference(document, (event.get("properties") or {}).get("data"))
+        data = follow(document, (event.get("properties") or {}).get("data"))
         if not _is_json_data(data):
             return  # apitwin's own convention already, or plain-text events
         framed = copy.deepcopy(event)
@@ -165,7 +165,7 @@ def _data_schema(payload: dict[str, Any], terminator: str | None) -> dict[str, A
 
 def event_names(document: dict[str, Any], payload: dict[str, Any]) -> list[str]:
     """Each branch's fixed ``type`` value, in branch order; empty unless every branch fixes one."""
-    branches = _union_branches(_dereference(document, payload) or {})
+    branches = _union_branches(follow(document, payload) or {})
     if not branches:
         return []
     names: list[str] = []
@@ -186,8 +186,8 @@ def _union_branches(payload: dict[str, Any]) -> list[Any]:
 
 
 def _fixed_type_value(document: dict[str, Any], branch: Any) -> str | None:
-    schema = _dereference(document, branch)
-    prop = _dereference(document, ((schema or {}).get("properties") or {}).get(EVENT_TYPE_PROPERTY))
+    schema = follow(document, branch)
+    prop = follow(document, ((schema or {}).get("properties") or {}).get(EVENT_TYPE_PROPERTY))
     if not isinstance(prop, dict):
         return None
     if isinstance(prop.get("const"), str):
@@ -226,7 +226,7 @@ def _stream_texts(document: dict[str, Any], operation: dict[str, Any], media: di
     without_responses = {key: value for key, value in operation.items() if key != "responses"}
     yield from _strings(without_responses)
     yield from _strings({key: value for key, value in media.items() if key != "schema"})
-    payload = _dereference(document, media.get("schema"))
+    payload = follow(document, media.get("schema"))
     if isinstance(payload, dict) and isinstance(payload.get("description"), str):
         yield payload["description"]
     for name, prop in request_properties(document, operation).items():
@@ -258,7 +258,7 @@ def _closure(document: dict[str, Any], schema: Any) -> list[Any]:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#") and ref not in seen:
                 seen.add(ref)
-                stack.append(_dereference(document, {"$ref": ref}))
+                stack.append(follow(document, {"$ref": ref}))
             stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
         elif isinstance(node, list):
             stack.extend(node)
@@ -270,7 +270,7 @@ def _closure(document: dict[str, Any], schema: Any) -> list[Any]:
 
 def request_properties(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
     """The top-level properties of the operation's JSON request body, over compositions and refs."""
-    body = _dereference(document, operation.get("requestBody"))
+    body = follow(document, operation.get("requestBody"))
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict):
         return {}
@@ -281,7 +281,7 @@ def request_properties(document: dict[str, Any], operation: dict[str, Any]) -> d
 
 
 def _properties(document: dict[str, Any], schema: Any, depth: int) -> dict[str, Any]:
-    schema = _dereference(document, schema)
+    schema = follow(document, schema)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return {}
     found: dict[str, Any] = {}
@@ -325,7 +325,7 @@ def _success_response(document: dict[str, Any], operation: dict[str, Any]) -> tu
         return "", None
     for status in sorted(key for key in responses if isinstance(key, str)):
         if status.startswith("2"):
-            response = _dereference(document, responses[status])
+            response = follow(document, responses[status])
             return status, response if isinstance(response, dict) else None
     return "", None
 
@@ -341,7 +341,7 @@ def _documented_payload(
         if isinstance(payload, dict):
             return copy.deepcopy(payload), f"{FERN_HINT} says the operation answers server-sent events"
         return None
-    prop = _dereference(document, request_properties(document, operation).get("stream"))
+    prop = follow(document, request_properties(document, operation).get("stream"))
     if not _is_boolean(document, prop):
         return None
     texts = [*_strings(_closure(document, prop)), *_strings([operation.get("description"), operation.get("summary")])]
@@ -375,18 +375,4 @@ def _is_boolean(document: dict[str, Any], schema: Any) -> bool:
     if declared == "boolean" or (isinstance(declared, list) and "boolean" in declared):
         return True
     branches = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
-    return any(_is_boolean(document, _dereference(document, branch)) for branch in branches)
-
-
-def _dereference(document: dict[str, Any], schema: Any) -> Any:
-    seen: list[str] = []
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen or not ref.startswith("#"):
-            return None
-        seen.append(ref)
-        try:
-            schema = resolve(document, ref)
-        except KeyError:
-            return None
-    return schema
+    return any(_is_boolean(document, follow(document, branch)) for branch in branches)

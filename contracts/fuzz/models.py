@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from apitwin.specs.pointer import follow
+
 SUFFIX = "__apitwin_models"
 
 
@@ -99,7 +101,4 @@ class _Rewriter:
         return {"type": "string", "enum": allowed}
 
     def _target(self, ref: str) -> Any:
-        target: Any = self.document
-        for part in ref.lstrip("#/").split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
-        return target
+        return follow(self.document, {"$ref": ref})

@@ -35,7 +35,7 @@ from starlette.responses import Response
 from apitwin.mockserver import media as media_files
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
-from apitwin.specs.pointer import resolve
+from apitwin.specs.pointer import follow
 
 JOB_KIND = "job"
 MEDIA_KIND = "media"
@@ -148,23 +148,15 @@ def _allowed_statuses(api: CompiledApi, poll: Endpoint, field: str) -> set[str] 
         return None
     for response in operation.responses.values():
         for media in response.media.values():
-            schema = _deref(api.document, media.schema)
+            schema = follow(api.document, media.schema)
             prop = (
-                _deref(api.document, ((schema or {}).get("properties") or {}).get(field))
+                follow(api.document, ((schema or {}).get("properties") or {}).get(field))
                 if isinstance(schema, dict)
                 else None
             )
             if isinstance(prop, dict) and isinstance(prop.get("enum"), list):
                 return set(prop["enum"])
     return None
-
-
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    for _ in range(16):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node
-        node = resolve(document, node["$ref"])
-    return node
 
 
 # --- behaviours -------------------------------------------------------------------------------
@@ -478,7 +470,7 @@ class _Shaper:
     def __init__(self, exchange: Exchange, media: Media) -> None:
         self.exchange = exchange
         self.media = media
-        self.schema = _deref(exchange.api.document, media.schema)
+        self.schema = follow(exchange.api.document, media.schema)
 
     def valid(self, value: Any) -> bool:
         return self.media.validator is None or self.media.validator.is_valid(value)
@@ -567,11 +559,11 @@ def _placed(node: Any, slot: tuple[str, ...], value: str) -> dict[str, Any]:
 
 def _url_slots(document: dict[str, Any], schema: Any, at: tuple[str, ...], depth: int = 0) -> Iterator[tuple[str, ...]]:
     """Paths to string properties that hold a URL (``url``, ``*_url``, ``format: uri``), objects only."""
-    schema = _deref(document, schema)
+    schema = follow(document, schema)
     if not isinstance(schema, dict) or depth > 4:
         return
     for name, prop in (schema.get("properties") or {}).items():
-        prop = _deref(document, prop)
+        prop = follow(document, prop)
         if not isinstance(prop, dict):
             continue
         here = (*at, name)

@@ -25,7 +25,7 @@ from jsonschema.protocols import Validator
 
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.operations import CompiledApi
-from apitwin.specs.pointer import resolve
+from apitwin.specs.pointer import follow
 from apitwin.specs.validation import SchemaChecker
 
 DELETE = object()
@@ -196,14 +196,7 @@ class Shapes:
 
     def deref(self, schema: Any) -> Any:
         """``schema`` with its ``$ref`` chain followed (a dangling reference counts as no schema)."""
-        for _ in range(16):
-            if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
-                return schema
-            try:
-                schema = resolve(self.document, schema["$ref"])
-            except (KeyError, ValueError, IndexError, TypeError):
-                return None
-        return schema
+        return follow(self.document, schema)
 
     def members(self, schema: Any) -> list[dict[str, Any]]:
         """``schema`` and everything it is made of (``$ref`` targets, ``allOf``/``anyOf``/``oneOf`` parts)."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from apitwin.specs.pointer import join, resolve
+from apitwin.specs.pointer import join, resolve, unescape
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.sources import Source
 from apitwin.specs.walk import SCHEMA_LISTS, walk_document
@@ -250,7 +250,7 @@ def _hoist(document: dict[str, Any], pointer: str, schema: dict[str, Any], hoist
     schemas[name] = schema
     parent_pointer, _, token = pointer.rpartition("/")
     parent = resolve(document, parent_pointer)
-    key: str | int = int(token) if isinstance(parent, list) else token.replace("~1", "/").replace("~0", "~")
+    key: str | int = int(token) if isinstance(parent, list) else unescape(token)
     parent[key] = {"$ref": f"#/components/schemas/{name}"}
     hoisted[id(schema)] = name
     return name
