@@ -24,7 +24,7 @@ from schemathesis.generation.modes import GenerationMode
 
 from apitwin.contracts.fuzz.models import constrain_models, known_model_ids
 from apitwin.contracts.fuzz.shards import Shard, take_shard
-from apitwin.contracts.fuzz.sse import deref, property_names
+from apitwin.contracts.sse import deref, property_names
 
 PHASES = ("examples", "coverage", "fuzzing")
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")

@@ -22,11 +22,10 @@ from schemathesis.checks import CheckContext, load_all_checks, not_a_server_erro
 from schemathesis.core.transport import is_event_stream
 
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
-from apitwin.contracts.fuzz.checks import Stream, run_stream_checks
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
-from apitwin.contracts.fuzz.sse import StreamSpecs, parse_events
 from apitwin.contracts.fuzz.wire import WireJudge
+from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 
 BODY_LIMIT = 4000
 FILTERED = "[Filtered]"
@@ -272,7 +271,7 @@ class Runner:
         stream = Stream(
             spec,
             events,
-            len(reads),
+            len(reads) if arrival else None,
             bool(response.stream_cut_short),
             case.body if isinstance(case.body, dict) else None,
         )
@@ -280,7 +279,15 @@ class Runner:
         result.checks_passed += 1 if not problems else 0
         for problem in problems:
             result.failures.append(
-                self._failure(plan, case, response, problem.check, problem.title, problem.message, problem.pointer)
+                self._failure(
+                    plan,
+                    case,
+                    response,
+                    problem.check,
+                    problem.title,
+                    _stream_message(problem),
+                    _stream_pointer(problem),
+                )
             )
 
     def _failure(
@@ -359,6 +366,15 @@ def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -
             if kind in ("http", "oauth2", "openIdConnect") and str(scheme.get("scheme", "bearer")).lower() == "bearer":
                 return {"Authorization": f"Bearer {api_key}"}, {}
     return {"Authorization": f"Bearer {api_key}"}, {}
+
+
+def _stream_pointer(problem: Problem) -> str:
+    """``/events/3/data/...`` (the event's 0-based index) or ``/events`` for the stream as a whole."""
+    return f"/events/{problem.event}{problem.pointer}" if problem.event is not None else "/events"
+
+
+def _stream_message(problem: Problem) -> str:
+    return f"event {problem.event + 1}: {problem.message}" if problem.event is not None else problem.message
 
 
 def _pointer(failure: Any) -> str:

@@ -1,7 +1,9 @@
 """Judging recorded exchanges against a spec: route, request, status, content type, body, each event.
 
 Request checks reuse the mock server's compiled validators, so a recording is judged exactly
-as the mock would judge the same request; responses are held to the schemas the spec declares.
+as the mock would judge the same request; responses are held to the schemas the spec declares, and
+a ``text/event-stream`` answer to the same stream checks ``apitwin fuzz`` runs (:mod:`apitwin.contracts.sse`):
+each event's payload, the terminator, the event order and ``sequence_number``, deltas, ``include_usage``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
+from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 from apitwin.contracts.traffic.basepath import strip_base, url_path
-from apitwin.contracts.traffic.events import parse_events
 from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
 from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
@@ -68,6 +70,7 @@ class TrafficChecker:
     def __init__(self, api: CompiledApi, base_path: str = "") -> None:
         self.api = api
         self.base_path = base_path
+        self.streams = StreamSpecs(api.document)
 
     def check(self, exchange: RecordedExchange) -> Verdict:
         request = exchange.request
@@ -211,7 +214,22 @@ class TrafficChecker:
         if response.truncated:
             notes.append("the recorder truncated the response body; body not checked")
             return []
+        if media.media_type.split(";")[0].strip().lower() == "text/event-stream":
+            return self._check_stream(operation, media, request, response.status, body)
         return _check_body(operation, media, body)
+
+    def _check_stream(
+        self, operation: Operation, media: Media, request: RecordedRequest, status: int, body: bytes
+    ) -> list[Violation]:
+        """The stream checks every apitwin reader shares; a stream outside apitwin's convention, frame by frame."""
+        text, problem = _text(operation, "response body", body)
+        if problem is not None:
+            return [problem]
+        spec = self.streams.for_response(operation.path, operation.method, status, media.media_type)
+        if spec is None:
+            return _check_frames(operation, media, text)
+        stream = Stream(spec, parse_events(text), None, False, _json_body(request))
+        return [_violation(operation, problem) for problem in run_stream_checks(stream)]
 
 
 def _declared_media(media: dict[str, Media], content_type: str | None) -> Media | None:
@@ -227,8 +245,6 @@ def _declared_media(media: dict[str, Media], content_type: str | None) -> Media 
 
 def _check_body(operation: Operation, media: Media, body: bytes) -> list[Violation]:
     base = media.media_type.split(";")[0].strip().lower()
-    if base.startswith("text/event-stream"):
-        return _check_events(operation, media, body)
     if media.validator is None:
         return []
     text, problem = _text(operation, "response body", body)
@@ -256,43 +272,39 @@ def _check_json_lines(operation: Operation, media: Media, text: str) -> list[Vio
     return violations
 
 
-def _check_events(operation: Operation, media: Media, body: bytes) -> list[Violation]:
-    """Each event against the event schema; each JSON payload against the stream's contentSchema."""
-    text, problem = _text(operation, "response body", body)
-    if problem is not None:
-        return [problem]
-    stream = media.stream
+def _check_frames(operation: Operation, media: Media, text: str) -> list[Violation]:
+    """Each event against the event schema as written, for a stream the spec does not describe apitwin's way."""
+    if media.validator is None:
+        return []
     violations = []
-    terminated = False
     for event in parse_events(text):
-        where = f"event {event.number}"
-        if terminated:
-            violations.append(
-                Violation(
-                    operation.operation_id,
-                    where,
-                    "/data",
-                    "nothing after the terminator",
-                    describe(event.data),
-                    f"{where} comes after the stream's terminator {stream.terminator if stream else ''}",
-                )
-            )
-            continue
-        frame = {"data": event.data} if event.event is None else {"event": event.event, "data": event.data}
-        if media.validator is not None:
-            violations += schema_violations(operation, where, media.validator, frame)
-        if stream is None:
-            continue
-        if stream.terminator is not None and event.data == stream.terminator:
-            terminated = True
-            continue
-        payload, problem = _json(operation, where, event.data)
-        violations += (
-            [problem]
-            if problem is not None
-            else schema_violations(operation, where, stream.payload_validator, payload, prefix="/data")
-        )
+        frame = {"data": event.data} if event.name is None else {"event": event.name, "data": event.data}
+        violations += schema_violations(operation, f"event {event.number}", media.validator, frame)
     return violations
+
+
+def _violation(operation: Operation, problem: Problem) -> Violation:
+    """A stream problem as check-traffic reports it: ``event 4 /data/choices/0/index`` (events counted from 1)."""
+    location = f"event {problem.event + 1}" if problem.event is not None else "stream"
+    return Violation(
+        operation.operation_id,
+        location,
+        problem.pointer,
+        problem.expected,
+        problem.received,
+        f"{location} {problem.pointer or '/'}: {problem.message}" if problem.event is not None else problem.message,
+        problem.keyword,
+    )
+
+
+def _json_body(request: RecordedRequest) -> Any:
+    """The request's JSON body (what ``include_usage`` is read from), None when it has none."""
+    if not request.body:
+        return None
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def schema_violations(

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from apitwin import specs
-from apitwin.contracts.fuzz.checks import Stream, run_stream_checks
-from apitwin.contracts.fuzz.sse import StreamSpecs, parse_events
+from apitwin.contracts.sse import Stream, StreamSpecs, parse_events, run_stream_checks
 
 
 def chat_spec():

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from apitwin.contracts.cli import main
-from apitwin.contracts.traffic.events import parse_events
+from apitwin.contracts.sse import parse_events
 from apitwin.contracts.traffic.records import TrafficError, read_traffic
 from apitwin.mockserver import create_app
 from apitwin.specs.catalogue import shipped
@@ -297,7 +297,7 @@ def test_har_form_params_and_base64_content_are_read(tmp_path):
 def test_parse_events_follows_the_framing_rules():
     text = ': comment\r\nevent: delta\r\ndata: {"a":\r\ndata: 1}\r\n\r\nid: 7\n\ndata:[DONE]\n'
     events = parse_events(text)
-    assert [(event.number, event.event, event.data) for event in events] == [
+    assert [(event.number, event.name, event.data) for event in events] == [
         (1, "delta", '{"a":\n1}'),
         (2, None, "[DONE]"),
     ]
@@ -360,3 +360,74 @@ def test_a_real_schemathesis_cassette_of_the_loopback_mock_passes(tmp_path):
     assert code == 1
     [found, *_] = violations(json.loads(output))
     assert (found["location"], found["pointer"], found["received"]) == ("event 1", "/data", "[42]")
+
+
+# -- stream defects: the checks `apitwin fuzz` runs, on recordings ----------------------------------
+
+
+def _streamed(api: str, path: str, body: dict) -> httpx.Response:
+    client = TestClient(create_app([api], self_check=True, seed=3))
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    return response
+
+
+def _with_events(entry: dict, events: list[tuple[str | None, str]]) -> dict:
+    entry["response"]["content"]["text"] = "".join(
+        (f"event: {name}\n" if name else "") + f"data: {data}\n\n" for name, data in events
+    )
+    return entry
+
+
+def _check_one(tmp_path: Path, api: str, entry: dict) -> tuple[int, list[dict]]:
+    code, output = run(api, write(tmp_path, har([entry])), "--json")
+    return code, violations(json.loads(output))
+
+
+def test_a_recorded_chat_stream_without_done_fails(tmp_path):
+    entry = har_entry(_streamed("lmdeploy", "/v1/chat/completions", {**CHAT, "stream": True}))
+    events = [(event.name, event.data) for event in parse_events(entry["response"]["content"]["text"])]
+    assert events[-1][1] == "[DONE]"
+    assert _check_one(tmp_path, "lmdeploy", entry) == (0, [])
+    code, found = _check_one(tmp_path, "lmdeploy", _with_events(entry, events[:-1]))
+    assert code == 1
+    [violation] = found
+    assert violation["location"] == "stream" and "no `data: [DONE]`" in violation["message"]
+
+
+def test_a_recorded_responses_stream_with_sequence_numbers_out_of_order_fails(tmp_path):
+    response = _streamed("openresponses", "/responses", {"model": "gpt-4o", "input": "Hello", "stream": True})
+    entry = har_entry(response)
+    events = parse_events(entry["response"]["content"]["text"])
+    assert [json.loads(event.data)["sequence_number"] for event in events] == list(range(len(events)))
+    assert _check_one(tmp_path, "openresponses", entry) == (0, [])
+    renumbered = []
+    for event in events:  # 0, 1, 2, 4, 3, 5, …: the fourth and fifth events trade numbers
+        payload = json.loads(event.data)
+        payload["sequence_number"] = {3: 4, 4: 3}.get(event.index, event.index)
+        renumbered.append((event.name, json.dumps(payload)))
+    code, found = _check_one(tmp_path, "openresponses", _with_events(entry, renumbered))
+    assert code == 1
+    [violation] = found
+    assert (violation["location"], violation["pointer"], violation["received"]) == (
+        "event 5",
+        "/data/sequence_number",
+        "3",
+    )
+    assert "sequence_number 3 comes after 4" in violation["message"]
+
+
+def test_a_recorded_stream_without_the_usage_it_was_asked_for_fails(tmp_path):
+    body = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+    entry = har_entry(_streamed("lmdeploy", "/v1/chat/completions", body))
+    assert _check_one(tmp_path, "lmdeploy", entry) == (0, [])
+    events = []
+    for event in parse_events(entry["response"]["content"]["text"]):
+        payload = json.loads(event.data) if event.data != "[DONE]" else None
+        if isinstance(payload, dict):
+            payload.pop("usage", None)
+        events.append((event.name, json.dumps(payload) if payload is not None else event.data))
+    code, found = _check_one(tmp_path, "lmdeploy", _with_events(entry, events))
+    assert code == 1 and [violation["message"] for violation in found] == [
+        "the request set stream_options.include_usage=true but no chunk carries a usage object"
+    ]
