@@ -13,6 +13,7 @@ import contextvars
 import json
 import logging
 import time
+from functools import partial
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -56,7 +57,8 @@ from apitwin.mockserver.selection import (
     wants_stream,
 )
 from apitwin.mockserver.state import open_store
-from apitwin.mockserver.validation import coerce_fields, shape_problem, validate_body, validate_parameters
+from apitwin.mockserver.json_body import off_loop, parse_json
+from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
 
 logger = logging.getLogger("apitwin.mock")
@@ -339,7 +341,8 @@ class MockServer:
         if problem is not None:
             return self._error(api, operation, status, problem.message, path, [problem])
         if body is not _ABSENT and status == 0:
-            violations += validate_body(operation, _body_form(operation, headers.get("content-type")), body)
+            form = _body_form(operation, headers.get("content-type"))
+            violations += await off_loop(partial(validate_body, operation, form, body), len(raw))
         if violations and not self.options.reject_invalid:
             note_violations(request, violations)
         elif violations:
@@ -573,53 +576,9 @@ async def _parse_body(
         )
     media_type = form.media_type.lower()
     if is_json(media_type):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return (
-                _ABSENT,
-                _validation_status(operation),
-                Violation(
-                    label,
-                    "body",
-                    "",
-                    "UTF-8 text",
-                    f"byte 0x{raw[error.start]:02x}",
-                    f"request body is not valid UTF-8 (at byte {error.start})",
-                ),
-            )
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            return (
-                _ABSENT,
-                _validation_status(operation),
-                Violation(
-                    label,
-                    "body",
-                    "",
-                    "JSON",
-                    text[max(0, error.pos - 10) : error.pos + 10],
-                    f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}",
-                ),
-            )
-        except RecursionError:
-            return (
-                _ABSENT,
-                _validation_status(operation),
-                Violation(
-                    label,
-                    "body",
-                    "",
-                    "JSON nested at most 64 deep",
-                    "deeper nesting",
-                    "request body is nested too deeply",
-                ),
-            )
-        shape = shape_problem(value, text)
-        if shape is not None:
-            violation = Violation(label, "body", shape.pointer, shape.expected, shape.received, shape.message)
-            return _ABSENT, _validation_status(operation), violation
+        value, limit_status, violation = await off_loop(partial(parse_json, label, raw), len(raw))
+        if violation is not None:
+            return _ABSENT, limit_status or _validation_status(operation), violation
         return value, 0, None
     if media_type == "application/x-www-form-urlencoded":
         fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)

@@ -128,6 +128,7 @@ def serve_command(
     import uvicorn
 
     from apitwin.mockserver.app import create_app
+    from apitwin.mockserver.base_path import sdk_path
     from apitwin.mockserver.faults import FaultError
     from apitwin.mockserver.faults import parse as parse_faults
     from apitwin.mockserver.pacing import PacingError
@@ -165,7 +166,8 @@ def serve_command(
     elapsed = time.perf_counter() - started
     click.echo(f"apitwin mock: {len(names)} API(s) compiled in {elapsed:.2f} s")
     for name, base in server.base_paths().items():
-        click.echo(f"  {name:<18} http://{host}:{port}{base}/")
+        sdk_base = f"http://{host}:{port}{base}{sdk_path(server.apis[name].document)}"
+        click.echo(f"  {name:<18} http://{host}:{port}{base}/   SDK base_url: {sdk_base}")
     click.echo(f"  state: {describe_store(state)}")
     sys.stdout.flush()
     if workers <= 1:

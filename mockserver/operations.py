@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.routing import Router
 from apitwin.specs.pointer import join, resolve
@@ -119,6 +120,8 @@ class CompiledApi:
     security_schemes: dict[str, dict[str, Any]]
     fallback_errors: dict[str, ResponseSpec]
     """Error responses for requests that match no operation (404, 405): the API's most common shapes."""
+    base_path: str = ""
+    """The path of the spec's first server (``/v1``): operations are served under it as well as at the root."""
 
 
 def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
@@ -159,6 +162,7 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
         checker=checker,
         security_schemes=(document.get("components") or {}).get("securitySchemes") or {},
         fallback_errors=_fallback_errors(operations),
+        base_path=server_path(document),
     )
 
 

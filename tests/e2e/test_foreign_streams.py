@@ -30,7 +30,8 @@ def base() -> Iterator[str]:
 
 @pytest.fixture
 def client(base: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=base, api_key=API_KEY, max_retries=0)
+    """The SDK at the spec's server path (``https://api.example.com/v1`` → ``/v1``); raw requests use the root."""
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=API_KEY, max_retries=0)
 
 
 def frames(text: str) -> list[dict[str, str]]:

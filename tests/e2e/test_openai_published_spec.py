@@ -29,7 +29,8 @@ def base() -> Iterator[str]:
 
 @pytest.fixture
 def client(base: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=base, api_key=API_KEY, max_retries=0)
+    """The SDK as a user points it at the mock: the spec's server is ``https://api.openai.com/v1``."""
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=API_KEY, max_retries=0)
 
 
 def test_chat_completions_stream_yields_chunks(client):
