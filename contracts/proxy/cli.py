@@ -76,6 +76,7 @@ def proxy_command(
     from apitwin.contracts.proxy.journal import Journal
     from apitwin.contracts.proxy.judge import Judge
     from apitwin.contracts.proxy.record import Recorder
+    from apitwin.contracts.proxy.server import ReturningServer
     from apitwin.mockserver.operations import compile_api
 
     if not upstream.startswith(("http://", "https://")):
@@ -103,7 +104,8 @@ def proxy_command(
         + (f", recording to {record_dir}" if record_dir else "")
     )
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, date_header=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False, date_header=False)
+    ReturningServer(config).run()
     for line in journal.summary():
         click.echo(line, err=True)
     _write_reports(journal, junit, html, json_path)

@@ -11,7 +11,7 @@ import click
 from apitwin import specs
 from apitwin.contracts.traffic.basepath import detect_base_path, url_path
 from apitwin.contracts.traffic.check import TrafficChecker
-from apitwin.contracts.traffic.records import TrafficError, read_traffic
+from apitwin.contracts.traffic.records import TrafficError, read_recordings
 from apitwin.contracts.traffic.report import Summary, json_report, text_lines
 from apitwin.mockserver.operations import compile_api
 from apitwin.specs.errors import SpecError
@@ -27,14 +27,15 @@ from apitwin.specs.errors import SpecError
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON report on stdout instead of lines.")
 def check_traffic_command(api: str, file: Path, base_path: str | None, as_json: bool) -> None:
-    """Validate recorded exchanges (a HAR file or a schemathesis cassette) against API's spec.
+    """Validate recorded exchanges (a HAR file, a schemathesis cassette, or a directory of them such as
+    ``apitwin proxy --record`` writes) against API's spec.
 
     API is a shipped API's name or an OpenAPI file. Exit 1 when any exchange breaks the
     spec, 2 when the spec or the recording cannot be read.
     """
     try:
         document = specs.load(api)
-        exchanges = read_traffic(file)
+        exchanges = read_recordings(file)
     except (SpecError, TrafficError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

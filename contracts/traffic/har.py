@@ -53,6 +53,7 @@ def _exchange(file: str, number: int, entry: Any) -> RecordedExchange:
         status=raw_response["status"],
         headers=join_headers(_pairs(file, f"{where}.response.headers", raw_response.get("headers"))),
         body=_response_body(file, where, raw_response.get("content")),
+        chunks=_chunks(raw_response.get("content")),
     )
     return exchange
 
@@ -98,3 +99,18 @@ def _response_body(file: str, where: str, content: Any) -> bytes | None:
         except (binascii.Error, ValueError):
             raise TrafficError(file, f"{where}.response.content.text: declared base64 but is not") from None
     return text.encode("utf-8")
+
+
+def _chunks(content: Any) -> list[tuple[float, int]] | None:
+    """``content._chunks`` as ``apitwin proxy --record`` writes it; None when absent or not understood."""
+    raw = content.get("_chunks") if isinstance(content, dict) else None
+    if not isinstance(raw, list):
+        return None
+    chunks = []
+    for item in raw:
+        offset = item.get("offset_ms") if isinstance(item, dict) else None
+        size = item.get("size") if isinstance(item, dict) else None
+        if not isinstance(offset, int | float) or not isinstance(size, int) or size < 0 or offset < 0:
+            return None
+        chunks.append((float(offset), size))
+    return chunks

@@ -34,6 +34,9 @@ class RecordedResponse:
     body: bytes | None
     truncated: bool = False
     """The recorder kept only a prefix of the body, so the body cannot be judged."""
+    chunks: list[tuple[float, int]] | None = None
+    """How the body arrived, when the recorder kept it (``apitwin proxy --record``): (milliseconds after the
+    request was sent, bytes) per read, so a replay can pace a stream as it was recorded."""
 
 
 @dataclass(slots=True)
@@ -71,6 +74,28 @@ def read_traffic(path: Path) -> list[RecordedExchange]:
         str(path),
         "neither a HAR file (JSON with log.entries) nor a schemathesis cassette (YAML with http_interactions)",
     )
+
+
+RECORDING_SUFFIXES = (".har", ".json", ".yaml", ".yml")
+
+
+def read_recordings(path: Path) -> list[RecordedExchange]:
+    """The exchanges of one recording file, or of every recording in a directory (``apitwin proxy --record``
+    writes one HAR per exchange), in file name order and numbered through."""
+    if not path.is_dir():
+        return read_traffic(path)
+    files = sorted(item for item in path.iterdir() if item.is_file() and item.suffix.lower() in RECORDING_SUFFIXES)
+    if not files:
+        raise TrafficError(
+            str(path), f"no recordings ({', '.join('*' + s for s in RECORDING_SUFFIXES)}) in the directory"
+        )
+    exchanges: list[RecordedExchange] = []
+    for file in files:
+        for exchange in read_traffic(file):
+            exchange.number = len(exchanges) + 1
+            exchange.source = f"{file.name} {exchange.source}"
+            exchanges.append(exchange)
+    return exchanges
 
 
 def _read_text(path: Path) -> str:
