@@ -13,9 +13,9 @@ import contextvars
 import json
 import logging
 import time
-from functools import partial
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from apitwin.mockserver.faults import (
     quiet_cut_logs,
 )
 from apitwin.mockserver.faults import parse as parse_faults
+from apitwin.mockserver.json_body import off_loop, parse_json
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
@@ -57,7 +58,6 @@ from apitwin.mockserver.selection import (
     wants_stream,
 )
 from apitwin.mockserver.state import open_store
-from apitwin.mockserver.json_body import off_loop, parse_json
 from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from apitwin.mockserver.operations import Operation, Parameter, RequestBody
 from apitwin.mockserver.violations import Violation, describe
 from apitwin.specs.validation import FastValidator, Problem
 
-MAX_DEPTH = 64
-"""Nesting deeper than this is refused before validation (validators recurse)."""
 MAX_VIOLATIONS = 10
+"""Errors listed per request (the validator stops looking after these)."""
+DETAIL_VALUES = 20_000
+"""An invalid body with more JSON values is looked into on a sample (see ``_sample``)."""
+SAMPLE_ITEMS = 64
+LENGTH_KEYWORDS = frozenset({"minItems", "contains", "minContains", "uniqueItems"})
+"""Keywords a cut array may fail although the whole one does not."""
 MAX_LISTED_VALUES = 12
 
 
@@ -175,70 +177,6 @@ def _coerce_scalar(types: set[str], raw: str) -> tuple[Any, str | None]:
     return None, " or ".join(sorted(types))
 
 
-LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-"""A ``\\uD800`` to ``\\uDFFF`` escape: json.loads accepts it alone, but no UTF-8 text can carry it."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShapeProblem:
-    """Why a parsed JSON body is refused before schema validation, in a violation's terms."""
-
-    pointer: str
-    expected: str
-    received: str
-    message: str
-
-
-def shape_problem(value: Any, text: str) -> ShapeProblem | None:
-    """Nesting deeper than MAX_DEPTH, or a string with a lone surrogate (walked without recursion).
-
-    Strings are looked at only when ``text`` has a surrogate escape at all, so a body without one
-    costs one walk over its containers.
-    """
-    strings = LONE_SURROGATE_ESCAPE.search(text) is not None
-    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
-    while stack:
-        node, depth, path = stack.pop()
-        if depth > MAX_DEPTH:
-            return ShapeProblem(
-                "",
-                f"JSON nested at most {MAX_DEPTH} deep",
-                "deeper nesting",
-                f"request body is nested too deeply (more than {MAX_DEPTH} levels)",
-            )
-        if isinstance(node, dict):
-            for key, child in node.items():
-                if strings and _lone_surrogate(key):
-                    return _surrogate_problem(path, key, "a property name")
-                stack.append((child, depth + 1, (*path, key) if strings else path))
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1, (*path, index) if strings else path) for index, child in enumerate(node))
-        elif strings and isinstance(node, str) and _lone_surrogate(node):
-            return _surrogate_problem(path, node, "a string")
-    return None
-
-
-def _lone_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _surrogate_problem(path: tuple[str | int, ...], text: str, what: str) -> ShapeProblem:
-    pointer = "".join(f"/{_escape(part)}" for part in path)
-    shown = json.dumps(text[:40])  # ASCII: the surrogate shown as its escape
-    return ShapeProblem(
-        pointer,
-        "Unicode text (UTF-16 surrogates only in pairs)",
-        shown,
-        f"body{pointer}: {what} with a lone surrogate escape, {shown}, is not Unicode text",
-    )
-
-
 def validate_body(operation: Operation, body: RequestBody, value: Any) -> list[Violation]:
     if body.discriminator is not None and body.variants:
         return _validate_variant(operation, body, value)
@@ -283,11 +221,60 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
 
 
 def _errors(operation: Operation, validator: FastValidator, value: Any) -> list[Violation]:
+    if validator.is_valid(value):
+        return []  # the verdict alone is cheap; listing errors is what grows with the body
+    judged, cut = _sample(value)
     violations = []
-    for problem in validator.problems(value, limit=MAX_VIOLATIONS):
+    for problem in validator.problems(judged, limit=MAX_VIOLATIONS):
+        if cut and problem.keyword in LENGTH_KEYWORDS:
+            continue  # the sample's arrays are shorter than the body's
         pointer = "".join(f"/{_escape(part)}" for part in problem.path)
         violations.append(_from_problem(operation, "body", pointer, problem, prefix="body" + pointer))
-    return violations
+    if violations:
+        return violations
+    return [
+        Violation(
+            operation.operation_id,
+            "body",
+            "",
+            "a body valid against the schema",
+            "an invalid body",
+            f"request body is invalid for {operation.label}, beyond the first {SAMPLE_ITEMS} items of its arrays "
+            f"(errors are listed in full for bodies of up to {DETAIL_VALUES} JSON values)",
+        )
+    ]
+
+
+def _sample(value: Any) -> tuple[Any, bool]:
+    """``value`` itself when it is small; else a copy with every array cut to SAMPLE_ITEMS items, and True.
+
+    A failed ``anyOf`` makes the validator build an error per item of every branch, so the errors of
+    a large body are looked for in its first items, whose pointers are the same in the body.
+    """
+    if count_values(value, DETAIL_VALUES) <= DETAIL_VALUES:
+        return value, False
+    return _cut(value), True
+
+
+def count_values(value: Any, stop: int) -> int:
+    """The JSON values in ``value``, counting no further than ``stop + 1``."""
+    stack, seen = [value], 0
+    while stack and seen <= stop:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return seen
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_cut(item) for item in value[:SAMPLE_ITEMS]]
+    if isinstance(value, dict):
+        return {key: _cut(item) for key, item in value.items()}
+    return value
 
 
 def _escape(part: str | int) -> str:

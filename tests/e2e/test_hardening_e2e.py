@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
 from apitwin import specs
+from apitwin.mockserver.json_body import MAX_VALUES
 from apitwin.specs import pointer as json_pointer
 from apitwin.specs.validation import SchemaChecker
 from tests.e2e.conftest import API_KEY, serving
@@ -86,3 +89,21 @@ def test_api_key_covers_every_api_and_the_log_masks_what_other_clients_sent():
         assert refused.status_code == 400 and card in refused.text  # the caller sees its own value
         log = httpx.get(f"{base}/_apitwin/requests", headers=AUTH).text
         assert card not in log and "<string>" in log
+
+
+@pytest.mark.e2e
+def test_a_million_item_body_gets_a_bounded_answer_and_a_concurrent_request_is_answered():
+    body = json.dumps({"model": "m", "input": [[1, 2]] * 1_000_000}).encode()
+    with serving("lmdeploy") as base, ThreadPoolExecutor(2) as pool:
+        big = pool.submit(
+            httpx.post,
+            f"{base}/v1/embeddings",
+            content=body,
+            headers={**AUTH, "Content-Type": "application/json"},
+            timeout=60,
+        )
+        probe = pool.submit(httpx.get, f"{base}/_apitwin/apis", timeout=60)
+        assert probe.result().status_code == 200
+        refused = big.result()
+    assert refused.status_code == 413
+    assert f"more than {MAX_VALUES} JSON values" in refused.json()["detail"][0]["msg"]

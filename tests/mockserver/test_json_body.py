@@ -1,13 +1,16 @@
-"""mockserver/validation.py ``shape_problem``: what is refused before schema validation (depth, lone surrogates)."""
+"""mockserver/json_body.py: what is refused before schema validation (depth, value count, lone surrogates)."""
 
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apitwin.mockserver.validation import MAX_DEPTH, shape_problem
+from apitwin.mockserver import json_body
+from apitwin.mockserver.json_body import MAX_DEPTH, MAX_VALUES, parse_json, shape_problem, too_many_values
+from apitwin.mockserver.validation import count_values
 
 
 def problem(text: str):
@@ -56,3 +59,31 @@ def test_a_body_is_refused_exactly_when_it_cannot_be_utf8(value):
     except UnicodeEncodeError:
         sendable = False
     assert (found is None) == sendable, (value, found)
+
+
+def test_a_million_item_body_is_a_413_naming_the_limit_before_it_is_parsed(monkeypatch):
+    raw = json.dumps({"model": "m", "input": [[1, 2]] * 1_000_000}).encode()
+    monkeypatch.setattr(json, "loads", None)  # parsing 8 MB of lists is the cost the limit avoids
+    value, status, violation = parse_json("op", raw)
+    assert (value, status) == (None, 413)
+    assert f"more than {MAX_VALUES} JSON values" in violation.message
+
+
+UNICODE = st.characters(exclude_categories=["Cs"])
+UNICODE_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(UNICODE),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(UNICODE, max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60)
+@given(value=UNICODE_VALUES, limit=st.integers(min_value=1, max_value=12))
+def test_the_value_limit_counts_every_value_and_the_byte_check_never_refuses_a_body_under_it(value, limit):
+    raw = json.dumps(value, ensure_ascii=True).encode()
+    values = count_values(value, 10**6)
+    with patch.object(json_body, "MAX_VALUES", limit):
+        assert not too_many_values(raw) or values > limit
+        _, status, violation = parse_json("op", raw)
+    assert (status == 413) == (values > limit), (value, limit)
+    assert (violation is None) == (values <= limit)
