@@ -27,6 +27,8 @@ from starlette.responses import Response, StreamingResponse
 from apitwin import specs
 from apitwin.mockserver.answer_cache import AnswerCache
 from apitwin.mockserver.auth import authenticate, is_admin
+from apitwin.mockserver.base_path import sdk_path
+from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.errors import error_answer
@@ -49,6 +51,7 @@ from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
 from apitwin.mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
+from apitwin.mockserver.routing import Match
 from apitwin.mockserver.selection import (
     PreferenceError,
     choose_example,
@@ -284,6 +287,7 @@ class MockServer:
             body = {
                 name: {
                     "base_path": base,
+                    "sdk_base_path": base + sdk_path(self.apis[name].document),
                     "title": self.apis[name].document["info"]["title"],
                     "operations": len(self.apis[name].operations),
                 }
@@ -293,7 +297,7 @@ class MockServer:
         return _problem(404, f"unknown admin endpoint {path}", path)
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
-        match = api.router.match(path, request.method)
+        path, match = _route(api, path, request.method)
         if not match.found_path:
             return self._error(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -489,6 +493,17 @@ class MockServer:
         ]
         answer = error_answer(api, declared, status, message, path=path, violations=found, kind=kind)
         return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
+
+
+def _route(api: CompiledApi, path: str, method: str) -> tuple[str, Match[Operation]]:
+    """The operation for a path under the spec's server path (``/v1/…``) or at the root; the path
+    returned is the one the operation matched, so both spellings get the same answer."""
+    inner = strip_base(api.base_path, path)
+    if inner is not None:
+        match = api.router.match(inner, method)
+        if match.found_path:
+            return inner, match
+    return path, api.router.match(path, method)
 
 
 def _given_answer(status: int, media_type: str | None, body: Any) -> Response:
