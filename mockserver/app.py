@@ -25,13 +25,16 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
+from apitwin.mockserver import replay
 from apitwin.mockserver.answer_cache import AnswerCache
 from apitwin.mockserver.auth import authenticate, is_admin
 from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
+from apitwin.mockserver.errors import declared_error as _error_response
 from apitwin.mockserver.errors import error_answer
+from apitwin.mockserver.errors import validation_status as _validation_status
 from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
 from apitwin.mockserver.faults import (
     FaultDice,
@@ -107,6 +110,15 @@ class Options:
     """Headers at once, the body this much later."""
     cut_stream_after: int | None = None
     """Event streams are dropped mid-body after this many events."""
+    replay: str | None = None
+    """Recordings (a HAR file or a directory, as ``apitwin proxy --record`` writes): a request recorded there
+    gets the recorded answer (see ``mockserver.replay``)."""
+    replay_pace: str = "recorded"
+    """``recorded``: streams keep their recorded timing; ``none``: sent at once."""
+    replay_strict: bool = False
+    """A request no recording matches gets a 404 naming the nearest recorded requests, not a generated answer."""
+    replay_ignore: tuple[str, ...] = ("user", "metadata")
+    """Top-level request fields left out when a request is matched to a recording."""
 
 
 def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> MockApp:
@@ -193,6 +205,17 @@ class MockServer:
                 if pure:
                     self.cacheable.add(id(operation))
         self.answers = AnswerCache()
+        self.replay = (
+            replay.load(
+                options.replay,
+                apis,
+                pace=options.replay_pace,
+                strict=options.replay_strict,
+                ignore=options.replay_ignore,
+            )
+            if options.replay
+            else None
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
@@ -340,6 +363,10 @@ class MockServer:
             return self._error(
                 api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path
             )
+        if self.replay is not None and (
+            recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
+        ):
+            return self.replay.answer(recorded, self.options.sleep)
         violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=headers)
         body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
@@ -352,6 +379,9 @@ class MockServer:
         elif violations:
             message = "; ".join(violation.message for violation in violations[:3])
             return self._error(api, operation, _validation_status(operation), message, path, violations)
+        if self.replay is not None and self.replay.strict:
+            missed = self.replay.miss(api.name, request.method, path, _query(request), raw)
+            return self._error(api, operation, 404, missed, path, kind="not_found_error")
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
         if faults.active:
@@ -613,27 +643,6 @@ async def _parse_body(
         flat = {key: (value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()}
         return coerce_fields(flat, form.field_types), 0, None
     return raw.decode("utf-8", "replace"), 0, None
-
-
-def _validation_status(operation: Operation) -> int:
-    """The status the spec declares for a bad request: 400 where declared, else 422, else 400."""
-    for status in ("400", "422"):
-        if status in operation.responses:
-            return int(status)
-    return 400
-
-
-def _error_response(api: CompiledApi, operation: Operation | None, status: int) -> Any:
-    """The response whose JSON shape an error takes: the operation's own declaration for the
-    status, else the API's usual one, else the shape it uses for a neighbouring client error."""
-    keys = [str(status), f"{str(status)[0]}XX", "400", "422", "4XX", "default"]
-    sources = [operation.responses if operation is not None else {}, api.fallback_errors]
-    for key in keys:
-        for responses in sources:
-            response = responses.get(key)
-            if response is not None and any(is_json(media_type) for media_type in response.media):
-                return response
-    return None
 
 
 def _problem(status: int, message: str, path: str) -> Response:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -104,6 +105,32 @@ from apitwin.specs.cli import reports_spec_errors
     metavar="N",
     help="Drop event streams mid-body after N events, as a broken upstream does.",
 )
+@click.option(
+    "--replay",
+    default=None,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="DIR",
+    help="Answer requests recorded in DIR (HAR files, e.g. from apitwin proxy --record) with the recorded answers.",
+)
+@click.option(
+    "--replay-pace",
+    type=click.Choice(["recorded", "none"]),
+    default="recorded",
+    show_default=True,
+    help="Replay streams with their recorded timing, or send them at once.",
+)
+@click.option(
+    "--replay-strict",
+    is_flag=True,
+    help="A request no recording matches gets a 404 naming the nearest recorded requests (default: generated).",
+)
+@click.option(
+    "--replay-ignore",
+    default="user,metadata",
+    show_default=True,
+    metavar="FIELD,…",
+    help="Top-level request body fields left out when matching a request to a recording.",
+)
 @reports_spec_errors
 def serve_command(
     apis: tuple[str, ...],
@@ -123,6 +150,10 @@ def serve_command(
     latency_ms: float,
     first_byte_ms: float,
     cut_stream_after: int | None,
+    replay: Path | None,
+    replay_pace: str,
+    replay_strict: bool,
+    replay_ignore: str,
 ) -> None:
     """Serve APIs (shipped names or OpenAPI files; all shipped when none given)."""
     import uvicorn
@@ -132,6 +163,7 @@ def serve_command(
     from apitwin.mockserver.faults import FaultError
     from apitwin.mockserver.faults import parse as parse_faults
     from apitwin.mockserver.pacing import PacingError
+    from apitwin.mockserver.replay import ReplayError
     from apitwin.mockserver.state import StoreURLError, describe_store
 
     if workers > 1 and state.strip() == "memory":
@@ -155,13 +187,21 @@ def serve_command(
         "first_byte_ms": first_byte_ms,
         "cut_stream_after": cut_stream_after,
         "admin_key": admin_key,
+        "replay": str(replay) if replay is not None else None,
+        "replay_pace": replay_pace,
+        "replay_strict": replay_strict,
+        "replay_ignore": [field.strip() for field in replay_ignore.split(",") if field.strip()],
     }
+    if replay_strict and replay is None:
+        raise click.BadParameter("--replay-strict needs --replay DIR", param_hint="--replay-strict")
     try:
         app = create_app(names, seed=seed, api_key=api_key, self_check=self_check, **behaviour_options)
     except StoreURLError as error:
         raise click.BadParameter(str(error), param_hint="--state") from error
     except PacingError as error:
         raise click.BadParameter(str(error), param_hint="--tokens-per-second") from error
+    except ReplayError as error:
+        raise click.BadParameter(str(error), param_hint="--replay") from error
     server = app.server
     elapsed = time.perf_counter() - started
     click.echo(f"apitwin mock: {len(names)} API(s) compiled in {elapsed:.2f} s")
@@ -169,6 +209,8 @@ def serve_command(
         sdk_base = f"http://{host}:{port}{base}{sdk_path(server.apis[name].document)}"
         click.echo(f"  {name:<18} http://{host}:{port}{base}/   SDK base_url: {sdk_base}")
     click.echo(f"  state: {describe_store(state)}")
+    if server.replay is not None:
+        click.echo(f"  replay: {len(server.replay.index)} recorded requests from {replay}")
     sys.stdout.flush()
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
