@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
@@ -53,6 +53,7 @@ from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, c
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
+from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, read_body
 from apitwin.mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
 from apitwin.mockserver.routing import Match
 from apitwin.mockserver.selection import (
@@ -82,6 +83,8 @@ class Options:
     others see their types. Without it, values are shown only while the mock is open (no ``api_key``)."""
     self_check: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    """Seconds to wait for the next piece of a request body before answering 408."""
     state: str = "memory"
     """Where jobs, stored responses and sessions live: ``memory``, ``sqlite[:///file.db]``, ``redis://…``."""
     job_polls: int = 2
@@ -143,6 +146,9 @@ class MockApp:
             request = Request(scope, receive)
             try:
                 response = await self.server.handle(request)
+            except ClientDisconnect:
+                logger.warning("client went away mid-request: %s %s", scope.get("method"), scope.get("path"))
+                return  # nobody is left to answer
             except Exception:  # a bug in apitwin: say so in a 500 rather than drop the connection
                 logger.exception("apitwin failed on %s %s", scope.get("method"), scope.get("path"))
                 response = _problem(500, "apitwin failed on this request (see the server log)", scope.get("path", ""))
@@ -358,11 +364,14 @@ class MockServer:
         except FaultError as error:
             return self._error(api, operation, 400, str(error), path)
 
-        raw, too_large = await _read_body(request, self.options.max_body)
-        if too_large:
+        raw, refused = await read_body(request, self.options.max_body, self.options.body_timeout)
+        if refused == 413:
             return self._error(
                 api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path
             )
+        if refused == 408:
+            message = f"request body not received within {self.options.body_timeout:g} s of its last piece"
+            return self._error(api, operation, 408, message, path)
         if self.replay is not None and (
             recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
         ):
@@ -556,21 +565,6 @@ def _where(status: int) -> str:
 _ABSENT = object()
 _FAULTS: contextvars.ContextVar[Faults | None] = contextvars.ContextVar("apitwin_faults", default=None)
 """The faults of the request being served (read where its stream is wrapped and its answer sent)."""
-
-
-async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return b"", True
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return b"", True
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    request._body = raw  # starlette's form parser reads the cached body
-    return raw, False
 
 
 def _body_form(operation: Operation, content_type: str | None) -> RequestBody:

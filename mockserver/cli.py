@@ -35,6 +35,47 @@ from apitwin.specs.cli import reports_spec_errors
     "(others see only their types).",
 )
 @click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Seconds a connection has to send its request line and headers (408, or closed when it sent nothing).",
+)
+@click.option(
+    "--body-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Seconds to wait for the next piece of a request body (408 in the API's shape).",
+)
+@click.option(
+    "--keep-alive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="S",
+    help="Seconds an idle connection stays open after an answer.",
+)
+@click.option(
+    "--max-headers", default=100, show_default=True, type=click.IntRange(min=1), help="Header fields per request (431)."
+)
+@click.option(
+    "--max-header-bytes",
+    default=65536,
+    show_default=True,
+    type=click.IntRange(min=1024),
+    help="Bytes of request target and headers together (431).",
+)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open connections and running requests per process; more get 503 at once.",
+)
+@click.option(
     "--self-check/--no-self-check", default=False, help="Validate every response the mock sends; a violation is a 500."
 )
 @click.option(
@@ -140,6 +181,12 @@ def serve_command(
     workers: int,
     api_key: str | None,
     admin_key: str | None,
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive: int,
+    max_headers: int,
+    max_header_bytes: int,
+    max_connections: int,
     self_check: bool,
     state: str,
     job_polls: int,
@@ -160,6 +207,7 @@ def serve_command(
 
     from apitwin.mockserver.app import create_app
     from apitwin.mockserver.base_path import sdk_path
+    from apitwin.mockserver.connections import Limits, raise_file_limit
     from apitwin.mockserver.faults import FaultError
     from apitwin.mockserver.faults import parse as parse_faults
     from apitwin.mockserver.pacing import PacingError
@@ -187,6 +235,7 @@ def serve_command(
         "first_byte_ms": first_byte_ms,
         "cut_stream_after": cut_stream_after,
         "admin_key": admin_key,
+        "body_timeout": body_timeout,
         "replay": str(replay) if replay is not None else None,
         "replay_pace": replay_pace,
         "replay_strict": replay_strict,
@@ -211,16 +260,25 @@ def serve_command(
     click.echo(f"  state: {describe_store(state)}")
     if server.replay is not None:
         click.echo(f"  replay: {len(server.replay.index)} recorded requests from {replay}")
+    limits = Limits(header_timeout, keep_alive, max_headers, max_header_bytes, max_connections)
+    limits.export()
+    raise_file_limit()
     sys.stdout.flush()
     if workers <= 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", **limits.uvicorn_options())
         return
     # Worker processes import the app themselves: hand them the same arguments.
     os.environ[_WORKER_ARGS] = json.dumps(
         {"apis": names, "seed": seed, "api_key": api_key, "self_check": self_check, **behaviour_options}
     )
     uvicorn.run(
-        "apitwin.mockserver.cli:worker_app", factory=True, host=host, port=port, log_level="warning", workers=workers
+        "apitwin.mockserver.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        workers=workers,
+        **limits.uvicorn_options(),
     )
 
 

@@ -1,0 +1,171 @@
+"""Connection limits for ``apitwin serve``: what uvicorn does not bound by itself.
+
+uvicorn closes a keep-alive connection that stays idle after an answer, but a connection that
+never finishes its request line and headers is held for ever, and neither the number nor the
+size of headers is limited. :class:`LimitedHttpToolsProtocol` adds, per connection:
+
+- a header deadline: the request line and headers must arrive within ``header_timeout`` seconds
+  of the connection opening (or of the first byte of the next request on a kept-alive one);
+  a partial request then gets ``408``, a silent connection is closed;
+- at most ``max_headers`` header fields and ``max_header_bytes`` bytes of URL and headers, else ``431``.
+
+The body's own deadline is the app's (``Options.body_timeout``: a ``408`` in the API's shape).
+Limits reach worker processes through an environment variable, as the app's options do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+ENVIRONMENT = "APITWIN_CONNECTION_LIMITS"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    header_timeout: float = 10.0
+    """Seconds from a connection (or a new request on it) to the end of its headers."""
+    keep_alive: int = 5
+    """Seconds an idle connection is kept open after an answer."""
+    max_headers: int = 100
+    max_header_bytes: int = 64 * 1024
+    """Bytes of request target, header names and values together."""
+    max_connections: int = 1000
+    """Open connections and running requests; more get ``503`` at once instead of exhausting file descriptors."""
+
+    def export(self) -> None:
+        """Make these the limits of every protocol instance, in this process and in worker processes."""
+        os.environ[ENVIRONMENT] = json.dumps(asdict(self))
+
+    @classmethod
+    def current(cls) -> Limits:
+        text = os.environ.get(ENVIRONMENT)
+        return cls(**json.loads(text)) if text else cls()
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``uvicorn.run``."""
+        return {
+            "http": LimitedHttpToolsProtocol,
+            "timeout_keep_alive": self.keep_alive,
+            "limit_concurrency": self.max_connections,
+        }
+
+
+class _HeadersTooLarge(Exception):
+    """Raised inside a parser callback; httptools hands it back as the cause of its own error."""
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header deadline and header limits (see the module docstring)."""
+
+    limits: Limits | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if LimitedHttpToolsProtocol.limits is None:
+            LimitedHttpToolsProtocol.limits = Limits.current()
+        self._deadline: Any = None
+        self._header_count = 0
+        self._header_bytes = 0
+        self._received = False
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._received = True
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_count = 0
+        self._header_bytes = 0
+        if self._deadline is None:
+            self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._count(0, len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._count(1, len(name) + len(value))
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def _count(self, fields: int, size: int) -> None:
+        limits = self.limits or Limits()
+        self._header_count += fields
+        self._header_bytes += size
+        if self._header_count > limits.max_headers:
+            raise _HeadersTooLarge(f"more than {limits.max_headers} header fields")
+        if self._header_bytes > limits.max_header_bytes:
+            raise _HeadersTooLarge(f"request line and headers longer than {limits.max_header_bytes} bytes")
+
+    def send_400_response(self, msg: str) -> None:
+        """httptools reports a callback's exception as a parser error: answer a limit with 431, not 400."""
+        cause = self._callback_cause()
+        if isinstance(cause, _HeadersTooLarge):
+            self._refuse(431, str(cause))
+            return
+        super().send_400_response(msg)
+
+    def _callback_cause(self) -> BaseException | None:
+        error = sys.exc_info()[1]  # called while uvicorn handles httptools' error
+        return error.__context__ if error is not None else None
+
+    def _arm(self) -> None:
+        limits = self.limits or Limits()
+        self._deadline = self.loop.call_later(limits.header_timeout, self._header_timeout)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _header_timeout(self) -> None:
+        self._deadline = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being answered; its body has the app's own deadline
+        if not self._received:
+            self.transport.close()  # opened and never used: nothing to answer
+            return
+        limits = self.limits or Limits()
+        self._refuse(408, f"request headers not received within {limits.header_timeout:g} s")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        phrase = {408: "Request Timeout", 431: "Request Header Fields Too Large"}[status]
+        body = f"{reason}\n".encode()
+        head = (
+            f"HTTP/1.1 {status} {phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        )
+        if not self.transport.is_closing():
+            self.transport.write(head.encode() + body)
+            self.transport.close()
+        self.logger.info("refused a connection from %s: %s %s", self.client, status, reason)
+
+
+def raise_file_limit() -> int:
+    """Raise the soft limit of open files to the hard one (idle clients then exhaust far later); the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft
