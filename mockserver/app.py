@@ -376,7 +376,9 @@ class MockServer:
             recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
         ):
             return self.replay.answer(recorded, self.options.sleep)
-        violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=headers)
+        violations = validate_parameters(
+            operation, path=match.path_parameters, query=query, headers=headers, cookies=request.cookies
+        )
         body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
             return self._error(api, operation, status, problem.message, path, [problem])

@@ -8,6 +8,7 @@ from typing import Any
 
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
+from apitwin.mockserver.parameters import shape, style_of, types
 from apitwin.mockserver.routing import Router
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.validation import FastValidator, SchemaChecker
@@ -27,8 +28,10 @@ class Parameter:
     location: str
     required: bool
     schema: dict[str, Any]
+    """The declared schema with the ``$ref``s that decide its types followed (``parameters.shape``)."""
     validator: FastValidator
     explode: bool
+    style: str = "form"
 
 
 @dataclass(slots=True)
@@ -88,6 +91,8 @@ class Operation:
     security: list[dict[str, list[str]]]
     query_names: frozenset[str] = frozenset()
     """Query parameters a request may carry: the declared ones and API keys the security schemes put there."""
+    query_prefixes: tuple[str, ...] = ()
+    """``name[`` of each deepObject query parameter: ``name[key]=…`` is declared by it."""
 
     @property
     def label(self) -> str:
@@ -148,10 +153,11 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
             security=raw["security"] if "security" in raw else global_security,
         )
+        query = [parameter for parameter in operation.parameters if parameter.location == "query"]
         operation.query_names = frozenset(
-            [parameter.name for parameter in operation.parameters if parameter.location == "query"]
-            + _query_keys(document)
+            [parameter.name for parameter in query] + _exploded_properties(query) + _query_keys(document)
         )
+        operation.query_prefixes = tuple(f"{p.name}[" for p in query if p.style == "deepObject")
         operations.append(operation)
         router.add(path, method, operation)
     return CompiledApi(
@@ -164,6 +170,15 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
         fallback_errors=_fallback_errors(operations),
         base_path=server_path(document),
     )
+
+
+def _exploded_properties(query: list[Parameter]) -> list[str]:
+    """An exploded ``form`` object sends each of its properties as a query parameter of its own."""
+    names: list[str] = []
+    for parameter in query:
+        if parameter.style == "form" and parameter.explode and types(parameter.schema) == {"object"}:
+            names += list(parameter.schema.get("properties") or {})
+    return names
 
 
 def _query_keys(document: dict[str, Any]) -> list[str]:
@@ -195,13 +210,15 @@ def _parameters(document: dict[str, Any], checker: SchemaChecker, raw: list[Any]
         schema = parameter.get("schema") or {}
         location = parameter.get("in", "query")
         name = parameter["name"].lower() if location == "header" else parameter["name"]
+        style = style_of(location, parameter.get("style"))
         by_key[(location, name)] = Parameter(
             name=name,
             location=location,
             required=bool(parameter.get("required")) or location == "path",
-            schema=schema,
+            schema=shape(document, schema),
             validator=checker.fast(schema),
-            explode=parameter.get("explode", parameter.get("style", "form") == "form"),
+            explode=bool(parameter.get("explode", style == "form")),
+            style=style,
         )
     return list(by_key.values())
 

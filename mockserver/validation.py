@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from apitwin.mockserver.operations import Operation, Parameter, RequestBody
+from apitwin.mockserver.operations import Operation, RequestBody
+from apitwin.mockserver.parameters import coerce, coerce_scalar, read
 from apitwin.mockserver.violations import Violation, describe
 from apitwin.specs.validation import FastValidator, Problem
 
@@ -26,10 +26,21 @@ def validate_parameters(
     path: Mapping[str, str],
     query: Mapping[str, Sequence[str]],
     headers: Mapping[str, str],
+    cookies: Mapping[str, str] | None = None,
 ) -> list[Violation]:
     violations = []
     for parameter in operation.parameters:
-        raw = _raw_value(parameter, path, query, headers)
+        raw = read(
+            parameter.name,
+            parameter.location,
+            parameter.style,
+            parameter.explode,
+            parameter.schema,
+            path=path,
+            query=query,
+            headers=headers,
+            cookies=cookies or {},
+        )
         if raw is None:
             if parameter.required:
                 violations.append(
@@ -43,7 +54,7 @@ def validate_parameters(
                     )
                 )
             continue
-        value, problem = _coerce(parameter, raw)
+        value, problem = coerce(parameter.schema, parameter.explode, raw)
         if problem:
             violations.append(
                 Violation(
@@ -72,7 +83,11 @@ def validate_parameters(
 
 def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) -> list[Violation]:
     """A query parameter the operation does not declare is a client mistake (a typo, a wrong API)."""
-    undeclared = [name for name in query if name not in operation.query_names]
+    undeclared = [
+        name
+        for name in query
+        if name not in operation.query_names and not name.startswith(operation.query_prefixes or ("\0",))
+    ]
     if not undeclared:
         return []
     declared = ", ".join(sorted(operation.query_names)) or "none"
@@ -90,91 +105,17 @@ def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) 
     ]
 
 
-def _raw_value(
-    parameter: Parameter, path: Mapping[str, str], query: Mapping[str, Sequence[str]], headers: Mapping[str, str]
-) -> Any:
-    if parameter.location == "path":
-        return path.get(parameter.name)
-    if parameter.location == "header":
-        return headers.get(parameter.name)
-    if parameter.location == "query":
-        values = query.get(parameter.name)
-        if not values:
-            return None
-        types = _types(parameter.schema)
-        # One value where a string is allowed too (``anyOf: [array, string]``) is that string.
-        if "array" in types and (len(values) > 1 or "string" not in types):
-            return list(values)
-        return values[-1]
-    return None
-
-
 def coerce_fields(fields: dict[str, Any], field_types: Mapping[str, set[str]]) -> dict[str, Any]:
     """Form fields arrive as strings: give each the type its property schema declares."""
     coerced = {}
     for name, value in fields.items():
         types = field_types.get(name)
         if types and isinstance(value, str):
-            converted, problem = _coerce_scalar(types, value)
+            converted, problem = coerce_scalar(types, value)
             coerced[name] = value if problem else converted
         else:
             coerced[name] = value
     return coerced
-
-
-def _types(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type")
-    if isinstance(declared, list):
-        return set(declared)
-    if isinstance(declared, str):
-        return {declared}
-    found: set[str] = set()
-    for branch in schema.get("anyOf") or schema.get("oneOf") or []:
-        if isinstance(branch, dict):
-            found |= _types(branch)
-    return found
-
-
-def _coerce(parameter: Parameter, raw: Any) -> tuple[Any, str | None]:
-    """Parameters arrive as strings; the schema says what they mean."""
-    types = _types(parameter.schema)
-    if isinstance(raw, list):
-        if not parameter.explode and len(raw) == 1:
-            raw = raw[0].split(",")
-        item_schema = parameter.schema.get("items") or {}
-        items = []
-        for item in raw:
-            value, problem = _coerce_scalar(_types(item_schema), item)
-            if problem:
-                return None, f"array of {problem}"
-            items.append(value)
-        return items, None
-    return _coerce_scalar(types, raw)
-
-
-def _coerce_scalar(types: set[str], raw: str) -> tuple[Any, str | None]:
-    if not types or "string" in types:
-        return raw, None
-    if "integer" in types:
-        try:
-            return int(raw), None
-        except ValueError:
-            pass
-    if "number" in types:
-        try:
-            return float(raw), None
-        except ValueError:
-            pass
-    if "boolean" in types and raw in ("true", "false"):
-        return raw == "true", None
-    if "null" in types and raw in ("", "null"):
-        return None, None
-    if types & {"object", "array"}:
-        try:
-            return json.loads(raw), None
-        except ValueError:
-            pass
-    return None, " or ".join(sorted(types))
 
 
 def validate_body(operation: Operation, body: RequestBody, value: Any) -> list[Violation]:
