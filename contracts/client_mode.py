@@ -46,6 +46,11 @@ class MockSettings:
     """True: an invalid request gets the error the API would give; False: it is answered as if valid."""
     api_key: str | None = None
     self_check: bool = True
+    replay: str | None = None
+    """Recordings (a HAR file or a directory, e.g. from ``apitwin proxy --record``): a recorded request gets
+    the recorded answer; a relative path starts at the pytest root directory."""
+    replay_strict: bool = False
+    """With ``replay``: a request nothing recorded matches gets a 404 naming the nearest recordings."""
 
     @classmethod
     def from_options(cls, api: str | None, options: dict[str, Any]) -> MockSettings:
@@ -64,7 +69,16 @@ class MockSettings:
 
     def server_key(self) -> tuple[Any, ...]:
         """Settings that change the server itself; ``strict`` is judged per test, so it is not one."""
-        return (self.api, self.seed, self.responses, self.reject_invalid, self.api_key, self.self_check)
+        return (
+            self.api,
+            self.seed,
+            self.responses,
+            self.reject_invalid,
+            self.api_key,
+            self.self_check,
+            self.replay,
+            self.replay_strict,
+        )
 
 
 class Responder:
@@ -119,6 +133,9 @@ class RunningMock:
             request_log=self.log,
             reject_invalid=settings.reject_invalid,
             responder=self.responder,
+            replay=settings.replay,
+            replay_strict=settings.replay_strict,
+            replay_pace="none",  # a test waits for nothing
         )
         self._server: Any = None
         self._thread: threading.Thread | None = None

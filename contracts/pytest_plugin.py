@@ -34,7 +34,8 @@ USED_MOCKS = pytest.StashKey[list["ApitwinMock"]]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(api, seed=0, strict=True, responses='generate', reject_invalid=True, api_key=None, self_check=True): "
+        f"{MARKER}(api, seed=0, strict=True, responses='generate', reject_invalid=True, api_key=None, self_check=True, "
+        "replay=None, replay_strict=False): "
         "the spec mock the apitwin_mock fixture serves",
     )
     config.pluginmanager.register(ViolationSummary(), "apitwin-violation-summary")
@@ -73,12 +74,16 @@ def apitwin_mock_factory(request: pytest.FixtureRequest, apitwin_pool: MockPool)
 
     def make(api: str, **options: Any) -> ApitwinMock:
         from apitwin.contracts.client_mode import MockConfigError, MockSettings
+        from apitwin.mockserver.replay import ReplayError
 
+        replay = options.get("replay")
+        if replay is not None:
+            options = {**options, "replay": str(request.config.rootpath / replay)}  # an absolute path stays as it is
         try:
             settings = MockSettings.from_options(api, options)
-        except (MockConfigError, TypeError) as error:
+            return _attach(request.node, apitwin_pool, settings)
+        except (MockConfigError, ReplayError, TypeError) as error:
             raise pytest.UsageError(str(error)) from None
-        return _attach(request.node, apitwin_pool, settings)
 
     return make
 

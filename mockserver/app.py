@@ -392,7 +392,7 @@ class MockServer:
             return self._error(api, operation, _validation_status(operation), message, path, violations)
         if self.replay is not None and self.replay.strict:
             missed = self.replay.miss(api.name, request.method, path, _query(request), raw)
-            return self._error(api, operation, 404, missed, path, kind="not_found_error")
+            return self.error_for(api, operation, 404, missed, path, location="replay", kind="not_found_error")
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
         if faults.active:
