@@ -32,6 +32,7 @@ from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
+from apitwin.mockserver.error_media import declared_media_error
 from apitwin.mockserver.errors import declared_error as _error_response
 from apitwin.mockserver.errors import error_answer
 from apitwin.mockserver.errors import validation_status as _validation_status
@@ -528,11 +529,12 @@ class MockServer:
         *,
         kind: str = "invalid_request_error",
     ) -> Response:  # type: ignore[assignment]
-        declared = _error_response(api, operation, status)
         found = list(violations) or [
             Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)
         ]
-        answer = error_answer(api, declared, status, message, path=path, violations=found, kind=kind)
+        answer = declared_media_error(operation, status, message) or error_answer(
+            api, _error_response(api, operation, status), status, message, path=path, violations=found, kind=kind
+        )
         return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
 
 
