@@ -27,7 +27,7 @@ from starlette.responses import Response, StreamingResponse
 from apitwin import specs
 from apitwin.mockserver import replay
 from apitwin.mockserver.answer_cache import AnswerCache
-from apitwin.mockserver.auth import authenticate, is_admin
+from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
 from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
@@ -66,6 +66,7 @@ from apitwin.mockserver.selection import (
     wants_stream,
 )
 from apitwin.mockserver.state import open_store
+from apitwin.mockserver.state.scoped import CURRENT_SCOPE, ScopedStore, scope_for
 from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
 
@@ -192,7 +193,7 @@ class MockServer:
         self.at_root = len(apis) == 1
         self.options = options
         self.request_log = options.request_log if options.request_log is not None else RequestLog()
-        self.store = open_store(options.state)
+        self.store = ScopedStore(open_store(options.state))
         self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
         self.faults: Faults = parse_faults(
             options.faults,
@@ -351,6 +352,10 @@ class MockServer:
         )
         if reason is not None:
             return self._error(api, operation, 401, reason, path, kind="authentication_error")
+        secret = presented_credential(
+            operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies
+        )
+        CURRENT_SCOPE.set(scope_for(api.name, secret))
 
         try:
             preferences = parse_prefer(headers.get("prefer"))

@@ -87,6 +87,30 @@ def _basic(header: str | None, api_key: str | None) -> str | None:
     return _compare(decoded.split(":", 1)[1], api_key)
 
 
+def presented_credential(
+    security: list[dict[str, list[str]]],
+    schemes: Mapping[str, dict[str, Any]],
+    *,
+    headers: Mapping[str, str],
+    query: Mapping[str, Any],
+    cookies: Mapping[str, str],
+) -> str:
+    """The secret a request presented for its operation ('' when none): what its stored state is scoped by."""
+    for requirement in security:
+        for name in requirement:
+            scheme = schemes.get(name) or {}
+            if scheme.get("type") == "apiKey":
+                location = scheme.get("in", "header")
+                key_name = scheme.get("name", "")
+                source = {"header": headers, "query": query, "cookie": cookies}.get(location, headers)
+                value = source.get(key_name.lower() if location == "header" else key_name)
+                if isinstance(value, list):
+                    value = value[-1] if value else None
+                if value:
+                    return str(value)
+    return headers.get("authorization", "")
+
+
 def is_admin(authorization: str | None, admin_key: str) -> bool:
     """The ``Authorization`` header carries ``Bearer <admin_key>``."""
     scheme, _, token = (authorization or "").partition(" ")

@@ -107,3 +107,15 @@ def test_a_million_item_body_gets_a_bounded_answer_and_a_concurrent_request_is_a
         refused = big.result()
     assert refused.status_code == 413
     assert f"more than {MAX_VALUES} JSON values" in refused.json()["detail"][0]["msg"]
+
+
+@pytest.mark.e2e
+def test_a_response_stored_on_one_api_is_unknown_to_another():
+    with serving() as base:
+        made = httpx.post(
+            f"{base}/openai-responses/v1/responses", json={"model": "gpt-4o", "input": "mine"}, headers=AUTH
+        )
+        assert made.status_code == 200
+        offered = {"model": "gpt-4o", "input": "yours", "previous_response_id": made.json()["id"]}
+        elsewhere = httpx.post(f"{base}/sequrity/control/chat/v1/responses", json=offered, headers=AUTH)
+        assert elsewhere.status_code == 404 and "previous_response_id" in elsewhere.text

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from apitwin import specs
 from apitwin.mockserver import create_app
 from apitwin.mockserver.behaviours import jobs
+from apitwin.mockserver.state.scoped import scope_for, scoped_key
 from apitwin.specs.validation import SchemaChecker
 
 AUTH = {"Authorization": "Bearer test-key"}
@@ -320,7 +321,8 @@ def test_sequrity_session_is_returned_continued_and_renewed_when_unknown() -> No
     server = app.server
     import asyncio
 
-    record = asyncio.run(server.store.get("session", f"sequrity\x1f{session}"))
+    key = scoped_key(scope_for("sequrity", AUTH["Authorization"]), f"sequrity\x1f{session}")
+    record = asyncio.run(server.store.inner.get("session", key))
     assert record["turns"] == 3
 
 
