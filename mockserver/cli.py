@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -218,6 +219,7 @@ def serve_command(
         raise click.BadParameter(
             "memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state"
         )
+    _ensure_free(host, port)  # before compiling and printing URLs that would not answer
     started = time.perf_counter()
     names = list(apis) or specs.names()
     try:
@@ -280,6 +282,24 @@ def serve_command(
         workers=workers,
         **limits.uvicorn_options(),
     )
+
+
+def _ensure_free(host: str, port: int) -> None:
+    """Refuse at once, as a usage error, a port another process already listens on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise click.BadParameter(f"cannot resolve {host!r}: {error.strerror}", param_hint="--host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise click.BadParameter(
+                f"{host}:{port} is not free ({error.strerror}); is another server running? choose another --port",
+                param_hint="--port",
+            ) from None
 
 
 _WORKER_ARGS = "APITWIN_SERVE_ARGS"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+
 import httpx
 import pytest
 
@@ -53,3 +57,20 @@ def test_several_workers_answer_identically():
         ]
     assert {answer.status_code for answer in answers} == {200}
     assert len({answer.content for answer in answers}) == 1  # deterministic across worker processes
+
+
+def test_a_taken_port_is_refused_before_anything_is_compiled_or_printed():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "apitwin", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stdout == ""  # no banner listing URLs that would not answer
+    assert f"127.0.0.1:{port} is not free" in result.stderr and "--port" in result.stderr
