@@ -3,7 +3,7 @@
 The same request with the same seed always produces the same bytes (that is a promise of the mock),
 so producing it again is wasted work. Only operations whose answer depends on nothing but the request
 are cached: no state (jobs, stored responses, sessions), no injected faults, no stream (a stream is
-paced and may be cut, so it is made fresh). A bounded LRU keeps memory flat.
+paced and may be cut, so it is made fresh). An LRU bounded in entries and in bytes keeps memory flat.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 MAX_ENTRIES = 2048
+DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+"""Bytes of answer bodies kept per process (``--cache-max-bytes``); 2048 answers of 256 KB would be 0.5 GB."""
 MAX_BODY = 256 * 1024
 """Bigger answers are not kept: the cache is for the many small, repeated ones."""
 VARYING_HEADERS = ("accept", "content-type", "host", "prefer")
@@ -34,8 +36,10 @@ class CachedAnswer:
 
 
 class AnswerCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._entries: OrderedDict[tuple[Any, ...], CachedAnswer] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -55,12 +59,25 @@ class AnswerCache:
 
     def put(self, key: tuple[Any, ...], answer: Response) -> None:
         """Keep a plain (non-streamed) 2xx answer; anything else is left alone."""
-        if isinstance(answer, StreamingResponse) or not 200 <= answer.status_code < 300 or len(answer.body) > MAX_BODY:
+        if isinstance(answer, StreamingResponse) or not 200 <= answer.status_code < 300:
             return
-        self._entries[key] = CachedAnswer(answer.status_code, tuple(answer.raw_headers), bytes(answer.body))
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        if len(answer.body) > min(MAX_BODY, self.max_bytes):
+            return
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self.bytes -= _size(key, previous)
+        entry = CachedAnswer(answer.status_code, tuple(answer.raw_headers), bytes(answer.body))
+        self._entries[key] = entry
+        self.bytes += _size(key, entry)
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            old_key, old = self._entries.popitem(last=False)
+            self.bytes -= _size(old_key, old)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _size(key: tuple[Any, ...], entry: CachedAnswer) -> int:
+    """Bytes an entry holds: its body and the request body in its key (the rest is small)."""
+    request_body = key[4] if len(key) > 4 and isinstance(key[4], bytes) else b""
+    return len(entry.body) + len(request_body)

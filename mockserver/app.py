@@ -26,7 +26,7 @@ from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
 from apitwin.mockserver import replay
-from apitwin.mockserver.answer_cache import AnswerCache
+from apitwin.mockserver.answer_cache import DEFAULT_CACHE_BYTES, AnswerCache
 from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
 from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.base_path import strip as strip_base
@@ -65,7 +65,7 @@ from apitwin.mockserver.selection import (
     parse_prefer,
     wants_stream,
 )
-from apitwin.mockserver.state import open_store
+from apitwin.mockserver.state import DEFAULT_MAX_BYTES, DEFAULT_TTL, StoreLimits, open_store
 from apitwin.mockserver.state.scoped import CURRENT_SCOPE, ScopedStore, scope_for
 from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
@@ -89,6 +89,12 @@ class Options:
     """Seconds to wait for the next piece of a request body before answering 408."""
     state: str = "memory"
     """Where jobs, stored responses and sessions live: ``memory``, ``sqlite[:///file.db]``, ``redis://…``."""
+    state_ttl: float = DEFAULT_TTL
+    """Seconds a stored object lives after it was last written."""
+    state_max_bytes: int = DEFAULT_MAX_BYTES
+    """Bytes all stored objects may take together (memory and SQLite; Redis bounds itself)."""
+    cache_max_bytes: int = DEFAULT_CACHE_BYTES
+    """Bytes of remembered answers per process (see ``mockserver.answer_cache``)."""
     job_polls: int = 2
     """Polls a job answers in each status before it moves to the next one."""
     job_seconds: float | None = None
@@ -193,7 +199,8 @@ class MockServer:
         self.at_root = len(apis) == 1
         self.options = options
         self.request_log = options.request_log if options.request_log is not None else RequestLog()
-        self.store = ScopedStore(open_store(options.state))
+        limits = StoreLimits(options.state_ttl, options.state_max_bytes, options.clock)
+        self.store = ScopedStore(open_store(options.state, limits))
         self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
         self.faults: Faults = parse_faults(
             options.faults,
@@ -212,7 +219,7 @@ class MockServer:
                 self.behaviours[id(operation)] = found
                 if pure:
                     self.cacheable.add(id(operation))
-        self.answers = AnswerCache()
+        self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
         self.replay = (
             replay.load(
                 options.replay,

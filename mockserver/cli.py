@@ -36,6 +36,28 @@ from apitwin.specs.cli import reports_spec_errors
     "(others see only their types).",
 )
 @click.option(
+    "--state-ttl",
+    default=24 * 3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Seconds a stored response, job or session lives after it was last written.",
+)
+@click.option(
+    "--state-max-bytes",
+    default=256 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1024),
+    help="Bytes all stored objects may take (memory, SQLite); the least recently written go first.",
+)
+@click.option(
+    "--cache-max-bytes",
+    default=32 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes of remembered deterministic answers per process (0: none).",
+)
+@click.option(
     "--header-timeout",
     default=10.0,
     show_default=True,
@@ -182,6 +204,9 @@ def serve_command(
     workers: int,
     api_key: str | None,
     admin_key: str | None,
+    state_ttl: float,
+    state_max_bytes: int,
+    cache_max_bytes: int,
     header_timeout: float,
     body_timeout: float,
     keep_alive: int,
@@ -238,6 +263,9 @@ def serve_command(
         "cut_stream_after": cut_stream_after,
         "admin_key": admin_key,
         "body_timeout": body_timeout,
+        "state_ttl": state_ttl,
+        "state_max_bytes": state_max_bytes,
+        "cache_max_bytes": cache_max_bytes,
         "replay": str(replay) if replay is not None else None,
         "replay_pace": replay_pace,
         "replay_strict": replay_strict,

@@ -44,6 +44,8 @@ ERROR_FIELDS = ("error", "errors", "failure", "failure_reason")
 END_TIME_FIELDS = ("ended_at", "completed_at", "finished_at")
 CANCEL_TIME_FIELDS = ("cancel_initiated_at", "cancelled_at", "canceled_at")
 MAX_RESULT_LINES = 1000
+KEPT_STRING = 1024
+"""Longest string of a create request a job keeps (ids and names, not prompts or files)."""
 RICH_ATTEMPTS = 8
 
 
@@ -181,7 +183,7 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
             "id": job_id,
             "created": now,
             "polls": 0,
-            "request": exchange.body,
+            "request": kept_request(exchange.body),
             "cancelled_poll": None,
             "cancelled_time": None,
         }
@@ -355,6 +357,22 @@ def _result_lines(exchange: Exchange, lifecycle: Lifecycle, record: dict[str, An
     for line in lines:
         exchange.check(line, media)
     return lines
+
+
+def kept_request(body: Any) -> dict[str, Any]:
+    """What a later answer needs of a create request: the short string fields of the first
+    MAX_RESULT_LINES items of its lists of objects (a batch's ``custom_id``s), not the whole body
+    (a 9 MB create would otherwise be kept for as long as its job)."""
+    kept: dict[str, Any] = {}
+    if not isinstance(body, dict):
+        return kept
+    for name, value in body.items():
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            kept[name] = [
+                {key: text for key, text in item.items() if isinstance(text, str) and len(text) <= KEPT_STRING}
+                for item in value[:MAX_RESULT_LINES]
+            ]
+    return kept
 
 
 def _request_items(request: Any, line_properties: set[str]) -> tuple[list[str], list[dict[str, Any]]]:

@@ -9,7 +9,9 @@ or hosts share it). :func:`open_store` picks one from a URL.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +19,22 @@ Change = Callable[[dict[str, Any]], dict[str, Any]]
 """A pure function from the stored value to its replacement (may be called more than once)."""
 
 DEFAULT_SQLITE_PATH = Path(".apitwin") / "state.db"
+
+
+DEFAULT_TTL = 24 * 3600.0
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """How long a stored object lives and how many bytes all of them may take (``--state-ttl``,
+    ``--state-max-bytes``). An object expires ``ttl`` seconds after it was last written; when the
+    total is over ``max_bytes`` the least recently written go first. Redis applies the TTL itself
+    and leaves the byte bound to its own ``maxmemory`` policy."""
+
+    ttl: float = DEFAULT_TTL
+    max_bytes: int = DEFAULT_MAX_BYTES
+    clock: Callable[[], float] = field(default=time.time, compare=False)
 
 
 class Store(Protocol):
@@ -44,22 +62,23 @@ class StoreURLError(ValueError):
     """A ``--state`` value that names no backend."""
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, limits: StoreLimits | None = None) -> Store:
     """The store a URL names: ``memory``, ``sqlite`` (the default file ``.apitwin/state.db``),
-    ``sqlite:///path/file.db`` (or a bare path), ``redis://host:port/db``."""
+    ``sqlite:///path/file.db`` (or a bare path), ``redis://host:port/db``; bounded by ``limits``."""
+    limits = limits or StoreLimits()
     text = url.strip()
     if text in ("memory", "memory:", "memory://"):
         from apitwin.mockserver.state.memory import MemoryStore
 
-        return MemoryStore()
+        return MemoryStore(limits)
     if text.startswith(("redis://", "rediss://", "unix://")):
         from apitwin.mockserver.state.redis import RedisStore
 
-        return RedisStore(text)
+        return RedisStore(text, limits)
     path = _sqlite_path(text)
     from apitwin.mockserver.state.sqlite import SqliteStore
 
-    return SqliteStore(path)
+    return SqliteStore(path, limits)
 
 
 def describe_store(url: str) -> str:

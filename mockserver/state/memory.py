@@ -1,39 +1,79 @@
 """The in-process store: a dict, for tests and ``--state memory``.
 
 Values are copied through JSON on the way in and out, so a caller never shares a mutable object
-with the store and gets exactly what the persistent backends would give back.
+with the store and gets exactly what the persistent backends would give back. Entries are kept in
+the order they were last written, which is also the order they expire in, so dropping the
+expired and the over-budget ones is a walk from the front.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
-from apitwin.mockserver.state import Change
+from apitwin.mockserver.state import Change, StoreLimits
 
 
 class MemoryStore:
-    def __init__(self) -> None:
-        self._values: dict[tuple[str, str], str] = {}
+    def __init__(self, limits: StoreLimits | None = None) -> None:
+        self.limits = limits or StoreLimits()
+        self._values: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+        """(kind, key) → (expiry, JSON text), least recently written first."""
+        self.bytes = 0
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        text = self._values.get((kind, key))
+        text = self._live((kind, key))
         return None if text is None else json.loads(text)
 
     async def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        self._values[(kind, key)] = json.dumps(value)
+        self._write((kind, key), json.dumps(value))
 
     async def update(self, kind: str, key: str, change: Change) -> dict[str, Any] | None:
         # No await between the read and the write: atomic within the event loop.
-        text = self._values.get((kind, key))
+        text = self._live((kind, key))
         if text is None:
             return None
-        value = change(json.loads(text))
-        self._values[(kind, key)] = json.dumps(value)
-        return json.loads(self._values[(kind, key)])
+        written = self._write((kind, key), json.dumps(change(json.loads(text))))
+        return json.loads(written)
 
     async def delete(self, kind: str, key: str) -> bool:
-        return self._values.pop((kind, key), None) is not None
+        return self._drop((kind, key))
 
     async def close(self) -> None:
         self._values.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _live(self, name: tuple[str, str]) -> str | None:
+        found = self._values.get(name)
+        if found is None:
+            return None
+        if found[0] <= self.limits.clock():
+            self._drop(name)
+            return None
+        return found[1]
+
+    def _write(self, name: tuple[str, str], text: str) -> str:
+        self._drop(name)
+        self._values[name] = (self.limits.clock() + self.limits.ttl, text)
+        self.bytes += len(text)
+        self._prune()
+        return text
+
+    def _drop(self, name: tuple[str, str]) -> bool:
+        found = self._values.pop(name, None)
+        if found is None:
+            return False
+        self.bytes -= len(found[1])
+        return True
+
+    def _prune(self) -> None:
+        now = self.limits.clock()
+        while self._values:
+            name, (expiry, _) = next(iter(self._values.items()))
+            if expiry > now and self.bytes <= self.limits.max_bytes:
+                return
+            self._drop(name)

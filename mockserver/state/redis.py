@@ -1,6 +1,6 @@
 """The shared store: Redis, for several worker processes or hosts (``--state redis://host:port/db``).
 
-Each value is one JSON string under ``apitwin:<kind>:<key>``. ``update`` is an optimistic
+Each value is one JSON string under ``apitwin:<kind>:<key>``, with the store's TTL. ``update`` is an optimistic
 transaction (WATCH, read, MULTI/EXEC, retry when another client wrote in between), so two workers
 polling the same job never lose a step.
 """
@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from apitwin.mockserver.state import Change
+from apitwin.mockserver.state import Change, StoreLimits
 
 KEY_PREFIX = "apitwin"
 MAX_UPDATE_ATTEMPTS = 64
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: StoreLimits | None = None) -> None:
         self.url = url
+        self.limits = limits or StoreLimits()
         self._client: Any = None
 
     def _redis(self) -> Any:
@@ -38,7 +39,7 @@ class RedisStore:
         return None if text is None else json.loads(text)
 
     async def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        await self._redis().set(self._key(kind, key), json.dumps(value))
+        await self._redis().set(self._key(kind, key), json.dumps(value), px=self._ttl_ms())
 
     async def update(self, kind: str, key: str, change: Change) -> dict[str, Any] | None:
         from redis.exceptions import WatchError
@@ -54,7 +55,7 @@ class RedisStore:
                         return None
                     value = change(json.loads(text))
                     pipe.multi()
-                    pipe.set(name, json.dumps(value))
+                    pipe.set(name, json.dumps(value), px=self._ttl_ms())
                     await pipe.execute()
                     return json.loads(json.dumps(value))
                 except WatchError:
@@ -63,6 +64,10 @@ class RedisStore:
 
     async def delete(self, kind: str, key: str) -> bool:
         return bool(await self._redis().delete(self._key(kind, key)))
+
+    def _ttl_ms(self) -> int:
+        """Redis expires the key itself (its byte bound is the server's own ``maxmemory`` policy)."""
+        return max(1, int(self.limits.ttl * 1000))
 
     async def close(self) -> None:
         if self._client is not None:
