@@ -18,6 +18,7 @@ from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.streams import recognise_streams
+from apitwin.specs.structure import check_structure
 from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
 
@@ -44,6 +45,7 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     document = _repair_yaml_scalars(document, "", log, source)
     legacy = str(document["openapi"]).startswith("3.0")
     _upgrade_header(document, log, source)
+    check_structure(document, log, source=source)  # the containers every later stage walks
     walk_document(document, lambda schema, pointer: _repair_schema(schema, pointer, log, source, legacy))
     _repair_operations(document, log, source, legacy)
     _repair_security_schemes(document, log, source)

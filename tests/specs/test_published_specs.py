@@ -189,11 +189,6 @@ def _mutate(document: dict, path: tuple, action: str, value) -> None:
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="needs ../shared/foreign-specs")
-@pytest.mark.xfail(
-    reason="open: retyped path items / responses (e.g. a bool where an object belongs) still raise "
-    "AttributeError/KeyError inside finish(); normalise_file turns them into a SpecError, the stages do not yet",
-    strict=False,
-)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_real_spec_normalises_or_raises_a_spec_error(data):
