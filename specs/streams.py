@@ -36,6 +36,7 @@ EVENT_TYPE_PROPERTY = "type"
 DONE = "[DONE]"
 DONE_TEXT = re.compile(r"data:\s*\[DONE\]")
 SSE_TEXT = re.compile(r"server[- ]sent[- ]events?|event[- ]stream|\bSSE\b", re.IGNORECASE)
+SSE_FIELDS = {"id", "event", "data", "retry"}
 FERN_HINT = "x-fern-streaming"
 SPEAKEASY_SENTINEL = "x-speakeasy-sse-sentinel"
 MAX_DEPTH = 8
@@ -88,10 +89,10 @@ def _frame_media(
         return
     terminator = documented_terminator(document, operation, media)
     event = follow(document, schema)
-    if is_framed(event):
-        data = follow(document, (event.get("properties") or {}).get("data"))
-        if not _is_json_data(data):
-            return  # apitwin's own convention already, or plain-text events
+    data = follow(document, (event.get("properties") or {}).get("data")) if is_framed(event) else None
+    if data is not None and not _is_json_data(data):
+        return  # apitwin's own convention already, or plain-text events
+    if data is not None and _sse_fields_only(event):
         framed = copy.deepcopy(event)
         framed["properties"]["data"] = _data_schema(copy.deepcopy(event["properties"]["data"]), terminator)
         media["schema"] = framed
@@ -101,8 +102,66 @@ def _frame_media(
         )
         _log_framing(log, source, join(pointer, "schema"), schema, framed, terminator, reason)
         return
+    # A payload that merely has a JSON ``data`` property is framed like any bare payload below.
+    union = _event_object_union(document, event)
+    if union is not None:
+        media["schema"] = _framed_union(*union, terminator)
+        reason = (
+            "the stream schema is a union of event objects, each naming its event and giving its 'data' as an "
+            "object schema; the event names become the 'event' enum and the data schemas the JSON payload"
+        )
+        _log_framing(log, source, join(pointer, "schema"), schema, media["schema"], terminator, reason)
+        return
     media["schema"] = framed_event_schema(document, schema, terminator)
     _log_framing(log, source, join(pointer, "schema"), schema, media["schema"], terminator)
+
+
+def _event_object_union(document: dict[str, Any], schema: Any) -> tuple[list[str], list[Any]] | None:
+    """(event names, data schemas) when ``schema`` is a union of framed event objects with JSON data
+    (Speakeasy's multi-event convention), else ``None``."""
+    branches = _union_branches(schema) if isinstance(schema, dict) else []
+    if not branches:
+        return None
+    names: list[str] = []
+    payloads: list[Any] = []
+    for branch in branches:
+        event = follow(document, branch)
+        if not is_framed(event) or not _sse_fields_only(event):
+            return None
+        properties = event.get("properties") or {}
+        data = properties["data"]
+        if not _is_json_data(follow(document, data)):
+            return None
+        name = follow(document, properties.get("event"))
+        fixed = _fixed_string(name) if isinstance(name, dict) else None
+        if fixed is not None and fixed not in names:
+            names.append(fixed)
+        payloads.append(copy.deepcopy(data))
+    return names, payloads
+
+
+def _sse_fields_only(event: dict[str, Any]) -> bool:
+    """An SSE event object has no properties but the fields of the wire format; a payload that merely has
+    a ``data`` property (``{"object": "list", "data": [...]}``) is not one."""
+    return set(event.get("properties") or {}) <= SSE_FIELDS
+
+
+def _fixed_string(schema: dict[str, Any]) -> str | None:
+    if isinstance(schema.get("const"), str):
+        return schema["const"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and len(enum) == 1 and isinstance(enum[0], str):
+        return enum[0]
+    return None
+
+
+def _framed_union(names: list[str], payloads: list[Any], terminator: str | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    if names:
+        properties["event"] = {"type": "string", "enum": names}
+    payload = payloads[0] if len(payloads) == 1 else {"anyOf": payloads}
+    properties["data"] = _data_schema(payload, terminator)
+    return {"type": "object", "required": ["data"], "properties": properties}
 
 
 def _is_json_data(data: Any) -> bool:
@@ -188,14 +247,7 @@ def _union_branches(payload: dict[str, Any]) -> list[Any]:
 def _fixed_type_value(document: dict[str, Any], branch: Any) -> str | None:
     schema = follow(document, branch)
     prop = follow(document, ((schema or {}).get("properties") or {}).get(EVENT_TYPE_PROPERTY))
-    if not isinstance(prop, dict):
-        return None
-    if isinstance(prop.get("const"), str):
-        return prop["const"]
-    enum = prop.get("enum")
-    if isinstance(enum, list) and len(enum) == 1 and isinstance(enum[0], str):
-        return enum[0]
-    return None
+    return _fixed_string(prop) if isinstance(prop, dict) else None
 
 
 def _add_discriminator(payload: dict[str, Any]) -> None:

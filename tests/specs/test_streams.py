@@ -211,3 +211,33 @@ def test_normalise_frames_a_foreign_stream_and_computes_the_event_mapping():
     payload = stream_schema(result)["properties"]["data"]["contentSchema"]
     assert payload["discriminator"]["mapping"] == {"a.x": "#/components/schemas/A", "b.y": "#/components/schemas/B"}
     assert "sse-framing" in log.kinds()
+
+
+def test_a_union_of_event_objects_names_the_events_and_unions_their_data():
+    def event(name: str, payload: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {"event": {"const": name}, "data": {"$ref": f"#/components/schemas/{payload}"}},
+        }
+
+    schemas = {"Message": event("message", "Chunk"), "Usage": event("usage", "Chunk"), "Chunk": CHUNK}
+    union = {"oneOf": [{"$ref": "#/components/schemas/Message"}, {"$ref": "#/components/schemas/Usage"}]}
+    doc = document(responses={"200": {"description": "OK", "content": {SSE: {"schema": union}}}}, schemas=schemas)
+    recognise_streams(doc, RepairLog(), source="f")
+    schema = stream_schema(doc)
+    assert schema["properties"]["event"] == {"type": "string", "enum": ["message", "usage"]}
+    assert schema["properties"]["data"]["contentSchema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/Chunk"}, {"$ref": "#/components/schemas/Chunk"}]
+    }
+
+
+def test_a_payload_that_merely_has_a_data_property_is_framed_as_a_payload():
+    listing = {
+        "type": "object",
+        "required": ["object", "data"],
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "string"}}},
+    }
+    doc = document(responses={"200": {"description": "OK", "content": {SSE: {"schema": listing}}}})
+    recognise_streams(doc, RepairLog(), source="f")
+    assert stream_schema(doc)["properties"]["data"]["contentSchema"] == listing
