@@ -335,7 +335,7 @@ class MockServer:
         return _problem(404, f"unknown admin endpoint {path}", path)
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
-        path, match = _route(api, path, request.method)
+        path, match = _route(api, path, request.method, _query(request))
         if not match.found_path:
             return self._error(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -550,15 +550,15 @@ class MockServer:
         return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
 
 
-def _route(api: CompiledApi, path: str, method: str) -> tuple[str, Match[Operation]]:
+def _route(api: CompiledApi, path: str, method: str, query: str = "") -> tuple[str, Match[Operation]]:
     """The operation for a path under the spec's server path (``/v1/…``) or at the root; the path
     returned is the one the operation matched, so both spellings get the same answer."""
     inner = strip_base(api.base_path, path)
     if inner is not None:
-        match = api.router.match(inner, method)
+        match = api.router.match(inner, method, query)
         if match.found_path:
             return inner, match
-    return path, api.router.match(path, method)
+    return path, api.router.match(path, method, query)
 
 
 def _given_answer(status: int, media_type: str | None, body: Any) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
@@ -154,8 +155,9 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             security=raw["security"] if "security" in raw else global_security,
         )
         query = [parameter for parameter in operation.parameters if parameter.location == "query"]
+        fixed = list(parse_qs(path.partition("?")[2], keep_blank_values=True))  # ``/responses?beta=true``
         operation.query_names = frozenset(
-            [parameter.name for parameter in query] + _exploded_properties(query) + _query_keys(document)
+            [parameter.name for parameter in query] + _exploded_properties(query) + _query_keys(document) + fixed
         )
         operation.query_prefixes = tuple(f"{p.name}[" for p in query if p.style == "deepObject")
         operations.append(operation)

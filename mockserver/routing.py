@@ -1,10 +1,16 @@
-"""Routing: from a request path to an operation, compiled once from the spec's paths."""
+"""Routing: from a request path to an operation, compiled once from the spec's paths.
+
+A path template may carry a fixed query (OpenAI publishes ``/responses?beta=true`` beside
+``/responses``): the request whose query has those values gets that operation, any other the
+operation of the bare path.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+from urllib.parse import parse_qs
 
 T = TypeVar("T")
 
@@ -18,6 +24,8 @@ class Route(Generic[T]):
     parameters: tuple[str, ...]
     methods: dict[str, T] = field(default_factory=dict)
     literal: bool = False
+    variants: list[tuple[dict[str, list[str]], str, T]] = field(default_factory=list)
+    """(fixed query, method, target) of the templates that add a query to this path."""
 
 
 @dataclass(slots=True)
@@ -39,6 +47,7 @@ class Router(Generic[T]):
         self._templated: list[Route[T]] = []
 
     def add(self, template: str, method: str, target: T) -> None:
+        template, _, fixed = template.partition("?")
         route = self._literal.get(template) or next((r for r in self._templated if r.template == template), None)
         if route is None:
             route = _compile(template)
@@ -46,9 +55,12 @@ class Router(Generic[T]):
                 self._literal[template] = route
             else:
                 self._templated.append(route)
-        route.methods[method.upper()] = target
+        if fixed:
+            route.variants.append((parse_qs(fixed, keep_blank_values=True), method.upper(), target))
+        else:
+            route.methods[method.upper()] = target
 
-    def match(self, path: str, method: str) -> Match[T]:
+    def match(self, path: str, method: str, query: str = "") -> Match[T]:
         route = self._literal.get(path) or self._literal.get(path.rstrip("/") or "/")
         parameters: dict[str, str] = {}
         if route is None:
@@ -60,13 +72,26 @@ class Router(Generic[T]):
                     break
         if route is None:
             return Match(None, None, {})
-        target = route.methods.get(method.upper())
+        target = _target(route, method.upper(), query)
         if target is None and method.upper() == "HEAD":
-            target = route.methods.get("GET")
+            target = _target(route, "GET", query)
         return Match(route, target, parameters)
 
     def allowed(self, route: Route[T]) -> list[str]:
-        return sorted(route.methods)
+        return sorted({*route.methods, *(method for _, method, _ in route.variants)})
+
+
+def _target(route: Route[T], method: str, query: str) -> T | None:
+    """The variant whose fixed query the request carries, else the bare path's operation, else the
+    first variant (a path published only with its query)."""
+    asked = parse_qs(query, keep_blank_values=True) if query and route.variants else {}
+    candidates = [(fixed, target) for fixed, variant_method, target in route.variants if variant_method == method]
+    for fixed, target in candidates:
+        if all(asked.get(key) == values for key, values in fixed.items()):
+            return target
+    if method in route.methods:
+        return route.methods[method]
+    return candidates[0][1] if candidates else None
 
 
 def _compile(template: str) -> Route[T]:
