@@ -7,8 +7,9 @@ prove the mock's answers parse as the SDK's users rely on, not only against our 
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from openai import APIResponseValidationError, OpenAI
+from openai import OpenAI
 
 from tests.e2e.conftest import API_KEY, serving
 
@@ -78,10 +79,11 @@ def test_models_list_on_lmdeploy():
     assert models.data and all(model.id for model in models.data)
 
 
-def test_aimlapi_documents_its_model_list_as_a_bare_array(aiml):
-    """AIML's GET /models answers a JSON array (complete-model-list.md), not OpenAI's list page, so the
-    SDK's strict parser must refuse it; the mock answers what the vendor documents."""
-    with pytest.raises(APIResponseValidationError):
-        aiml.models.list()
-    raw = aiml.models.with_raw_response.list().http_response.json()
+def test_aimlapi_models_bare_at_the_root_and_a_page_under_v1(aiml):
+    """AIML documents GET /models as a JSON array (complete-model-list.md); the /v1/models its SDK base URL
+    reaches answers the same records as OpenAI's list page, which the SDK's strict parser accepts."""
+    page = aiml.models.list()
+    assert page.data and all(model.object == "model" and model.id for model in page.data)
+    root = str(aiml.base_url).removesuffix("/v1/")
+    raw = httpx.get(f"{root}/models", headers={"Authorization": f"Bearer {API_KEY}"}).json()
     assert isinstance(raw, list) and raw and all("id" in model for model in raw)
