@@ -92,8 +92,15 @@ class Exchange:
         media: Media | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """A JSON answer, self-checked against the chosen (or given) media schema."""
+        """A JSON answer, self-checked against the chosen (or given) media schema; a success answer
+        repeats the request's settings (see :mod:`echo`)."""
         media = media or self.media
+        if media is not None and 200 <= (status or self.status) < 300 and isinstance(self.body, dict):
+            from apitwin.mockserver.behaviours.echo import echo_of
+
+            echo = echo_of(self.api, self.operation, media)
+            if echo is not None:
+                value = echo.apply(value, self.body, media.validator, self.notes.get("assumed", {}))
         self.check(value, media)
         media_type = media.media_type if media is not None else "application/json"
         extra = {**response_headers(self.response, self.rng), **self.reply_headers, **(headers or {})}
@@ -120,9 +127,8 @@ class Exchange:
         """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""
         stream = self.media.stream if self.media is not None else None
         if self.self_check and stream is not None and not stream.payload_validator.is_valid(payload):
-            raise SelfCheckError(
-                f"event payload for {self.operation.label} does not validate: {first_error(stream.payload_validator, payload)}"
-            )
+            problem = first_error(stream.payload_validator, payload)
+            raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {problem}")
         return frame(json.dumps(payload, ensure_ascii=False), event)
 
     def error(
@@ -152,7 +158,7 @@ async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
 def _matchers() -> list[tuple[Matcher, bool]]:
     """The behaviour modules, most specific first, each with whether its answer depends on the
     request alone (``True``) or also on state it keeps (jobs, stored responses, sessions)."""
-    from apitwin.mockserver.behaviours import chat, embeddings, images, jobs, responses, sessions
+    from apitwin.mockserver.behaviours import chat, echo, embeddings, images, jobs, responses, sessions
 
     return [
         (sessions.match, False),
@@ -161,6 +167,7 @@ def _matchers() -> list[tuple[Matcher, bool]]:
         (responses.match, False),
         (embeddings.match, True),
         (images.match, True),
+        (echo.match, True),
     ]
 
 

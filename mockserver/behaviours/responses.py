@@ -1,15 +1,15 @@
 """Responses-style APIs: an answer to ``input``, as one response object or as a stream of typed events.
 
 Applies to an operation with a JSON request whose success answer is an object with ``output``
-items of which one variant is a ``message`` (decided from the spec at load time). The output items, their content parts and
-the stream events are the variants the spec's unions declare, found by their ``type`` tag
+items of which one variant is a ``message`` (decided from the spec at load time). The output items,
+their content parts and the stream events are the variants the spec's unions declare, found by their ``type`` tag
 (``message``/``output_text``, ``function_call``, ``reasoning``/``summary_text``; ``response.*``
 events), so an API that leaves one out simply never gets it.
 
 Per request: plan the output (a reasoning item when ``reasoning`` is asked for, calls of offered
 tools, else a message whose text is free text or JSON valid against ``text.format``'s schema), cut
 it at ``max_output_tokens`` (status ``incomplete``), build the final response object from the
-generated one (model, usage, the request's settings echoed where the schema has them), then answer
+generated one (model, usage, the request's settings echoed as :mod:`echo` says), then answer
 it, or stream it in the order OpenAI streams it: ``response.created`` → ``response.in_progress`` →
 per item ``output_item.added`` → (``content_part.added`` → ``output_text.delta``… →
 ``output_text.done`` → ``content_part.done`` | ``function_call_arguments.delta``… → ``.done`` |
@@ -34,6 +34,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
+from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.structured import (
     DELETE,
     Call,
@@ -44,7 +45,6 @@ from apitwin.mockserver.behaviours.structured import (
     payload_schema,
     plan_calls,
     quiet,
-    request_default,
     settle,
     shapes_for,
 )
@@ -53,8 +53,6 @@ from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.mockserver.produce import frame
 
 STORE_KIND = "response"
-NOT_ECHOED = frozenset({"input", "stream", "stream_options", "include", "model", "previous_response_id"})
-"""Request fields that are not settings of the response object (or are set on their own)."""
 ASSUMED = {"tool_choice": "auto"}
 """What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
 
@@ -86,11 +84,8 @@ class ResponsesShapes:
     summaries: dict[str, Shape]
     usage: list[Any]
     top_level: set[str]
-    request_schema: Any
-    settings: set[str]
-    """Request fields that the response object repeats (``temperature``, ``tools``, …)."""
-    nullable: set[str] = field(default_factory=set)
-    """Settings the response may give as ``null`` (what an absent setting becomes, when it has no default)."""
+    echo: Echo | None
+    """The request's settings the response object repeats (``temperature``, ``tools``, …)."""
     events: dict[str, Shape] = field(default_factory=dict)
     event_names: tuple[str, ...] = ()
 
@@ -124,12 +119,8 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         else {},
         usage=shapes.at(plain.schema, "usage"),
         top_level=_properties(shapes, plain.schema),
-        request_schema=request.schema,
-        settings=(_properties(shapes, request.schema) & _properties(shapes, plain.schema)) - NOT_ECHOED,
+        echo=echo_of(api, operation, plain),
     )
-    found.nullable = {
-        key for key in found.settings if any(_accepts_null(shapes, schema) for schema in shapes.at(plain.schema, key))
-    }
     stream = next((media for media in success.media.values() if media.stream is not None), None)
     if stream is not None:
         payload = payload_schema(shapes, stream)
@@ -144,6 +135,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         previous, refusal = await _previous(exchange)
         if refusal is not None:
             return refusal
+        exchange.notes["assumed"] = ASSUMED
         value = final_response(exchange, found, previous)
         await _remember(exchange, value)
         if exchange.media.stream is not None:
@@ -153,11 +145,6 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         return exchange.json(value)
 
     return behaviour
-
-
-def _accepts_null(shapes: Shapes, schema: Any) -> bool:
-    shape = shapes.shape(schema)
-    return shape is not None and shape.is_valid(None)
 
 
 def _properties(shapes: Shapes, schema: Any) -> set[str]:
@@ -182,15 +169,18 @@ async def _previous(exchange: Exchange) -> tuple[dict[str, Any] | None, Response
         return found, None
     if not _declares_not_found(exchange.operation):
         return None, None
-    message = f"previous_response_id: no stored response has the id {wanted!r} (responses created with store: false are not kept)"
+    message = (
+        f"previous_response_id: no stored response has the id {wanted!r}"
+        " (responses created with store: false are not kept)"
+    )
     return None, exchange.error(404, message, pointer="/previous_response_id", location="body")
 
 
 def _declares_not_found(operation: Operation) -> bool:
     """A dangling ``previous_response_id`` is refused only where the operation documents a 404 (exactly,
-    as ``4XX`` or as ``default``, with a JSON body): the referenced response does not exist. Where the spec documents no such error
-    (a schema-valid id can only be answered 2xx by its own contract), the answer starts a fresh
-    conversation instead, as a server without stored responses does."""
+    as ``4XX`` or as ``default``, with a JSON body): the referenced response does not exist. Where the
+    spec documents no such error (a schema-valid id can only be answered 2xx by its own contract), the
+    answer starts a fresh conversation instead, as a server without stored responses does."""
     response = operation.response_for(404)
     return response is not None and any(is_json(media_type) for media_type in response.media)
 
@@ -298,7 +288,8 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
     if "previous_response_id" in found.top_level:
         edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
     edits.append(edit(value, "object", "response"))
-    edits += _settings(found, body, value)
+    if found.echo is not None:
+        edits += found.echo.edits(value, body, ASSUMED)
     if isinstance(value.get("created_at"), int) and "completed_at" in value:
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
     if found.usage:
@@ -322,23 +313,6 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
         edits.append(edit(value, "usage", usage))
     settle(value, found.plain.validator, edits)
     return value
-
-
-def _settings(found: ResponsesShapes, body: dict[str, Any], value: dict[str, Any]) -> list[Any]:
-    """The request's settings repeated in the response: as sent, else the request schema's default, else empty."""
-    edits = []
-    for key in sorted(found.settings):
-        if key in body:
-            edits.append(edit(value, key, body[key]))
-            continue
-        default = ASSUMED.get(key, request_default(found.shapes, found.request_schema, body, key))
-        if default is not None and not isinstance(default, (list, dict)):
-            edits.append(edit(value, key, default))
-        elif isinstance(value.get(key), list):
-            edits.append(edit(value, key, []))
-        elif key in value and key in found.nullable:
-            edits.append(edit(value, key, None))
-    return edits
 
 
 def _item(

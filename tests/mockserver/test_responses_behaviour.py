@@ -33,7 +33,7 @@ APIS = [
     ResponsesApi("aimlapi", "/v1/responses", "gpt-3.5-turbo"),
     ResponsesApi("sequrity", "/control/chat/v1/responses", "gpt-4o"),
     ResponsesApi("lmdeploy", "/v1/responses", "internlm2"),
-    ResponsesApi("openai-responses", "/v1/responses", "gpt-4o", streams=False),
+    ResponsesApi("openai-responses", "/v1/responses", "gpt-4o"),
 ]
 STREAMING = [api for api in APIS if api.streams]
 ORDER = [
