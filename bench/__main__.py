@@ -1,4 +1,4 @@
-"""``python -m bench [all|http|sse|plugin|profile]`` — what ``make bench`` runs (``all``)."""
+"""``python -m bench [all|http|sse|plugin|generation|reliability|profile]`` — what ``make bench`` runs (``all``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from bench import generation, http_bench, load, plugin_cost, report, sse_soak, targets, tools
+from bench import generation, http_bench, load, plugin_cost, reliability, report, sse_soak, targets, tools
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
             _sse(arguments)
         if arguments.what in ("all", "generation"):
             _generation(arguments)
+        if arguments.what in ("all", "reliability"):
+            _reliability(arguments)
         if arguments.what in ("all", "plugin"):
             _plugin()
         if arguments.what == "profile":
@@ -43,15 +45,19 @@ def _parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="all",
-        choices=["all", "http", "sse", "plugin", "profile"],
-        help="all (default): http, sse, plugin; plugin: what the pytest plugin adds to an unrelated run; "
-        "profile: hot spots of apitwin under wrk at c=16",
+        choices=["all", "http", "sse", "plugin", "generation", "reliability", "profile"],
+        help="all (default): http, sse, plugin, generation, reliability; plugin: what the pytest plugin adds to an "
+        "unrelated run; generation: the generator over every judging node of every spec; reliability: hostile "
+        "battery, soak, state bound, kill -9 (issue 16); profile: hot spots of apitwin under wrk at c=16",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--concurrency", default="1,16,64", help="wrk connection counts (default 1,16,64)")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams per round (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="SSE rounds on one server (default 3)")
+    parser.add_argument("--soak", type=float, default=600.0, help="seconds of the reliability soak (default 600)")
+    parser.add_argument("--objects", type=int, default=200_000, help="stored objects in the state-bound run")
+    parser.add_argument("--jobs", type=int, default=200, help="jobs created around the kill -9 (default 200)")
     parser.add_argument("--seeds", type=int, default=2000, help="seeds per judging node in generation (default 2000)")
     parser.add_argument("--no-profile", action="store_true", help="do not profile apitwin when it misses a target")
     return parser
@@ -98,6 +104,15 @@ def _plugin() -> None:
     cost = plugin_cost.run()
     markdown = plugin_cost.markdown(cost)
     paths = report.write("plugin", markdown, cost.as_json())
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _reliability(arguments: argparse.Namespace) -> None:
+    rows = reliability.run(arguments.soak, arguments.objects, arguments.jobs)
+    markdown = reliability.markdown(rows)
+    paths = report.write("reliability", markdown, reliability.as_json(rows))
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")

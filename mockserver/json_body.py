@@ -1,9 +1,10 @@
 """A JSON request body read within bounds: UTF-8, syntax, nesting depth, number of values, lone surrogates.
 
 Each refusal is a :class:`Violation` that names the limit, answered in the API's own error shape.
-The work is bounded before any schema sees the body (one walk that stops at ``MAX_VALUES``), and a
-body larger than ``OFF_LOOP_BYTES`` is read in a worker thread so that other requests keep being
-answered while it is.
+Depth and the number of values are told from the bytes before parsing, with regular expressions
+(C speed, no Python loop over the values); a body larger than ``OFF_LOOP_BYTES`` is read in a
+worker thread so that other requests keep being answered while it is. Only a body with a
+surrogate escape in it is walked value by value, for the lone ones.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from apitwin.mockserver.violations import Violation
 
 MAX_DEPTH = 64
-"""Nesting deeper than this is refused before validation (validators recurse)."""
+"""Arrays and objects nested deeper than this are refused before validation (validators recurse)."""
 MAX_VALUES = 500_000
 """JSON values (objects, arrays, strings, numbers, …) a body may hold. The largest legal request of a
 real gateway, embeddings of 300k tokens sent as integer arrays, fits; more is a 413 naming the limit."""
@@ -29,6 +30,9 @@ LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 """A JSON string literal, escapes included (the unrolled form: linear, no backtracking)."""
+EMPTY_CONTAINER = re.compile(rb"\[[ \t\r\n]*\]|\{[ \t\r\n]*\}")
+NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
 
 T = TypeVar("T")
 
@@ -54,8 +58,9 @@ async def off_loop(work: Callable[[], T], size: int) -> T:
 
 def parse_json(label: str, raw: bytes) -> tuple[Any, int, Violation | None]:
     """(value, status, violation): the parsed body, or why it is refused (status 0: the operation's own)."""
-    if too_many_values(raw):
-        return None, 413, _violation(label, "", *_TOO_MANY)
+    outline = structure_problem(raw)
+    if outline is not None:
+        return None, outline.status, _violation(label, "", outline.expected, outline.received, outline.message)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -84,7 +89,7 @@ def parse_json(label: str, raw: bytes) -> tuple[Any, int, Violation | None]:
                 "request body is nested too deeply",
             ),
         )
-    shape = shape_problem(value, text)
+    shape = surrogate_problem(value, text)
     if shape is not None:
         return None, shape.status, _violation(label, shape.pointer, shape.expected, shape.received, shape.message)
     return value, 0, None
@@ -98,13 +103,43 @@ _TOO_MANY = (
 
 
 def too_many_values(raw: bytes) -> bool:
-    """More than MAX_VALUES values, told from the bytes before parsing (parsing is the costly part).
+    """More than MAX_VALUES values, told from the bytes (see :func:`structure_problem`)."""
+    problem = structure_problem(raw)
+    return problem is not None and problem.status == 413
 
-    Every value but the first follows a comma outside a string, so those commas are a lower bound.
+
+def structure_problem(raw: bytes) -> ShapeProblem | None:
+    """More than MAX_VALUES values or containers nested deeper than MAX_DEPTH, from the text alone.
+
+    With strings taken out, what is left is brackets, commas, colons, scalars and whitespace:
+    each container with k items holds k - 1 commas, so the values are the commas plus the
+    non-empty containers plus the root. Depth is how many rounds of deleting ``[]`` and ``{}``
+    empty the brackets. Malformed text is left for the parser to name.
     """
-    if raw.count(b",") < MAX_VALUES:
-        return False  # the usual case: not even the commas inside strings add up to the limit
-    return JSON_STRING.sub(b"", raw).count(b",") >= MAX_VALUES
+    opened = raw.count(b"[") + raw.count(b"{")
+    if raw.count(b",") + opened + 1 <= MAX_VALUES and opened <= MAX_DEPTH:
+        return None  # the usual case: even counting strings' commas and brackets, under both limits
+    outline = JSON_STRING.sub(b'""', raw)
+    commas = outline.count(b",")
+    if commas + 1 > MAX_VALUES:
+        return ShapeProblem("", *_TOO_MANY, status=413)
+    containers = outline.count(b"[") + outline.count(b"{")
+    if commas + containers - len(EMPTY_CONTAINER.findall(outline)) + 1 > MAX_VALUES:
+        return ShapeProblem("", *_TOO_MANY, status=413)
+    if containers <= MAX_DEPTH:
+        return None
+    brackets = NOT_BRACKET.sub(b"", outline)
+    for _ in range(MAX_DEPTH):
+        peeled = EMPTY_PAIR.sub(b"", brackets)
+        if not peeled or peeled == brackets:
+            return None  # fully peeled within the limit, or unbalanced (the parser will say where)
+        brackets = peeled
+    return ShapeProblem(
+        "",
+        f"JSON nested at most {MAX_DEPTH} deep",
+        "deeper nesting",
+        f"request body is nested too deeply (more than {MAX_DEPTH} levels)",
+    )
 
 
 def _violation(label: str, pointer: str, expected: str, received: str, message: str) -> Violation:
@@ -112,34 +147,26 @@ def _violation(label: str, pointer: str, expected: str, received: str, message: 
 
 
 def shape_problem(value: Any, text: str) -> ShapeProblem | None:
-    """Nesting deeper than MAX_DEPTH, more than MAX_VALUES values, or a string with a lone surrogate.
+    """Everything refused before schema validation, for a body already parsed from ``text``."""
+    return structure_problem(text.encode("utf-8", "surrogatepass")) or surrogate_problem(value, text)
 
-    One walk without recursion, stopped at the first problem. Strings are looked at only when
-    ``text`` has a surrogate escape at all.
-    """
-    strings = LONE_SURROGATE_ESCAPE.search(text) is not None
-    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
-    seen = 0
+
+def surrogate_problem(value: Any, text: str) -> ShapeProblem | None:
+    """The first string (or property name) with a lone surrogate, looked for only when ``text`` has an
+    escape of one at all (one walk without recursion)."""
+    if LONE_SURROGATE_ESCAPE.search(text) is None:
+        return None
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
-        node, depth, path = stack.pop()
-        seen += 1
-        if seen > MAX_VALUES:
-            return ShapeProblem("", *_TOO_MANY, status=413)
-        if depth > MAX_DEPTH:
-            return ShapeProblem(
-                "",
-                f"JSON nested at most {MAX_DEPTH} deep",
-                "deeper nesting",
-                f"request body is nested too deeply (more than {MAX_DEPTH} levels)",
-            )
+        node, path = stack.pop()
         if isinstance(node, dict):
             for key, child in node.items():
-                if strings and _lone_surrogate(key):
+                if _lone_surrogate(key):
                     return _surrogate_problem(path, key, "a property name")
-                stack.append((child, depth + 1, (*path, key) if strings else path))
+                stack.append((child, (*path, key)))
         elif isinstance(node, list):
-            stack.extend((child, depth + 1, (*path, index) if strings else path) for index, child in enumerate(node))
-        elif strings and isinstance(node, str) and _lone_surrogate(node):
+            stack.extend((child, (*path, index)) for index, child in enumerate(node))
+        elif isinstance(node, str) and _lone_surrogate(node):
             return _surrogate_problem(path, node, "a string")
     return None
 
