@@ -8,6 +8,7 @@ complete and never change what the client received.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import zlib
@@ -22,7 +23,7 @@ from apitwin.contracts.fuzz.events import Exchange
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, secret_values
 from apitwin.contracts.proxy.journal import Journal, Seen
-from apitwin.contracts.proxy.judge import Judge
+from apitwin.contracts.proxy.judge import Judge, RequestVerdict
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
 from apitwin.contracts.proxy.reject import rejection
 from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, join_headers
@@ -117,26 +118,28 @@ class ProxyApp:
         recorded = RecordedExchange(
             number, f"exchange {number}", RecordedRequest(method, url, join_headers(headers), body), None
         )
-        verdict = self.judge.request(recorded)
-        self.journal.found(verdict.findings, secrets)
         seen = Seen(
             number,
-            verdict.label,
+            "undocumented",
             _report_exchange(recorded, headers, self.secret_names),
             _curl(recorded, headers, self.secret_names),
         )
-        self.journal.saw(seen)
-        if verdict.findings and self.options.reject_invalid:
-            answer = rejection(self.judge.api, verdict.operation, verdict.path, verdict.findings)
-            await _send_whole(send, answer.status, [("content-type", answer.media_type)], answer.body)
-            self.journal.judged += 1
-            return
+        verdict = None
+        if self.options.reject_invalid:  # judged before it may go upstream; otherwise after, off the loop
+            verdict = self._judged_request(recorded, seen, secrets)
+            if verdict.findings:
+                answer = rejection(self.judge.api, verdict.operation, verdict.path, verdict.findings)
+                await _send_whole(send, answer.status, [("content-type", answer.media_type)], answer.body)
+                self.journal.judged += 1
+                return
         request = self._client().build_request(
             method, url, headers=forwarded(headers, drop=DROPPED_REQUEST_HEADERS), content=body
         )
         try:
             response = await self._client().send(request, stream=True)
         except httpx.HTTPError as error:
+            if verdict is None:
+                self._judged_request(recorded, seen, secrets)
             message = (
                 f"#{number} {method} {scope['path']}: the upstream {self.upstream} did not answer: "
                 f"{type(error).__name__}: {error}"
@@ -185,13 +188,17 @@ class ProxyApp:
         seen.exchange.response_headers = dict(masked_headers(response_headers, self.secret_names))
         seen.exchange.response_body = _shown(decoded)
         seen.exchange.elapsed = self.clock() - started
-        findings = self.judge.response(
-            recorded, verdict.operation, [timing.size for timing in timings], cut_short=cut_short
-        )
+        reads = [timing.size for timing in timings]
+        if verdict is None:
+            verdict = await asyncio.to_thread(self.judge.request, recorded)
+            self._note_request(verdict, seen, secrets)
+        # judging is CPU work: in a thread, so the loop keeps forwarding other exchanges meanwhile
+        findings = await asyncio.to_thread(self.judge.response, recorded, verdict.operation, reads, cut_short=cut_short)
         self.journal.found(findings, secrets)
         self.journal.judged += 1
         if self.recorder is not None:
-            self.recorder.write(
+            await asyncio.to_thread(
+                self.recorder.write,
                 WireExchange(
                     started=wall,
                     method=method,
@@ -205,8 +212,18 @@ class ProxyApp:
                     chunks=timings,
                     wait_ms=wait_ms,
                     total_ms=(self.clock() - started) * 1000,
-                )
+                ),
             )
+
+    def _judged_request(self, recorded: RecordedExchange, seen: Seen, secrets: list[str]) -> RequestVerdict:
+        verdict = self.judge.request(recorded)
+        self._note_request(verdict, seen, secrets)
+        return verdict
+
+    def _note_request(self, verdict: RequestVerdict, seen: Seen, secrets: list[str]) -> None:
+        seen.operation = verdict.label
+        self.journal.saw(seen)
+        self.journal.found(verdict.findings, secrets)
 
 
 async def _read_body(receive: Any) -> bytes:

@@ -41,6 +41,7 @@ class Judge:
         self.api = api
         self.base_path = base_path
         self.streams = StreamSpecs(api.document)
+        self._fast: dict[int, StreamSpec] = {}
         self.by_id = {operation.operation_id: operation for operation in api.operations}
 
     def _checker(self, url: str) -> TrafficChecker:
@@ -83,7 +84,17 @@ class Judge:
         media_type = response.headers.get("content-type", "")
         if not media_type.lower().startswith("text/event-stream") or operation.response_for(response.status) is None:
             return None
-        return self.streams.for_response(operation.path, operation.method, response.status, media_type)
+        spec = self.streams.for_response(operation.path, operation.method, response.status, media_type)
+        return None if spec is None else self._with_fast_validator(spec)
+
+    def _with_fast_validator(self, spec: StreamSpec) -> StreamSpec:
+        """The stream spec with the native validator (jsonschema's errors only for an invalid event): a proxy
+        judges every event of every stream, and the Python validator costs milliseconds per stream."""
+        fast = self._fast.get(id(spec))
+        if fast is None:
+            validator = self.api.checker.fast(spec.payload_schema)
+            fast = self._fast[id(spec)] = replace(spec, payload_validator=validator)
+        return fast
 
     def _stream(
         self, exchange: RecordedExchange, operation: Operation, spec: StreamSpec, reads: list[int], cut_short: bool

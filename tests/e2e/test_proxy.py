@@ -8,7 +8,7 @@ import pytest
 
 from tests.contracts.conftest import mock_url  # noqa: F401  (session fixture: one mock per API)
 from tests.contracts.faulty_gateway import faulty_gateway
-from tests.e2e.conftest import API_KEY
+from tests.e2e.conftest import API_KEY, free_port
 from tests.e2e.proxying import proxy_in_thread
 
 pytestmark = pytest.mark.e2e
@@ -121,3 +121,23 @@ def test_reject_invalid_answers_in_the_apis_shape_without_calling_the_upstream(m
             "request_schema_conformance",
             "undocumented_operation",
         ]
+
+
+def test_a_paced_stream_reaches_the_client_read_by_read_not_buffered(mock_url):  # noqa: F811
+    upstream = mock_url("lmdeploy")
+    paced = {**HEADERS, "X-Apitwin-Pacing": "ttft=0,tps=100"}
+    with proxy_in_thread("lmdeploy", upstream) as proxy:
+        with httpx.stream("POST", f"{proxy.url}/v1/chat/completions", json=STREAM, headers=paced) as answer:
+            reads = list(answer.iter_raw())
+        assert len(reads) > 3, "the proxy passed the stream on in one piece"
+        assert proxy.settled(1).findings == [], proxy.out.getvalue()
+
+
+def test_an_upstream_that_does_not_answer_is_a_502_and_an_error_in_the_journal():
+    absent = f"http://127.0.0.1:{free_port()}"
+    with proxy_in_thread("lmdeploy", absent) as proxy:
+        answer = httpx.post(f"{proxy.url}/v1/chat/completions", json=CHAT, headers=HEADERS)
+        assert answer.status_code == 502 and absent in answer.text
+        journal = proxy.settled(1)
+    assert len(journal.errors) == 1 and "did not answer" in journal.errors[0]
+    assert API_KEY not in answer.text
