@@ -158,12 +158,13 @@ async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
 def _matchers() -> list[tuple[Matcher, bool]]:
     """The behaviour modules, most specific first, each with whether its answer depends on the
     request alone (``True``) or also on state it keeps (jobs, stored responses, sessions)."""
-    from apitwin.mockserver.behaviours import chat, echo, embeddings, images, jobs, responses, sessions
+    from apitwin.mockserver.behaviours import chat, completions, echo, embeddings, images, jobs, responses, sessions
 
     return [
         (sessions.match, False),
         (jobs.match, False),
         (chat.match, True),
+        (completions.match, True),
         (responses.match, False),
         (embeddings.match, True),
         (images.match, True),

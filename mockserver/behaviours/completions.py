@@ -1,0 +1,131 @@
+"""Text completions: an answer to ``prompt``, as one object or as a stream of chunks.
+
+Applies to an operation whose request body has ``prompt`` and whose success answer has ``choices``
+whose items carry ``text`` (OpenAI's legacy ``/completions``, decided from the spec at load time).
+The choices are planned as chat plans them (:func:`chat.plan_choices`: ``n``, the token budget,
+``finish_reason: length``), each one's ``text`` a continuation of the prompt; the stream sends each
+choice's text in pieces, then a chunk with its ``finish_reason``, then the spec's terminator, so the
+pieces add up to the plain answer's text.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.chat import PlannedChoice, filled_usage, plan_choices
+from apitwin.mockserver.behaviours.structured import (
+    DELETE,
+    Shape,
+    Shapes,
+    edit,
+    payload_schema,
+    quiet,
+    settle,
+    shapes_for,
+)
+from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
+from apitwin.mockserver.operations import CompiledApi, Operation, is_json
+from apitwin.mockserver.produce import frame
+
+
+@dataclass(slots=True)
+class CompletionShapes:
+    shapes: Shapes
+    choice: Shape | None
+    chunk_choice: Shape | None
+    usage: list[Any]
+
+
+def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
+    shapes = shapes_for(api)
+    if not any(
+        is_json(media_type) and shapes.has(body.schema, "prompt") and not shapes.has(body.schema, "messages")
+        for media_type, body in operation.bodies.items()
+    ):
+        return None
+    success = operation.responses.get(operation.success_status())
+    plain = next(
+        (media for media_type, media in (success.media if success else {}).items() if is_json(media_type)), None
+    )
+    if plain is None or plain.schema is None or not shapes.has(plain.schema, "choices", "[]", "text"):
+        return None
+    stream = next((media for media in success.media.values() if media.stream is not None), None)
+    payload = payload_schema(shapes, stream) if stream is not None else None
+    found = CompletionShapes(
+        shapes=shapes,
+        choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
+        chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
+        usage=shapes.at(plain.schema, "usage"),
+    )
+
+    async def behaviour(exchange: Exchange) -> Response | None:
+        if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
+            return None
+        plan = plan_choices({key: value for key, value in exchange.body.items() if key != "tools"}, exchange.seed)
+        if exchange.media.stream is not None:
+            return _stream(exchange, found, plan)
+        return _plain(exchange, found, plan)
+
+    return behaviour
+
+
+def _plain(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoice]) -> Response | None:
+    value = exchange.generate(skip=("choices",))
+    if not isinstance(value, dict) or found.choice is None or exchange.media is None:
+        return None
+    choices = [_choice(exchange, found.choice, planned, planned.text or "", planned.finish_reason) for planned in plan]
+    edits = [edit(value, "choices", choices)]
+    if found.usage:
+        prompt = prompt_tokens(exchange.body.get("prompt"))
+        completion = sum(planned.tokens for planned in plan)
+        usage = filled_usage(found.shapes, found.usage, value.get("usage"), prompt, completion, rng=exchange.rng)
+        edits.append(edit(value, "usage", usage))
+    settle(value, exchange.media.validator, edits)
+    return exchange.json(value)
+
+
+def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str, finish: str | None) -> dict[str, Any]:
+    choice = shape.generate(exchange.rng)
+    if not isinstance(choice, dict):
+        choice = {}
+    edits = [
+        edit(choice, "index", planned.index),
+        edit(choice, "text", text),
+        edit(choice, "finish_reason", finish) if finish is not None else edit(choice, "finish_reason", None, DELETE),
+    ]
+    edits += quiet(choice, [key for key in choice if key not in ("index", "text", "finish_reason")])
+    return settle(choice, shape.validator, edits)
+
+
+def _stream(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoice]) -> Response | None:
+    stream = exchange.media.stream if exchange.media is not None else None
+    base = stream.payload.generate(exchange.rng, ("choices",)) if stream is not None else None
+    if stream is None or not isinstance(base, dict) or found.chunk_choice is None:
+        return None
+    shape = found.chunk_choice
+
+    def frames() -> Iterator[bytes]:
+        for planned in plan:
+            rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
+            for piece in pieces(planned.text or "", rng):
+                yield _chunk(exchange, base, _choice(exchange, shape, planned, piece, None))
+            yield _chunk(exchange, base, _choice(exchange, shape, planned, "", planned.finish_reason))
+        if stream.terminator is not None:
+            yield frame(stream.terminator, None)
+
+    return exchange.events(frames())
+
+
+def _chunk(exchange: Exchange, base: dict[str, Any], choice: dict[str, Any]) -> bytes:
+    chunk = copy.deepcopy(base)
+    edits = [edit(chunk, "choices", [choice]), edit(chunk, "usage", DELETE, None)]
+    if isinstance(exchange.body.get("model"), str):
+        edits.append(edit(chunk, "model", exchange.body["model"]))
+    settle(chunk, exchange.media.stream.payload_validator, edits)
+    return exchange.sse(chunk, None)
