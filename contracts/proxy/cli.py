@@ -92,7 +92,10 @@ def proxy_command(
             recorder = Recorder(record_dir, run)
         except OSError as error:
             raise click.BadParameter(f"cannot write to {record_dir}: {error.strerror}", param_hint="--record") from None
-    normalised = None if base_path is None else "/" + base_path.strip().strip("/") if base_path.strip("/ ") else ""
+    normalised = None
+    if base_path is not None:
+        stripped = base_path.strip().strip("/")
+        normalised = "/" + stripped if stripped else ""
     app = ProxyApp(
         Judge(compiled, normalised),
         journal,
