@@ -480,10 +480,14 @@ class MockServer:
                 answer.body,
                 status_code=status_code,
                 media_type=answer.media_type,
-                headers=response_headers(response, rng),
+                headers={**response_headers(response, rng), **error_headers(status_code)},
             )
         produced = produce(media, rng, example=example, self_check=self.options.self_check)
-        extra = {**response_headers(response, rng), **(exchange.reply_headers if exchange is not None else {})}
+        extra = {
+            **response_headers(response, rng),
+            **error_headers(status_code),  # every 429 says when to come back, asked for or injected
+            **(exchange.reply_headers if exchange is not None else {}),
+        }
         if produced.events is not None:
             return StreamingResponse(
                 self.wrap_stream(iterate(produced.events), None, pacing=pacing),

@@ -64,6 +64,19 @@ def test_injected_429_has_the_api_error_shape_and_retry_after():
     assert "injected fault: 429" in answer.json()["message"]
 
 
+SEQURITY = ("sequrity", "/control/chat/v1/responses", {"model": "gpt-4o", "input": "Hello"})
+OPENRESPONSES = ("openresponses", "/responses", {"model": "gpt-4o", "input": "Hello"})
+
+
+@pytest.mark.parametrize(("api", "path", "body"), [("aimlapi", "/v1/chat/completions", CHAT), SEQURITY, OPENRESPONSES])
+def test_a_429_asked_for_with_prefer_carries_retry_after_too(api, path, body):
+    client = TestClient(create_app([api], self_check=True))
+    answer = client.post(path, json=body, headers={**AUTH, "Prefer": "code=429"})
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "1"
+    other = client.post(path, json=body, headers={**AUTH, "Prefer": "code=500"})
+    assert "retry-after" not in other.headers
+
+
 def test_faults_hit_only_valid_requests():
     client = TestClient(create_app(["aimlapi"], self_check=True, faults="503:1"))
     invalid = client.post("/v1/chat/completions", json={"model": "gpt-4o"}, headers=AUTH)
