@@ -26,6 +26,7 @@ KINDS = {
     "enum_value": "enum values outside the spec",
     "required_missing": "required fields never sent",
     "undeclared_event": "event types outside the stream's union",
+    "undeclared_event_name": "event names outside the stream's declared names",
     "undeclared_status": "undeclared status codes",
     "undeclared_content_type": "undeclared content types",
 }
@@ -135,7 +136,19 @@ class DriftFinder:
             payload_pointer = self._payload_pointer(schema_pointer)
             if payload_pointer is None:
                 return
+            names_pointer = self._deref(f"{self._deref(schema_pointer)}/properties/event")
+            names = (self._node(names_pointer) or {}).get("enum")
             for event in parse_events(response.body):
+                if event.name and isinstance(names, list) and event.name not in names:
+                    self._note(
+                        "undeclared_event_name",
+                        label,
+                        f"{where} event",
+                        "/event",
+                        f"{names_pointer}/enum",
+                        source,
+                        value=event.name,
+                    )
                 payload = _json(event.data.encode())
                 if payload is not ABSENT:
                     self._walk(payload, payload_pointer, "", label, f"{where} event", source, 0)

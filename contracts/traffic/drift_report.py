@@ -122,7 +122,7 @@ def _action(observation: Observation, document: dict[str, Any]) -> dict[str, Any
     if kind == "undocumented_field":
         schema = infer(observation.samples, observation.types)
         return {"target": target, "description": description, "update": {"properties": {observation.value: schema}}}
-    if kind == "enum_value":
+    if kind in ("enum_value", "undeclared_event_name"):
         return {"target": target, "description": description, "update": observation.value}
     if kind == "required_missing":
         if not observation.target.rpartition("/")[2].isdigit():

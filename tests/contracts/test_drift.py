@@ -55,7 +55,7 @@ def answers() -> list[tuple[dict[str, Any], httpx.Response]]:
 def with_heartbeat(stream: bytes) -> bytes:
     """A stream with an event type the union does not declare, sequence numbers kept rising."""
     events = [(event.name, json.loads(event.data)) for event in parse_events(stream)]
-    events.insert(1, (None, {"type": "response.heartbeat", "sequence_number": 0}))
+    events.insert(1, ("response.heartbeat", {"type": "response.heartbeat", "sequence_number": 0}))
     frames = []
     for number, (name, payload) in enumerate(events):
         payload["sequence_number"] = number
@@ -114,6 +114,7 @@ def test_drift_reports_what_the_spec_misses_and_its_overlay_makes_check_traffic_
     assert "application/json /usage/input_tokens_details/cache_write_tokens: integer ×2" in report
     assert '"turbo"' in report and "enum values outside the spec" in report
     assert "response.heartbeat" in report and "event types outside the stream's union" in report
+    assert "event names outside the stream's declared names" in report
     assert "required fields never sent" in report and "/moderation: absent from all 2 objects seen" in report
 
     overlay = yaml.safe_load(draft.read_text())
