@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
@@ -52,11 +52,13 @@ class Journal:
     def found(self, findings: list[Finding], secrets: list[str]) -> None:
         """Keep ``findings`` (credentials scrubbed from every text) and print one line each."""
         for finding in findings:
-            clean = Finding(
-                **{
-                    key: scrub(value, secrets) if isinstance(value, str) else value
-                    for key, value in finding.as_dict().items()
-                }
+            clean = replace(
+                finding,
+                path=scrub(finding.path, secrets),
+                pointer=scrub(finding.pointer, secrets),
+                message=scrub(finding.message, secrets),
+                expected=scrub(finding.expected, secrets),
+                received=scrub(finding.received, secrets),
             )
             self.findings.append(clean)
             if self.out is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from apitwin.contracts.proxy.findings import Finding, group
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, scrub, secret_values
+from apitwin.contracts.proxy.journal import Journal
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
 from apitwin.contracts.traffic.records import TrafficError, read_recordings
 
@@ -90,3 +93,16 @@ def test_a_recording_reads_back_with_its_chunks_and_without_credentials(tmp_path
 def test_a_directory_without_recordings_is_an_error_naming_it(tmp_path):
     with pytest.raises(TrafficError, match="no recordings"):
         read_recordings(tmp_path)
+
+
+def test_the_journal_prints_one_line_per_finding_without_credentials_and_groups_at_the_end():
+    out = io.StringIO()
+    journal = Journal("lmdeploy", "http://gw", out=out, clock=iter([0.0, 2.5]).__next__)
+    leaky = Finding(1, "POST", "/v1/chat", "POST /v1/chat", "request_schema_conformance", "header", "x", "bad sk-9")
+    journal.found([leaky, finding(1, "event 2", "/data/x")], ["sk-9"])
+    journal.found([finding(2, "event 5", "/data/x")], [])
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and "sk-9" not in out.getvalue() and "[masked]" in lines[0]
+    summary = journal.summary()
+    assert "2 causes" in summary[0] and "×2 in 2 exchanges" in summary[2]
+    assert journal.report().duration == 2.5
