@@ -270,6 +270,12 @@ class Problem:
     expected: str = ""
     received: str = ""
     keyword: str = ""
+    shape: str = ""
+    """What makes two problems one cause (the message without the values that vary); the title when empty."""
+
+    @property
+    def cause(self) -> str:
+        return self.shape or self.title
 
 
 @dataclass(slots=True)
@@ -319,6 +325,7 @@ def sse_event_schema(stream: Stream) -> list[Problem]:
                     f"one of {', '.join(stream.spec.event_names)}",
                     repr(event.name),
                     "enum",
+                    f"undeclared event name {event.name!r}",
                 )
             )
     return problems
@@ -534,6 +541,7 @@ def _schema_problems(validator: Any, event: Event) -> list[Problem]:
                 f"{best.validator} {_describe(best.validator_value, 60)}",
                 _describe(best.instance, 80),
                 str(best.validator),
+                f"{best.validator}: {mask_instance(message, best.instance)}",
             )
         )
     return problems
@@ -628,6 +636,17 @@ def _output_text(output: list[Any], output_index: int, content_index: int) -> st
     part = content[content_index] if isinstance(content, list) and 0 <= content_index < len(content) else None
     text = part.get("text") if isinstance(part, dict) else None
     return text if isinstance(text, str) else None
+
+
+def mask_instance(message: str, instance: Any) -> str:
+    """``message`` with a scalar received value (as Python or JSON writes it) replaced by ``…``: the same
+    fault with other values reads the same (``'abc' is not of type 'integer'`` → ``… is not of type 'integer'``)."""
+    if isinstance(instance, (dict, list)):
+        return message
+    for written in (repr(instance), json.dumps(instance, ensure_ascii=False, default=str)):
+        if written and message.startswith(written):  # validators open their message with the value
+            return "…" + message[len(written) :]
+    return message
 
 
 def _short(text: str | None, limit: int = 80) -> str:

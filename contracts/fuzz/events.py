@@ -26,7 +26,9 @@ class Exchange:
 
 @dataclass(slots=True)
 class Failure:
-    """One violated check for one request."""
+    """One cause: a check (or several that saw the same thing) failing the same way, however often.
+
+    The request shown (``curl``, ``exchange``) is the smallest one that showed it."""
 
     operation: str
     check: str
@@ -36,6 +38,18 @@ class Failure:
     """JSON pointer into the response body (or ``/events/3/data/...`` for a stream), ``""`` when none."""
     curl: str
     exchange: Exchange | None = None
+    checks: list[str] = field(default_factory=list)
+    """Every check that reported this cause (``check`` first); empty in reports written before grouping."""
+    occurrences: int = 1
+    """Requests that showed this cause."""
+    cause: str = ""
+    """The grouping key: the check, the pointer with indexes as ``*``, and the message without varying values."""
+    field: str = ""
+    """For a schema failure: the field (pointer inside the JSON body or the event's data) and the failing keyword,
+    so the same fault in JSON answers and in streamed events is one cause."""
+
+    def all_checks(self) -> list[str]:
+        return self.checks or [self.check]
 
 
 @dataclass(slots=True)
@@ -75,7 +89,7 @@ class OperationResult:
         return "passed"
 
     def failed_checks(self) -> list[str]:
-        return sorted({failure.check for failure in self.failures})
+        return sorted({check for failure in self.failures for check in failure.all_checks()})
 
 
 @dataclass(slots=True)

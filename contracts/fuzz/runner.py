@@ -9,6 +9,7 @@ wait while the budget left is needed for operations that have not had their firs
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,11 +25,24 @@ from schemathesis.core.transport import is_event_stream
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
+from apitwin.contracts.fuzz.repro import curl, hide
 from apitwin.contracts.fuzz.wire import WireJudge
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 
 BODY_LIMIT = 4000
-FILTERED = "[Filtered]"
+VERDICT_FIRST = (
+    "not_a_server_error",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "ignored_auth",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+)
+"""Which check names a cause several checks saw: what went wrong before how the answer looks."""
+NAMING_KEYWORDS = {"required", "additionalProperties", "unevaluatedProperties", "dependentRequired", "propertyNames"}
+"""Schema keywords whose message names a field (``'id' is a required property``), not a received value."""
 PROBES_PER_CHECK = 3
 """At most this many requests one ``ignored_auth`` check sends (no credentials, then a wrong one per scheme)."""
 
@@ -190,6 +204,7 @@ class Runner:
             try:
                 self._standard_checks(plan, planned, response, headers, params, outcome)
                 self._stream_checks(plan, case, response, outcome)
+                _fold_event_schema(outcome.failures)
             except BudgetExhausted:  # a check's own request (an auth probe) found the budget spent: keep the answer
                 self._stopped = True
         except requests.RequestException as error:
@@ -235,6 +250,7 @@ class Runner:
             response_checks=None,
             auth_enforced_operations=self._enforced,
         )
+        raised: list[tuple[str, Any]] = []
         for check in self.checks:
             if check is self.ignored_auth and not self._probes_affordable():
                 continue  # its probes would take a first case's place; a later case of this operation runs it
@@ -244,19 +260,43 @@ class Runner:
                 response=response,
                 ctx=context,
                 checks=[check],
-                on_failure=lambda name, _collected, failure: found.append((name, failure)),
+                on_failure=lambda name, _collected, failure, into=found: into.append((name, failure)),
             )
             if not found:
                 result.checks_passed += 1
             for name, failure in found:
                 if name == "negative_data_rejection" and self.wire.is_valid(response.request):
                     result.notes.append(
-                        f"{case.method} {case.formatted_path}: generated as invalid, but valid as sent (e.g. a one-item array in a query is also a string); not judged"
+                        f"{case.method} {case.formatted_path}: generated as invalid, but valid as sent "
+                        "(e.g. a one-item array in a query is also a string); not judged"
                     )
                     continue
-                result.failures.append(
-                    self._failure(plan, case, response, name, failure.title, failure.message, _pointer(failure))
-                )
+                raised.append((name, failure))
+        result.failures += self._response_causes(plan, response, raised)
+
+    def _response_causes(self, plan: OperationPlan, response: Any, raised: list[tuple[str, Any]]) -> list[Failure]:
+        """schemathesis' failures of one response, one per cause: what several checks say about the response as
+        a whole (its status, content type, headers: no JSON pointer) is one cause with those checks listed."""
+        whole = sorted(
+            ((name, failure) for name, failure in raised if not _pointer(failure)),
+            key=lambda item: VERDICT_FIRST.index(item[0]) if item[0] in VERDICT_FIRST else len(VERDICT_FIRST),
+        )
+        causes = []
+        if whole:
+            names = list(dict.fromkeys(name for name, _ in whole))
+            _, first = whole[0]
+            message = next((failure.message for _, failure in whole if failure.message), "")
+            causes.append(self._failure(plan, response, names, first.title, message, "", _shape(first)))
+        for name, failure in raised:
+            pointer = _pointer(failure)
+            if pointer:
+                cause = self._failure(plan, response, [name], failure.title, failure.message, pointer, _shape(failure))
+                schema_path = getattr(failure, "schema_path", None)
+                if schema_path:
+                    detail = getattr(failure, "validation_message", "")
+                    cause.field = _field(pointer, str(schema_path[-1]), detail)
+                causes.append(cause)
+        return causes
 
     def _stream_checks(self, plan: OperationPlan, case: Any, response: Any, result: OperationResult) -> None:
         content_type = (response.headers.get("content-type") or [""])[0]
@@ -277,33 +317,54 @@ class Runner:
         )
         problems = run_stream_checks(stream)
         result.checks_passed += 1 if not problems else 0
+        total = sum(1 for event in events if event.data != spec.terminator)
+        result.failures += self._stream_causes(plan, response, problems, total)
+
+    def _stream_causes(self, plan: OperationPlan, response: Any, problems: list[Problem], total: int) -> list[Failure]:
+        """One failure per cause in the stream: the same fault in 30 events is "30 of 30 events: …"."""
+        groups: dict[tuple[str, str, str, bool], list[Problem]] = {}
         for problem in problems:
-            result.failures.append(
-                self._failure(
-                    plan,
-                    case,
-                    response,
-                    problem.check,
-                    problem.title,
-                    _stream_message(problem),
-                    _stream_pointer(problem),
-                )
-            )
+            key = (problem.check, pointer_shape(problem.pointer), problem.cause, problem.event is None)
+            groups.setdefault(key, []).append(problem)
+        causes = []
+        for (check, shape, cause, _), items in groups.items():
+            first = items[0]
+            if first.event is None:
+                message = first.message
+            elif len(items) == 1:
+                message = f"event {first.event + 1} of {total}: {first.message}"
+            else:
+                message = f"{len(items)} of {total} events (first: event {first.event + 1}): {first.message}"
+            pointer = f"/events/{first.event}{first.pointer}" if first.event is not None else "/events"
+            where = f"/events/*{shape}" if first.event is not None else "/events"
+            failure = self._failure(plan, response, [check], first.title, message, pointer, cause, where)
+            if check == "sse_event_schema" and first.keyword and first.pointer.startswith("/data"):
+                failure.field = _field(first.pointer.removeprefix("/data"), first.keyword, first.message)
+            causes.append(failure)
+        return causes
 
     def _failure(
-        self, plan: OperationPlan, case: Any, response: Any, check: str, title: str, message: str, pointer: str
+        self,
+        plan: OperationPlan,
+        response: Any,
+        checks: list[str],
+        title: str,
+        message: str,
+        pointer: str,
+        shape: str,
+        where: str | None = None,
     ) -> Failure:
         secret = self.target.api_key
         return Failure(
             operation=plan.label,
-            check=check,
+            check=checks[0],
             title=title,
-            message=_hide(message, secret),
+            message=hide(message, secret),
             pointer=pointer,
-            curl=_hide(
-                case.as_curl_command(headers=dict(response.request.headers), base_url=self.target.base_url), secret
-            ),
+            curl=curl(response.request, secret),
             exchange=_exchange(response, secret),
+            checks=checks,
+            cause=f"{checks[0]}|{where if where is not None else pointer_shape(pointer)}|{hide(shape, secret)}",
         )
 
 
@@ -311,12 +372,81 @@ def _merge(result: OperationResult, outcome: OperationResult) -> None:
     result.sent += outcome.sent
     result.answered += outcome.answered
     result.checks_passed += outcome.checks_passed
-    result.failures += outcome.failures
     result.errors += outcome.errors
     result.notes += outcome.notes
     result.duration = round(result.duration + outcome.duration, 3)
     for status, count in outcome.statuses.items():
         result.statuses[status] = result.statuses.get(status, 0) + count
+    for failure in outcome.failures:
+        add_cause(result.failures, failure)
+
+
+def add_cause(causes: list[Failure], failure: Failure) -> None:
+    """Count ``failure`` under its cause; the cause keeps the smallest request that showed it."""
+    same = next(
+        (cause for cause in causes if cause.cause == failure.cause or (failure.field and cause.field == failure.field)),
+        None,
+    )
+    if same is None:
+        causes.append(failure)
+        return
+    same.occurrences += failure.occurrences
+    same.checks = list(dict.fromkeys(same.all_checks() + failure.all_checks()))
+    if _size(failure) < _size(same):
+        same.title, same.message, same.pointer = failure.title, failure.message, failure.pointer
+        same.curl, same.exchange = failure.curl, failure.exchange
+
+
+def _field(pointer: str, keyword: str, message: str) -> str:
+    """``/choices/*/index|required|'x' is a required property``: a schema fault wherever it was seen."""
+    naming = message.split(" (at ")[0].replace('"', "'") if keyword in NAMING_KEYWORDS else ""
+    return f"{pointer_shape(pointer)}|{keyword}|{naming}"
+
+
+def _fold_event_schema(failures: list[Failure]) -> None:
+    """schemathesis also judges stream events (``response_schema_conformance`` at ``/data``, the event as a
+    string): where apitwin's ``sse_event_schema`` found the fault, with the field, that is one cause seen by two."""
+    ours = [failure for failure in failures if failure.check == "sse_event_schema"]
+    theirs = [
+        failure
+        for failure in failures
+        if failure.check == "response_schema_conformance"
+        and failure.exchange is not None
+        and "event-stream" in _header(failure.exchange.response_headers, "content-type")
+    ]
+    if not ours or not theirs:
+        return
+    for failure in theirs:
+        failures.remove(failure)
+    for failure in ours:
+        failure.checks = list(dict.fromkeys([*failure.all_checks(), "response_schema_conformance"]))
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((value for key, value in headers.items() if key.lower() == name), "")
+
+
+def _size(failure: Failure) -> int:
+    exchange = failure.exchange
+    return len(exchange.url) + len(exchange.request_body or "") if exchange is not None else len(failure.curl)
+
+
+def pointer_shape(pointer: str) -> str:
+    """``/choices/0/index`` → ``/choices/*/index``: where a fault is, whatever the item."""
+    return re.sub(r"/\d+(?=/|$)", "/*", pointer)
+
+
+def _shape(failure: Any) -> str:
+    """What one schemathesis failure says, without the values that vary between requests."""
+    schema_path = getattr(failure, "schema_path", None)
+    if schema_path is not None:  # the failing keyword's place in the schema; the message only where it names fields
+        where = "/".join(map(str, schema_path))
+        keyword = str(schema_path[-1]) if schema_path else ""
+        if keyword in NAMING_KEYWORDS:
+            return f"{where}: {getattr(failure, 'validation_message', '') or failure.title}"
+        return where
+    lines = [line.strip() for line in (failure.message or "").splitlines() if line.strip()]
+    return f"{failure.title}: {lines[0] if lines else ''}"
 
 
 class _BudgetTransport:
@@ -368,24 +498,11 @@ def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -
     return {"Authorization": f"Bearer {api_key}"}, {}
 
 
-def _stream_pointer(problem: Problem) -> str:
-    """``/events/3/data/...`` (the event's 0-based index) or ``/events`` for the stream as a whole."""
-    return f"/events/{problem.event}{problem.pointer}" if problem.event is not None else "/events"
-
-
-def _stream_message(problem: Problem) -> str:
-    return f"event {problem.event + 1}: {problem.message}" if problem.event is not None else problem.message
-
-
 def _pointer(failure: Any) -> str:
     path = getattr(failure, "instance_path", None)
     if path is None:
         return ""
     return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in path)
-
-
-def _hide(text: str, secret: str | None) -> str:
-    return text.replace(secret, FILTERED) if secret else text
 
 
 def _exchange(response: Any, secret: str | None) -> Exchange:
@@ -395,11 +512,13 @@ def _exchange(response: Any, secret: str | None) -> Exchange:
         body = body.decode("utf-8", errors="replace")
     return Exchange(
         method=str(request.method),
-        url=_hide(str(request.url), secret),
-        request_headers={name: _hide(str(value), secret) for name, value in request.headers.items()},
-        request_body=_hide(body[:BODY_LIMIT], secret) if isinstance(body, str) else None,
+        url=hide(str(request.url), secret),
+        request_headers={name: hide(str(value), secret) for name, value in request.headers.items()},
+        request_body=hide(body[:BODY_LIMIT], secret) if isinstance(body, str) else None,
         status=response.status_code,
-        response_headers={name: ", ".join(values) for name, values in response.headers.items()},
-        response_body=response.content[:BODY_LIMIT].decode("utf-8", errors="replace") if response.content else None,
+        response_headers={name: hide(", ".join(values), secret) for name, values in response.headers.items()},
+        response_body=(
+            hide(response.content[:BODY_LIMIT].decode("utf-8", errors="replace"), secret) if response.content else None
+        ),
         elapsed=round(response.elapsed, 4),
     )

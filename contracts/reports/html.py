@@ -57,7 +57,8 @@ def _failure(failure: Failure) -> str:
     exchange = failure.exchange
     parts = [
         "<details open>",
-        f"<summary><code class='check'>{escape(failure.check)}</code> {escape(failure.title)}</summary>",
+        f"<summary><code class='check'>{escape(' + '.join(failure.all_checks()))}</code> {escape(failure.title)}"
+        f"{f' · {failure.occurrences} requests' if failure.occurrences > 1 else ''}</summary>",
         f"<pre>{escape(failure.message)}</pre>",
         f"<p>JSON pointer: <code>{escape(failure.pointer or '(whole response)')}</code></p>",
         f"<p>Reproduce:</p><pre>{escape(failure.curl)}</pre>",

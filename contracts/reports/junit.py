@@ -32,13 +32,13 @@ def render(report: RunReport) -> str:
             suite, "testcase", classname=report.api, name=operation.label, time=f"{operation.duration:.3f}"
         )
         for failure in operation.failures:
-            element = ET.SubElement(
-                testcase, "failure", type=failure.check, message=f"{failure.check}: {failure.title}"
-            )
+            checks = " + ".join(failure.all_checks())
+            element = ET.SubElement(testcase, "failure", type=failure.check, message=f"{checks}: {failure.title}")
             element.text = "\n".join(
                 part
                 for part in (
                     failure.message,
+                    f"seen in {failure.occurrences} requests" if failure.occurrences > 1 else "",
                     f"pointer: {failure.pointer}" if failure.pointer else "",
                     f"reproduce: {failure.curl}",
                 )

@@ -89,14 +89,25 @@ def _from_junit(text: str) -> RunReport:
         operation = OperationResult(label=label, operation_id="", duration=float(testcase.get("time") or 0))
         for element in testcase.findall("failure"):
             check = element.get("type", "")
-            title = (element.get("message") or "").removeprefix(f"{check}: ")
+            named, _, title = (element.get("message") or "").partition(": ")
+            checks = named.split(" + ") if title else [check]
             body = element.text or ""
-            pointer = next(
-                (line.removeprefix("pointer: ") for line in body.splitlines() if line.startswith("pointer: ")), ""
-            )
+            lines = body.splitlines()
+            pointer = next((line.removeprefix("pointer: ") for line in lines if line.startswith("pointer: ")), "")
+            seen = next((line for line in lines if line.startswith("seen in ")), "")
             curl = body.split("reproduce: ", 1)[1] if "reproduce: " in body else ""
+            message = body.split("\nseen in ")[0].split("\npointer: ")[0].split("\nreproduce: ")[0]
             operation.failures.append(
-                Failure(label, check, title, body.split("\npointer: ")[0].split("\nreproduce: ")[0], pointer, curl)
+                Failure(
+                    label,
+                    check,
+                    title or named,
+                    message,
+                    pointer,
+                    curl,
+                    checks=checks,
+                    occurrences=int(seen.split()[2]) if seen else 1,
+                )
             )
         operation.errors = [element.text or element.get("message", "") for element in testcase.findall("error")]
         skipped = testcase.find("skipped")

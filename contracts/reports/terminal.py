@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from apitwin.contracts.fuzz.events import NotCalled, OperationResult, RunReport
     from apitwin.contracts.fuzz.plan import OperationPlan
 
+CURL_SHOWN = 400
+"""Characters of a reproducing curl the terminal shows; the reports keep it whole."""
 STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "red", "skipped": "yellow"}
 
 
@@ -162,12 +164,19 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
             ", ".join(operation.failed_checks()) or operation.skipped[:60],
         )
     console.print(table)
-    for failure in _distinct(report):
-        console.print(f"[bold red]✗ {failure.operation}[/] [red]{failure.check}[/]: {failure.title}")
+    for failure in report.failures:
+        seen = f" · {failure.occurrences} requests" if failure.occurrences > 1 else ""
+        console.print(
+            f"[bold red]✗ {failure.operation}[/] [red]{' + '.join(failure.all_checks())}[/]: {failure.title}{seen}",
+            highlight=False,
+        )
         console.print(f"  {failure.message.splitlines()[0] if failure.message else ''}", markup=False, highlight=False)
         if failure.pointer:
             console.print(f"  at {failure.pointer}", markup=False)
-        console.print(f"  reproduce: {failure.curl.splitlines()[0]}", markup=False, highlight=False)
+        command = failure.curl if len(failure.curl) <= CURL_SHOWN else failure.curl[:CURL_SHOWN] + " …"
+        console.print(f"  reproduce: {command}", markup=False, highlight=False, soft_wrap=True)
+        if len(failure.curl) > CURL_SHOWN:
+            console.print(f"  (the whole {len(failure.curl)}-character command is in the --json and --html reports)")
     for operation in report.operations:
         for error in operation.errors[:3]:
             console.print(f"[red]error[/] {operation.label}: {error}", markup=False)
@@ -187,6 +196,8 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
     budget = f" of {report.max_requests}" if report.max_requests is not None else ""
     errors = sum(len(operation.errors) for operation in report.operations)
     verdict = "[bold green]no failures[/]" if report.ok else f"[bold red]{len(report.failures)} failures[/]"
+    if report.failures:
+        verdict = f"[bold red]{_plural(len(report.failures), 'failure')} (one per cause)[/]"
     if errors:
         verdict += f" [red]{errors} request errors[/]"
     exercised = len(report.operations) - len(missing)
@@ -198,12 +209,5 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
     )
 
 
-def _distinct(report: RunReport) -> list[Any]:
-    """The first failure of each (operation, check, title): enough to act on without a wall of text."""
-    seen, distinct = set(), []
-    for failure in report.failures:
-        key = (failure.operation, failure.check, failure.title)
-        if key not in seen:
-            seen.add(key)
-            distinct.append(failure)
-    return distinct
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

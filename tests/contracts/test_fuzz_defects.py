@@ -46,9 +46,10 @@ def run_through(upstream: str, defect: str, api: str, operation: str, tmp_path) 
             str(report),
         )
     checks = {
-        failure["check"]
+        check
         for operation in json.loads(report.read_text())["operations"]
         for failure in operation["failures"]
+        for check in failure.get("checks") or [failure["check"]]
     }
     return result.exit_code, checks, result.output
 

@@ -1,0 +1,76 @@
+"""A ``curl`` command that re-sends exactly the request that was sent, credentials excepted.
+
+Built from the prepared request that went over the wire (method, URL, headers, body bytes), not from
+the generated case, so what serialisation did is reproduced too. The credential is the only thing
+hidden: it becomes ``$APITWIN_API_KEY``, which the shell fills in, so the command runs as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+PLACEHOLDER = "$APITWIN_API_KEY"
+LEFT_TO_CURL = {"content-length", "connection", "accept-encoding", "user-agent"}
+"""Headers curl sets itself (requests' defaults, not part of the case)."""
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]")
+
+
+def hide(text: str, secret: str | None) -> str:
+    """``text`` with the credential replaced by ``$APITWIN_API_KEY`` (and nothing else touched)."""
+    return text.replace(secret, PLACEHOLDER) if secret else text
+
+
+def curl(prepared: Any, secret: str | None) -> str:
+    """``curl -X METHOD 'URL' -H … --data-binary …`` for a ``requests.PreparedRequest``."""
+    parts = ["curl", "-X", str(prepared.method or "GET"), _quote(str(prepared.url or ""), secret)]
+    for name, value in (prepared.headers or {}).items():
+        if name.lower() in LEFT_TO_CURL or (name.lower() == "accept" and value == "*/*"):
+            continue
+        parts += ["-H", _quote(f"{name}: {value}", secret)]
+    body = prepared.body
+    if not body:
+        return " ".join(parts)
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:  # a shell word cannot hold every byte: printf writes them to curl's stdin
+        return f"printf -- {_printf_format(data)} | " + " ".join([*parts, "--data-binary", "@-"])
+    return " ".join([*parts, "--data-binary", _quote(text, secret)])
+
+
+def _quote(text: str, secret: str | None) -> str:
+    """One shell word: single-quoted, or double-quoted around ``$APITWIN_API_KEY`` where the credential was."""
+    if not secret or secret not in text:
+        return shlex.quote(text)
+    pieces = text.split(secret)
+    quoted = ""
+    for index, piece in enumerate(pieces):
+        quoted += _double_escape(piece)
+        if index < len(pieces) - 1:
+            following = pieces[index + 1][:1]
+            quoted += "${APITWIN_API_KEY}" if following and _IDENTIFIER.match(following) else PLACEHOLDER
+    return f'"{quoted}"'
+
+
+def _double_escape(text: str) -> str:
+    return "".join("\\" + character if character in '\\"$`' else character for character in text)
+
+
+def _printf_format(data: bytes) -> str:
+    """A single-quoted printf format that writes ``data`` byte for byte (octal escapes outside printable ASCII)."""
+    out = []
+    for byte in data:
+        character = chr(byte)
+        if character == "%":
+            out.append("%%")
+        elif character == "\\":
+            out.append("\\\\")
+        elif 32 <= byte < 127:
+            out.append(character)
+        else:
+            out.append(f"\\{byte:03o}")
+    return shlex.quote("".join(out))
