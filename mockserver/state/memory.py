@@ -14,6 +14,10 @@ from typing import Any
 
 from apitwin.mockserver.state import Change, StoreLimits
 
+ENTRY_OVERHEAD = 256
+"""Bytes an entry costs besides its JSON text (its key, the dict slot, the tuple and the str headers), so
+that the byte bound is what the process actually holds, not only the text."""
+
 
 class MemoryStore:
     def __init__(self, limits: StoreLimits | None = None) -> None:
@@ -59,7 +63,7 @@ class MemoryStore:
     def _write(self, name: tuple[str, str], text: str) -> str:
         self._drop(name)
         self._values[name] = (self.limits.clock() + self.limits.ttl, text)
-        self.bytes += len(text)
+        self.bytes += len(text) + ENTRY_OVERHEAD
         self._prune()
         return text
 
@@ -67,7 +71,7 @@ class MemoryStore:
         found = self._values.pop(name, None)
         if found is None:
             return False
-        self.bytes -= len(found[1])
+        self.bytes -= len(found[1]) + ENTRY_OVERHEAD
         return True
 
     def _prune(self) -> None:
