@@ -158,7 +158,17 @@ async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
 def _matchers() -> list[tuple[Matcher, bool]]:
     """The behaviour modules, most specific first, each with whether its answer depends on the
     request alone (``True``) or also on state it keeps (jobs, stored responses, sessions)."""
-    from apitwin.mockserver.behaviours import chat, completions, echo, embeddings, images, jobs, responses, sessions
+    from apitwin.mockserver.behaviours import (
+        chat,
+        completions,
+        echo,
+        embeddings,
+        images,
+        jobs,
+        models,
+        responses,
+        sessions,
+    )
 
     return [
         (sessions.match, False),
@@ -168,6 +178,7 @@ def _matchers() -> list[tuple[Matcher, bool]]:
         (responses.match, False),
         (embeddings.match, True),
         (images.match, True),
+        (models.match, True),
         (echo.match, True),
     ]
 
