@@ -25,6 +25,8 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 ENVIRONMENT = "APITWIN_CONNECTION_LIMITS"
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may leave uvicorn's supervisor's ping unanswered before it is replaced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class Limits:
             "http": LimitedHttpToolsProtocol,
             "timeout_keep_alive": self.keep_alive,
             "limit_concurrency": self.max_connections,
+            # A worker compiling its specs on a busy host holds the interpreter for seconds; uvicorn's
+            # 5 s health check then kills it and starts another, which compiles again, for ever.
+            "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         }
 
 
