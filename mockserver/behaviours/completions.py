@@ -4,8 +4,9 @@ Applies to an operation whose request body has ``prompt`` and whose success answ
 whose items carry ``text`` (OpenAI's legacy ``/completions``, decided from the spec at load time).
 The choices are planned as chat plans them (:func:`chat.plan_choices`: ``n``, the token budget,
 ``finish_reason: length``), each one's ``text`` a continuation of the prompt; the stream sends each
-choice's text in pieces, then a chunk with its ``finish_reason``, then the spec's terminator, so the
-pieces add up to the plain answer's text.
+choice's text in pieces, then a chunk with its ``finish_reason``, then (when ``stream_options.include_usage``
+asks for it, every chunk before carrying ``usage: null``) a chunk with no choices and the ``usage``, then the
+spec's terminator, so the pieces add up to the plain answer's text.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class CompletionShapes:
     choice: Shape | None
     chunk_choice: Shape | None
     usage: list[Any]
+    chunk_usage: list[Any]
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
@@ -62,6 +64,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
         chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
         usage=shapes.at(plain.schema, "usage"),
+        chunk_usage=shapes.at(payload, "usage") if payload is not None else [],
     )
 
     async def behaviour(exchange: Exchange) -> Response | None:
@@ -109,22 +112,43 @@ def _stream(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoic
     if stream is None or not isinstance(base, dict) or found.chunk_choice is None:
         return None
     shape = found.chunk_choice
+    options = exchange.body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
 
     def frames() -> Iterator[bytes]:
         for planned in plan:
             rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
             for piece in pieces(planned.text or "", rng):
-                yield _chunk(exchange, base, _choice(exchange, shape, planned, piece, None))
-            yield _chunk(exchange, base, _choice(exchange, shape, planned, "", planned.finish_reason))
+                yield _chunk(exchange, base, [_choice(exchange, shape, planned, piece, None)], include_usage)
+            yield _chunk(exchange, base, [_choice(exchange, shape, planned, "", planned.finish_reason)], include_usage)
+        if include_usage:
+            prompt = prompt_tokens(exchange.body.get("prompt"))
+            completion = sum(planned.tokens for planned in plan)
+            usage = filled_usage(
+                found.shapes, found.chunk_usage, base.get("usage"), prompt, completion, rng=exchange.rng
+            )
+            yield _chunk(exchange, base, [], include_usage, usage)
         if stream.terminator is not None:
             yield frame(stream.terminator, None)
 
     return exchange.events(frames())
 
 
-def _chunk(exchange: Exchange, base: dict[str, Any], choice: dict[str, Any]) -> bytes:
+def _chunk(
+    exchange: Exchange,
+    base: dict[str, Any],
+    choices: list[dict[str, Any]],
+    include_usage: bool,
+    usage: dict[str, Any] | None = None,
+) -> bytes:
     chunk = copy.deepcopy(base)
-    edits = [edit(chunk, "choices", [choice]), edit(chunk, "usage", DELETE, None)]
+    edits = [edit(chunk, "choices", choices)]
+    if usage is not None:
+        edits.append(edit(chunk, "usage", usage))
+    elif include_usage:
+        edits.append(edit(chunk, "usage", None, DELETE))
+    else:
+        edits.append(edit(chunk, "usage", DELETE, None))
     if isinstance(exchange.body.get("model"), str):
         edits.append(edit(chunk, "model", exchange.body["model"]))
     settle(chunk, exchange.media.stream.payload_validator, edits)

@@ -41,3 +41,17 @@ def test_choices_answer_the_prompt_and_the_stream_adds_up_to_them(name: str) -> 
 def test_a_budget_cuts_the_text() -> None:
     answer = client("lmdeploy").post("/v1/completions", json={"model": "m", "prompt": "Tell", "max_tokens": 1}).json()
     assert answer["choices"][0]["finish_reason"] == "length" and answer["usage"]["completion_tokens"] <= 1
+
+
+@pytest.mark.parametrize("name", APIS)
+def test_include_usage_adds_a_last_usage_chunk_and_null_usage_before_it(name: str) -> None:
+    body = {"model": "m", "prompt": "Tell me", "max_tokens": 8, "stream": True}
+    http = client(name)
+    plain = http.post("/v1/completions", json={**body, "stream": False}).json()
+    streamed = http.post("/v1/completions", json={**body, "stream_options": {"include_usage": True}}).text
+    chunks = [json.loads(line[len("data: ") :]) for line in streamed.splitlines() if line.startswith("data: {")]
+    *texts, last = chunks
+    assert all(chunk["choices"] and chunk["usage"] is None for chunk in texts)
+    assert last["choices"] == [] and last["usage"] == plain["usage"]
+    without = http.post("/v1/completions", json=body).text
+    assert '"usage"' not in without
