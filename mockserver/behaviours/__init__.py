@@ -177,7 +177,7 @@ def _matchers() -> list[tuple[Matcher, bool]]:
         (completions.match, True),
         (responses.match, False),
         (embeddings.match, True),
-        (images.match, True),
+        (images.match, False),
         (models.match, True),
         (echo.match, True),
     ]

@@ -4,7 +4,9 @@ Applies to an operation whose request has ``prompt`` and whose success answer ha
 whose items declare ``url`` or ``b64_json``. The count is ``n`` (or ``num_images``, the other
 spelling the shipped specs use), the form ``response_format`` (``url``, the default, or
 ``b64_json``). The image is a real, small PNG whose colour depends on the prompt, the seed and the
-image's position, so a client that decodes it gets a valid picture; a URL names that same image.
+image's position, so a client that decodes it gets a valid picture; a URL points at the mock itself
+(``/_apitwin/media/<digest>.png``, kept in the state store as job results are) and serves that same
+image, so a client that downloads it gets it.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from typing import Any
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.jobs import MEDIA_KIND
 from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, settle, shapes_for
+from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
 COUNT_FIELDS = ("n", "num_images")
 MAX_IMAGES = 10
 SIDE = 8
 """Width and height of the generated PNG, in pixels."""
-URL_BASE = "https://example.com/apitwin/images/"
-"""Where image URLs point (a reserved documentation domain: nothing is fetched from it)."""
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
@@ -65,10 +67,11 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
             return None
         inline = body.get("response_format") == "b64_json"
         prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
-        data = [
-            _item(exchange, item_shape, png(exchange.seed, prompt, index), inline, prompt)
-            for index in range(count(body))
-        ]
+        images = [png(exchange.seed, prompt, index) for index in range(count(body))]
+        data = [_item(exchange, item_shape, image, inline, prompt) for image in images]
+        if not inline:
+            for image in images:
+                await exchange.server.store.put(MEDIA_KIND, _name(image), _record(image))
         settle(value, exchange.media.validator, [edit(value, "data", data)])
         return exchange.json(value)
 
@@ -96,13 +99,22 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def _name(image: bytes) -> str:
+    return hashlib.sha256(image).hexdigest()[:32] + ".png"
+
+
+def _record(image: bytes) -> dict[str, Any]:
+    """What ``/_apitwin/media/<name>`` serves: these very bytes."""
+    return {"extension": "png", "content": base64.b64encode(image).decode("ascii")}
+
+
 def _item(exchange: Exchange, shape: Shape, image: bytes, inline: bool, prompt: str) -> dict[str, Any]:
     shapes_for_item = shapes_for(exchange.api)
     item = shape.generate(exchange.rng)
     if not isinstance(item, dict):
         item = {}
     encoded = base64.b64encode(image).decode("ascii")
-    url = URL_BASE + hashlib.sha256(image).hexdigest()[:32] + ".png"
+    url = f"{exchange.base_url}{MEDIA_PREFIX}{_name(image)}"
     if inline:
         edits = [edit(item, "b64_json", encoded), edit(item, "url", DELETE, None)]
     else:

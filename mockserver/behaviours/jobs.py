@@ -21,6 +21,7 @@ shared by workers using the same SQLite file or Redis.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -398,6 +399,8 @@ async def media_answer(store: Any, name: str) -> Response | None:
     if built is None:
         return None
     media_type, content = built
+    if isinstance(record.get("content"), str):  # the very bytes an answer also gave inline (a generated image)
+        content = base64.b64decode(record["content"])
     return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -138,9 +138,10 @@ def test_embeddings_both_encodings(aimlapi: OpenAI, lmdeploy: OpenAI) -> None:
     assert [item.embedding for item in default.data] == [item.embedding for item in as_floats.data]
 
 
-def test_images_url_and_b64(aimlapi: OpenAI) -> None:
+def test_images_url_and_b64(aimlapi: OpenAI, base: str) -> None:
     urls = aimlapi.images.generate(model="dall-e-2", prompt="a lighthouse at dusk", n=2, response_format="url")
-    assert len(urls.data) == 2 and all(item.url and item.url.startswith("https://") for item in urls.data)
+    assert len(urls.data) == 2 and all(item.url and item.url.startswith(base) for item in urls.data)
+    assert httpx.get(urls.data[0].url).content.startswith(b"\x89PNG")  # served by the mock itself
     inline = aimlapi.images.generate(model="dall-e-2", prompt="a lighthouse at dusk", n=1, response_format="b64_json")
     assert base64.b64decode(inline.data[0].b64_json).startswith(b"\x89PNG")
 

@@ -216,8 +216,21 @@ def _png_ok(data: bytes) -> bool:
 def test_images_count_and_url(model: str, count_field: str) -> None:
     value = post("aimlapi", "/v1/images/generations", {"model": model, "prompt": "a red fox", count_field: 3})
     assert len(value["data"]) == 3
-    assert all(item["url"].startswith("https://") and not item.get("b64_json") for item in value["data"])
+    assert all(item["url"].startswith("http://testserver/_apitwin/media/") for item in value["data"])
+    assert not any(item.get("b64_json") for item in value["data"])
     assert len({item["url"] for item in value["data"]}) == 3
+
+
+def test_an_image_url_serves_the_image_the_inline_answer_carries() -> None:
+    """Image URLs point at the mock (as job results do) and give the very PNG the b64_json answer holds."""
+    http = client("aimlapi")
+    asked = {"model": "dall-e-2", "prompt": "a red fox", "n": 2}
+    urls = http.post("/v1/images/generations", json=asked).json()["data"]
+    inline = http.post("/v1/images/generations", json={**asked, "response_format": "b64_json"}).json()["data"]
+    for by_url, by_value in zip(urls, inline, strict=True):
+        fetched = http.get(by_url["url"])
+        assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/png"
+        assert fetched.content == base64.b64decode(by_value["b64_json"]) and _png_ok(fetched.content)
 
 
 def test_images_inline_base64_png() -> None:
