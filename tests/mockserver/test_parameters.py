@@ -32,9 +32,7 @@ def spec() -> dict[str, Any]:
         "/matrix/{id}": [parameter("id", "path", ref, style="matrix")],
         "/deep": [parameter("filter", "query", {"$ref": "#/components/schemas/Range"}, style="deepObject")],
         "/exploded": [parameter("range", "query", {"$ref": "#/components/schemas/Range"})],
-        "/spaced": [
-            parameter("ids", "query", {"type": "array", "items": ref}, style="spaceDelimited", explode=False)
-        ],
+        "/spaced": [parameter("ids", "query", {"type": "array", "items": ref}, style="spaceDelimited", explode=False)],
     }
     return {
         "openapi": "3.1.0",
