@@ -80,6 +80,41 @@ print(json.dumps({"type": f"{type(completion).__module__}.{type(completion).__na
 """
 )
 
+CALLS_SCRIPT = (
+    CLIENT
+    + """
+RESPONSES_MODEL = "openai/gpt-4.1-mini-2025-04-14"
+messages = [{"role": "user", "content": "Name a river."}]
+
+
+def helper():
+    with client.responses.stream(model=RESPONSES_MODEL, input="Name a river.") as stream:
+        text = "".join(event.delta for event in stream if event.type == "response.output_text.delta")
+        return stream.get_final_response().output_text == text
+
+
+calls = {
+    "chat": lambda: client.chat.completions.create(model="gpt-4o", messages=messages).model == "gpt-4o",
+    "chat_stream": lambda: bool(list(client.chat.completions.create(model="gpt-4o", messages=messages, stream=True))),
+    "responses": lambda: client.responses.create(model=RESPONSES_MODEL, input="Name a river.").object == "response",
+    "responses_stream": lambda: list(client.responses.create(model=RESPONSES_MODEL, input="x", stream=True))[-1].type
+    == "response.completed",
+    "responses_helper": helper,
+    "embeddings": lambda: len(client.embeddings.create(
+        model="alibaba/qwen-text-embedding-v3", input=["a", "b"], encoding_format="float").data) == 2,
+    "images": lambda: bool(client.images.generate(model="dall-e-3", prompt="A lighthouse").data),
+    "models": lambda: all(model.id for model in client.models.list().data),
+}
+outcome = {}
+for name, call in calls.items():
+    try:
+        outcome[name] = call()
+    except Exception as error:
+        outcome[name] = f"{type(error).__name__}: {error.__cause__ or error}"[:500]
+print(json.dumps(outcome))
+"""
+)
+
 
 @pytest.fixture(scope="module")
 def sdk_python() -> Path:
@@ -140,3 +175,9 @@ def test_a_chat_completion_parses_in_the_sdks_bundled_openai_copy(sdk_python: Pa
     assert completion["object"] == "chat.completion"
     assert completion["model"] == "gpt-4o"
     assert completion["choices"] and completion["choices"][0]["message"]["role"] == "assistant"
+
+
+def test_every_openai_style_call_parses_strictly_in_the_sdk(sdk_python: Path, base: str) -> None:
+    """The vendor's SDK (strict validation, its bundled openai copy) on every call the spec offers it."""
+    outcome = run(sdk_python, CALLS_SCRIPT, base)
+    assert outcome == dict.fromkeys(outcome, True) and len(outcome) == 8, outcome
