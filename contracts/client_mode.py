@@ -88,6 +88,8 @@ class Responder:
         self.required = required
         self._answers: dict[str | None, DrawnResponse] = {}
         self._lock = threading.Lock()
+        self.unanswered: list[str] = []
+        """Requests that came with no answer set: the test is told, whatever its client shows of a 500."""
 
     def set(self, answer: DrawnResponse | tuple[int, str | None, Any], operation: str | None) -> None:
         with self._lock:
@@ -96,6 +98,7 @@ class Responder:
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
+            self.unanswered.clear()
 
     def __call__(self, operation: Operation) -> tuple[int, str | None, Any] | None:
         with self._lock:
@@ -107,7 +110,11 @@ class Responder:
         if answer is not None:
             return tuple(answer)
         if self.required:
-            detail = f"apitwin: no answer was set for {operation.label} ({operation.operation_id}); responses='hypothesis' needs apitwin_mock.answer_with(...) before each request"
+            detail = (
+                f"apitwin: no answer was set for {operation.label} ({operation.operation_id}); "
+                "responses='hypothesis' needs apitwin_mock.answer_with(...) before each request"
+            )
+            self.unanswered.append(detail)
             return (
                 500,
                 "application/problem+json",

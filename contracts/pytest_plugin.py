@@ -166,6 +166,7 @@ def _judge(item: pytest.Item) -> str:
         if id(mock.running) in seen:
             continue
         seen.add(id(mock.running))
+        failures.extend(dict.fromkeys(mock.running.responder.unanswered))  # a usage error, strict or not
         records = mock.requests
         if not any(record.violations for record in records):
             continue
