@@ -49,6 +49,7 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     walk_document(document, lambda schema, pointer: _repair_schema(schema, pointer, log, source, legacy))
     _repair_operations(document, log, source, legacy)
     _repair_security_schemes(document, log, source)
+    _repair_recursive_refs(document, log, source)
     _repair_dangling_refs(document, log, source)
     recognise_streams(document, log, source=source)  # adds discriminators the next stage maps
     _repair_discriminators(document, log, source)
@@ -176,6 +177,7 @@ def _repair_schema(schema: dict[str, Any], pointer: str, log: RepairLog, source:
     _repair_numeric_keywords(schema, pointer, log, source)
     _upgrade_exclusive_bounds(schema, pointer, log, source)  # 3.0 booleans turn up in 3.1 documents too
     _repair_boolean_required(schema, pointer, log, source)
+    _repair_duplicate_required(schema, pointer, log, source)
     _infer_enum_type(schema, pointer, log, source)
 
 
@@ -315,6 +317,61 @@ def _upgrade_exclusive_bounds(schema: dict[str, Any], pointer: str, log: RepairL
             after={exclusive: schema.get(exclusive), bound: schema.get(bound)},
             reason="3.0 boolean exclusive bounds become numbers in 3.1",
         )
+
+
+def _repair_duplicate_required(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
+    """``required`` must list each name once (JSON Schema); a name written twice says nothing more."""
+    required = schema.get("required")
+    if not isinstance(required, list):
+        return
+    unique = [name for index, name in enumerate(required) if name not in required[:index]]
+    if len(unique) == len(required):
+        return
+    schema["required"] = unique
+    log.record(
+        "duplicate-required",
+        join(pointer, "required"),
+        source=source,
+        before=required,
+        after=unique,
+        reason="'required' must not name a property twice; the repeats are dropped",
+    )
+
+
+def _repair_recursive_refs(document: dict[str, Any], log: RepairLog, source: str) -> None:
+    """2019-09's ``$recursiveRef: "#"`` / ``$recursiveAnchor`` in a 2020-12 document: the recursion
+    is to the schema the reference sits in (OpenAI's CompoundFilter), so it becomes a ``$ref`` to it."""
+
+    def fix(root: Any, root_pointer: str) -> None:
+        def visit(schema: dict[str, Any], pointer: str) -> None:
+            if schema.get("$recursiveRef") == "#" and "$ref" not in schema:
+                del schema["$recursiveRef"]
+                schema["$ref"] = "#" + root_pointer
+                log.record(
+                    "recursive-ref",
+                    join(pointer, "$recursiveRef"),
+                    source=source,
+                    before="#",
+                    after={"$ref": schema["$ref"]},
+                    reason="$recursiveRef is JSON Schema 2019-09; in 2020-12 the recursion is a $ref",
+                )
+            if "$recursiveAnchor" in schema:
+                value = schema.pop("$recursiveAnchor")
+                log.record(
+                    "recursive-ref",
+                    join(pointer, "$recursiveAnchor"),
+                    source=source,
+                    before=value,
+                    after="<absent>",
+                    reason="$recursiveAnchor is JSON Schema 2019-09; its $recursiveRefs are now plain $refs",
+                )
+
+        walk_schema(root, root_pointer, visit)
+
+    for holder, pointer in schema_holders(document):
+        fix(holder["schema"], join(pointer, "schema"))
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        fix(schema, join("", "components", "schemas", name))
 
 
 def _repair_boolean_required(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:

@@ -206,3 +206,24 @@ def test_mutated_real_spec_normalises_or_raises_a_spec_error(data):
         return
     json.dumps(result)
     lint(result)
+
+
+def test_a_name_required_twice_is_listed_once(tmp_path):
+    text = query_schema("{type: object, required: [a, b, a], properties: {a: {type: string}, b: {type: string}}}")
+    document, repairs = load(tmp_path, text)
+    assert the_schema(document)["required"] == ["a", "b"]
+    assert "duplicate-required" in kinds(repairs)
+
+
+def test_a_2019_recursive_ref_becomes_a_ref_to_its_enclosing_schema(tmp_path):
+    text = (
+        HEADER
+        + "paths: {}\ncomponents:\n  schemas:\n    Filter:\n      $recursiveAnchor: true\n      type: object\n"
+        + "      properties:\n        filters:\n          type: array\n"
+        + "          items: {oneOf: [{type: string}, {$recursiveRef: '#'}]}\n"
+    )
+    document, repairs = load(tmp_path, text)
+    schema = document["components"]["schemas"]["Filter"]
+    assert "$recursiveAnchor" not in schema
+    assert schema["properties"]["filters"]["items"]["oneOf"][1] == {"$ref": "#/components/schemas/Filter"}
+    assert "recursive-ref" in kinds(repairs)
