@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from apitwin.specs.canonical import canonical, reference
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import follow, join
 from apitwin.specs.walk import HTTP_METHODS
@@ -251,6 +252,9 @@ class OperationDiff:
                     f"status {status} is now documented, with a shape clients already know",
                 )
                 return
+        if _is_error(status) and not any(_is_error(code) for code in old):
+            self.add(False, pointer, "response-added", f"status {status} is documented; no error was before")
+            return
         kind = "error-shape-added" if _is_error(status) else "response-added"
         self.add(
             _has_content(response) or not siblings,
@@ -298,10 +302,10 @@ class OperationDiff:
 
     def schema(self, old: Any, new: Any, pointer: str, direction: str, depth: int = 0) -> None:
         """Record how ``new`` differs from ``old`` for data flowing in ``direction``."""
-        old, old_ref = _deref(self.old, old)
-        new, new_ref = _deref(self.new, new)
         if old is new and self.old is self.new:
             return
+        old, old_ref = canonical(self.old, old)
+        new, new_ref = canonical(self.new, new)
         key = (old_ref, new_ref, direction) if old_ref or new_ref else None
         if key is not None and (key in self._active or key in self._clean):
             return  # a cycle (compared further up) or a pair already found equal
@@ -311,7 +315,7 @@ class OperationDiff:
             self._active.add(key)
         start = len(self.changes)
         try:
-            SchemaComparison(self, pointer, direction, depth).run(_as_schema(old), _as_schema(new))
+            SchemaComparison(self, pointer, direction, depth).run(old, new)
         finally:
             if key is not None:
                 self._active.discard(key)
@@ -362,6 +366,7 @@ class SchemaComparison:
         self.owner.schema(old, new, join(self.pointer, *tokens), direction or self.direction, self.depth + 1)
 
     def run(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        self._nullable(old, new)
         if any(keyword in old or keyword in new for keyword in UNIONS):
             self._unions(old, new)
             if not all(any(keyword in schema for keyword in UNIONS) for schema in (old, new)):
@@ -378,7 +383,7 @@ class SchemaComparison:
             self.emit("description-changed", "the description changed", narrows=False, widens=False)
 
     def _types(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        old_types, new_types = _types(old), _types(new)
+        old_types, new_types = _nullable_types(old), _nullable_types(new)
         if old_types == new_types or (_values(old) is not None and _values(new) is not None):
             return  # with values listed on both sides, the enum comparison says it all
         if old_types is None:
@@ -396,6 +401,14 @@ class SchemaComparison:
         added = {kind for kind in new_types - old_types if not (kind == "integer" and "number" in old_types)}
         if "number" in old_types and "integer" in new_types and "number" not in new_types:
             removed.add("non-integer number")
+        if removed and added:
+            self.emit(
+                "type-changed",
+                f"the type was {_names(old_types)}, now {_names(new_types)}",
+                narrows=True,
+                widens=True,
+            )
+            return
         if removed:
             self.emit(
                 "type-narrowed",
@@ -410,6 +423,16 @@ class SchemaComparison:
                 narrows=False,
                 widens=True,
             )
+
+    def _nullable(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Null allowed or refused where a side has no type list to say it (``_types`` says it otherwise)."""
+        if _types(old) is not None and _types(new) is not None:
+            return
+        before, after = old.get("nullable") is True, new.get("nullable") is True
+        if before and not after:
+            self.emit("type-narrowed", "the value may no longer be null", narrows=True, widens=False)
+        elif after and not before:
+            self.emit("type-widened", "the value may now be null", narrows=False, widens=True)
 
     def _enums(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_values, new_values = _values(old), _values(new)
@@ -605,15 +628,11 @@ class SchemaComparison:
         """Alternatives are paired by shape first, then in order; unpaired ones were added or removed."""
         old_branches, _old_keyword = _branches(old)
         new_branches, new_keyword = _branches(new)
-        old_resolved = [_as_schema(_deref(self.owner.old, branch)[0]) for branch in old_branches]
-        new_resolved = [_as_schema(_deref(self.owner.new, branch)[0]) for branch in new_branches]
-        pairs: dict[int, int] = {}
-        for old_index, branch in enumerate(old_resolved):
-            signature = _signature(branch)
-            for new_index, candidate in enumerate(new_resolved):
-                if new_index not in pairs.values() and _signature(candidate) == signature:
-                    pairs[old_index] = new_index
-                    break
+        old_resolved = [canonical(self.owner.old, branch)[0] for branch in old_branches]
+        new_resolved = [canonical(self.owner.new, branch)[0] for branch in new_branches]
+        old_identities = [_identities(self.owner.old, *pair) for pair in zip(old_branches, old_resolved, strict=True)]
+        new_identities = [_identities(self.owner.new, *pair) for pair in zip(new_branches, new_resolved, strict=True)]
+        pairs = _pair_branches(old_identities, new_identities)
         spare_new = [index for index in range(len(new_branches)) if index not in pairs.values()]
         for old_index in range(len(old_branches)):
             if (
@@ -657,6 +676,43 @@ def _branches(schema: dict[str, Any]) -> tuple[list[Any], str | None]:
     return [schema], None
 
 
+def _identities(document: dict[str, Any], branch: Any, schema: dict[str, Any]) -> tuple[Any, ...]:
+    """Ways to recognise one alternative in the other version, strongest first: the component it names, the
+    constant values of its properties (a ``type: "message"`` tag), and its shape."""
+    ref = reference(document, branch)
+    return (
+        ref.rsplit("/", 1)[-1] if ref else None,
+        _tags(document, schema) or None,
+        _signature(schema),
+    )
+
+
+def _pair_branches(old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]) -> dict[int, int]:
+    """Old branch index to new branch index, matching on each identity in turn, whatever the order."""
+    pairs: dict[int, int] = {}
+    for level in range(len(old[0]) if old else 0):
+        taken = set(pairs.values())
+        for old_index, identity in enumerate(old):
+            if old_index in pairs or identity[level] is None:
+                continue
+            for new_index, candidate in enumerate(new):
+                if new_index not in taken and candidate[level] == identity[level]:
+                    pairs[old_index] = new_index
+                    taken.add(new_index)
+                    break
+    return pairs
+
+
+def _tags(document: dict[str, Any], schema: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Properties held to one value (``const`` or a one-value ``enum``): the tags that tell alternatives apart."""
+    tags = []
+    for name, prop in sorted((schema.get("properties") or {}).items()):
+        values = _values(canonical(document, prop)[0])
+        if values is not None and len(values) == 1:
+            tags.append((name, json.dumps(values[0], sort_keys=True, default=str)))
+    return tuple(tags)
+
+
 def _signature(schema: dict[str, Any]) -> tuple[Any, ...]:
     """What identifies an alternative however it is referenced: its types, constant values and property names."""
     types = _types(schema)
@@ -687,8 +743,16 @@ def _types(schema: dict[str, Any]) -> set[str] | None:
         return {kind for kind in declared if isinstance(kind, str)}
     values = _values(schema)
     if values is not None:
-        return {json_type(value) for value in values}
+        return {json_type(value) for value in values if value is not None} or {"null"}
     return None
+
+
+def _nullable_types(schema: dict[str, Any]) -> set[str] | None:
+    """The declared types with ``null`` when the schema is nullable (canonical() keeps null out of ``type``)."""
+    types = _types(schema)
+    if types is not None and schema.get("nullable") is True:
+        return types | {"null"}
+    return types
 
 
 def _values(schema: dict[str, Any]) -> list[Any] | None:
@@ -704,10 +768,10 @@ def _number_or_none(value: Any) -> bool:
 
 
 def _label(document: dict[str, Any], schema: Any) -> str:
-    target, ref = _deref(document, schema)
+    ref = reference(document, schema)
     if ref:
         return ref.rsplit("/", 1)[-1]
-    target = _as_schema(target)
+    target = canonical(document, schema)[0]
     values = _values(target)
     if values is not None:
         return _show(values)
