@@ -324,6 +324,7 @@ def test_seed_api_server_overlay_gives_real_answers() -> None:
         "output_index": 0,
         "content_index": 0,
         "delta": "Hi",
+        "logprobs": [],  # required by the overlay: the openai SDK's strict models require it
     }
     data_schema = event["properties"]["data"]["contentSchema"]
     assert _validator(document, data_schema).is_valid(delta)
