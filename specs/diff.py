@@ -650,15 +650,21 @@ class SchemaComparison:
                 self.direction,
                 self.depth + 1,
             )
+        if not pairs and self._type_replaced(old, old_resolved, new, new_resolved):
+            return
+        old_is_plain, new_is_plain = _old_keyword is None, new_keyword is None
         for old_index in range(len(old_branches)):
-            if old_index not in pairs:
-                self.emit(
-                    "alternative-removed",
-                    f"the alternative {_label(self.owner.old, old_branches[old_index])} was removed",
-                    narrows=True,
-                    widens=False,
-                )
+            if old_index in pairs or (new_is_plain and self._covers(old_branches[old_index], new_branches[0], REQUEST)):
+                continue
+            self.emit(
+                "alternative-removed",
+                f"the alternative {_label(self.owner.old, old_branches[old_index])} was removed",
+                narrows=True,
+                widens=False,
+            )
         for new_index in spare_new:
+            if old_is_plain and self._covers(old_branches[0], new_branches[new_index], RESPONSE):
+                continue
             pointer = join(self.pointer, new_keyword or "anyOf", new_index)
             self.emit(
                 "alternative-added",
@@ -667,6 +673,36 @@ class SchemaComparison:
                 widens=True,
                 pointer=pointer,
             )
+
+    def _covers(self, old: Any, new: Any, direction: str) -> bool:
+        """Whether a plain schema already took in an alternative of the other side: the pair differs in nothing
+        that breaks ``direction`` (RESPONSE: the new allows nothing more; REQUEST: it accepts nothing less)."""
+        probe = OperationDiff(self.owner.old, self.owner.new, self.owner.label)
+        probe.schema(old, new, self.pointer, direction, self.depth + 1)
+        return not any(change.breaking for change in probe.changes)
+
+    def _type_replaced(
+        self, old: dict[str, Any], old_branches: list[dict[str, Any]], new: dict[str, Any], new_branches: list[Any]
+    ) -> bool:
+        """No alternative carried over and the types differ: one change, "the type was X, now Y"."""
+        old_types, new_types = _union_types(old, old_branches), _union_types(new, new_branches)
+        if old_types is None or new_types is None or old_types == new_types:
+            return False
+        self.emit(
+            "type-changed", f"the type was {_names(old_types)}, now {_names(new_types)}", narrows=True, widens=True
+        )
+        return True
+
+
+def _union_types(schema: dict[str, Any], branches: list[dict[str, Any]]) -> set[str] | None:
+    """Every type the alternatives of ``schema`` allow; None when one of them is not restricted."""
+    found: set[str] = {"null"} if schema.get("nullable") is True else set()
+    for branch in branches:
+        types = _nullable_types(branch)
+        if types is None:
+            return None
+        found |= types
+    return found
 
 
 def _branches(schema: dict[str, Any]) -> tuple[list[Any], str | None]:
