@@ -404,7 +404,7 @@ class SchemaComparison:
         if removed and added:
             self.emit(
                 "type-changed",
-                f"the type was {_names(old_types)}, now {_names(new_types)}",
+                _type_change(old_types, new_types),
                 narrows=True,
                 widens=True,
             )
@@ -688,10 +688,15 @@ class SchemaComparison:
         old_types, new_types = _union_types(old, old_branches), _union_types(new, new_branches)
         if old_types is None or new_types is None or old_types == new_types:
             return False
-        self.emit(
-            "type-changed", f"the type was {_names(old_types)}, now {_names(new_types)}", narrows=True, widens=True
-        )
+        self.emit("type-changed", _type_change(old_types, new_types), narrows=True, widens=True)
         return True
+
+
+def _type_change(old: set[str], new: set[str]) -> str:
+    """ "the type was string, now number"; null, when allowed on both sides, is said apart."""
+    if "null" in old and "null" in new:
+        return f"the type was {_names(old - {'null'})}, now {_names(new - {'null'})} (null allowed before and after)"
+    return f"the type was {_names(old)}, now {_names(new)}"
 
 
 def _union_types(schema: dict[str, Any], branches: list[dict[str, Any]]) -> set[str] | None:
