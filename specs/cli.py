@@ -13,12 +13,11 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from apitwin import specs
 from apitwin.specs.build import build_api, normalise_file, render, write_atomically, write_specs
 from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
-from apitwin.specs.diff import diff
+from apitwin.specs.diff import diff, render_text
 from apitwin.specs.errors import SpecError
 from apitwin.specs.inventory import model_ids, operations
 from apitwin.specs.lint import lint
@@ -256,19 +255,8 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
             )
         )
     else:
-        table = Table(title=f"{old} → {new}")
-        for column in ("", "kind", "operation", "pointer", "explanation"):
-            table.add_column(column, overflow="fold")
-        for change in changes:
-            table.add_row(
-                Text("breaking", style="red") if change.breaking else Text("ok", style="green"),
-                change.kind,
-                Text(change.operation),
-                Text(change.pointer),
-                Text(change.message),
-            )
         if changes:
-            console.print(table)
+            click.echo(f"{old} → {new}\n{render_text(changes)}")
         console.print(f"{breaking} breaking, {len(changes) - breaking} non-breaking changes", highlight=False)
     if breaking:
         sys.exit(1)

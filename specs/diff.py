@@ -61,6 +61,29 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return sorted(changes, key=lambda change: not change.breaking)
 
 
+def by_operation(changes: list[Change]) -> dict[str, list[Change]]:
+    """Changes grouped by operation (document-wide ones under ""), operations with breaking changes first, each
+    group breaking changes first."""
+    groups: dict[str, list[Change]] = {}
+    for change in changes:
+        groups.setdefault(change.operation, []).append(change)
+    ordered = sorted(groups.items(), key=lambda item: not any(change.breaking for change in item[1]))
+    return {operation: sorted(group, key=lambda change: not change.breaking) for operation, group in ordered}
+
+
+def render_text(changes: list[Change]) -> str:
+    """The changes as text, one block per operation: a heading with its counts, then one line per change."""
+    lines = []
+    for operation, group in by_operation(changes).items():
+        breaking = sum(change.breaking for change in group)
+        lines.append(f"{operation or '(document)'}: {breaking} breaking, {len(group) - breaking} non-breaking")
+        for change in group:
+            verdict = "breaking" if change.breaking else "ok"
+            lines.append(f"  {verdict:<8} {change.kind}  {change.pointer or '/'}")
+            lines.append(f"           {change.message}")
+    return "\n".join(lines)
+
+
 def _operations(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
     """Operations keyed by method and path shape (parameter names do not matter), path-level parameters merged in."""
     found = {}
