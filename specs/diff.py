@@ -394,7 +394,8 @@ class SchemaComparison:
             self._unions(old, new)
             if not all(any(keyword in schema for keyword in UNIONS) for schema in (old, new)):
                 return  # the plain side was compared against the matching alternative
-        self._types(old, new)
+        if self._types(old, new):
+            return  # a value of the old type is never one of the new: what each type constrains is beside the point
         self._enums(old, new)
         self._bounds(old, new)
         self._strings(old, new)
@@ -405,13 +406,14 @@ class SchemaComparison:
         if old.get("description") != new.get("description") and "description" in old and "description" in new:
             self.emit("description-changed", "the description changed", narrows=False, widens=False)
 
-    def _types(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+    def _types(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        """Record a type change; True when the type was replaced outright (no value of the old type remains)."""
         old_types, new_types = _nullable_types(old), _nullable_types(new)
         if old_types == new_types or (_values(old) is not None and _values(new) is not None):
-            return  # with values listed on both sides, the enum comparison says it all
+            return False  # with values listed on both sides, the enum comparison says it all
         if old_types is None:
             self.emit("type-narrowed", f"the type is now restricted to {_names(new_types)}", narrows=True, widens=False)
-            return
+            return False
         if new_types is None:
             self.emit(
                 "type-widened",
@@ -419,7 +421,7 @@ class SchemaComparison:
                 narrows=False,
                 widens=True,
             )
-            return
+            return False
         removed = {kind for kind in old_types - new_types if not (kind == "integer" and "number" in new_types)}
         added = {kind for kind in new_types - old_types if not (kind == "integer" and "number" in old_types)}
         if "number" in old_types and "integer" in new_types and "number" not in new_types:
@@ -431,7 +433,7 @@ class SchemaComparison:
                 narrows=True,
                 widens=True,
             )
-            return
+            return not (old_types & new_types) - {"null"}
         if removed:
             self.emit(
                 "type-narrowed",
@@ -446,6 +448,7 @@ class SchemaComparison:
                 narrows=False,
                 widens=True,
             )
+        return False
 
     def _nullable(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         """Null allowed or refused where a side has no type list to say it (``_types`` says it otherwise)."""
@@ -496,7 +499,9 @@ class SchemaComparison:
             else:
                 self.emit(
                     "bound-loosened",
-                    f"{keyword} loosened from {_show_one(before)} to {_show_one(after)}",
+                    f"{keyword} {_show_one(before)} no longer applies"
+                    if after is None
+                    else f"{keyword} loosened from {_show_one(before)} to {_show_one(after)}",
                     narrows=False,
                     widens=True,
                     pointer=pointer,
@@ -666,6 +671,7 @@ class SchemaComparison:
                 pairs[old_index] = spare_new.pop(0)
         for old_index, new_index in pairs.items():
             tokens = (new_keyword, new_index) if new_keyword else ()
+            start = len(self.owner.changes)
             self.owner.schema(
                 old_branches[old_index],
                 new_branches[new_index],
@@ -673,6 +679,11 @@ class SchemaComparison:
                 self.direction,
                 self.depth + 1,
             )
+            if len(self.owner.changes) > start and self._moot(old_branches, old_index, new_branches, new_index):
+                for change in self.owner.changes[start:]:
+                    if change.breaking:
+                        change.breaking = False
+                        change.message += " (another alternative already allows this)"
         if not pairs and self._type_replaced(old, old_resolved, new, new_resolved):
             return
         old_is_plain, new_is_plain = _old_keyword is None, new_keyword is None
@@ -697,6 +708,15 @@ class SchemaComparison:
                 pointer=pointer,
             )
 
+    def _moot(self, old: list[Any], old_index: int, new: list[Any], new_index: int) -> bool:
+        """Whether a plain sibling alternative (``anyOf: [string, {enum: …}]``, an open enum) already held what
+        the changed pair gains (responses) or still holds what it loses (requests)."""
+        if self.direction == RESPONSE:
+            siblings = [branch for index, branch in enumerate(old) if index != old_index and _is_scalar(branch)]
+            return any(self._covers(sibling, new[new_index], RESPONSE) for sibling in siblings)
+        siblings = [branch for index, branch in enumerate(new) if index != new_index and _is_scalar(branch)]
+        return any(self._covers(old[old_index], sibling, REQUEST) for sibling in siblings)
+
     def _covers(self, old: Any, new: Any, direction: str) -> bool:
         """Whether a plain schema already took in an alternative of the other side: the pair differs in nothing
         that breaks ``direction`` (RESPONSE: the new allows nothing more; REQUEST: it accepts nothing less)."""
@@ -720,6 +740,14 @@ def _type_change(old: set[str], new: set[str]) -> str:
     if "null" in old and "null" in new:
         return f"the type was {_names(old - {'null'})}, now {_names(new - {'null'})} (null allowed before and after)"
     return f"the type was {_names(old)}, now {_names(new)}"
+
+
+def _is_scalar(schema: Any) -> bool:
+    """An inline alternative with nothing nested (``{type: string}``): cheap to test as a cover for others."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    nested = ("properties", "items", "allOf", "anyOf", "oneOf", "not", "additionalProperties", "prefixItems")
+    return not any(keyword in schema for keyword in nested)
 
 
 def _union_types(schema: dict[str, Any], branches: list[dict[str, Any]]) -> set[str] | None:

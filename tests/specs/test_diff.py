@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from apitwin import specs
 from apitwin.contracts.cli import main
-from apitwin.specs.diff import diff
+from apitwin.specs.diff import diff, render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 BODY = "/requestBody/content/application~1json/schema"
@@ -565,3 +565,156 @@ def test_unreadable_input_exits_2(tmp_path, content, reason):
         path.write_text(content, encoding="utf-8")
     code, output = run("lmdeploy", str(path))
     assert code == 2 and reason in output and str(path) in output
+
+
+# -- the same meaning spelled differently is no change -------------------------------------------------------------
+
+PET = obj({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["cat", "dog"]}}, ("name",))
+PET_REF = {"$ref": "#/components/schemas/Pet"}
+
+
+def pets(request: Any, **components: Any) -> dict:
+    """A document whose request body and 200 answer are both ``request``, with ``Pet`` among its components."""
+    return document(request, request, components={"Pet": PET, **components})
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param(PET_REF, {"allOf": [PET_REF, {"description": "a pet"}]}, id="allOf-wrapped ref"),
+        pytest.param(PET, {"allOf": [PET_REF]}, id="inline schema moved behind allOf ref"),
+        pytest.param(
+            obj({**PET["properties"], "age": {"type": "integer"}}, ("name",)),
+            {"allOf": [PET_REF, obj({"age": {"type": "integer"}})]},
+            id="schema split into allOf ref plus sibling",
+        ),
+        pytest.param(
+            {"$ref": "#/components/schemas/Pet", "nullable": True},
+            {"allOf": [PET_REF, {"nullable": True}]},
+            id="ref+nullable as allOf",
+        ),
+        pytest.param(
+            {"allOf": [PET_REF, {"nullable": True}]},
+            {"anyOf": [PET_REF, {"type": "null"}]},
+            id="allOf nullable as anyOf null",
+        ),
+        pytest.param(
+            {"$ref": "#/components/schemas/Pet", "nullable": True},
+            {"anyOf": [PET_REF, {"type": "null"}]},
+            id="ref+nullable as anyOf null",
+        ),
+        pytest.param({"type": ["string", "null"]}, {"anyOf": [{"type": "string"}, {"type": "null"}]}, id="type list"),
+        pytest.param(
+            {"oneOf": [PET_REF, {"type": "string"}]},
+            {"$ref": "#/components/schemas/PetOrName"},
+            id="inline oneOf moved behind a ref",
+        ),
+        pytest.param(
+            {"oneOf": [PET_REF, {"type": "string"}, {"type": "null"}]},
+            {"anyOf": [{"$ref": "#/components/schemas/PetOrName"}, {"type": "null"}]},
+            id="nullable oneOf behind a ref",
+        ),
+    ],
+)
+def test_rewrites_that_keep_the_meaning_are_no_change(old, new):
+    components = {"PetOrName": {"oneOf": [PET_REF, {"type": "string"}]}}
+    assert diff(pets(old, **components), pets(new, **components)) == []
+
+
+def tagged(tag: str, **properties: Any) -> dict:
+    return obj({"type": {"type": "string", "enum": [tag]}, **properties}, ("type",))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param(
+            {"oneOf": [tagged("a", x={"type": "string"}), tagged("b", y={"type": "integer"})]},
+            {"oneOf": [tagged("b", y={"type": "integer"}), tagged("a", x={"type": "string"})]},
+            id="inline, told apart by their tag",
+        ),
+        pytest.param(
+            {"anyOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}]},
+            {"anyOf": [{"$ref": "#/components/schemas/B"}, {"$ref": "#/components/schemas/A"}]},
+            id="by component",
+        ),
+        pytest.param(
+            {"oneOf": [tagged("a", x={"type": "string"}), tagged("b", y={"type": "integer"})]},
+            {"oneOf": [tagged("b", y={"type": "integer"}, z={"type": "string"}), tagged("a", x={"type": "string"})]},
+            id="by tag even when the shape changed",
+        ),
+    ],
+)
+def test_alternatives_are_paired_by_identity_not_position(old, new):
+    components = {"A": tagged("a", x={"type": "string"}), "B": obj({"y": {"type": "integer"}}, ("y",))}
+    changes = diff(pets(old, **components), pets(new, **components))
+    assert [change.kind for change in changes] == ["property-added"] * len(changes)
+
+
+def test_a_new_value_in_an_open_enum_is_no_break():
+    """``anyOf: [string, {enum}]`` accepted any string before: a new listed value widens nothing."""
+    old = document(response={"anyOf": [{"type": "string"}, {"type": "string", "enum": ["gpt-1"]}]})
+    new = document(response={"anyOf": [{"type": "string"}, {"type": "string", "enum": ["gpt-1", "gpt-2"]}]})
+    changes = diff(old, new)
+    assert [(change.breaking, change.kind) for change in changes] == [(False, "enum-value-added")]
+
+
+def test_a_plain_object_that_became_a_union_of_objects_adds_no_alternative():
+    """``{type: object}`` already allowed every object alternative; only the new null is a widening."""
+    old = document(response=obj({"annotation": {"type": "object"}}))
+    new = document(
+        response=obj({"annotation": {"anyOf": [{"oneOf": [tagged("a"), tagged("b"), tagged("c")]}, {"type": "null"}]}})
+    )
+    changes = [change for change in diff(old, new) if change.breaking]
+    assert [(change.kind, change.message) for change in changes] == [
+        ("type-widened", "response: the value may now be null")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ({"type": "string"}, {"type": "number"}, "request: the type was string, now number"),
+        ({"type": "string"}, {"type": ["string", "number"]}, "request: the type now also allows number (was string)"),
+        ({"type": ["string", "number"]}, {"type": "number"}, "request: the type no longer allows string (now number)"),
+        (
+            {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            {"anyOf": [obj(NAME), {"type": "null"}]},
+            "request: the type was string, now object (null allowed before and after)",
+        ),
+        (
+            {"type": "string"},
+            {"oneOf": [tagged("a"), tagged("b")]},
+            "request: the type was string, now object",
+        ),
+    ],
+)
+def test_type_changes_are_worded_exactly_in_their_direction(old, new, message):
+    changes = diff(document(obj({"v": old})), document(obj({"v": new})))
+    assert [change.message for change in changes] == [message]
+
+
+def test_a_first_documented_error_is_no_break_but_a_new_error_shape_is():
+    assert only(document(), document(responses=ERROR_400)) == (False, "response-added", "/responses/400")
+    other = {"429": {"description": "slow", "content": {"application/json": {"schema": obj({"detail": NAME})}}}}
+    assert only(document(responses=ERROR_400), document(responses={**ERROR_400, **other}))[:2] == (
+        True,
+        "error-shape-added",
+    )
+
+
+def test_text_output_is_grouped_by_operation_breaking_first():
+    old = document(obj(NAME), parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}])
+    old["paths"]["/other"] = {"get": {"responses": {"200": {"description": "ok"}}}}
+    new = document(obj(NAME, ("name",)))
+    text = render_text(diff(old, new))
+    assert text.splitlines() == [
+        "GET /other: 1 breaking, 0 non-breaking",
+        "  breaking operation-removed  /",
+        "           the operation is gone: clients calling it get an error",
+        "POST /items: 2 breaking, 0 non-breaking",
+        "  breaking parameter-removed  /parameters/query:q",
+        "           query parameter 'q' was removed: clients sending it rely on what is no longer documented",
+        "  breaking required-added  " + BODY + "/properties/name",
+        "           request: property 'name' is now required",
+    ]
