@@ -11,6 +11,8 @@ over the target, ``allOf`` parts merged in when they do not clash, ``null`` take
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from apitwin.specs.pointer import follow
@@ -21,9 +23,38 @@ MAX_NESTING = 32
 """Guards merges of ``allOf`` parts that point back at their own schema."""
 
 
+_memo: dict[int, tuple[Any, dict[int, tuple[Any, tuple[dict[str, Any], str | None]]]]] = {}
+"""Canonical forms already computed, per document and node (both held, so their ids stay theirs): see ``memoised``."""
+
+
+@contextmanager
+def memoised(*documents: dict[str, Any]) -> Iterator[None]:
+    """Within the block, the canonical form of each node of ``documents`` is computed once. The documents must
+    not change meanwhile, and callers must not change the forms they get."""
+    for document in documents:
+        _memo.setdefault(id(document), (document, {}))
+    try:
+        yield
+    finally:
+        for document in documents:
+            _memo.pop(id(document), None)
+
+
 def canonical(document: dict[str, Any], node: Any, nesting: int = 0) -> tuple[dict[str, Any], str | None]:
     """``node`` in canonical form, and its identity: the ``$ref`` it stands for (with any sibling keywords), or
     None for an inline schema."""
+    memo = _memo.get(id(document))
+    if memo is None or not isinstance(node, dict):
+        return _canonical(document, node, nesting)
+    known = memo[1].get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    form = _canonical(document, node, nesting)
+    memo[1][id(node)] = (node, form)
+    return form
+
+
+def _canonical(document: dict[str, Any], node: Any, nesting: int) -> tuple[dict[str, Any], str | None]:
     identity = _identity(document, node)
     target = follow(document, node, merge_siblings=True)
     schema = dict(_as_schema(node if target is None else target))

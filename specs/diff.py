@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from apitwin.specs.canonical import canonical, reference
+from apitwin.specs.canonical import canonical, memoised, reference
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import follow, join
 from apitwin.specs.walk import HTTP_METHODS
@@ -44,6 +44,11 @@ class Change:
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Every change between ``old`` and ``new``, breaking ones first, each in document order."""
+    with memoised(old, new):
+        return _diff(old, new)
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     changes: list[Change] = []
     old_operations = _operations(old)
     new_operations = _operations(new)
@@ -643,7 +648,9 @@ class SchemaComparison:
                 self.child(old.get(keyword, {}), new.get(keyword, {}), keyword)
         for keyword in ("if", "not", "dependentRequired", "dependentSchemas"):
             before, after = old.get(keyword), new.get(keyword)
-            if _canonical(self.owner.old, before) != _canonical(self.owner.new, after):
+            if (before is not None or after is not None) and _canonical(self.owner.old, before) != _canonical(
+                self.owner.new, after
+            ):
                 self.emit(
                     f"{keyword}-changed",
                     f"the '{keyword}' condition changed",
