@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from apitwin.specs import yaml_text
 from apitwin.specs.catalogue import OVERLAYS_DIR, ShippedApi
 from apitwin.specs.compose import compose
 from apitwin.specs.errors import SpecError
@@ -96,7 +97,7 @@ def read_document(path: Path) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as json_error:
         try:
-            document = yaml.safe_load(text)
+            document = yaml_text.load(text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             location = f"line {mark.line + 1}, column {mark.column + 1}" if mark else f"line {json_error.lineno}"

@@ -18,13 +18,14 @@ import yaml
 from jsonpath_ng import Fields, Index
 from jsonpath_ng.ext import parse
 
+from apitwin.specs import yaml_text
 from apitwin.specs.errors import SpecError
 from apitwin.specs.repairs import RepairLog
 
 
 def read_overlay(path: Path) -> dict[str, Any]:
     try:
-        overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
+        overlay = yaml_text.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(str(path), "file", "no such overlay") from None
     except yaml.YAMLError as error:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from apitwin.specs import yaml_text
+
 
 class TrafficError(Exception):
     """A recording that cannot be read: the CLI prints it and exits with code 2."""
@@ -120,7 +122,7 @@ def _parse(path: Path, text: str) -> object:
                 str(path), f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
             ) from None
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml_text.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

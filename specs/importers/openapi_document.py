@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from apitwin.specs import yaml_text
 from apitwin.specs.pointer import join
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.sources import Source
@@ -52,7 +53,7 @@ def _parse_json(source: Source) -> dict[str, Any]:
 
 def _parse_yaml(source: Source) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(source.text)
+        document = yaml_text.load(source.text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         offset = mark.index if mark is not None else 0
