@@ -22,7 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "apitwin.contracts.proxy.cli:proxy_command",
         "Validating proxy in front of a gateway: check live traffic against a spec, record it.",
     ),
-    "specs": ("apitwin.specs.cli:specs_group", "Build, lint, diff and inspect the API specs."),
+    # the specs group with `specs drift`, which contracts add to it (specs never import contracts)
+    "specs": ("apitwin.contracts.traffic.drift_cli:specs_group", "Build, lint, diff and inspect the API specs."),
 }
 """name → (``module:attribute`` of the click command, its one-line help for ``apitwin --help``)."""
 

@@ -122,8 +122,8 @@ class Replay:
 
 def load(directory: str | Path, apis: Iterable[CompiledApi], **options: Any) -> Replay:
     """The recordings of ``directory`` (a HAR file or a directory of them), each routed to the API it belongs to."""
-    from apitwin.contracts.traffic.basepath import detect_base_path, strip_base, url_path
-    from apitwin.contracts.traffic.records import TrafficError, read_recordings
+    from apitwin.mockserver.recorded_urls import detect_base_path, strip_base, url_path
+    from apitwin.recordings.records import TrafficError, read_recordings
 
     try:
         exchanges = read_recordings(Path(directory))

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from apitwin.contracts.traffic.basepath import strip_base
 from apitwin.contracts.traffic.check import TrafficChecker
-from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest
 from apitwin.mockserver.operations import compile_api
+from apitwin.mockserver.recorded_urls import strip_base
+from apitwin.recordings.records import RecordedExchange, RecordedRequest
 
 
 class WireJudge:

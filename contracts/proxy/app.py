@@ -26,7 +26,7 @@ from apitwin.contracts.proxy.journal import Journal, Seen
 from apitwin.contracts.proxy.judge import Judge, RequestVerdict
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
 from apitwin.contracts.proxy.reject import rejection
-from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse, join_headers
+from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse, join_headers
 
 DROPPED_REQUEST_HEADERS = ("host", "content-length")
 """httpx writes both for the upstream connection."""

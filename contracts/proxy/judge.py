@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.sse import Stream, StreamSpec, StreamSpecs, parse_events, run_stream_checks
-from apitwin.contracts.traffic.basepath import detect_base_path, url_path
 from apitwin.contracts.traffic.check import TrafficChecker
-from apitwin.contracts.traffic.records import RecordedExchange
 from apitwin.mockserver.operations import CompiledApi, Operation
+from apitwin.mockserver.recorded_urls import detect_base_path, url_path
 from apitwin.mockserver.violations import Violation
+from apitwin.recordings.records import RecordedExchange
 
 REQUEST_LOCATIONS = {"query", "path", "header", "cookie", "request body", "body"}
 

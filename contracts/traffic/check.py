@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
-from apitwin.contracts.traffic.basepath import strip_base, url_path
-from apitwin.contracts.traffic.records import RecordedExchange, RecordedRequest, RecordedResponse
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
+from apitwin.mockserver.recorded_urls import strip_base, url_path
 from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
+from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
 
 MAX_VIOLATIONS = 10
 """Per body or event: enough to act on, few enough to read."""

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from apitwin import specs
-from apitwin.contracts.traffic.basepath import detect_base_path, url_path
 from apitwin.contracts.traffic.check import TrafficChecker
-from apitwin.contracts.traffic.records import TrafficError, read_recordings
 from apitwin.contracts.traffic.report import Summary, json_report, text_lines
 from apitwin.mockserver.operations import compile_api
+from apitwin.mockserver.recorded_urls import detect_base_path, url_path
+from apitwin.recordings.records import TrafficError, read_recordings
 from apitwin.specs.errors import SpecError
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apitwin.contracts.sse import parse_events
-from apitwin.contracts.traffic.basepath import detect_base_path, strip_base, url_path
-from apitwin.contracts.traffic.records import RecordedExchange
 from apitwin.mockserver.operations import CompiledApi, Operation
+from apitwin.mockserver.recorded_urls import detect_base_path, strip_base, url_path
+from apitwin.recordings.records import RecordedExchange
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import escape, resolve
 

@@ -10,7 +10,7 @@ from apitwin.contracts.proxy.findings import Finding, group
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, scrub, secret_values
 from apitwin.contracts.proxy.journal import Journal
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
-from apitwin.contracts.traffic.records import TrafficError, read_recordings
+from apitwin.recordings.records import TrafficError, read_recordings
 
 
 def test_hop_by_hop_headers_and_those_connection_names_are_not_forwarded():

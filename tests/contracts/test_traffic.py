@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from apitwin.contracts.cli import main
 from apitwin.contracts.sse import parse_events
-from apitwin.contracts.traffic.records import TrafficError, read_traffic
 from apitwin.mockserver import create_app
+from apitwin.recordings.records import TrafficError, read_traffic
 from apitwin.specs.catalogue import shipped
 from tests.e2e.conftest import API_KEY, serving
 

@@ -1,4 +1,4 @@
-"""Where the spec's paths start inside recorded URLs (``/v1``, ``/aimlapi``, or nothing)."""
+"""Recorded URLs against a compiled spec: where its paths start inside them (``/v1``, ``/aimlapi``, or nothing)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def join_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 def read_traffic(path: Path) -> list[RecordedExchange]:
     """The exchanges in a HAR file or a schemathesis cassette, the format told by the content."""
-    from apitwin.contracts.traffic import cassette, har
+    from apitwin.recordings import cassette, har
 
     text = _read_text(path)
     document = _parse(path, text)

@@ -7,7 +7,7 @@ import binascii
 from typing import Any
 from urllib.parse import urlencode
 
-from apitwin.contracts.traffic.records import (
+from apitwin.recordings.records import (
     RecordedExchange,
     RecordedRequest,
     RecordedResponse,

@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from apitwin.contracts.traffic.records import (
+from apitwin.recordings.records import (
     RecordedExchange,
     RecordedRequest,
     RecordedResponse,
