@@ -94,7 +94,8 @@ def apitwin_mock(request: pytest.FixtureRequest, apitwin_mock_factory: Callable[
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
         raise pytest.UsageError(
-            f"{request.node.nodeid}: apitwin_mock needs @pytest.mark.{MARKER}(api='<name>') (or use apitwin_mock_factory)"
+            f"{request.node.nodeid}: apitwin_mock needs @pytest.mark.{MARKER}(api='<name>') (or use "
+            f"apitwin_mock_factory)"
         )
     options = dict(marker.kwargs)
     api = options.pop("api", None) or (marker.args[0] if marker.args else None)

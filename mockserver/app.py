@@ -171,7 +171,7 @@ class MockApp:
                 if message["type"] == "lifespan.startup":
                     try:
                         await stack.enter_async_context(self.server.lifespan())
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 -- any start-up failure is reported to the server
                         await send({"type": "lifespan.startup.failed", "message": str(error)})
                         return
                     await send({"type": "lifespan.startup.complete"})
@@ -646,7 +646,7 @@ async def _parse_body(
     if media_type.startswith("multipart/"):
         try:
             form_data = await request.form()
-        except Exception as error:  # the multipart parser's errors are not one class
+        except Exception as error:  # noqa: BLE001 -- the multipart parser's errors are not one class
             return (
                 _ABSENT,
                 _validation_status(operation),

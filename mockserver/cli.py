@@ -128,7 +128,8 @@ from apitwin.specs.cli import reports_spec_errors
     show_default=True,
     type=click.FloatRange(min=0, max=600_000),
     metavar="MS",
-    help="Milliseconds before the first event of every stream (header X-Apitwin-Pacing: ttft=MS,tps=N overrides per request).",
+    help="Milliseconds before the first event of every stream (header X-Apitwin-Pacing: ttft=MS,tps=N overrides per "
+    "request).",
 )
 @click.option(
     "--tokens-per-second",
@@ -142,7 +143,8 @@ from apitwin.specs.cli import reports_spec_errors
     "--faults",
     default=None,
     metavar="STATUS:RATE,…",
-    help="Inject error statuses at rates, e.g. 429:0.05,500:0.01 (429s carry Retry-After); header X-Apitwin-Faults per request.",
+    help="Inject error statuses at rates, e.g. 429:0.05,500:0.01 (429s carry Retry-After); header X-Apitwin-Faults "
+    "per request.",
 )
 @click.option(
     "--latency",

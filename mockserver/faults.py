@@ -91,8 +91,8 @@ def parse(
         cut_after=_cut(cut_after),
     )
     rates = dict(faults.rates) if base is not None else {}
-    for part in (spec or "").split(","):
-        part = part.strip()
+    for raw_part in (spec or "").split(","):
+        part = raw_part.strip()
         if not part:
             continue
         key, equals, value = part.partition("=")

@@ -83,7 +83,7 @@ def equal(one: Any, two: Any) -> bool:
     if isinstance(one, dict) and isinstance(two, dict):
         return one.keys() == two.keys() and all(equal(one[key], two[key]) for key in one)
     if isinstance(one, list) and isinstance(two, list):
-        return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two))
+        return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two, strict=False))
     return (type(one) is type(two) and one == two) or (_is_number(one) and _is_number(two) and one == two)
 
 

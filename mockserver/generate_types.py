@@ -256,9 +256,7 @@ class NumberNode(Node):
             return False
         if self.multiple and not _is_multiple(value, self.multiple):
             return False
-        if self.format and not FORMAT_CHECKER.conforms(value, self.format):
-            return False
-        return True
+        return not (self.format and not FORMAT_CHECKER.conforms(value, self.format))
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, tighter: Any) -> tuple[float | None, bool]:
@@ -362,9 +360,7 @@ class ArrayNode(Node):
                 return False
         if self.contains is not None and not any(self.contains.ok(item) for item in value):
             return False
-        if self.unique and len({unique_key(item) for item in value}) != len(value):
-            return False
-        return True
+        return not (self.unique and len({unique_key(item) for item in value}) != len(value))
 
     def children(self) -> list[Node]:
         return [node for node in (self.items, self.contains, *self.prefix) if node is not None]

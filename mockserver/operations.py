@@ -11,7 +11,7 @@ from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.parameters import shape, style_of, types
 from apitwin.mockserver.routing import Router
-from apitwin.specs.pointer import join, resolve
+from apitwin.specs.pointer import follow, join
 from apitwin.specs.validation import FastValidator, SchemaChecker
 from apitwin.specs.walk import iter_operations
 
@@ -149,10 +149,10 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             parameters=_parameters(
                 document, checker, [*(item.get("parameters") or []), *(raw.get("parameters") or [])]
             ),
-            body_required=bool((_deref(document, raw.get("requestBody")) or {}).get("required")),
-            bodies=_bodies(document, checker, _deref(document, raw.get("requestBody"))),
+            body_required=bool((follow(document, raw.get("requestBody")) or {}).get("required")),
+            bodies=_bodies(document, checker, follow(document, raw.get("requestBody"))),
             responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
-            security=raw["security"] if "security" in raw else global_security,
+            security=raw.get("security", global_security),
         )
         query = [parameter for parameter in operation.parameters if parameter.location == "query"]
         fixed = list(parse_qs(path.partition("?")[2], keep_blank_values=True))  # ``/responses?beta=true``
@@ -195,18 +195,10 @@ def _query_keys(document: dict[str, Any]) -> list[str]:
     ]
 
 
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    seen = 0
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 16:
-        node = resolve(document, node["$ref"])
-        seen += 1
-    return node
-
-
 def _parameters(document: dict[str, Any], checker: SchemaChecker, raw: list[Any]) -> list[Parameter]:
     by_key: dict[tuple[str, str], Parameter] = {}
     for entry in raw:
-        parameter = _deref(document, entry)
+        parameter = follow(document, entry)
         if not isinstance(parameter, dict) or "name" not in parameter:
             continue
         schema = parameter.get("schema") or {}
@@ -232,7 +224,7 @@ def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict
     for media_type, media in (body.get("content") or {}).items():
         schema = (media or {}).get("schema") or {}
         compiled = RequestBody(media_type, schema, checker.fast(schema))
-        target = _deref(document, schema)
+        target = follow(document, schema)
         if isinstance(target, dict) and not is_json(media_type):
             compiled.field_types = _field_types(document, target)
         discriminator = target.get("discriminator") if isinstance(target, dict) else None
@@ -249,19 +241,19 @@ def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict
 def _field_types(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, set[str]]:
     """Field types of an object schema, merged over the branches of a union (per-model variants)."""
     result: dict[str, set[str]] = {}
-    for branch in [*(schema.get("oneOf") or []), *(schema.get("anyOf") or []), *(schema.get("allOf") or [])]:
-        branch = _deref(document, branch)
+    for member in [*(schema.get("oneOf") or []), *(schema.get("anyOf") or []), *(schema.get("allOf") or [])]:
+        branch = follow(document, member)
         if isinstance(branch, dict) and depth < 4:
             for name, types in _field_types(document, branch, depth + 1).items():
                 result.setdefault(name, set()).update(types)
-    for name, prop in (schema.get("properties") or {}).items():
-        prop = _deref(document, prop)
+    for name, declared_prop in (schema.get("properties") or {}).items():
+        prop = follow(document, declared_prop)
         if not isinstance(prop, dict):
             continue
         declared = prop.get("type")
         types = set(declared) if isinstance(declared, list) else {declared} if isinstance(declared, str) else set()
-        for branch in prop.get("anyOf") or prop.get("oneOf") or []:
-            branch = _deref(document, branch)
+        for member in prop.get("anyOf") or prop.get("oneOf") or []:
+            branch = follow(document, member)
             if isinstance(branch, dict) and isinstance(branch.get("type"), str):
                 types.add(branch["type"])
         if types:
@@ -274,7 +266,7 @@ def _responses(
 ) -> dict[str, ResponseSpec]:
     result = {}
     for status, entry in (raw.get("responses") or {}).items():
-        response = _deref(document, entry) or {}
+        response = follow(document, entry) or {}
         media = {}
         for media_type, definition in (response.get("content") or {}).items():
             media[media_type] = _media(
@@ -286,8 +278,8 @@ def _responses(
                 join(pointer, "responses", status, "content", media_type),
             )
         headers = {}
-        for name, header in (response.get("headers") or {}).items():
-            header = _deref(document, header) or {}
+        for name, declared_header in (response.get("headers") or {}).items():
+            header = follow(document, declared_header) or {}
             if isinstance(header.get("schema"), dict):
                 headers[name] = generator.compile(
                     header["schema"], join(pointer, "responses", status, "headers", name, "schema")
@@ -309,8 +301,8 @@ def _media(
     examples = {}
     if "example" in definition:
         examples["example"] = definition["example"]
-    for name, example in (definition.get("examples") or {}).items():
-        example = _deref(document, example)
+    for name, declared_example in (definition.get("examples") or {}).items():
+        example = follow(document, declared_example)
         if isinstance(example, dict) and "value" in example:
             examples[name] = example["value"]
     if schema is None:
@@ -328,7 +320,7 @@ def _media(
 def _event_stream(
     generator: Generator, checker: SchemaChecker, schema: dict[str, Any], pointer: str
 ) -> EventStream | None:
-    event = _deref(generator.document, schema)
+    event = follow(generator.document, schema)
     properties = event.get("properties") or {} if isinstance(event, dict) else {}
     data = properties.get("data") or {}
     payload_holder = data.get("else", data)

@@ -573,7 +573,10 @@ def _repair_dangling_refs(document: dict[str, Any], log: RepairLog, source: str)
                     join(pointer, "$ref"),
                     f"dangling reference {ref}: it resolves neither in the document nor in the schema it sits in",
                 ) from None
-            reason = f"{ref} resolves relative to the schema it sits in ({root_pointer}), not to the document; the target is inlined"
+            reason = (
+                f"{ref} resolves relative to the schema it sits in ({root_pointer}), not to the document; "
+                "the target is inlined"
+            )
             del schema["$ref"]
             if ref in repr(target):
                 target = {}
@@ -603,7 +606,8 @@ def _repair_discriminators(document: dict[str, Any], log: RepairLog, source: str
                 source=source,
                 before=discriminator,
                 after="<absent>",
-                reason="the branches do not each fix a value of the discriminating property, so no mapping can be given",
+                reason="the branches do not each fix a value of the discriminating property, so no mapping can be "
+                "given",
             )
             return
         if all(ref.rsplit("/", 1)[-1] == value for value, ref in mapping.items()):
@@ -615,7 +619,8 @@ def _repair_discriminators(document: dict[str, Any], log: RepairLog, source: str
             source=source,
             before="<absent>",
             after=mapping,
-            reason="the values of the discriminating property differ from the schema names, so the implicit mapping resolves nowhere",
+            reason="the values of the discriminating property differ from the schema names, so the implicit mapping "
+            "resolves nowhere",
         )
 
     walk_document(document, visit)

@@ -222,7 +222,7 @@ def plan(operation: Any, settings: Settings, forbidden_models: set[str]) -> Oper
     for phase in settings.phases:
         try:
             cases = _draw_phase(operation, phase, settings)
-        except Exception as error:  # an unsatisfiable or unsupported schema: say so, keep the other phases
+        except Exception as error:  # noqa: BLE001 -- an unsatisfiable or unsupported schema: say so, keep the rest
             notes.append(f"{phase}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
             continue
         result.cases += [case for case in cases if not _names_forbidden_model(case.case, forbidden_models)]

@@ -467,9 +467,8 @@ class _BudgetTransport:
 def route_through_budget(schema: Any, session_for: Callable[[], BudgetSession]) -> None:
     """Make ``schema.transport`` (a read-only property in schemathesis) the budgeted transport."""
     if getattr(schema, "_apitwin_budgeted", False):
-        schema.__class__.transport = property(
-            lambda _self, wrapper=_BudgetTransport(schema.transport.inner, session_for): wrapper
-        )
+        rewrapped = _BudgetTransport(schema.transport.inner, session_for)
+        schema.__class__.transport = property(lambda _self: rewrapped)
         return
     wrapper = _BudgetTransport(schema.transport, session_for)
     schema.__class__ = type(

@@ -134,7 +134,8 @@ class TrafficChecker:
                     path,
                     allowed,
                     verdict.method,
-                    f"undocumented operation: {verdict.method} is not declared on {match.route.template} (declared: {allowed})",
+                    f"undocumented operation: {verdict.method} is not declared on {match.route.template} (declared: "
+                    f"{allowed})",
                 )
             )
             return None
@@ -197,7 +198,8 @@ class TrafficChecker:
                         "",
                         f"one of {', '.join(declared.media)}",
                         "an empty body",
-                        f"status {response.status} declares content ({', '.join(declared.media)}) but the body is empty",
+                        f"status {response.status} declares content ({', '.join(declared.media)}) but the body is "
+                        f"empty",
                     )
                 ]
             accepted = ", ".join(declared.media)
@@ -208,7 +210,8 @@ class TrafficChecker:
                     "",
                     accepted,
                     content_type or "nothing",
-                    f"content type {content_type or '(none)'} is not declared for status {response.status} (declared: {accepted})",
+                    f"content type {content_type or '(none)'} is not declared for status {response.status} (declared: "
+                    f"{accepted})",
                 )
             ]
         if response.truncated:

@@ -35,17 +35,20 @@ class Summary:
             if self.intentionally_invalid
             else ""
         )
-        return f"{self.exchanges} exchanges: {self.ok} OK, {self.violating} violating ({self.violations} violations); {base}{negative}"
+        counts = f"{self.ok} OK, {self.violating} violating ({self.violations} violations)"
+        return f"{self.exchanges} exchanges: {counts}; {base}{negative}"
 
 
 def text_lines(verdict: Verdict) -> list[str]:
     operation = verdict.operation or "undocumented"
     status = verdict.status if verdict.status is not None else "no response"
-    head = f"{'OK  ' if verdict.ok else 'FAIL'} #{verdict.exchange.number} {verdict.method} {verdict.path} ({operation}) → {status}"
+    mark = "OK  " if verdict.ok else "FAIL"
+    head = f"{mark} #{verdict.exchange.number} {verdict.method} {verdict.path} ({operation}) → {status}"
     lines = [head]
     for violation in verdict.violations:
         lines.append(
-            f"     {violation.location} {violation.pointer or '/'}: expected {violation.expected or '?'}, received {violation.received or '?'} — {violation.message}"
+            f"     {violation.location} {violation.pointer or '/'}: expected {violation.expected or '?'}, received "
+            f"{violation.received or '?'} — {violation.message}"
         )
     for violation in verdict.expected:
         lines.append(f"     (invalid on purpose) {violation.location} {violation.pointer or '/'}: {violation.message}")

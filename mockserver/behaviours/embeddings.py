@@ -106,7 +106,7 @@ def inputs(value: Any) -> list[str | list[int]] | None:
         return None
     if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
         return [value]
-    if all(isinstance(item, str) or isinstance(item, list) for item in value):
+    if all(isinstance(item, (str, list)) for item in value):
         return value
     return None
 

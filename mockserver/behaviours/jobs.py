@@ -583,8 +583,8 @@ def _url_slots(document: dict[str, Any], schema: Any, at: tuple[str, ...], depth
     schema = follow(document, schema)
     if not isinstance(schema, dict) or depth > 4:
         return
-    for name, prop in (schema.get("properties") or {}).items():
-        prop = follow(document, prop)
+    for name, declared in (schema.get("properties") or {}).items():
+        prop = follow(document, declared)
         if not isinstance(prop, dict):
             continue
         here = (*at, name)

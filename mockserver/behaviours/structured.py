@@ -67,7 +67,7 @@ def _compile_caller(schema: Any) -> CallerSchema:
         cls.check_schema(schema)
         validator = cls(schema)
         validator.is_valid(None)  # resolves nothing yet; a broken $ref shows up on real values below
-    except Exception:  # a caller's schema can be broken in many ways; all mean "unusable"
+    except Exception:  # noqa: BLE001 -- a caller's schema can be broken in many ways; all mean "unusable"
         return CallerSchema(None, None)
     try:
         generator = Generator(schema if isinstance(schema, dict) else {}).compile(schema, "#")
@@ -86,7 +86,7 @@ def caller_value(schema: Any, rng: random.Random, attempts: int = 3) -> tuple[bo
             value = compiled.generator.generate(rng)
             if compiled.validator.is_valid(value):
                 return True, value
-        except Exception:  # an unresolvable $ref in the caller's schema surfaces here
+        except Exception:  # noqa: BLE001 -- an unresolvable $ref in the caller's schema surfaces here
             return False, None
     return False, None
 
@@ -102,7 +102,7 @@ def tool_arguments(parameters: Any, rng: random.Random) -> str | None:
     try:
         if validator is not None and validator.is_valid({}):
             return "{}"
-    except Exception:
+    except Exception:  # noqa: BLE001 -- a caller's schema that cannot be used gives no arguments
         return None
     return None
 
@@ -294,8 +294,8 @@ class Shapes:
 
 def payload_schema(shapes: Shapes, media: Any) -> Any:
     """The JSON Schema of one event's payload (``data``'s ``contentSchema``) in the SSE convention."""
-    for data in shapes.at(media.schema, "data"):
-        data = shapes.deref(data)
+    for found in shapes.at(media.schema, "data"):
+        data = shapes.deref(found)
         holder = data.get("else", data) if isinstance(data, dict) else {}
         if isinstance(holder, dict) and "contentSchema" in holder:
             return holder["contentSchema"]

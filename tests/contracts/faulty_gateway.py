@@ -69,13 +69,15 @@ class FaultyGateway:
             headers = {key: value for key, value in headers.items() if key.lower() != "authorization"}
             headers["Authorization"] = f"Bearer {self.api_key}"
         url = self.upstream + scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
-        async with httpx.AsyncClient(timeout=30) as client:
-            async with client.stream(scope["method"], url, headers=headers, content=body) as upstream:
-                content_type = upstream.headers.get("content-type", "")
-                if content_type.startswith("text/event-stream"):
-                    await self._stream(upstream, send)
-                    return
-                await self._whole(upstream, await upstream.aread(), content_type, send)
+        async with (
+            httpx.AsyncClient(timeout=30) as client,
+            client.stream(scope["method"], url, headers=headers, content=body) as upstream,
+        ):
+            content_type = upstream.headers.get("content-type", "")
+            if content_type.startswith("text/event-stream"):
+                await self._stream(upstream, send)
+                return
+            await self._whole(upstream, await upstream.aread(), content_type, send)
 
     async def _whole(
         self, upstream: httpx.Response, content: bytes, content_type: str, send: Callable[..., Any]

@@ -31,7 +31,15 @@ import pytest
 from tests.contracts.example_clients import chat_requests
 
 @pytest.mark.apitwin(api="aimlapi")
-@pytest.mark.parametrize("client", [chat_requests.max_tokens_as_string, chat_requests.unknown_model, chat_requests.missing_messages, chat_requests.correct])
+@pytest.mark.parametrize(
+    "client",
+    [
+        chat_requests.max_tokens_as_string,
+        chat_requests.unknown_model,
+        chat_requests.missing_messages,
+        chat_requests.correct,
+    ],
+)
 def test_client(apitwin_mock, client):
     client(apitwin_mock.base_url, apitwin_mock.api_key)
 """
@@ -73,7 +81,8 @@ def test_wrong_clients_fail_naming_the_field_and_the_openai_sdk_used_correctly_p
             "  POST /v1/chat/completions [[]_v1_chat_completions[]] -> 400",
             '    body/max_tokens: *10* is not of type *number* (expected type *number*, received "10")',
             "*_ test_client[[]unknown_model[]] _*",
-            '    body/model: "gpt-4o-turbo-typo" is not one of the 171 accepted values: *(expected one of 171 values, received "gpt-4o-turbo-typo")',
+            '    body/model: "gpt-4o-turbo-typo" is not one of the 171 accepted values: *(expected one of 171 values, '
+            'received "gpt-4o-turbo-typo")',
             "*_ test_client[[]missing_messages[]] _*",
             "    body*: *messages* is a required property (expected required *messages*)",
             "*= apitwin contract violations =*",
@@ -110,8 +119,12 @@ def test_answered_as_if_valid_but_still_failed(apitwin_mock):
 def test_log_starts_empty_for_each_test(apitwin_mock):
     assert apitwin_mock.requests == []
     httpx.get(apitwin_mock.url("/v1/no-such-thing"), headers=apitwin_mock.headers)
-    httpx.post(apitwin_mock.url("/v1/chat/completions"), json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
-    assert [(r.status, [v.location for v in r.violations]) for r in apitwin_mock.requests] == [(404, ["path"]), (401, ["auth"])]
+    httpx.post(
+        apitwin_mock.url("/v1/chat/completions"),
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    seen = [(r.status, [v.location for v in r.violations]) for r in apitwin_mock.requests]
+    assert seen == [(404, ["path"]), (401, ["auth"])]
 
 def test_factory_in_process_and_loopback(apitwin_mock_factory):
     aiml = apitwin_mock_factory("aimlapi", seed=1)
@@ -123,7 +136,10 @@ def test_factory_in_process_and_loopback(apitwin_mock_factory):
             return await client.post("/v1/chat/completions", json=body, headers=aiml.headers)
 
     assert asyncio.run(in_process()).status_code == 400
-    good = httpx.post(local.url("/v1/chat/completions"), json={"model": "internlm2", "messages": [{"role": "user", "content": "hi"}]})
+    good = httpx.post(
+        local.url("/v1/chat/completions"),
+        json={"model": "internlm2", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert good.status_code == 200
     assert len(aiml.requests) == 1 and len(local.requests) == 1 and local.violations == []
 """
@@ -152,7 +168,8 @@ def test_modes_in_process_transport_factory_and_usage_errors(pytester: pytest.Py
     result.stdout.fnmatch_lines(
         [
             "*apitwin_mock needs @pytest.mark.apitwin(api='<name>')*",
-            "*unknown apitwin option(s) colour; known: api_key, reject_invalid, replay, replay_strict, responses, seed,*",
+            "*unknown apitwin option(s) colour; known: api_key, reject_invalid, replay, replay_strict, responses, "
+            "seed,*",
             "*responses='recorded': expected one of generate, hypothesis*",
         ]
     )
@@ -220,7 +237,9 @@ def test_hypothesis_mode_shrinks_a_crash_on_null_content_and_passes_a_careful_cl
     assert "status=422" in failures["openai.UnprocessableEntityError: Error code: 422"]
     # A request in hypothesis mode with no answer chosen is refused loudly, saying what to do, whatever the
     # client shows of the 500 (openai 3 shows only its status).
-    result.stdout.fnmatch_lines(["*InternalServerError*", "*no answer was set for POST /v1/chat/completions*answer_with*"])
+    result.stdout.fnmatch_lines(
+        ["*InternalServerError*", "*no answer was set for POST /v1/chat/completions*answer_with*"]
+    )
 
 
 def _failure_blocks(output: str) -> dict[str, str]:

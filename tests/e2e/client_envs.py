@@ -40,6 +40,7 @@ def client_python(name: str, *requirements: str) -> Path:
             capture_output=True,
             text=True,
             timeout=INSTALL_SECONDS,
+            check=False,
         )
         if result.returncode != 0:
             pytest.fail(f"could not install {' '.join(requirements)} into {home}: {result.stderr[-3000:]}")
@@ -51,7 +52,7 @@ def run_script(python: Path, script: str, *args: str, timeout: float = 120) -> A
     """Run ``script`` with ``python``; it prints one JSON document on its last line, returned here."""
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     result = subprocess.run(
-        [str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout, env=env
+        [str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
     if result.returncode != 0:
         pytest.fail(f"client script failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")

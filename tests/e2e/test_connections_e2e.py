@@ -83,7 +83,7 @@ def test_a_body_announced_and_never_sent_gets_a_408_in_the_api_shape(server):
     port, _ = server
     head = (
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Authorization: Bearer " + API_KEY.encode() + b"\r\nContent-Length: 100\r\n\r\n{\"model\""
+        b"Authorization: Bearer " + API_KEY.encode() + b'\r\nContent-Length: 100\r\n\r\n{"model"'
     )
     answer = exchange(port, head)
     status, _, rest = answer.partition(b"\r\n")
@@ -95,7 +95,7 @@ def test_a_client_leaving_mid_body_is_one_line_in_the_log(tmp_path):
     with serving_with_log(tmp_path, "lmdeploy", *LIMITS) as (port, log):
         head = (
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 1000\r\n\r\n{\"model\": \"m\""
+            b'Content-Length: 1000\r\n\r\n{"model": "m"'
         )
         exchange(port, head, close_after=True)
         assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 200  # the server went on

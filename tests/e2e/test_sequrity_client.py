@@ -46,7 +46,9 @@ def summary(response):
         "model": response.model,
         "status": response.status,
         "output_classes": [type(item).__name__ for item in response.output],
-        "content_classes": [type(part).__name__ for item in response.output for part in getattr(item, "content", None) or []],
+        "content_classes": [
+            type(part).__name__ for item in response.output for part in getattr(item, "content", None) or []
+        ],
         "output_text": response.output_text,
         "usage": response.usage.model_dump() if response.usage is not None else None,
         "session_id": response.session_id,
@@ -80,7 +82,13 @@ def plain_then_continue(client):
     continued = client.control.session_id
     client.control.reset_session()
     fresh = client.control.responses.create(model, input="Start over.")
-    return {"first": summary(first), "tracked": tracked, "second": summary(second), "continued": continued, "fresh": summary(fresh)}
+    return {
+        "first": summary(first),
+        "tracked": tracked,
+        "second": summary(second),
+        "continued": continued,
+        "fresh": summary(fresh),
+    }
 
 
 def plain_then_stream(client):
@@ -103,7 +111,12 @@ def provider_route(client):
         security_policy=SecurityPolicyHeader.dual_llm(),
         session_id="a-session-the-server-never-issued",
     )
-    return {"response": summary(response), "temperature": response.temperature, "instructions": response.instructions, "max_output_tokens": response.max_output_tokens}
+    return {
+        "response": summary(response),
+        "temperature": response.temperature,
+        "instructions": response.instructions,
+        "max_output_tokens": response.max_output_tokens,
+    }
 
 
 async def async_stream(base, key):
@@ -129,7 +142,12 @@ def refused(client):
 if mode == "async-stream":
     print(json.dumps(asyncio.run(async_stream(base, key))))
 else:
-    modes = {"continue": plain_then_continue, "stream": plain_then_stream, "provider": provider_route, "refused": refused}
+    modes = {
+        "continue": plain_then_continue,
+        "stream": plain_then_stream,
+        "provider": provider_route,
+        "refused": refused,
+    }
     with SequrityClient(api_key=key, base_url=base, timeout=30) as client:
         print(json.dumps(modes[mode](client)))
 '''

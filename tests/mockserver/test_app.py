@@ -204,7 +204,10 @@ paths:
           description: Bad request
           content:
             application/json:
-              schema: {type: object, required: [code, message], properties: {code: {type: integer}, message: {type: string}}}
+              schema:
+                type: object
+                required: [code, message]
+                properties: {code: {type: integer}, message: {type: string}}
 components:
   schemas:
     Pet:

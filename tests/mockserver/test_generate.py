@@ -219,7 +219,7 @@ def containers(children):
     def obj(properties, required_mask, closed, min_properties):
         names = list(properties)
         schema: dict[str, Any] = {"type": "object", "properties": properties}
-        schema["required"] = [name for name, keep in zip(names, required_mask) if keep]
+        schema["required"] = [name for name, keep in zip(names, required_mask, strict=False) if keep]
         if closed:
             schema["additionalProperties"] = False
         if min_properties is not None and (not closed or min_properties <= len(names)):
@@ -257,7 +257,7 @@ def test_patterns_are_matched(pattern, seed):
 
 
 @settings(max_examples=40)
-@given(fmt=st.sampled_from(FORMATS + ["time", "ipv6", "hostname"]), seed=SEEDS)
+@given(fmt=st.sampled_from([*FORMATS, "time", "ipv6", "hostname"]), seed=SEEDS)
 def test_formats_are_honoured(fmt, seed):
     schema = {"type": "string", "format": fmt}
     value = draw(schema, seed)
