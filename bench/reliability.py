@@ -111,7 +111,7 @@ async def _raw(port: int, data: bytes, close: bool = False) -> bytes:
 
 async def _battery(base: str, port: int) -> Row:
     row = Row("hostile battery")
-    stop, waits = threading.Event(), []
+    stop, waits = threading.Event(), list[float]()
     probe = threading.Thread(target=_probe, args=(base, stop, waits), daemon=True)
     probe.start()
     await asyncio.sleep(0.5)

@@ -162,7 +162,7 @@ def _judge(item: pytest.Item) -> str:
     from apitwin.contracts.client_mode import render_violations
 
     seen: set[int] = set()
-    failures = []
+    failures: list[str] = []
     for mock in used:
         if id(mock.running) in seen:
             continue

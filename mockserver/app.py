@@ -13,7 +13,7 @@ import contextvars
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
@@ -149,7 +149,7 @@ class MockApp:
     def __init__(self, server: MockServer) -> None:
         self.server = server
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
             try:
@@ -475,11 +475,11 @@ class MockServer:
                 if answer is not None:
                     return answer
         if status_code >= 400 and media is not None and media.media_type.endswith("json") and not example[0]:
-            answer = error_answer(api, response, status_code, response.description or "error", path=path)
+            failure = error_answer(api, response, status_code, response.description or "error", path=path)
             return Response(
-                answer.body,
+                failure.body,
                 status_code=status_code,
-                media_type=answer.media_type,
+                media_type=failure.media_type,
                 headers={**response_headers(response, rng), **error_headers(status_code)},
             )
         produced = produce(media, rng, example=example, self_check=self.options.self_check)
@@ -541,10 +541,10 @@ class MockServer:
         status: int,
         message: str,
         path: str,
-        violations: list[Violation] = (),
+        violations: Sequence[Violation] = (),
         *,
         kind: str = "invalid_request_error",
-    ) -> Response:  # type: ignore[assignment]
+    ) -> Response:
         found = list(violations) or [
             Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)
         ]

@@ -27,7 +27,8 @@ def server_path(document: dict[str, Any]) -> str:
     url = server.get("url")
     if not isinstance(url, str):
         return ""
-    variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+    declared = server.get("variables")
+    variables: dict[str, Any] = declared if isinstance(declared, dict) else {}
     url = VARIABLE.sub(lambda found: _default(variables.get(found.group(1))), url)
     path = urlsplit(url).path if "//" in url else url.split("?")[0]
     path = "/" + "/".join(part for part in path.split("/") if part)

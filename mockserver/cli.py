@@ -8,11 +8,15 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from apitwin import specs
 from apitwin.specs.cli import reports_spec_errors
+
+if TYPE_CHECKING:
+    from apitwin.mockserver.app import MockApp
 
 
 @click.command("serve")
@@ -335,7 +339,7 @@ def _ensure_free(host: str, port: int) -> None:
 _WORKER_ARGS = "APITWIN_SERVE_ARGS"
 
 
-def worker_app():  # type: ignore[no-untyped-def]
+def worker_app() -> MockApp:
     """The app of one worker process of ``apitwin serve --workers N``."""
     from apitwin.mockserver.app import create_app
 

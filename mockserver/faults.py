@@ -184,12 +184,12 @@ async def delayed(
     response: Response, first_byte_ms: float, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 ) -> Response:
     """``response`` with its headers sent at once and its body after ``first_byte_ms``."""
-    body_iterator = response.body_iterator if isinstance(response, StreamingResponse) else _single(response.body)
+    body_iterator = response.body_iterator if isinstance(response, StreamingResponse) else _single(bytes(response.body))
 
     async def late() -> AsyncIterator[bytes]:
         await sleep(first_byte_ms / 1000)
         async for chunk in body_iterator:
-            yield chunk
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
 
     headers = {key: value for key, value in response.headers.items() if key.lower() != "content-length"}
     return StreamingResponse(late(), status_code=response.status_code, headers=headers, media_type=response.media_type)

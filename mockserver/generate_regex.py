@@ -15,8 +15,8 @@ try:  # Python 3.11+
     from re import _constants as c
     from re import _parser as parser
 except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as c  # type: ignore[no-redef]
-    import sre_parse as parser  # type: ignore[no-redef]
+    import sre_constants as c
+    import sre_parse as parser
 
 EXTRA_REPEATS = 3
 """How many repetitions past the minimum an open-ended ``*``/``+``/``{n,}`` may produce."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, TypeGuard
 
 from apitwin.recordings.records import (
     RecordedExchange,
@@ -15,7 +15,7 @@ from apitwin.recordings.records import (
 )
 
 
-def is_cassette(document: object) -> bool:
+def is_cassette(document: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(document, dict) and "http_interactions" in document
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode
 
 from apitwin.recordings.records import (
@@ -16,7 +16,7 @@ from apitwin.recordings.records import (
 )
 
 
-def is_har(document: object) -> bool:
+def is_har(document: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(document, dict) and isinstance(document.get("log"), dict) and "entries" in document["log"]
 
 

@@ -39,7 +39,7 @@ OPERATION_FIELDS = {
     "servers": list,
     "tags": list,
 }
-TYPE_NAMES = {dict: "an object", list: "an array", str: "a string"}
+TYPE_NAMES: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
 
 
 def check_structure(document: dict[str, Any], log: RepairLog, *, source: str) -> None:

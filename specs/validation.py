@@ -114,7 +114,8 @@ def _format_bounds(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     copied = {key: _format_bounds(value) for key, value in schema.items()}
-    bounds = INTEGER_FORMAT_BOUNDS.get(copied.get("format")) if isinstance(copied.get("format"), str) else None
+    declared = copied.get("format")
+    bounds = INTEGER_FORMAT_BOUNDS.get(declared) if isinstance(declared, str) else None
     if bounds is not None:
         low, high = bounds
         minimum, maximum = copied.get("minimum"), copied.get("maximum")

@@ -111,7 +111,7 @@ def _time_reads(response: requests.Response, arrival: Arrival) -> None:
             arrival.reads.append((time.monotonic() - arrival.started, len(data)))
         return data
 
-    raw.read1 = timed_read1
+    raw.read1 = timed_read1  # type: ignore[method-assign]  # timing each read of this one response
 
 
 class BudgetSession(requests.Session):

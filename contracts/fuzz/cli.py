@@ -97,12 +97,12 @@ class _ManyValues(click.Command):
         if not positional and runs and len(runs[-1][1]) > 1:
             api = [runs[-1][1].pop()]
         spread: list[str] = []
-        for arg in rest:
-            if isinstance(arg, int):
-                option, values = runs[arg]
+        for item in rest:
+            if isinstance(item, int):
+                option, values = runs[item]
                 spread += [item for value in values for item in (option, value)] if values else [option]
             else:
-                spread.append(arg)
+                spread.append(item)
         return spread + api
 
 
@@ -216,6 +216,7 @@ def run_command(
     if dry_run:
         terminal.print_dry_run(plans, rounds(plans), max_requests, base, unsafe)
         return
+    assert base is not None  # checked with the other options above
     target = Target(base.rstrip("/"), api_key, max_requests, per_second, workers, timeout)
     name = Path(api).stem if os.path.sep in api else api
     with terminal.Progress(enabled=sys.stderr.isatty()) as progress:

@@ -321,7 +321,9 @@ def _ask_for_streams(cases: list[PlannedCase]) -> None:
     """Every other positive case asks for a stream: hypothesis alone may never draw ``stream: true``."""
     positives = [planned for planned in cases if planned.mode == "positive" and isinstance(planned.case.body, dict)]
     for planned in positives[::2]:
-        planned.case.body["stream"] = True
+        body = planned.case.body
+        if isinstance(body, dict):
+            body["stream"] = True
 
 
 def forbidden_models(document: dict[str, Any], models: list[str]) -> set[str]:

@@ -260,7 +260,7 @@ class Runner:
                 response=response,
                 ctx=context,
                 checks=[check],
-                on_failure=lambda name, _collected, failure, into=found: into.append((name, failure)),
+                on_failure=_collector(found),
             )
             if not found:
                 result.checks_passed += 1
@@ -521,3 +521,12 @@ def _exchange(response: Any, secret: str | None) -> Exchange:
         ),
         elapsed=round(response.elapsed, 4),
     )
+
+
+def _collector(into: list[tuple[str, Any]]) -> Callable[[str, Any, Any], None]:
+    """schemathesis' ``on_failure`` callback that keeps (check name, failure) in ``into``."""
+
+    def collect(name: str, _collected: Any, failure: Any) -> None:
+        into.append((name, failure))
+
+    return collect

@@ -109,7 +109,7 @@ def _from_junit(text: str) -> RunReport:
                     occurrences=int(seen.split()[2]) if seen else 1,
                 )
             )
-        operation.errors = [element.text or element.get("message", "") for element in testcase.findall("error")]
+        operation.errors = [element.text or element.get("message") or "" for element in testcase.findall("error")]
         skipped = testcase.find("skipped")
         operation.skipped = skipped.get("message", "skipped") if skipped is not None else ""
         operation.answered = 0 if skipped is not None else 1  # JUnit keeps no counts: a run testcase was answered

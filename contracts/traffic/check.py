@@ -444,6 +444,6 @@ def _multipart_fields(body: bytes, content_type: str) -> dict[str, Any]:
         if part.get_filename() is not None:
             fields[name] = "<file>"
         else:
-            payload = part.get_payload(decode=True) or b""
-            fields[name] = payload.decode("utf-8", "replace")
+            payload = part.get_payload(decode=True)
+            fields[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     return fields

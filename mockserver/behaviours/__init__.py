@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response, StreamingResponse
 
-from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec
+from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
 from apitwin.mockserver.produce import SelfCheckError, first_error, frame, response_headers
 
 if TYPE_CHECKING:
@@ -58,6 +58,21 @@ class Exchange:
     """Scheme, host and root path the client used (``http://127.0.0.1:4010``), for absolute URLs in answers."""
     reply_headers: dict[str, str] = field(default_factory=dict)
     """Headers a behaviour settles for whatever answer is finally sent (a session id)."""
+
+    @property
+    def answer_media(self) -> Media:
+        """The media being answered: behaviours shape an answer only once one is chosen."""
+        if self.media is None:
+            raise RuntimeError(f"{self.operation.label}: a behaviour ran with no answer media chosen")
+        return self.media
+
+    @property
+    def answer_stream(self) -> EventStream:
+        """The event stream being answered, for behaviours that shape one."""
+        stream = self.answer_media.stream
+        if stream is None:
+            raise RuntimeError(f"{self.operation.label}: a stream behaviour ran on a media without events")
+        return stream
 
     @property
     def self_check(self) -> bool:
@@ -118,7 +133,7 @@ class Exchange:
             "Cache-Control": "no-cache",
             **(headers or {}),
         }
-        iterator = frames if hasattr(frames, "__aiter__") else _aiter(frames)  # type: ignore[arg-type]
+        iterator = frames if isinstance(frames, AsyncIterator) else _aiter(frames)
         return StreamingResponse(
             self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra
         )

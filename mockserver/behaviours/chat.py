@@ -111,7 +111,8 @@ def _json_media(media: dict[str, Media]) -> Media | None:
 
 def plan_choices(body: dict[str, Any], seed: int) -> list[PlannedChoice]:
     """The choices of the answer to ``body`` (the same for the plain and the streamed answer)."""
-    count = body.get("n") if isinstance(body.get("n"), int) and not isinstance(body.get("n"), bool) else 1
+    asked = body.get("n")
+    count = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
     limit = _limit(body)
     result = []
     for index in range(max(1, min(count, MAX_CHOICES))):
@@ -216,7 +217,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
                 ),
             )
         )
-    settle(value, exchange.media.validator, edits)
+    settle(value, exchange.answer_media.validator, edits)
     return exchange.json(value)
 
 
@@ -224,7 +225,8 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[st
     choice = shape.generate(exchange.rng)
     if not isinstance(choice, dict):
         choice = {}
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    drawn = choice.get("message")
+    message: dict[str, Any] = drawn if isinstance(drawn, dict) else {}
     choice["message"] = message
     edits = [edit(choice, "index", planned.index), edit(choice, "finish_reason", planned.finish_reason)]
     edits += quiet(choice, ["logprobs"])
@@ -251,14 +253,15 @@ def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: 
 
 
 def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
-    stream = exchange.media.stream
+    stream = exchange.answer_stream
     base = stream.payload.generate(exchange.rng, ("choices",))
-    if not isinstance(base, dict) or found.chunk_choice is None:
+    chunk_choice = found.chunk_choice
+    if not isinstance(base, dict) or chunk_choice is None:
         return None
     body = exchange.body
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    template = found.chunk_choice.generate(exchange.rng)
+    template = chunk_choice.generate(exchange.rng)
     if not isinstance(template, dict):
         template = {}
     usage_base = base.get("usage")
@@ -267,7 +270,7 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
         # Made one at a time as they are sent: the first event leaves before the last is shaped.
         for planned in plan:
             for delta, finish in _deltas(exchange, planned):
-                choice = _chunk_choice_value(found.chunk_choice, template, planned.index, delta, finish)
+                choice = _chunk_choice_value(chunk_choice, template, planned.index, delta, finish)
                 yield _chunk(exchange, base, [choice], include_usage, None)
         if include_usage:
             usage = filled_usage(
@@ -294,7 +297,7 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
     for position, call in enumerate(planned.calls):
         ident = call_id(exchange.seed, exchange.body, planned.index, position)
         opening = {"index": position, "id": ident, "type": "function", "function": {"name": call.name, "arguments": ""}}
-        first = {"tool_calls": [opening]}
+        first: dict[str, Any] = {"tool_calls": [opening]}
         if position == 0:
             first = {"role": "assistant", "content": None, **first}
         result.append(([first, {key: value for key, value in first.items() if key != "content"}], None))
@@ -332,5 +335,5 @@ def _chunk(
         edits.append(edit(chunk, "usage", None, DELETE))
     else:
         edits.append(edit(chunk, "usage", DELETE, None))
-    settle(chunk, exchange.media.stream.payload_validator, edits)
+    settle(chunk, exchange.answer_stream.payload_validator, edits)
     return exchange.sse(chunk, None)

@@ -52,9 +52,9 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     ):
         return None
     success = operation.responses.get(operation.success_status())
-    plain = next(
-        (media for media_type, media in (success.media if success else {}).items() if is_json(media_type)), None
-    )
+    if success is None:
+        return None
+    plain = next((media for media_type, media in success.media.items() if is_json(media_type)), None)
     if plain is None or plain.schema is None or not shapes.has(plain.schema, "choices", "[]", "text"):
         return None
     stream = next((media for media in success.media.values() if media.stream is not None), None)
@@ -89,7 +89,7 @@ def _plain(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoice
         completion = sum(planned.tokens for planned in plan)
         usage = filled_usage(found.shapes, found.usage, value.get("usage"), prompt, completion, rng=exchange.rng)
         edits.append(edit(value, "usage", usage))
-    settle(value, exchange.media.validator, edits)
+    settle(value, exchange.answer_media.validator, edits)
     return exchange.json(value)
 
 
@@ -151,5 +151,5 @@ def _chunk(
         edits.append(edit(chunk, "usage", DELETE, None))
     if isinstance(exchange.body.get("model"), str):
         edits.append(edit(chunk, "model", exchange.body["model"]))
-    settle(chunk, exchange.media.stream.payload_validator, edits)
+    settle(chunk, exchange.answer_stream.payload_validator, edits)
     return exchange.sse(chunk, None)

@@ -67,7 +67,8 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         texts = inputs(body.get("input"))
         if texts is None:
             return None
-        model = body.get("model") if isinstance(body.get("model"), str) else ""
+        named = body.get("model")
+        model = named if isinstance(named, str) else ""
         size = dimensions(body, request_default(shapes, request_schema, body, "dimensions"), model)
         base64_wanted = body.get("encoding_format") == "base64"
         value = exchange.generate(skip=("data",))
@@ -85,7 +86,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
             edits.append(
                 edit(value, "usage", filled_usage(shapes, usage, value.get("usage"), tokens, 0, rng=exchange.rng))
             )
-        settle(value, exchange.media.validator, edits)
+        settle(value, exchange.answer_media.validator, edits)
         return exchange.json(value)
 
     return behaviour

@@ -66,13 +66,14 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         if not isinstance(value, dict):
             return None
         inline = body.get("response_format") == "b64_json"
-        prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
+        asked = body.get("prompt")
+        prompt = asked if isinstance(asked, str) else ""
         images = [png(exchange.seed, prompt, index) for index in range(count(body))]
         data = [_item(exchange, item_shape, image, inline, prompt) for image in images]
         if not inline:
             for image in images:
                 await exchange.server.store.put(MEDIA_KIND, _name(image), _record(image))
-        settle(value, exchange.media.validator, [edit(value, "data", data)])
+        settle(value, exchange.answer_media.validator, [edit(value, "data", data)])
         return exchange.json(value)
 
     return behaviour

@@ -96,10 +96,12 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     if request is None:
         return None
     success = operation.responses.get(operation.success_status())
+    if success is None:
+        return None
     plain = next(
         (
             media
-            for media_type, media in (success.media if success else {}).items()
+            for media_type, media in success.media.items()
             if is_json(media_type) and media.schema is not None and media.generator is not None
         ),
         None,
@@ -122,7 +124,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         echo=echo_of(api, operation, plain),
     )
     stream = next((media for media in success.media.values() if media.stream is not None), None)
-    if stream is not None:
+    if stream is not None and stream.stream is not None:
         payload = payload_schema(shapes, stream)
         variants = shapes.variants([payload]) if payload is not None else {}
         names = stream.stream.event_names
@@ -262,7 +264,7 @@ def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
 def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
     body = exchange.body
     plan = plan_output(body, exchange.seed, found)
-    value = found.plain.generator.generate(exchange.rng)
+    value = found.plain.generator.generate(exchange.rng) if found.plain.generator is not None else {}
     if not isinstance(value, dict):
         value = {}
     stable = {key: item for key, item in body.items() if key not in ("stream", "stream_options")}
@@ -468,7 +470,8 @@ def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any)
 def _stream_text(
     events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any
 ) -> Iterator[bytes]:
-    text = part.get("text") if isinstance(part.get("text"), str) else ""
+    said = part.get("text")
+    text = said if isinstance(said, str) else ""
     empty = {**part, "text": ""}
     where = {"item_id": item_id, "output_index": position, "content_index": index}
     yield from events.add("response.content_part.added", **where, part=empty)
@@ -481,7 +484,8 @@ def _stream_text(
 def _stream_summary(
     events: _Events, position: int, item_id: Any, index: int, part: dict[str, Any], rng: Any
 ) -> Iterator[bytes]:
-    text = part.get("text") if isinstance(part.get("text"), str) else ""
+    said = part.get("text")
+    text = said if isinstance(said, str) else ""
     where = {"item_id": item_id, "output_index": position, "summary_index": index}
     yield from events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
     for piece in pieces(text, rng):

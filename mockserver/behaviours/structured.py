@@ -26,7 +26,7 @@ from jsonschema.protocols import Validator
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.operations import CompiledApi
 from apitwin.specs.pointer import follow
-from apitwin.specs.validation import SchemaChecker
+from apitwin.specs.validation import FastValidator, SchemaChecker
 
 DELETE = object()
 """An edit value meaning "remove this key"."""
@@ -64,7 +64,7 @@ def _compile_caller(schema: Any) -> CallerSchema:
         return CallerSchema(None, None)
     try:
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        cls.check_schema(schema)
+        cls.check_schema(schema)  # type: ignore[arg-type]  # a boolean is a schema too
         validator = cls(schema)
         validator.is_valid(None)  # resolves nothing yet; a broken $ref shows up on real values below
     except Exception:  # noqa: BLE001 -- a caller's schema can be broken in many ways; all mean "unusable"
@@ -142,7 +142,8 @@ def _function(tool: Any) -> tuple[str, Any] | None:
     """(name, parameters) of a function tool in either shape: ``{function: {name, parameters}}`` or flat."""
     if not isinstance(tool, dict) or tool.get("type", "function") != "function":
         return None
-    inner = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+    wrapped = tool.get("function")
+    inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else tool
     name = inner.get("name")
     if not isinstance(name, str) or not name:
         return None
@@ -152,7 +153,8 @@ def _function(tool: Any) -> tuple[str, Any] | None:
 def _forced_name(tool_choice: Any) -> str | None:
     if not isinstance(tool_choice, dict):
         return None
-    inner = tool_choice.get("function") if isinstance(tool_choice.get("function"), dict) else tool_choice
+    wrapped = tool_choice.get("function")
+    inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else tool_choice
     name = inner.get("name")
     return name if isinstance(name, str) else None
 
@@ -173,7 +175,7 @@ class Shape:
 
     schema: Any
     generator: CompiledSchema
-    validator: Validator
+    validator: Validator | FastValidator
 
     def generate(self, rng: random.Random) -> Any:
         return self.generator.generate(rng)
@@ -392,7 +394,8 @@ def request_default(shapes: Shapes, schema: Any, body: dict[str, Any], name: str
     discriminator = target.get("discriminator") if isinstance(target, dict) else None
     candidates: list[Any] = [schema]
     if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
-        chosen = discriminator["mapping"].get(body.get(discriminator.get("propertyName")))
+        tag = body.get(discriminator.get("propertyName") or "")
+        chosen = discriminator["mapping"].get(tag) if isinstance(tag, str) else None
         if isinstance(chosen, str):
             candidates = [{"$ref": chosen}]
     for candidate in shapes.at(candidates[0], name):
