@@ -7,6 +7,7 @@ otherwise pay for schemathesis, the validators and the mock server (about 2 s) t
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import click
@@ -70,5 +71,12 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="apitwin", prog_name="apitwin", message="%(prog)s %(version)s")
-def main() -> None:
+@click.option(
+    "--allow-external-refs",
+    is_flag=True,
+    help="Follow $refs of a spec file into files outside its directory (URLs are never fetched).",
+)
+def main(allow_external_refs: bool) -> None:
     """Mock servers and contract tests from the published API specs of LLM gateways."""
+    if allow_external_refs:  # read where the spec is loaded, in this process and in serve's workers
+        os.environ["APITWIN_ALLOW_EXTERNAL_REFS"] = "1"

@@ -19,6 +19,7 @@ from apitwin.specs import yaml_text
 from apitwin.specs.catalogue import OVERLAYS_DIR, ShippedApi
 from apitwin.specs.compose import compose
 from apitwin.specs.errors import SpecError
+from apitwin.specs.external_refs import bundle
 from apitwin.specs.importers import importer
 from apitwin.specs.lint import Problem, lint
 from apitwin.specs.normalise import normalise
@@ -67,7 +68,7 @@ def finish(
 
 def normalise_file(path: Path) -> BuiltSpec:
     """A user-supplied OpenAPI 3.0/3.1 file (JSON or YAML) through the same normalise → compose path."""
-    document = read_document(path)
+    document = bundle(read_document(path), path)
     log = RepairLog()
     try:
         finished = finish(document, log, source=str(path))
