@@ -39,7 +39,7 @@ from apitwin.mockserver.behaviours.structured import (
     shapes_for,
 )
 from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
-from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.mockserver.produce import frame
 
 MAX_CHOICES = 16
@@ -67,6 +67,19 @@ class ChatShapes:
     chunk_usage: list[Any] = field(default_factory=list)
 
 
+def choice_shapes(shapes: Shapes, plain: Media, success: ResponseSpec) -> ChatShapes:
+    """The choice and usage shapes of a plain answer and of its stream's chunks (chat and text completions)."""
+    stream = next((media for media in success.media.values() if media.stream is not None), None)
+    payload = payload_schema(shapes, stream) if stream is not None else None
+    return ChatShapes(
+        shapes=shapes,
+        choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
+        chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
+        usage=shapes.at(plain.schema, "usage"),
+        chunk_usage=shapes.at(payload, "usage") if payload is not None else [],
+    )
+
+
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     shapes = shapes_for(api)
     if not any(
@@ -79,15 +92,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     plain = _json_media(success.media)
     if plain is None or not shapes.has(plain.schema, "choices"):
         return None
-    stream = next((media for media in success.media.values() if media.stream is not None), None)
-    payload = payload_schema(shapes, stream) if stream is not None else None
-    found = ChatShapes(
-        shapes=shapes,
-        choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
-        chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
-        usage=shapes.at(plain.schema, "usage"),
-        chunk_usage=shapes.at(payload, "usage") if payload is not None else [],
-    )
+    found = choice_shapes(shapes, plain, success)
 
     async def behaviour(exchange: Exchange) -> Response | None:
         if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
@@ -271,12 +276,12 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
         for planned in plan:
             for delta, finish in _deltas(exchange, planned):
                 choice = _chunk_choice_value(chunk_choice, template, planned.index, delta, finish)
-                yield _chunk(exchange, base, [choice], include_usage, None)
+                yield chunk_event(exchange, base, [choice], include_usage, None)
         if include_usage:
             usage = filled_usage(
                 found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng
             )
-            yield _chunk(exchange, base, [], include_usage, usage)
+            yield chunk_event(exchange, base, [], include_usage, usage)
         if stream.terminator is not None:
             yield frame(stream.terminator, None)
 
@@ -322,9 +327,15 @@ def _chunk_choice_value(
     return settle(choice, shape.validator, edits)
 
 
-def _chunk(
-    exchange: Exchange, base: dict[str, Any], choices: list[Any], include_usage: bool, usage: dict[str, Any] | None
+def chunk_event(
+    exchange: Exchange,
+    base: dict[str, Any],
+    choices: list[Any],
+    include_usage: bool,
+    usage: dict[str, Any] | None = None,
 ) -> bytes:
+    """One stream chunk: ``choices``, the request's model, and ``usage`` as ``include_usage`` asks (null on
+    every chunk but the last, which carries it; absent when not asked for)."""
     chunk = copy.deepcopy(base)
     edits = [edit(chunk, "choices", choices)]
     if isinstance(exchange.body.get("model"), str):

@@ -11,21 +11,24 @@ spec's terminator, so the pieces add up to the plain answer's text.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
-from apitwin.mockserver.behaviours.chat import PlannedChoice, filled_usage, plan_choices
+from apitwin.mockserver.behaviours.chat import (
+    ChatShapes,
+    PlannedChoice,
+    choice_shapes,
+    chunk_event,
+    filled_usage,
+    plan_choices,
+)
 from apitwin.mockserver.behaviours.structured import (
     DELETE,
     Shape,
-    Shapes,
     edit,
-    payload_schema,
     quiet,
     settle,
     shapes_for,
@@ -33,15 +36,6 @@ from apitwin.mockserver.behaviours.structured import (
 from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json
 from apitwin.mockserver.produce import frame
-
-
-@dataclass(slots=True)
-class CompletionShapes:
-    shapes: Shapes
-    choice: Shape | None
-    chunk_choice: Shape | None
-    usage: list[Any]
-    chunk_usage: list[Any]
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
@@ -57,15 +51,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     plain = next((media for media_type, media in success.media.items() if is_json(media_type)), None)
     if plain is None or plain.schema is None or not shapes.has(plain.schema, "choices", "[]", "text"):
         return None
-    stream = next((media for media in success.media.values() if media.stream is not None), None)
-    payload = payload_schema(shapes, stream) if stream is not None else None
-    found = CompletionShapes(
-        shapes=shapes,
-        choice=shapes.first_shape(shapes.at(plain.schema, "choices", "[]")),
-        chunk_choice=shapes.first_shape(shapes.at(payload, "choices", "[]")) if payload is not None else None,
-        usage=shapes.at(plain.schema, "usage"),
-        chunk_usage=shapes.at(payload, "usage") if payload is not None else [],
-    )
+    found = choice_shapes(shapes, plain, success)
 
     async def behaviour(exchange: Exchange) -> Response | None:
         if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
@@ -78,7 +64,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     return behaviour
 
 
-def _plain(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoice]) -> Response | None:
+def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     value = exchange.generate(skip=("choices",))
     if not isinstance(value, dict) or found.choice is None or exchange.media is None:
         return None
@@ -106,7 +92,7 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str,
     return settle(choice, shape.validator, edits)
 
 
-def _stream(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoice]) -> Response | None:
+def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     stream = exchange.media.stream if exchange.media is not None else None
     base = stream.payload.generate(exchange.rng, ("choices",)) if stream is not None else None
     if stream is None or not isinstance(base, dict) or found.chunk_choice is None:
@@ -119,37 +105,18 @@ def _stream(exchange: Exchange, found: CompletionShapes, plan: list[PlannedChoic
         for planned in plan:
             rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
             for piece in pieces(planned.text or "", rng):
-                yield _chunk(exchange, base, [_choice(exchange, shape, planned, piece, None)], include_usage)
-            yield _chunk(exchange, base, [_choice(exchange, shape, planned, "", planned.finish_reason)], include_usage)
+                yield chunk_event(exchange, base, [_choice(exchange, shape, planned, piece, None)], include_usage)
+            yield chunk_event(
+                exchange, base, [_choice(exchange, shape, planned, "", planned.finish_reason)], include_usage
+            )
         if include_usage:
             prompt = prompt_tokens(exchange.body.get("prompt"))
             completion = sum(planned.tokens for planned in plan)
             usage = filled_usage(
                 found.shapes, found.chunk_usage, base.get("usage"), prompt, completion, rng=exchange.rng
             )
-            yield _chunk(exchange, base, [], include_usage, usage)
+            yield chunk_event(exchange, base, [], include_usage, usage)
         if stream.terminator is not None:
             yield frame(stream.terminator, None)
 
     return exchange.events(frames())
-
-
-def _chunk(
-    exchange: Exchange,
-    base: dict[str, Any],
-    choices: list[dict[str, Any]],
-    include_usage: bool,
-    usage: dict[str, Any] | None = None,
-) -> bytes:
-    chunk = copy.deepcopy(base)
-    edits = [edit(chunk, "choices", choices)]
-    if usage is not None:
-        edits.append(edit(chunk, "usage", usage))
-    elif include_usage:
-        edits.append(edit(chunk, "usage", None, DELETE))
-    else:
-        edits.append(edit(chunk, "usage", DELETE, None))
-    if isinstance(exchange.body.get("model"), str):
-        edits.append(edit(chunk, "model", exchange.body["model"]))
-    settle(chunk, exchange.answer_stream.payload_validator, edits)
-    return exchange.sse(chunk, None)
