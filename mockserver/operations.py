@@ -322,13 +322,14 @@ def _event_stream(
 ) -> EventStream | None:
     event = follow(generator.document, schema)
     properties = event.get("properties") or {} if isinstance(event, dict) else {}
-    data = properties.get("data") or {}
+    # normalise may have hoisted repeated inline parts (the ``event`` enum, say) into components
+    data = follow(generator.document, properties.get("data")) or {}
     payload_holder = data.get("else", data)
     content_schema = payload_holder.get("contentSchema")
     if content_schema is None:
         return None
     terminator = (data.get("if") or {}).get("const")
-    names = tuple((properties.get("event") or {}).get("enum") or ())
+    names = tuple((follow(generator.document, properties.get("event")) or {}).get("enum") or ())
     compiled = generator.compile(content_schema, join(pointer, "schema", "properties", "data", "contentSchema"))
     return EventStream(compiled, checker.fast(content_schema), names, terminator)
 

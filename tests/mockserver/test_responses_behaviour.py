@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -244,3 +245,22 @@ def test_unknown_previous_response_id_starts_afresh_where_no_404_is_documented()
 def test_stream_is_deterministic(api: ResponsesApi) -> None:
     body = {"input": "same", "stream": True}
     assert post(api, body).content == post(api, body).content
+
+
+def test_event_names_behind_a_ref_still_name_the_events() -> None:
+    """OpenAI's published spec, once normalised, keeps the stream's ``event`` enum as a shared component
+    (``$ref: #/components/schemas/Event``); the names behind the ref must still be sent as ``event:``."""
+    document = copy.deepcopy(specs.load("openresponses"))
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for response in (operation.get("responses") or {}).values() if isinstance(operation, dict) else ():
+                stream = (response.get("content") or {}).get("text/event-stream")
+                if stream and "enum" in stream["schema"]["properties"].get("event", {}):
+                    document["components"]["schemas"]["StreamEventName"] = stream["schema"]["properties"]["event"]
+                    stream["schema"]["properties"]["event"] = {"$ref": "#/components/schemas/StreamEventName"}
+    assert "StreamEventName" in document["components"]["schemas"]
+    app = TestClient(create_app({"hoisted": document}, self_check=True), headers=AUTH)
+    answer = app.post("/responses", json={"model": "gpt-4o", "input": "Hi", "stream": True})
+    assert answer.status_code == 200, answer.text
+    found = events(answer.text)
+    assert found and all(name == payload["type"] for name, payload in found)
