@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 
 from apitwin.contracts.strategies import DrawnResponse
+from apitwin.contracts.verification import Requests, SeenRequest
+from apitwin.contracts.verification import assert_called as verify_called
 from apitwin.mockserver.operations import Operation
 from apitwin.mockserver.request_log import RequestLog, RequestRecord
 from apitwin.mockserver.violations import Violation
@@ -25,6 +27,8 @@ from apitwin.mockserver.violations import Violation
 RESPONSE_MODES = ("generate", "hypothesis")
 DEFAULT_API_KEY = "apitwin-test-key"
 START_TIMEOUT = 30.0
+BODY_LIMIT = 1024 * 1024
+"""Bytes of a request body a test's journal keeps, enough for ``requests()`` to parse what clients send."""
 
 
 class MockConfigError(ValueError):
@@ -130,7 +134,7 @@ class RunningMock:
         from apitwin.mockserver.app import create_app
 
         self.settings = settings
-        self.log = RequestLog()
+        self.log = RequestLog(body_limit=BODY_LIMIT)
         self.responder = Responder(required=settings.responses == "hypothesis")
         self.app = create_app(
             [settings.api],
@@ -233,8 +237,17 @@ class ApitwinMock:
         return self._transport
 
     @property
-    def requests(self) -> list[RequestRecord]:
-        return self.running.log.records()
+    def requests(self) -> Requests:
+        """The requests received (records of the journal); ``requests(operation=...)`` gives them parsed."""
+        return Requests(self.running.log.records())
+
+    def assert_called(self, operation: str, *, times: int | None = None, body_matches: Any = None) -> list[SeenRequest]:
+        """Fail unless ``operation`` was called (``times`` times) with a body matching ``body_matches``
+        (see ``contracts.verification``); the matching calls, parsed."""
+        __tracebackhide__ = True
+        return verify_called(
+            self.running.log.records(), operation, times=times, body_matches=body_matches, api=self.api
+        )
 
     @property
     def violations(self) -> list[Violation]:

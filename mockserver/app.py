@@ -25,10 +25,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
-from apitwin.mockserver import replay
+from apitwin.mockserver import admin, replay
+from apitwin.mockserver.admin import ADMIN_PREFIX
 from apitwin.mockserver.answer_cache import DEFAULT_CACHE_BYTES, AnswerCache
 from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
-from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
@@ -48,6 +48,8 @@ from apitwin.mockserver.faults import (
     quiet_cut_logs,
 )
 from apitwin.mockserver.faults import parse as parse_faults
+from apitwin.mockserver.journal import DEFAULT_BODY_LIMIT
+from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from apitwin.mockserver.json_body import off_loop, parse_json
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
@@ -55,7 +57,14 @@ from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
 from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, read_body
-from apitwin.mockserver.request_log import RequestLog, admin_answer, attach_violations, note_operation, note_violations
+from apitwin.mockserver.request_log import (
+    RequestLog,
+    attach_violations,
+    note_api,
+    note_body,
+    note_operation,
+    note_violations,
+)
 from apitwin.mockserver.routing import Match
 from apitwin.mockserver.selection import (
     PreferenceError,
@@ -73,7 +82,6 @@ from apitwin.mockserver.violations import Violation
 logger = logging.getLogger("apitwin.mock")
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-ADMIN_PREFIX = "/_apitwin"
 
 
 @dataclass(slots=True)
@@ -104,7 +112,11 @@ class Options:
     tokens_per_second: float = 0.0
     """Rate of the text in a stream after its first event; 0 sends everything at once."""
     request_log: RequestLog | None = None
-    """Where every request and its violations are recorded (a fresh log when not given)."""
+    """Where every exchange and its violations are recorded (a fresh journal when not given)."""
+    journal_body_bytes: int = DEFAULT_BODY_LIMIT
+    """Bytes of each body (and of a stream's events) the journal keeps; the rest is cut, and the entry says so."""
+    journal_max_bytes: int = DEFAULT_JOURNAL_BYTES
+    """Bytes of text all journal entries may hold together; the oldest go first."""
     reject_invalid: bool = True
     """False: a request that breaks the spec is recorded in the log and answered as if it were valid."""
     responder: Callable[[Operation], tuple[int, str | None, Any] | None] | None = None
@@ -198,7 +210,11 @@ class MockServer:
         self.apis = {api.name: api for api in apis}
         self.at_root = len(apis) == 1
         self.options = options
-        self.request_log = options.request_log if options.request_log is not None else RequestLog()
+        self.request_log = (
+            options.request_log
+            if options.request_log is not None
+            else RequestLog(max_bytes=options.journal_max_bytes, body_limit=options.journal_body_bytes)
+        )
         limits = StoreLimits(options.state_ttl, options.state_max_bytes, options.clock)
         self.store = ScopedStore(open_store(options.state, limits))
         self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
@@ -246,6 +262,7 @@ class MockServer:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
 
     async def handle(self, request: Request) -> Response:
+        started = self.options.clock()
         token = _FAULTS.set(None)
         try:
             answer = await self._handle(request)
@@ -257,7 +274,9 @@ class MockServer:
         if faults is not None and faults.first_byte_ms > 0:
             answer = await delayed(answer, faults.first_byte_ms, self.options.sleep)
         if not request.scope["path"].startswith(ADMIN_PREFIX):
-            self.request_log.add(request, answer)
+            answer = self.request_log.record(
+                request, answer, api=note_api(request), started=started, clock=self.options.clock
+            )
         return answer
 
     async def _handle(self, request: Request) -> Response:
@@ -265,8 +284,9 @@ class MockServer:
         if path.startswith(MEDIA_PREFIX):
             return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
-            return self._admin(path, request.method, self._reveals(request))
+            return await admin.answer(self, request, self._reveals(request))
         api, path = self._pick_api(path)
+        note_api(request, api.name if api is not None else "")
         if api is None:
             return _problem(
                 404,
@@ -296,43 +316,11 @@ class MockServer:
             else _problem(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
         )
 
-    def _spec_document(self, path: str) -> Response | None:
-        """``/_apitwin/openapi/<api>.json``: the document an API is served from, with its base path as
-        the only server, so tools that read the spec (schemathesis, code generators) find the mock."""
-        prefix = f"{ADMIN_PREFIX}/openapi/"
-        if not (path.startswith(prefix) and path.endswith(".json")):
-            return None
-        name = path[len(prefix) : -len(".json")]
-        api = self.apis.get(name)
-        if api is None:
-            return _problem(404, f"no API named {name!r}; APIs: {', '.join(self.apis)}", path)
-        document = {**api.document, "servers": [{"url": self.base_paths()[name] or "/"}]}
-        return Response(json.dumps(document), media_type="application/json")
-
     def _reveals(self, request: Request) -> bool:
         """Whether the caller may see the values other clients sent (see ``Options.admin_key``)."""
         if self.options.admin_key is None:
             return self.options.api_key is None
         return is_admin(request.headers.get("authorization"), self.options.admin_key)
-
-    def _admin(self, path: str, method: str = "GET", reveal: bool = True) -> Response:
-        if path.rstrip("/") == f"{ADMIN_PREFIX}/requests":
-            return admin_answer(self.request_log, method, reveal)
-        spec = self._spec_document(path)
-        if spec is not None:
-            return spec
-        if path.rstrip("/") == f"{ADMIN_PREFIX}/apis":
-            body = {
-                name: {
-                    "base_path": base,
-                    "sdk_base_path": base + sdk_path(self.apis[name].document),
-                    "title": self.apis[name].document["info"]["title"],
-                    "operations": len(self.apis[name].operations),
-                }
-                for name, base in self.base_paths().items()
-            }
-            return Response(json.dumps(body), media_type="application/json")
-        return _problem(404, f"unknown admin endpoint {path}", path)
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         path, match = _route(api, path, request.method, _query(request))
@@ -378,6 +366,7 @@ class MockServer:
             return self._error(api, operation, 400, str(error), path)
 
         raw, refused = await read_body(request, self.options.max_body, self.options.body_timeout)
+        note_body(request, raw)
         if refused == 413:
             return self._error(
                 api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path

@@ -40,6 +40,23 @@ if TYPE_CHECKING:
     "(others see only their types).",
 )
 @click.option(
+    "--journal-body-bytes",
+    default=64 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Bytes of each request and response body (and of a stream's events) the journal keeps for "
+    "GET /_apitwin/requests and the dashboard; longer bodies are cut and marked truncated.",
+)
+@click.option(
+    "--journal-max-bytes",
+    default=64 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1024),
+    metavar="N",
+    help="Bytes all journal entries may hold together (at most 10,000 entries); the oldest go first.",
+)
+@click.option(
     "--state-ttl",
     default=24 * 3600.0,
     show_default=True,
@@ -210,6 +227,8 @@ def serve_command(
     workers: int,
     api_key: str | None,
     admin_key: str | None,
+    journal_body_bytes: int,
+    journal_max_bytes: int,
     state_ttl: float,
     state_max_bytes: int,
     cache_max_bytes: int,
@@ -268,6 +287,8 @@ def serve_command(
         "first_byte_ms": first_byte_ms,
         "cut_stream_after": cut_stream_after,
         "admin_key": admin_key,
+        "journal_body_bytes": journal_body_bytes,
+        "journal_max_bytes": journal_max_bytes,
         "body_timeout": body_timeout,
         "state_ttl": state_ttl,
         "state_max_bytes": state_max_bytes,

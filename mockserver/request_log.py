@@ -1,98 +1,107 @@
-"""What the mock was asked, with the verdict on each request: the record client tests are judged by.
+"""What the mock was asked and answered, with the verdict on each request: the record client tests are judged by.
 
-Every request the mock answers becomes one :class:`RequestRecord` (the operation it matched, the
-status it got, and the spec violations found in it). The pytest plugin reads the log to fail a
-test whose client broke the spec; ``GET /_apitwin/requests`` serves it as JSON and
-``DELETE /_apitwin/requests`` empties it.
+Every request the mock answers becomes one journal entry (see ``mockserver.journal``: the operation it
+matched, the status, the spec violations, headers and bodies, a stream's events with their timing). The
+pytest plugin reads the log to fail a test whose client broke the spec; ``GET /_apitwin/requests`` serves it
+as JSON (filtered, see ``journal_query``) and ``DELETE /_apitwin/requests`` empties it.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
+from apitwin.mockserver.journal import Body, Entry, Event, Journal, split_events
+from apitwin.mockserver.journal_query import QueryError
+from apitwin.mockserver.journal_query import parse as parse_filters
 from apitwin.mockserver.violations import Violation
-
-DEFAULT_LIMIT = 10_000
-"""Records kept; older ones are dropped so a long-running mock does not grow without bound."""
+from apitwin.recordings.credentials import masked_headers, masked_query
 
 OPERATION_KEY = "apitwin.operation"
 VIOLATIONS_KEY = "apitwin.violations"
+BODY_KEY = "apitwin.body"
+API_KEY = "apitwin.api"
 """ASGI scope keys where the app notes, per request, what the log records."""
 
-
-@dataclass(slots=True)
-class RequestRecord:
-    sequence: int
-    method: str
-    path: str
-    operation: str
-    """The matched operation's ``operationId``; empty when the request matched none."""
-    status: int
-    violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def valid(self) -> bool:
-        return not self.violations
-
-    def as_dict(self, reveal: bool = True) -> dict[str, Any]:
-        """The record as JSON; without ``reveal`` the violations do not show the values received."""
-        violations = self.violations if reveal else [violation.masked() for violation in self.violations]
-        return {
-            "sequence": self.sequence,
-            "method": self.method,
-            "path": self.path,
-            "operation": self.operation,
-            "status": self.status,
-            "valid": self.valid,
-            "violations": [violation.as_dict() for violation in violations],
-        }
+RequestRecord = Entry
+"""A record of the log is a journal entry (its first fields are the record's as it always was)."""
 
 
-class RequestLog:
-    """A bounded, thread-safe list of request records (the mock may run in another thread)."""
+class RequestLog(Journal):
+    """The mock's journal: entries made from what the app noted in a request's scope and from its answer."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self._records: deque[RequestRecord] = deque(maxlen=limit)
-        self._lock = threading.Lock()
-        self._sequence = 0
-
-    def add(self, request: Request, response: Response) -> RequestRecord:
-        """Record one answered request from what the app noted in its scope and on the response."""
+    def record(
+        self, request: Request, response: Response, *, api: str, started: float, clock: Callable[[], float]
+    ) -> Response:
+        """Keep the exchange; a streamed answer is returned wrapped, so its events and end are kept as sent."""
         violations = [*request.scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
-        with self._lock:
-            self._sequence += 1
-            record = RequestRecord(
-                self._sequence,
-                request.method,
-                request.scope["path"],
-                request.scope.get(OPERATION_KEY, ""),
-                response.status_code,
-                violations,
-            )
-            self._records.append(record)
-        return record
+        raw = request.scope.get(BODY_KEY, b"")
+        entry = Entry(
+            0,
+            request.method,
+            request.scope["path"],
+            request.scope.get(OPERATION_KEY, ""),
+            response.status_code,
+            violations,
+            api=api,
+            started=started,
+            query=masked_query(request.scope.get("query_string", b"").decode("latin-1")),
+            request_headers=masked_headers(request.headers.items()),
+            request_body=Body.of(raw, self.body_limit) if raw else None,
+            response_headers=masked_headers(response.headers.items()),
+        )
+        if isinstance(response, StreamingResponse):
+            if (response.media_type or response.headers.get("content-type", "")).startswith("text/event-stream"):
+                entry.events = []
+            response.body_iterator = self._watched(entry, response.body_iterator, clock)
+        else:
+            entry.response_body = Body.of(bytes(response.body), self.body_limit) if response.body else None
+            entry.latency_ms = (clock() - started) * 1000
+        self.append(entry)
+        return response
 
-    def records(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self._records)
+    async def _watched(
+        self, entry: Entry, frames: AsyncIterable[Any], clock: Callable[[], float]
+    ) -> AsyncIterator[Any]:
+        """``frames`` unchanged, each noted in ``entry`` with its time; the entry is complete when they end."""
+        kept = bytearray()
+        total = 0
+        try:
+            async for chunk in frames:
+                data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+                total += len(data)
+                if entry.events is not None:
+                    self._note_events(entry, data, (clock() - entry.started) * 1000, len(kept))
+                if len(kept) < self.body_limit:
+                    kept += data[: self.body_limit - len(kept)]
+                yield chunk
+        finally:
+            entry.response_body = Body(kept.decode("utf-8", "replace"), total, total > len(kept))
+            entry.latency_ms = (clock() - entry.started) * 1000
+            self.changed(entry)
 
-    def violations(self) -> list[Violation]:
-        return [violation for record in self.records() for violation in record.violations]
+    def _note_events(self, entry: Entry, data: bytes, at_ms: float, kept: int) -> None:
+        assert entry.events is not None
+        for text in split_events(data.decode("utf-8", "replace")):
+            if kept + len(text) > self.body_limit:
+                entry.events_dropped += 1
+                continue
+            entry.events.append(Event(at_ms, text))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()
 
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._records)
+def note_body(request: Request, raw: bytes) -> None:
+    request.scope[BODY_KEY] = raw
+
+
+def note_api(request: Request, name: str | None = None) -> str:
+    """Note the API a request went to (with ``name``); the one noted (without)."""
+    if name is not None:
+        request.scope[API_KEY] = name
+    return str(request.scope.get(API_KEY, ""))
 
 
 def note_operation(request: Request, operation_id: str) -> None:
@@ -110,8 +119,9 @@ def attach_violations(response: Response, violations: list[Violation]) -> Respon
     return response
 
 
-def admin_answer(log: RequestLog, method: str, reveal: bool = True) -> Response:
-    """``GET`` lists the records as JSON (the values received only with ``reveal``); ``DELETE`` empties the log."""
+def admin_answer(log: Journal, method: str, query: str = "", reveal: bool = True) -> Response:
+    """``GET`` lists the entries the filters in ``query`` select (see ``journal_query``) as JSON, the values
+    received only with ``reveal``; ``DELETE`` empties the log."""
     if method == "DELETE":
         log.clear()
         return Response(status_code=204)
@@ -122,5 +132,15 @@ def admin_answer(log: RequestLog, method: str, reveal: bool = True) -> Response:
             media_type="application/json",
             headers={"Allow": "GET, DELETE"},
         )
-    body = [record.as_dict(reveal) for record in log.records()]
+    try:
+        filters = parse_filters(query)
+    except QueryError as error:
+        return bad_parameter(error)
+    body = [entry.as_dict(reveal) for entry in filters.select(log.records())]
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+def bad_parameter(error: QueryError) -> Response:
+    """A 400 naming the query parameter that could not be read."""
+    body = {"error": {"type": "invalid_parameter", "parameter": error.parameter, "message": str(error)}}
+    return Response(json.dumps(body), status_code=400, media_type="application/json")

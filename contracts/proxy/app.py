@@ -20,9 +20,10 @@ from typing import Any
 import httpx
 
 from apitwin.contracts.fuzz.events import Exchange
+from apitwin.contracts.proxy import entries
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, secret_values
-from apitwin.contracts.proxy.journal import Journal, Seen
+from apitwin.contracts.proxy.journal import Journal, Seen, scrubbed
 from apitwin.contracts.proxy.judge import Judge, RequestVerdict
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
 from apitwin.contracts.proxy.reject import rejection
@@ -124,6 +125,7 @@ class ProxyApp:
             _report_exchange(recorded, headers, self.secret_names),
             _curl(recorded, headers, self.secret_names),
         )
+        arrived = entries.Arrived(self.journal.api, method, scope["path"], query, wall, headers, body)
         verdict = None
         if self.options.reject_invalid:  # judged before it may go upstream; otherwise after, off the loop
             verdict = self._judged_request(recorded, seen, secrets)
@@ -131,6 +133,9 @@ class ProxyApp:
                 answer = rejection(self.judge.api, verdict.operation, verdict.path, verdict.findings)
                 await _send_whole(send, answer.status, [("content-type", answer.media_type)], answer.body)
                 self.journal.judged += 1
+                arrived.status, arrived.response_headers = answer.status, [("content-type", answer.media_type)]
+                arrived.response_body, arrived.latency_ms = answer.body, (self.clock() - started) * 1000
+                self._entry(arrived, verdict, verdict.findings, secrets)
                 return
         request = self._client().build_request(
             method, url, headers=forwarded(headers, drop=DROPPED_REQUEST_HEADERS), content=body
@@ -139,7 +144,7 @@ class ProxyApp:
             response = await self._client().send(request, stream=True)
         except httpx.HTTPError as error:
             if verdict is None:
-                self._judged_request(recorded, seen, secrets)
+                verdict = self._judged_request(recorded, seen, secrets)
             message = (
                 f"#{number} {method} {scope['path']}: the upstream {self.upstream} did not answer: "
                 f"{type(error).__name__}: {error}"
@@ -149,6 +154,9 @@ class ProxyApp:
                 send, 502, [("content-type", "text/plain; charset=utf-8")], f"apitwin proxy: {message}\n".encode()
             )
             self.journal.judged += 1
+            arrived.status, arrived.response_body = 502, f"apitwin proxy: {message}\n".encode()
+            arrived.latency_ms = (self.clock() - started) * 1000
+            self._entry(arrived, verdict, verdict.findings, secrets)
             return
         wait_ms = (self.clock() - started) * 1000
         response_headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in response.headers.raw]
@@ -196,6 +204,14 @@ class ProxyApp:
         findings = await asyncio.to_thread(self.judge.response, recorded, verdict.operation, reads, cut_short=cut_short)
         self.journal.found(findings, secrets)
         self.journal.judged += 1
+        arrived.status, arrived.response_headers = response.status_code, response_headers
+        arrived.response_body, arrived.latency_ms = decoded, seen.exchange.elapsed * 1000
+        arrived.chunks = (
+            [(timing.offset_ms, chunk) for timing, chunk in zip(timings, chunks, strict=True)]
+            if decoded is raw
+            else [(arrived.latency_ms, decoded or b"")]
+        )
+        self._entry(arrived, verdict, [*verdict.findings, *findings], secrets)
         if self.recorder is not None:
             await asyncio.to_thread(
                 self.recorder.write,
@@ -214,6 +230,14 @@ class ProxyApp:
                     total_ms=(self.clock() - started) * 1000,
                 ),
             )
+
+    def _entry(
+        self, arrived: entries.Arrived, verdict: RequestVerdict, findings: list[Finding], secrets: list[str]
+    ) -> None:
+        """The exchange in the journal the proxy's ``/_apitwin/`` pages read."""
+        clean = [scrubbed(finding, secrets) for finding in findings]
+        operation = verdict.operation.operation_id if verdict.operation is not None else ""
+        entries.write(self.journal.entries, arrived, operation, clean, self.secret_names)
 
     def _judged_request(self, recorded: RecordedExchange, seen: Seen, secrets: list[str]) -> RequestVerdict:
         verdict = self.judge.request(recorded)

@@ -1,10 +1,20 @@
-"""Which headers a proxy passes on, and which values are credentials that must never be written down."""
+"""Which headers a proxy passes on (the credentials it must never write down are ``recordings.credentials``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode
+
+from apitwin.recordings.credentials import (
+    MASK,
+    SECRET_NAMES,
+    SECRET_WORDS,
+    is_secret,
+    masked_headers,
+    masked_query,
+    masked_value,
+    scrub,
+    secret_values,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -21,11 +31,6 @@ HOP_BY_HOP = frozenset(
 )
 """RFC 9110 §7.6.1: meaningful for one connection only, so a proxy drops them (and those ``Connection`` names)."""
 
-MASK = "[masked]"
-SECRET_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-SECRET_WORDS = re.compile(r"(api[-_]?key|token|secret|password|passwd|credential|signature)", re.IGNORECASE)
-"""A header or query parameter whose name says it carries a credential (``api-key``, ``x-goog-api-key``, …)."""
-
 
 def forwarded(headers: Iterable[tuple[str, str]], *, drop: Iterable[str] = ()) -> list[tuple[str, str]]:
     """``headers`` without hop-by-hop ones (nor those named by ``Connection``) and without ``drop``."""
@@ -41,52 +46,16 @@ def forwarded(headers: Iterable[tuple[str, str]], *, drop: Iterable[str] = ()) -
     return [(name, value) for name, value in pairs if name.lower() not in excluded]
 
 
-def is_secret(name: str, extra: Iterable[str] = ()) -> bool:
-    lowered = name.lower()
-    return lowered in SECRET_NAMES or lowered in {item.lower() for item in extra} or bool(SECRET_WORDS.search(lowered))
-
-
-def masked_value(name: str, value: str) -> str:
-    """``Bearer [masked]``: the scheme stays (it says how the client authenticates), the credential goes."""
-    scheme, space, _ = value.partition(" ")
-    if name.lower() in ("authorization", "proxy-authorization") and space and scheme.isalpha():
-        return f"{scheme} {MASK}"
-    return MASK
-
-
-def masked_headers(headers: Iterable[tuple[str, str]], extra: Iterable[str] = ()) -> list[tuple[str, str]]:
-    names = tuple(extra)
-    return [(name, masked_value(name, value) if is_secret(name, names) else value) for name, value in headers]
-
-
-def masked_query(query: str, extra: Iterable[str] = ()) -> str:
-    """The query string with credential parameters (``?api_key=…``) masked."""
-    if not query:
-        return query
-    names = tuple(extra)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(is_secret(name, names) for name, _ in pairs):
-        return query
-    return urlencode([(name, MASK if is_secret(name, names) else value) for name, value in pairs])
-
-
-def secret_values(headers: Iterable[tuple[str, str]], query: str = "", extra: Iterable[str] = ()) -> list[str]:
-    """The credentials a request carries (whole values and bare tokens), to scrub them from any text written."""
-    names = tuple(extra)
-    found: set[str] = set()
-    pairs = [*headers, *parse_qsl(query, keep_blank_values=True)]
-    for name, value in pairs:
-        if not is_secret(name, names) or not value:
-            continue
-        found.add(value)
-        _, space, token = value.partition(" ")
-        if space and len(token) >= 4:
-            found.add(token)
-    return sorted(found, key=len, reverse=True)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+__all__ = [
+    "HOP_BY_HOP",
+    "MASK",
+    "SECRET_NAMES",
+    "SECRET_WORDS",
+    "forwarded",
+    "is_secret",
+    "masked_headers",
+    "masked_query",
+    "masked_value",
+    "scrub",
+    "secret_values",
+]

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
 from apitwin.contracts.proxy.findings import Cause, Finding, group
 from apitwin.contracts.proxy.headers import scrub
+from apitwin.mockserver.journal import Journal as EntryJournal
 
 
 @dataclass(slots=True)
@@ -38,6 +39,8 @@ class Journal:
     exchanges: dict[int, Seen] = field(default_factory=dict)
     per_operation: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    entries: EntryJournal = field(default_factory=EntryJournal)
+    """Every exchange with its bodies and events, as the mock keeps them (``/_apitwin/`` on the proxy)."""
     judged: int = 0
     """Exchanges whose answer has been judged (the client may have its last byte a moment earlier)."""
     started: float = field(init=False)
@@ -52,14 +55,7 @@ class Journal:
     def found(self, findings: list[Finding], secrets: list[str]) -> None:
         """Keep ``findings`` (credentials scrubbed from every text) and print one line each."""
         for finding in findings:
-            clean = replace(
-                finding,
-                path=scrub(finding.path, secrets),
-                pointer=scrub(finding.pointer, secrets),
-                message=scrub(finding.message, secrets),
-                expected=scrub(finding.expected, secrets),
-                received=scrub(finding.received, secrets),
-            )
+            clean = scrubbed(finding, secrets)
             self.findings.append(clean)
             if self.out is not None:
                 self.out.write(f"apitwin proxy: {clean.line()}\n")
@@ -133,6 +129,18 @@ class Journal:
                 "errors": self.errors,
             },
         }
+
+
+def scrubbed(finding: Finding, secrets: list[str]) -> Finding:
+    """``finding`` with the request's credentials scrubbed from every text."""
+    return replace(
+        finding,
+        path=scrub(finding.path, secrets),
+        pointer=scrub(finding.pointer, secrets),
+        message=scrub(finding.message, secrets),
+        expected=scrub(finding.expected, secrets),
+        received=scrub(finding.received, secrets),
+    )
 
 
 def _result(label: str, count: int) -> OperationResult:

@@ -1,0 +1,100 @@
+"""A proxied exchange as a journal entry: the same shape the mock writes, so one page shows both.
+
+Credentials are masked in headers and query and scrubbed from the texts of the findings; the bodies are the
+decoded ones the judge saw, cut at the journal's body limit; a stream's events carry the time their chunk
+arrived from the upstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from apitwin.contracts.proxy.findings import Finding
+from apitwin.mockserver.journal import Body, Entry, Event, Journal, split_events
+from apitwin.mockserver.violations import Violation
+from apitwin.recordings.credentials import masked_headers, masked_query
+
+
+@dataclass(slots=True)
+class Arrived:
+    """What the proxy knows of an exchange once it is over (the answer's parts None when none came)."""
+
+    api: str
+    method: str
+    path: str
+    query: str
+    started: float
+    """Seconds since the epoch."""
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int = 0
+    response_headers: Sequence[tuple[str, str]] = ()
+    response_body: bytes | None = None
+    chunks: Sequence[tuple[float, bytes]] = ()
+    """(ms after the request arrived, bytes) as the upstream sent them."""
+    latency_ms: float = 0.0
+
+
+def write(
+    journal: Journal, arrived: Arrived, operation: str, findings: Sequence[Finding], secret_names: Sequence[str]
+) -> Entry:
+    """Append the exchange to ``journal`` under ``operation`` (an operationId, empty when none matched); the
+    findings are already scrubbed of credentials."""
+    entry = Entry(
+        0,
+        arrived.method,
+        arrived.path,
+        operation,
+        arrived.status,
+        [_violation(finding) for finding in findings],
+        api=arrived.api,
+        source="proxy",
+        started=arrived.started,
+        query=masked_query(arrived.query, secret_names),
+        request_headers=masked_headers(arrived.request_headers, secret_names),
+        request_body=Body.of(arrived.request_body, journal.body_limit) if arrived.request_body else None,
+        response_headers=masked_headers(arrived.response_headers, secret_names),
+        response_body=Body.of(arrived.response_body, journal.body_limit) if arrived.response_body else None,
+        latency_ms=arrived.latency_ms,
+    )
+    if _is_stream(arrived.response_headers):
+        entry.events, entry.events_dropped = _events(arrived.chunks, journal.body_limit)
+    return journal.append(entry)
+
+
+def _violation(finding: Finding) -> Violation:
+    return Violation(
+        finding.operation,
+        finding.where,
+        finding.pointer,
+        finding.expected,
+        finding.received,
+        finding.message,
+        keyword=finding.check,
+    )
+
+
+def _is_stream(headers: Sequence[tuple[str, str]]) -> bool:
+    return any(name.lower() == "content-type" and "text/event-stream" in value.lower() for name, value in headers)
+
+
+def _events(chunks: Sequence[tuple[float, bytes]], limit: int) -> tuple[list[Event], int]:
+    """The events of the stream with the time their chunk arrived; past ``limit`` bytes only counted.
+
+    An event split over two chunks is kept whole, at the time its last piece arrived.
+    """
+    events: list[Event] = []
+    dropped = 0
+    kept = 0
+    pending = ""
+    for at_ms, data in chunks:
+        pending += data.decode("utf-8", "replace")
+        complete, _, pending = pending.replace("\r\n", "\n").rpartition("\n\n")
+        for text in split_events(complete + "\n\n" if complete else ""):
+            if kept + len(text) > limit:
+                dropped += 1
+                continue
+            kept += len(text)
+            events.append(Event(at_ms, text))
+    return events, dropped

@@ -1,0 +1,246 @@
+"""The journal: every exchange the mock answered or the proxy forwarded, bounded, as one shape.
+
+An :class:`Entry` is what a person debugging traffic wants to see: the request and the answer (headers with
+credentials masked, bodies cut past ``body_limit`` bytes), the events of a stream with the time each one left
+(milliseconds after the request arrived, from the server's injected clock), the verdict with each violation at
+its JSON pointer, and the latency. The mock (``request_log``) and the proxy (``contracts.proxy``) both write
+entries here; ``GET /_apitwin/requests``, the dashboard's live view and the pytest plugin read them.
+
+The journal keeps at most ``limit`` entries and ``max_bytes`` of their text: the oldest go first. Entries are
+shared with the thread that serves them, so every change goes through the journal's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apitwin.mockserver.violations import Violation
+
+DEFAULT_LIMIT = 10_000
+"""Entries kept; older ones are dropped so a long-running server does not grow without bound."""
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""Bytes of text (bodies, events, headers) all kept entries may hold together."""
+DEFAULT_BODY_LIMIT = 64 * 1024
+"""Bytes of each body (and of a stream's events together) kept; the rest is cut and the entry says so."""
+ENTRY_OVERHEAD = 512
+"""Bytes an entry costs besides its texts (objects, dict slots), so the byte bound is near what is held."""
+HIDDEN = "hidden: values are shown to the admin only (see --admin-key / --admin-token)"
+SUBSCRIBER_BACKLOG = 1000
+"""Entries a slow live viewer may fall behind before it misses some (it can catch up with ``since``)."""
+
+
+@dataclass(slots=True)
+class Body:
+    """A body as text (UTF-8, undecodable bytes replaced), cut at the journal's body limit."""
+
+    text: str
+    size: int
+    """Bytes the whole body had."""
+    truncated: bool = False
+
+    @classmethod
+    def of(cls, raw: bytes, limit: int) -> Body:
+        return cls(raw[:limit].decode("utf-8", "replace"), len(raw), len(raw) > limit)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "size": self.size, "truncated": self.truncated}
+
+
+@dataclass(slots=True)
+class Event:
+    """One event of a stream as it was sent: its frame text and when, in ms after the request arrived."""
+
+    at_ms: float
+    data: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at_ms": round(self.at_ms, 3), "data": self.data}
+
+
+@dataclass(slots=True)
+class Entry:
+    """One exchange. The first six fields are the request log's record (``RequestRecord``) as it always was."""
+
+    sequence: int
+    method: str
+    path: str
+    operation: str
+    """The matched operation's ``operationId``; empty when the request matched none."""
+    status: int
+    violations: list[Violation] = field(default_factory=list)
+    api: str = ""
+    source: str = "mock"
+    """``mock`` or ``proxy``: who wrote the entry."""
+    started: float = 0.0
+    """When the request arrived, seconds since the epoch (the server's clock)."""
+    query: str = ""
+    """The query string, credential parameters masked."""
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: Body | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_body: Body | None = None
+    events: list[Event] | None = None
+    """The events of a streamed answer (None: not a stream)."""
+    events_dropped: int = 0
+    """Events sent but not kept, once the stream's text passed the body limit."""
+    latency_ms: float | None = None
+    """From the request's arrival to the answer's last byte; None while a stream is still running."""
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+    @property
+    def complete(self) -> bool:
+        return self.latency_ms is not None
+
+    @property
+    def verdict(self) -> str:
+        """``valid``, or ``violations`` (the request or its answer broke the spec, or was refused)."""
+        return "valid" if self.valid else "violations"
+
+    def size(self) -> int:
+        """Bytes of text the entry holds, for the journal's byte bound."""
+        texts = [self.path, self.query, *(body.text for body in (self.request_body, self.response_body) if body)]
+        texts += [name + value for name, value in (*self.request_headers, *self.response_headers)]
+        texts += [event.data for event in self.events or ()]
+        texts += [violation.message + violation.received for violation in self.violations]
+        return ENTRY_OVERHEAD + sum(len(text) for text in texts)
+
+    def as_dict(self, reveal: bool = True) -> dict[str, Any]:
+        """The entry as JSON; without ``reveal`` no value a client sent or received is shown (types only)."""
+        violations = self.violations if reveal else [violation.masked() for violation in self.violations]
+        shown: dict[str, Any] = {
+            "sequence": self.sequence,
+            "method": self.method,
+            "path": self.path,
+            "operation": self.operation,
+            "status": self.status,
+            "valid": self.valid,
+            "violations": [violation.as_dict() for violation in violations],
+            "api": self.api,
+            "source": self.source,
+            "started": self.started,
+            "verdict": self.verdict,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
+            "complete": self.complete,
+            "request": {"headers": [list(pair) for pair in self.request_headers]},
+            "response": {"headers": [list(pair) for pair in self.response_headers]},
+        }
+        if not reveal:
+            shown["hidden"] = HIDDEN
+            return shown
+        shown["query"] = self.query
+        shown["request"]["body"] = self.request_body.as_dict() if self.request_body else None
+        shown["response"]["body"] = self.response_body.as_dict() if self.response_body else None
+        shown["response"]["events"] = None if self.events is None else [event.as_dict() for event in self.events]
+        shown["response"]["events_dropped"] = self.events_dropped
+        return shown
+
+
+class Subscription:
+    """A live viewer's queue of entries (new ones, and running streams again when they finish)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Entry] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+
+    def offer(self, entry: Entry) -> None:
+        """From any thread: hand the entry to the viewer's loop (dropped when the viewer is far behind)."""
+        try:
+            self.loop.call_soon_threadsafe(self._put, entry)
+        except RuntimeError:  # the viewer's loop has closed: nobody is listening any more
+            return
+
+    def _put(self, entry: Entry) -> None:
+        if not self.queue.full():
+            self.queue.put_nowait(entry)
+
+
+class Journal:
+    """A bounded, thread-safe list of entries (the server may run in another thread than its readers)."""
+
+    def __init__(
+        self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES, body_limit: int = DEFAULT_BODY_LIMIT
+    ) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.body_limit = body_limit
+        self._entries: deque[Entry] = deque()
+        self._sizes: dict[int, int] = {}
+        self.bytes = 0
+        self._lock = threading.Lock()
+        self._sequence = 0
+        self._subscribers: list[Subscription] = []
+
+    def append(self, entry: Entry) -> Entry:
+        """Keep ``entry`` under the next sequence number, dropping the oldest past the bounds."""
+        with self._lock:
+            self._sequence += 1
+            entry.sequence = self._sequence
+            self._entries.append(entry)
+            self._account(entry)
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.offer(entry)
+        return entry
+
+    def changed(self, entry: Entry) -> None:
+        """``entry`` grew (a stream's events, its end): count its bytes again and show it to live viewers."""
+        with self._lock:
+            if entry.sequence in self._sizes:
+                self._account(entry)
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.offer(entry)
+
+    def _account(self, entry: Entry) -> None:
+        size = entry.size()
+        self.bytes += size - self._sizes.get(entry.sequence, 0)
+        self._sizes[entry.sequence] = size
+        while self._entries and (len(self._entries) > self.limit or self.bytes > self.max_bytes):
+            if len(self._entries) == 1 and len(self._entries) <= self.limit:
+                return  # the newest entry stays even when it alone is over the byte bound
+            dropped = self._entries.popleft()
+            self.bytes -= self._sizes.pop(dropped.sequence, 0)
+
+    def records(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def violations(self) -> list[Violation]:
+        return [violation for entry in self.records() for violation in entry.violations]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._sizes.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription(asyncio.get_running_loop())
+        with self._lock:
+            self._subscribers.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscribers:
+                self._subscribers.remove(subscription)
+
+
+def split_events(text: str) -> Iterable[str]:
+    """The events in a piece of an event stream (frames end with a blank line)."""
+    normalised = text.replace("\r\n", "\n")
+    for part in normalised.split("\n\n"):
+        if part.strip():
+            yield part + "\n\n"

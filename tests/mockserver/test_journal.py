@@ -1,0 +1,165 @@
+"""The journal: bodies and headers (credentials masked), stream events timed by the injected clock, bounds,
+and the filters of GET /_apitwin/requests with their 400s."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.testclient import TestClient
+
+from apitwin.mockserver import create_app
+from apitwin.mockserver.journal import Body, Entry, Journal
+from apitwin.mockserver.request_log import RequestLog
+from apitwin.mockserver.violations import Violation
+
+AUTH = {"Authorization": "Bearer sk-very-secret"}
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 10}
+BAD_CHAT = {**CHAT, "max_tokens": "10"}
+
+
+class Clock:
+    """Time that moves only when the server sleeps: stream timings become exact."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def client(**options: object) -> TestClient:
+    return TestClient(create_app(["aimlapi"], **options))
+
+
+def test_an_exchange_keeps_headers_bodies_verdict_and_latency_with_credentials_masked() -> None:
+    mock = client()
+    headers = {**AUTH, "api-key": "k-123", "x-api-key": "k-456", "Cookie": "session=abc", "X-Trace": "t1"}
+    assert mock.post("/v1/chat/completions", json=CHAT, headers=headers).status_code == 200
+    mock.post("/v1/chat/completions?api_key=q-789", json=CHAT, headers=headers)  # an unknown parameter: a 400
+    entry, with_query = mock.get("/_apitwin/requests").json()
+    sent = dict(entry["request"]["headers"])
+    assert sent["authorization"] == "Bearer [masked]"
+    assert sent["api-key"] == sent["x-api-key"] == sent["cookie"] == "[masked]"
+    assert sent["x-trace"] == "t1" and with_query["query"] == "api_key=%5Bmasked%5D"
+    for text in ("secret", "k-123", "k-456", "abc", "q-789"):
+        assert text not in str(entry) and text not in str(with_query)
+    assert entry["request"]["body"]["text"] == mock.app.server.request_log.records()[0].request_body.text
+    assert '"gpt-4o"' in entry["request"]["body"]["text"] and entry["request"]["body"]["truncated"] is False
+    answer = entry["response"]["body"]["text"]
+    assert '"chat.completion"' in answer and entry["response"]["events"] is None
+    assert (entry["api"], entry["source"], entry["verdict"], entry["complete"]) == ("aimlapi", "mock", "valid", True)
+    assert entry["latency_ms"] >= 0
+
+
+def test_violations_carry_their_json_pointer_and_the_verdict_says_so() -> None:
+    mock = client()
+    assert mock.post("/v1/chat/completions", json=BAD_CHAT, headers=AUTH).status_code == 400
+    [entry] = mock.get("/_apitwin/requests").json()
+    assert entry["verdict"] == "violations" and entry["valid"] is False
+    assert [(v["location"], v["pointer"]) for v in entry["violations"]] == [("body", "/max_tokens")]
+    assert json.loads(entry["request"]["body"]["text"]) == BAD_CHAT
+
+
+def test_stream_events_are_kept_one_by_one_with_their_time_from_the_injected_clock() -> None:
+    clock = Clock()
+    mock = client(clock=clock, sleep=clock.sleep, ttft_ms=250)
+    with mock.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}, headers=AUTH) as answer:
+        frames = answer.read().decode()
+    [entry] = mock.get("/_apitwin/requests").json()
+    events = entry["response"]["events"]
+    assert len(events) >= 2 and "".join(event["data"] for event in events) == frames
+    assert events[0]["at_ms"] == pytest.approx(250.0)  # the first event waited the ttft, nothing else did
+    assert all(event["at_ms"] == pytest.approx(250.0) for event in events)
+    assert events[-1]["data"].startswith("data: [DONE]") and entry["latency_ms"] == pytest.approx(250.0)
+    assert entry["response"]["body"]["size"] == len(frames.encode())
+
+
+def test_bodies_past_the_limit_are_cut_and_marked() -> None:
+    mock = client(journal_body_bytes=40)
+    assert mock.post("/v1/chat/completions", json=CHAT, headers=AUTH).status_code == 200
+    [entry] = mock.get("/_apitwin/requests").json()
+    request_body = entry["request"]["body"]
+    assert len(request_body["text"]) == 40 and request_body["truncated"] is True and request_body["size"] > 40
+    assert entry["response"]["body"]["truncated"] is True
+
+
+def test_the_journal_is_bounded_in_entries_and_in_bytes() -> None:
+    by_count = Journal(limit=3)
+    for number in range(5):
+        by_count.append(Entry(0, "GET", f"/{number}", "", 200))
+    assert [entry.path for entry in by_count.records()] == ["/2", "/3", "/4"]
+    by_bytes = Journal(max_bytes=10_000)
+    for _ in range(50):
+        by_bytes.append(Entry(0, "POST", "/", "", 200, request_body=Body("x" * 1000, 1000)))
+    assert by_bytes.bytes <= 10_000 and 5 <= len(by_bytes) < 10
+    assert by_bytes.records()[-1].sequence == 50  # the newest stay, numbered on
+    by_bytes.clear()
+    assert len(by_bytes) == 0 and by_bytes.bytes == 0
+
+
+def test_a_log_without_the_admin_key_hides_bodies_and_values() -> None:
+    mock = client(api_key="sk-very-secret", admin_key="root")
+    mock.post("/v1/chat/completions", json=BAD_CHAT, headers=AUTH)
+    [hidden] = mock.get("/_apitwin/requests", headers=AUTH).json()
+    assert "body" not in hidden["request"] and "events" not in hidden["response"] and "query" not in hidden
+    assert hidden["hidden"].startswith("hidden") and hidden["violations"][0]["received"] == "<string>"
+    [shown] = mock.get("/_apitwin/requests", headers={"Authorization": "Bearer root"}).json()
+    assert '"10"' in shown["request"]["body"]["text"]
+
+
+def seed_traffic(mock: TestClient) -> None:
+    mock.post("/v1/chat/completions", json=CHAT, headers=AUTH)
+    mock.post("/v1/chat/completions", json=BAD_CHAT, headers=AUTH)
+    mock.get("/v1/models", headers=AUTH)
+    mock.get("/nowhere", headers=AUTH)
+
+
+@pytest.mark.parametrize(
+    ("query", "paths"),
+    [
+        ("", ["/v1/chat/completions", "/v1/chat/completions", "/v1/models", "/nowhere"]),
+        ("operation=_v1_chat_completions", ["/v1/chat/completions", "/v1/chat/completions"]),
+        ("operation=", ["/nowhere"]),
+        ("status=200", ["/v1/chat/completions", "/v1/models"]),
+        ("status=4xx", ["/v1/chat/completions", "/nowhere"]),
+        ("valid=false", ["/v1/chat/completions", "/nowhere"]),
+        ("valid=true&status=2xx", ["/v1/chat/completions", "/v1/models"]),
+        ("since=2", ["/v1/models", "/nowhere"]),
+        ("limit=1", ["/nowhere"]),
+        ("api=aimlapi&since=3", ["/nowhere"]),
+    ],
+)
+def test_filters_select_entries(query: str, paths: list[str]) -> None:
+    mock = client()
+    seed_traffic(mock)
+    assert [entry["path"] for entry in mock.get(f"/_apitwin/requests?{query}").json()] == paths
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("status=abc", "status"),
+        ("status=700", "status"),
+        ("valid=maybe", "valid"),
+        ("since=-1", "since"),
+        ("since=2026-01-01", "since"),
+        ("limit=x", "limit"),
+        ("colour=red", "colour"),
+        ("status=200&status=201", "status"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_the_parameter(query: str, parameter: str) -> None:
+    answer = client().get(f"/_apitwin/requests?{query}")
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["parameter"] == parameter and parameter in error["message"]
+
+
+def test_a_request_log_is_a_journal_and_its_records_keep_their_old_fields() -> None:
+    log = RequestLog()
+    entry = log.append(Entry(0, "POST", "/x", "op", 400, [Violation("op", "body", "/a", "string", "1", "m")]))
+    assert (entry.sequence, entry.valid, log.violations()[0].pointer) == (1, False, "/a")
