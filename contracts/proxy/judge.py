@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.sse import Stream, StreamSpec, StreamSpecs, parse_events, run_stream_checks
 from apitwin.contracts.traffic.check import TrafficChecker
+from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.operations import CompiledApi, Operation
-from apitwin.mockserver.recorded_urls import detect_base_path, url_path
+from apitwin.mockserver.recorded_urls import strip_base, url_path
 from apitwin.mockserver.violations import Violation
 from apitwin.recordings.records import RecordedExchange
 
@@ -35,18 +36,35 @@ class RequestVerdict:
 
 
 class Judge:
-    """Checks exchanges of one API; ``base_path`` (``/v1``, ``/aimlapi``) is detected per path when not given."""
+    """Checks exchanges of one API; ``base_path`` (``/v1``, ``/aimlapi``) is found per path when not given."""
 
     def __init__(self, api: CompiledApi, base_path: str | None = None) -> None:
         self.api = api
         self.base_path = base_path
+        self.declared_base = server_path(api.document)
         self.streams = StreamSpecs(api.document)
         self._fast: dict[int, StreamSpec] = {}
+        self._checkers: dict[str, TrafficChecker] = {}
         self.by_id = {operation.operation_id: operation for operation in api.operations}
 
     def _checker(self, url: str) -> TrafficChecker:
-        base = self.base_path if self.base_path is not None else detect_base_path(self.api, [url_path(url)])
-        return TrafficChecker(self.api, base)
+        base = self.base_path if self.base_path is not None else self._base(url_path(url))
+        checker = self._checkers.get(base)
+        if checker is None:
+            checker = self._checkers[base] = TrafficChecker(self.api, base)
+        return checker
+
+    def _base(self, path: str) -> str:
+        """The spec's own server path when the request matches under it, else the shortest prefix that makes it
+        match: OpenAI's ``/v1/chat/completions`` is ``/chat/completions`` under ``/v1``, never ``/completions``
+        under ``/v1/chat`` (a path the spec also has)."""
+        segments = [segment for segment in path.split("/") if segment]
+        prefixes = ["/" + "/".join(segments[:count]) if count else "" for count in range(len(segments))]
+        for prefix in [self.declared_base, *prefixes] if self.declared_base else prefixes:
+            rest = strip_base(path, prefix)
+            if rest is not None and self.api.router.match(rest, "GET").found_path:
+                return prefix
+        return ""
 
     def request(self, exchange: RecordedExchange) -> RequestVerdict:
         """Route and request checks of an exchange whose answer has not come yet."""
