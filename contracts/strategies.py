@@ -174,26 +174,9 @@ def _body_strategy(api: CompiledApi, schema: dict[str, Any], is_valid: Callable[
 
 def _from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any] | None:
     """schemathesis's strategy for ``schema``, or None when it admits nothing (or cannot be modelled)."""
-    from schemathesis.core.errors import InvalidSchema, UnsupportedSchema
-    from schemathesis.generation.jsonschema.builder import EMPTY_STRATEGY, build
+    from apitwin.contracts.schemathesis_adapter import json_schema_strategy  # schemathesis costs ~1 s to import
 
-    try:
-        strategy = build(schema, draft=DRAFT_2020_12, formats=_formats())
-    except (InvalidSchema, UnsupportedSchema):
-        return None
-    return None if strategy is EMPTY_STRATEGY else strategy
-
-
-_FORMATS: dict[str, st.SearchStrategy[str]] = {}
-
-
-def _formats() -> dict[str, st.SearchStrategy[str]]:
-    """String formats schemathesis knows (one dict, so its strategy cache keys stay stable)."""
-    if not _FORMATS:
-        from schemathesis.specs.openapi.formats import STRING_FORMATS, get_default_format_strategies
-
-        _FORMATS.update({**get_default_format_strategies(), **STRING_FORMATS})
-    return _FORMATS
+    return json_schema_strategy(schema, draft=DRAFT_2020_12)
 
 
 # -- bundling: one self-contained schema whose local $refs resolve ------------------------------

@@ -16,14 +16,18 @@ from fractions import Fraction
 from typing import Any
 
 import hypothesis
-import schemathesis
 from hypothesis import HealthCheck, Phase, Verbosity
-from schemathesis.generation.case import Case
-from schemathesis.generation.meta import TestPhase
-from schemathesis.generation.modes import GenerationMode
 
 from apitwin.contracts.fuzz.models import constrain_models, known_model_ids
 from apitwin.contracts.fuzz.shards import Shard, take_shard
+from apitwin.contracts.schemathesis_adapter import (
+    Case,
+    GenerationMode,
+    coverage_cases,
+    fuzzing_strategy,
+    generation_mode,
+    load_openapi,
+)
 from apitwin.contracts.sse import deref, property_names
 
 PHASES = ("examples", "coverage", "fuzzing")
@@ -92,12 +96,7 @@ def load_schema(document: dict[str, Any], models: list[str]) -> Any:
     """The schemathesis schema of ``document``, its request bodies narrowed to ``models``."""
     if models:
         document = constrain_models(document, models)
-    schema = schemathesis.openapi.from_dict(document)
-    schema.config.max_stream_events = MAX_STREAM_EVENTS
-    # Reports hide the one credential apitwin sent, nothing else: schemathesis' own masking would also
-    # hide any value whose name looks sensitive (`max_tokens` becomes "[Filtered]").
-    schema.config.output.sanitization.update(enabled=False)
-    return schema
+    return load_openapi(document, max_stream_events=MAX_STREAM_EVENTS)
 
 
 def select(schema: Any, settings: Settings) -> Selection:
@@ -345,7 +344,7 @@ def _draw_phase(operation: Any, phase: str, settings: Settings) -> list[PlannedC
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         try:
             cases = draw(
-                operation.as_strategy(generation_mode=mode, phase=TestPhase.FUZZING),
+                fuzzing_strategy(operation, mode),
                 settings.max_examples,
                 settings.seed,
             )
@@ -365,22 +364,9 @@ def _examples(operation: Any, settings: Settings) -> list[Case]:
 
 
 def _coverage(operation: Any, settings: Settings) -> list[PlannedCase]:
-    from schemathesis.generation.drivers import CoverageGenerator
-    from schemathesis.generation.feedback import NO_FEEDBACK
-    from schemathesis.generation.overrides import Override
-
-    generator = CoverageGenerator(
-        operation=operation,
-        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        generation_config=operation.schema.config.generation_for(operation=operation, phase="coverage"),
-        auth_storage=None,
-        override=Override(),
-        feedback=NO_FEEDBACK,
-    )
     planned = []
-    for case in generator:
-        mode = case.meta.generation.mode.value if case.meta is not None else "positive"
-        planned.append(PlannedCase("coverage", mode, case))
+    for case in coverage_cases(operation):
+        planned.append(PlannedCase("coverage", generation_mode(case), case))
         if len(planned) >= settings.max_examples:
             break
     return planned

@@ -18,15 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from requests.structures import CaseInsensitiveDict
-from schemathesis.checks import CheckContext, load_all_checks, not_a_server_error, run_checks
-from schemathesis.core.transport import is_event_stream
 
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
 from apitwin.contracts.fuzz.repro import curl, hide
 from apitwin.contracts.fuzz.wire import WireJudge
+from apitwin.contracts.schemathesis_adapter import (
+    check_context,
+    is_event_stream,
+    route_transport,
+    run_check,
+    standard_checks,
+)
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 
 BODY_LIMIT = 4000
@@ -45,23 +49,6 @@ NAMING_KEYWORDS = {"required", "additionalProperties", "unevaluatedProperties", 
 """Schema keywords whose message names a field (``'id' is a required property``), not a received value."""
 PROBES_PER_CHECK = 3
 """At most this many requests one ``ignored_auth`` check sends (no credentials, then a wrong one per scheme)."""
-
-
-def standard_checks() -> list[Callable[..., Any]]:
-    """The schemathesis checks the issue names, in the order a reader expects them."""
-    load_all_checks()
-    from schemathesis.specs.openapi import checks
-
-    return [
-        not_a_server_error,
-        checks.status_code_conformance,
-        checks.content_type_conformance,
-        checks.response_headers_conformance,
-        checks.response_schema_conformance,
-        checks.negative_data_rejection,
-        checks.positive_data_acceptance,
-        checks.ignored_auth,
-    ]
 
 
 @dataclass(slots=True)
@@ -119,7 +106,7 @@ class Runner:
     ) -> RunReport:
         started = time.monotonic()
         for schema in {id(plan.operation.schema): plan.operation.schema for plan in plans}.values():
-            route_through_budget(schema, self._session)
+            route_transport(schema, self._session)
         results = [
             OperationResult(plan.label, plan.operation_id, planned=len(plan.cases), skipped=plan.skipped)
             for plan in plans
@@ -239,29 +226,12 @@ class Runner:
         }
         if params:
             transport["params"] = params
-        config = case.operation.schema.config.checks_config_for(operation=case.operation, phase=planned.phase)
-        context = CheckContext(
-            override=case._override,
-            auth=None,
-            headers=CaseInsensitiveDict(headers),
-            config=config,
-            transport_kwargs=transport,
-            recorder=None,
-            response_checks=None,
-            auth_enforced_operations=self._enforced,
-        )
+        context = check_context(case, planned.phase, headers, transport, self._enforced)
         raised: list[tuple[str, Any]] = []
         for check in self.checks:
             if check is self.ignored_auth and not self._probes_affordable():
                 continue  # its probes would take a first case's place; a later case of this operation runs it
-            found: list[tuple[str, Any]] = []
-            run_checks(
-                case=case,
-                response=response,
-                ctx=context,
-                checks=[check],
-                on_failure=_collector(found),
-            )
+            found = run_check(case, response, context, check)
             if not found:
                 result.checks_passed += 1
             for name, failure in found:
@@ -449,35 +419,6 @@ def _shape(failure: Any) -> str:
     return f"{failure.title}: {lines[0] if lines else ''}"
 
 
-class _BudgetTransport:
-    """The schema's transport, but a request sent without a session (schemathesis' auth probes drop
-    the caller's) goes through this thread's budget session, so it is counted and refused like any other."""
-
-    def __init__(self, inner: Any, session_for: Callable[[], BudgetSession]) -> None:
-        self.inner = inner
-        self.session_for = session_for
-
-    def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
-        return self.inner.send(case, session=session or self.session_for(), **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-def route_through_budget(schema: Any, session_for: Callable[[], BudgetSession]) -> None:
-    """Make ``schema.transport`` (a read-only property in schemathesis) the budgeted transport."""
-    if getattr(schema, "_apitwin_budgeted", False):
-        rewrapped = _BudgetTransport(schema.transport.inner, session_for)
-        schema.__class__.transport = property(lambda _self: rewrapped)
-        return
-    wrapper = _BudgetTransport(schema.transport, session_for)
-    schema.__class__ = type(
-        f"Budgeted{type(schema).__name__}",
-        (type(schema),),
-        {"transport": property(lambda _self: wrapper), "_apitwin_budgeted": True},
-    )
-
-
 def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """Headers and query parameters carrying ``api_key`` the way the operation's security scheme says."""
     if not api_key:
@@ -521,12 +462,3 @@ def _exchange(response: Any, secret: str | None) -> Exchange:
         ),
         elapsed=round(response.elapsed, 4),
     )
-
-
-def _collector(into: list[tuple[str, Any]]) -> Callable[[str, Any, Any], None]:
-    """schemathesis' ``on_failure`` callback that keeps (check name, failure) in ``into``."""
-
-    def collect(name: str, _collected: Any, failure: Any) -> None:
-        into.append((name, failure))
-
-    return collect
