@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	mkdir -p $(TYPECHECK)
 	for dir in specs mockserver contracts recordings; do ln -sfn ../../$$dir $(TYPECHECK)/$$dir; done
-	for file in __init__.py __main__.py; do ln -sf ../../apitwin/$$file $(TYPECHECK)/$$file; done
+	for file in __init__.py __main__.py lazy_iri.py; do ln -sf ../../apitwin/$$file $(TYPECHECK)/$$file; done
 	$(BIN)/mypy
 	$(BIN)/apitwin specs lint
 

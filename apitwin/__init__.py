@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from apitwin import lazy_iri
+
+lazy_iri.install()  # before any sub-package imports jsonschema (see lazy_iri: ~2 s per process)
+
 try:
     __version__ = version("apitwin")
 except PackageNotFoundError:  # imported from a source tree that was never installed

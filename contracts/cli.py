@@ -76,7 +76,15 @@ class LazyGroup(click.Group):
     is_flag=True,
     help="Follow $refs of a spec file into files outside its directory (URLs are never fetched).",
 )
-def main(allow_external_refs: bool) -> None:
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Normalise spec files anew instead of reading them back from the cache "
+    "($APITWIN_CACHE_DIR, else ~/.cache/apitwin).",
+)
+def main(allow_external_refs: bool, no_cache: bool) -> None:
     """Mock servers and contract tests from the published API specs of LLM gateways."""
     if allow_external_refs:  # read where the spec is loaded, in this process and in serve's workers
         os.environ["APITWIN_ALLOW_EXTERNAL_REFS"] = "1"
+    if no_cache:  # the same: serve's workers load the spec again
+        os.environ["APITWIN_NO_CACHE"] = "1"

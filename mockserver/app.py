@@ -226,15 +226,8 @@ class MockServer:
         )
         self.dice = FaultDice(options.seed)
         quiet_cut_logs()
-        self.behaviours: dict[int, list[Behaviour]] = {}
-        self.cacheable: set[int] = set()
-        """Operations whose answers depend on the request alone (see ``answer_cache``)."""
-        for api in apis:
-            for operation in api.operations:
-                found, pure = behaviours_for(api, operation)
-                self.behaviours[id(operation)] = found
-                if pure:
-                    self.cacheable.add(id(operation))
+        self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
+        """By operation, chosen on its first request (see ``behaviours_of``)."""
         self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
         self.replay = (
             replay.load(
@@ -257,6 +250,14 @@ class MockServer:
             yield
         finally:
             await self.store.close()
+
+    def behaviours_of(self, api: CompiledApi, operation: Operation) -> tuple[list[Behaviour], bool]:
+        """The behaviours that answer ``operation``, and whether its answers depend on the request alone (see
+        ``answer_cache``). Chosen on first use: for all 288 operations of OpenAI's spec it took seconds of start-up."""
+        chosen = self._behaviours.get(id(operation))
+        if chosen is None:
+            chosen = self._behaviours[id(operation)] = behaviours_for(api, operation)
+        return chosen
 
     def base_paths(self) -> dict[str, str]:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
@@ -402,7 +403,7 @@ class MockServer:
             injected = self.dice.status(faults)
             if injected is not None:
                 return self._injected(api, operation, injected, path)
-        if id(operation) not in self.cacheable or faults.active or self.options.responder is not None:
+        if not self.behaviours_of(api, operation)[1] or faults.active or self.options.responder is not None:
             return await self._answer(
                 api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
             )
@@ -439,7 +440,7 @@ class MockServer:
             return _problem(400, str(error), path)
         seed = preferences.seed if preferences.seed is not None else self.options.seed
         rng = seeded(seed, request.method, path, _query(request), raw)
-        behaviours = self.behaviours.get(id(operation))
+        behaviours = self.behaviours_of(api, operation)[0]
         exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:
             exchange = Exchange(

@@ -218,6 +218,11 @@ if TYPE_CHECKING:
     metavar="FIELD,…",
     help="Top-level request body fields left out when matching a request to a recording.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Normalise spec files anew instead of reading them back from the cache (as apitwin --no-cache).",
+)
 @reports_spec_errors
 def serve_command(
     apis: tuple[str, ...],
@@ -252,6 +257,7 @@ def serve_command(
     replay_pace: str,
     replay_strict: bool,
     replay_ignore: str,
+    no_cache: bool,
 ) -> None:
     """Serve APIs (shipped names or OpenAPI files; all shipped when none given)."""
     import uvicorn
@@ -265,6 +271,8 @@ def serve_command(
     from apitwin.mockserver.replay import ReplayError
     from apitwin.mockserver.state import StoreURLError, describe_store
 
+    if no_cache:  # read where each process (this one, and every worker) loads its specs
+        os.environ["APITWIN_NO_CACHE"] = "1"
     if workers > 1 and state.strip() == "memory":
         raise click.BadParameter(
             "memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state"

@@ -1,10 +1,17 @@
-"""A spec compiled for serving: every operation's validators, generators and responses, built once."""
+"""A spec compiled for serving: every operation's validators, generators and responses, built once.
+
+The structure (routes, parameters, responses and their media) is built when the spec is loaded; the costly
+parts — a native validator, a generator, an event stream's payload — are built the first time a request needs
+them and kept. OpenAI's published spec has 288 operations: compiling them all took seconds of every start.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
 from apitwin.mockserver.base_path import server_path
@@ -23,6 +30,30 @@ def is_json(media_type: str) -> bool:
     return media_type.split(";")[0].strip().endswith(JSON_MEDIA_SUFFIXES)
 
 
+T = TypeVar("T")
+
+
+class Deferred(Generic[T]):
+    """A value built on first use, then kept (a validator, a generator)."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build: Callable[[], T] | None = build
+        self._value: T | None = None
+
+    def get(self) -> T:
+        if self._build is not None:
+            self._value, self._build = self._build(), None
+        return self._value  # type: ignore[return-value]  # built above: T, which may itself allow None
+
+    @classmethod
+    def ready(cls, value: T) -> Deferred[T]:
+        deferred: Deferred[T] = cls(lambda: value)
+        deferred.get()
+        return deferred
+
+
 @dataclass(slots=True)
 class Parameter:
     name: str
@@ -30,21 +61,34 @@ class Parameter:
     required: bool
     schema: dict[str, Any]
     """The declared schema with the ``$ref``s that decide its types followed (``parameters.shape``)."""
-    validator: FastValidator
+    deferred_validator: Deferred[FastValidator]
     explode: bool
     style: str = "form"
+
+    @property
+    def validator(self) -> FastValidator:
+        return self.deferred_validator.get()
 
 
 @dataclass(slots=True)
 class RequestBody:
     media_type: str
     schema: dict[str, Any]
-    validator: FastValidator
+    deferred_validator: Deferred[FastValidator]
     discriminator: str | None = None
     """Property that picks the variant (e.g. ``model``); validation then checks only that variant."""
-    variants: dict[str, FastValidator] = field(default_factory=dict)
+    deferred_variants: Deferred[dict[str, FastValidator]] = field(default_factory=lambda: Deferred.ready({}))
     field_types: dict[str, set[str]] = field(default_factory=dict)
     """Declared JSON types of the top-level properties, for form fields (which arrive as strings)."""
+
+    @property
+    def validator(self) -> FastValidator:
+        return self.deferred_validator.get()
+
+    @property
+    def variants(self) -> dict[str, FastValidator]:
+        """A validator per discriminating value (empty without a discriminator mapping)."""
+        return self.deferred_variants.get()
 
 
 @dataclass(slots=True)
@@ -61,13 +105,27 @@ class EventStream:
 class Media:
     media_type: str
     schema: dict[str, Any] | None
-    generator: CompiledSchema | None
     examples: dict[str, Any]
-    validator: FastValidator | None
-    stream: EventStream | None = None
+    deferred_generator: Deferred[CompiledSchema | None]
+    deferred_validator: Deferred[FastValidator | None]
+    deferred_stream: Deferred[EventStream | None]
     error_templates: dict[tuple[int, bool], Any] = field(default_factory=dict)
     """For an error media: the generated body an error answer starts from, chosen once per status
     (and whether violations are listed), see ``errors.error_answer``."""
+
+    @property
+    def generator(self) -> CompiledSchema | None:
+        """None without a schema, for an event stream (its payload has one), or when nothing can be drawn."""
+        return self.deferred_generator.get()
+
+    @property
+    def validator(self) -> FastValidator | None:
+        return self.deferred_validator.get()
+
+    @property
+    def stream(self) -> EventStream | None:
+        """The event stream when this ``text/event-stream`` media follows apitwin's convention."""
+        return self.deferred_stream.get()
 
 
 @dataclass(slots=True)
@@ -210,7 +268,7 @@ def _parameters(document: dict[str, Any], checker: SchemaChecker, raw: list[Any]
             location=location,
             required=bool(parameter.get("required")) or location == "path",
             schema=shape(document, schema),
-            validator=checker.fast(schema),
+            deferred_validator=Deferred(partial(checker.fast, schema)),
             explode=bool(parameter.get("explode", style == "form")),
             style=style,
         )
@@ -223,19 +281,20 @@ def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict
     result = {}
     for media_type, media in (body.get("content") or {}).items():
         schema = (media or {}).get("schema") or {}
-        compiled = RequestBody(media_type, schema, checker.fast(schema))
+        compiled = RequestBody(media_type, schema, Deferred(partial(checker.fast, schema)))
         target = follow(document, schema)
         if isinstance(target, dict) and not is_json(media_type):
             compiled.field_types = _field_types(document, target)
         discriminator = target.get("discriminator") if isinstance(target, dict) else None
         if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
             compiled.discriminator = discriminator["propertyName"]
-            validators: dict[str, FastValidator] = {}
-            for value, ref in discriminator["mapping"].items():
-                validators[value] = checker.fast({"$ref": ref})
-            compiled.variants = validators
+            compiled.deferred_variants = Deferred(partial(_variant_validators, checker, discriminator["mapping"]))
         result[media_type] = compiled
     return result
+
+
+def _variant_validators(checker: SchemaChecker, mapping: dict[str, Any]) -> dict[str, FastValidator]:
+    return {value: checker.fast({"$ref": ref}) for value, ref in mapping.items()}
 
 
 def _field_types(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, set[str]]:
@@ -306,15 +365,21 @@ def _media(
         if isinstance(example, dict) and "value" in example:
             examples[name] = example["value"]
     if schema is None:
-        return Media(media_type, None, None, examples, None)
-    stream = _event_stream(generator, checker, schema, pointer) if media_type.startswith("text/event-stream") else None
-    compiled = None
-    if stream is None:
+        return Media(media_type, None, examples, Deferred.ready(None), Deferred.ready(None), Deferred.ready(None))
+    if media_type.startswith("text/event-stream"):
+        stream = Deferred(partial(_event_stream, generator, checker, schema, pointer))
+    else:
+        stream = Deferred.ready(None)
+
+    def draw() -> CompiledSchema | None:
+        if stream.get() is not None:
+            return None
         try:
-            compiled = generator.compile(schema, join(pointer, "schema"))
+            return generator.compile(schema, join(pointer, "schema"))
         except GenerationError:
-            compiled = None
-    return Media(media_type, schema, compiled, examples, checker.fast(schema), stream)
+            return None
+
+    return Media(media_type, schema, examples, Deferred(draw), Deferred(partial(checker.fast, schema)), stream)
 
 
 def _event_stream(

@@ -41,6 +41,6 @@ def _load_shipped(name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=32)
 def _load_file(path: Path, _mtime_ns: int) -> dict[str, Any]:
-    from apitwin.specs.build import normalise_file
+    from apitwin.specs import spec_cache
 
-    return normalise_file(path).document
+    return spec_cache.load(path).document

@@ -34,6 +34,8 @@ class BuiltSpec:
     document: dict[str, Any]
     repairs: RepairLog
     problems: list[Problem] = field(default_factory=list)
+    sources: tuple[Path, ...] = ()
+    """The other files the document was read from (siblings its ``$ref``s name); a cached copy depends on them."""
 
 
 def build_api(api: ShippedApi, seeds: Path) -> BuiltSpec:
@@ -67,19 +69,37 @@ def finish(
 
 
 def normalise_file(path: Path) -> BuiltSpec:
-    """A user-supplied OpenAPI 3.0/3.1 file (JSON or YAML) through the same normalise → compose path."""
-    document = bundle(read_document(path), path)
+    """A user-supplied OpenAPI 3.0/3.1 file (JSON or YAML) through the same normalise → compose path, then lint."""
+    spec = load_file(path)
+    spec.problems = lint_file(path, spec)
+    return spec
+
+
+def load_file(path: Path) -> BuiltSpec:
+    """A user's file normalised and composed, not linted: what serving, diffing and linting start from.
+
+    Lint (seconds on a large spec) is a separate step, ``lint_file``; nothing on the serving path needs it.
+    """
+    read: list[Path] = []
+    document = bundle(read_document(path), path, read=read)
     log = RepairLog()
     try:
         finished = finish(document, log, source=str(path))
-        problems = lint(finished)
     except SpecError:
         raise
     except Exception as error:  # noqa: BLE001 - a user's file must end in one line naming it, never a traceback
         raise SpecError(
             str(path), _last_pointer(log), f"cannot be normalised: {type(error).__name__}: {error}"
         ) from None
-    return BuiltSpec(path.stem, finished, log, problems)
+    return BuiltSpec(path.stem, finished, log, sources=tuple(read))
+
+
+def lint_file(path: Path, spec: BuiltSpec) -> list[Problem]:
+    """``lint`` of a user's normalised file; a failure inside it is one line naming the file."""
+    try:
+        return lint(spec.document)
+    except Exception as error:  # noqa: BLE001 - a user's file must end in one line naming it, never a traceback
+        raise SpecError(str(path), "/", f"cannot be linted: {type(error).__name__}: {error}") from None
 
 
 def _last_pointer(log: RepairLog) -> str:
@@ -92,6 +112,8 @@ def read_document(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(str(path), "file", "no such file") from None
+    except OSError as error:
+        raise SpecError(str(path), "file", f"cannot be read: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise SpecError(str(path), f"byte {error.start}", "not UTF-8 text") from None
     try:

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from apitwin import specs
-from apitwin.specs.build import build_api, normalise_file, render, write_atomically, write_specs
+from apitwin.specs import spec_cache
+from apitwin.specs.build import build_api, lint_file, render, write_atomically, write_specs
 from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
 from apitwin.specs.diff import diff, render_text
 from apitwin.specs.errors import SpecError
@@ -186,7 +187,8 @@ def lint_command(targets: tuple[str, ...]) -> None:
 @reports_spec_errors
 def normalise_command(file: Path, output: Path) -> None:
     """Run any OpenAPI 3.0/3.1 file (JSON or YAML) through normalise → compose → lint."""
-    spec = normalise_file(file)
+    spec = spec_cache.load(file)
+    spec.problems = lint_file(file, spec)
     repairs_path = output.with_name(f"{output.stem}.repairs.json")
     write_atomically([(output, render(spec.document)), (repairs_path, render(spec.repairs.as_list()))])
     console.print(

@@ -114,17 +114,20 @@ _SCHEMA_VALUED = {
 
 
 def _inline_single_use(document: dict[str, Any], candidates: set[str]) -> None:
-    """Components that ended up referenced once (nested in another hoisted one) go back inline."""
-    while True:
-        uses = _ref_counts(document)
-        single = sorted(name for name in candidates if uses.get(name, 0) == 1)
-        if not single:
-            return
-        components = document["components"]["schemas"]
-        for name in single:
-            body = components.pop(name)
-            candidates.discard(name)
-            _substitute(document, COMPONENTS_PREFIX + name, body)
+    """Components that ended up referenced once (nested in another hoisted one) go back inline.
+
+    One walk places them all: a body is moved, not copied, so the references inside a body placed earlier are
+    found by the same walk. A component whose one use is not a plain ``$ref`` (a discriminator mapping) stays.
+    """
+    uses = _ref_counts(document)
+    single = sorted(name for name in candidates if uses.get(name, 0) == 1)
+    if not single:
+        return
+    components = document["components"]["schemas"]
+    bodies = {COMPONENTS_PREFIX + name: components.pop(name) for name in single}
+    _substitute(document, bodies)
+    for ref, body in bodies.items():  # not found as a plain $ref: keep the component
+        components[ref[len(COMPONENTS_PREFIX) :]] = body
 
 
 def _ref_counts(node: Any, counts: dict[str, int] | None = None) -> dict[str, int]:
@@ -149,22 +152,19 @@ def _ref_counts(node: Any, counts: dict[str, int] | None = None) -> dict[str, in
     return counts
 
 
-def _substitute(node: Any, ref: str, body: dict[str, Any]) -> bool:
+def _substitute(node: Any, bodies: dict[str, dict[str, Any]]) -> None:
+    """Every ``{"$ref": R}`` under ``node`` whose R is in ``bodies`` replaced by (and popped from) its body."""
     if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(value, dict) and value.get("$ref") == ref and len(value) == 1:
-                node[key] = body
-                return True
-            if _substitute(value, ref, body):
-                return True
+        entries: Any = node.items()
     elif isinstance(node, list):
-        for index, value in enumerate(node):
-            if isinstance(value, dict) and value.get("$ref") == ref and len(value) == 1:
-                node[index] = body
-                return True
-            if _substitute(value, ref, body):
-                return True
-    return False
+        entries = enumerate(node)
+    else:
+        return
+    for key, value in entries:
+        child = value
+        if isinstance(child, dict) and len(child) == 1 and isinstance(ref := child.get("$ref"), str) and ref in bodies:
+            child = node[key] = bodies.pop(ref)
+        _substitute(child, bodies)
 
 
 def _name_for(schema: dict[str, Any], pointer: str) -> str:

@@ -26,10 +26,14 @@ ALLOW_ENV = "APITWIN_ALLOW_EXTERNAL_REFS"
 MAX_DEPTH = 64
 
 
-def bundle(document: dict[str, Any], path: Path) -> dict[str, Any]:
+def bundle(document: dict[str, Any], path: Path, *, read: list[Path] | None = None) -> dict[str, Any]:
     """``document`` (read from ``path``) with every external ``$ref`` inlined, or a SpecError naming the first
-    one that may not be followed."""
-    return _Bundler(path).inline(document, path, document, "", ())
+    one that may not be followed. ``read``, when given, receives the other files that were read."""
+    bundler = _Bundler(path)
+    bundled = bundler.inline(document, path, document, "", ())
+    if read is not None:
+        read.extend(bundler.files)
+    return bundled
 
 
 class _Bundler:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,12 @@ SEEDS = REPO.parent / "shared" / "seeds"
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("APITWIN_HYPOTHESIS_PROFILE", "ci"))
+
+# Spec files the tests normalise are cached in a directory of this run, never in the user's ~/.cache
+# (specs/spec_cache.py); servers the tests start inherit it.
+_SPEC_CACHE = tempfile.mkdtemp(prefix="apitwin-test-cache-")
+os.environ["APITWIN_CACHE_DIR"] = _SPEC_CACHE
+atexit.register(shutil.rmtree, _SPEC_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
