@@ -1,4 +1,12 @@
-"""The mock's own endpoints under ``/_apitwin/``: the journal, the served APIs and their documents.
+"""The mock's own endpoints under ``/_apitwin/``: the dashboard page and the JSON it reads.
+
+- ``GET /_apitwin/``: the dashboard (``mockserver.dashboard``);
+- ``GET|DELETE /_apitwin/requests``: the journal, filtered (``journal_query``); ``GET /_apitwin/journal/stream``:
+  the same, live, as server-sent events (``journal_stream``);
+- ``GET /_apitwin/apis``, ``/_apitwin/openapi/<api>.json``: what is served, and from which document;
+- ``GET /_apitwin/coverage``: operations called and not called, per API;
+- ``GET|DELETE /_apitwin/state[?kind=jobs|responses|sessions]``: stored objects, and their reset;
+- ``GET /_apitwin/settings``, ``GET|PUT /_apitwin/settings/<api>``: faults and pacing per API, live.
 
 Each route is one small function of the server and the request; ``answer`` picks it by path. Who may call
 them (and see the values clients sent) is decided before, in ``admin_access``.
@@ -8,14 +16,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from apitwin.mockserver import dashboard, journal_stream, state_view
 from apitwin.mockserver.base_path import sdk_path
-from apitwin.mockserver.request_log import admin_answer
-from apitwin.specs.inventory import model_ids
+from apitwin.mockserver.coverage import coverage as coverage_view
+from apitwin.mockserver.journal_query import QueryError
+from apitwin.mockserver.journal_query import parse as parse_filters
+from apitwin.mockserver.live_settings import SettingsError
+from apitwin.mockserver.request_log import admin_answer, bad_parameter
+from apitwin.specs.inventory import model_ids, request_models
+from apitwin.specs.walk import iter_operations
 
 if TYPE_CHECKING:
     from apitwin.mockserver.app import MockServer
@@ -60,10 +75,19 @@ async def apis(server: MockServer, request: Request, rest: str, reveal: bool) ->
             "sdk_base_path": base + sdk_path(api.document),
             "title": api.document["info"]["title"],
             "operations": len(api.operations),
-            "operation_ids": [operation.operation_id for operation in api.operations],
+            "endpoints": [[op.method.upper(), op.path, op.operation_id] for op in api.operations],
             "models": model_ids(api.document),
+            "chat_models": _chat_models(api.document),
         }
     return json_answer(body)
+
+
+def _chat_models(document: dict[str, Any]) -> list[str]:
+    """The models a chat completion accepts, in spec order (the dashboard's snippets use the first)."""
+    for path, method, operation in iter_operations(document):
+        if method == "post" and path.endswith("chat/completions"):
+            return request_models(document, operation)
+    return []
 
 
 async def openapi(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
@@ -80,7 +104,86 @@ async def openapi(server: MockServer, request: Request, rest: str, reveal: bool)
     return Response(json.dumps(document), media_type="application/json")
 
 
-ROUTES: dict[str, Route] = {"requests": requests, "apis": apis, "openapi": openapi}
+async def page(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+    if rest:
+        return problem(404, f"unknown admin endpoint {request.scope['path']}", request.scope["path"])
+    if request.method not in ("GET", "HEAD"):
+        return not_allowed(request.method, request.scope["path"], "GET, HEAD")
+    return dashboard.page()
+
+
+async def journal(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+    """``/_apitwin/journal/stream``: the journal live (the filters of ``/requests``; ``Last-Event-ID`` resumes)."""
+    path = request.scope["path"]
+    if rest != "stream":
+        return problem(404, f"unknown admin endpoint {path}", path)
+    if request.method != "GET":
+        return not_allowed(request.method, path, "GET")
+    try:
+        filters = parse_filters(request.scope.get("query_string", b"").decode("latin-1"))
+    except QueryError as error:
+        return bad_parameter(error)
+    resumed = request.headers.get("last-event-id", "")
+    if resumed.isdigit():
+        filters = replace(filters, since=max(filters.since, int(resumed)))
+    return journal_stream.stream(server.request_log, filters, reveal)
+
+
+async def coverage(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+    return json_answer(coverage_view(server.apis, server.request_log.records()))
+
+
+async def state(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+    """Jobs, stored responses and sessions; ``DELETE`` removes them (``?kind=jobs`` only those)."""
+    path = request.scope["path"]
+    if request.method in ("GET", "HEAD"):
+        return json_answer(await state_view.snapshot(server.store, reveal))
+    if request.method != "DELETE":
+        return not_allowed(request.method, path, "GET, DELETE")
+    kinds = request.query_params.getlist("kind")
+    unknown = state_view.unknown_kinds(kinds)
+    if unknown:
+        known = ", ".join(state_view.KINDS.values())
+        return problem(400, f"kind {unknown[0]!r} is not one of {known}", path, parameter="kind")
+    return json_answer(await state_view.reset(server.store, kinds))
+
+
+async def settings(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+    """Faults and pacing: all APIs' (``/settings``), or one API's, read and changed (``PUT /settings/<api>``)."""
+    path = request.scope["path"]
+    if not rest:
+        return (
+            json_answer(server.live.as_dict())
+            if request.method in ("GET", "HEAD")
+            else not_allowed(request.method, path, "GET")
+        )
+    if rest not in server.live:
+        return problem(404, f"no API named {rest!r}; APIs: {', '.join(server.apis)}", path)
+    if request.method in ("GET", "HEAD"):
+        return json_answer(server.live[rest].as_dict())
+    if request.method not in ("PUT", "PATCH"):
+        return not_allowed(request.method, path, "GET, PUT, PATCH")
+    try:
+        given = json.loads(await request.body() or b"null")
+    except ValueError as error:
+        return problem(400, f"the body is not JSON: {error}", path)
+    try:
+        changed = server.live.change(rest, given)
+    except SettingsError as error:
+        return problem(400, str(error), path, field=error.field)
+    return json_answer(changed.as_dict())
+
+
+ROUTES: dict[str, Route] = {
+    "": page,
+    "requests": requests,
+    "journal": journal,
+    "apis": apis,
+    "openapi": openapi,
+    "coverage": coverage,
+    "state": state,
+    "settings": settings,
+}
 """The first path segment after ``/_apitwin/`` → its route (the rest of the path is the route's to read)."""
 
 

@@ -51,6 +51,7 @@ from apitwin.mockserver.faults import parse as parse_faults
 from apitwin.mockserver.journal import DEFAULT_BODY_LIMIT
 from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from apitwin.mockserver.json_body import off_loop, parse_json
+from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
@@ -224,6 +225,8 @@ class MockServer:
             first_byte_ms=options.first_byte_ms,
             cut_after=options.cut_stream_after,
         )
+        self.live = LiveSettings(list(self.apis), self.faults, self.pacing)
+        """Faults and pacing per API, as the dashboard changes them (the options' values until then)."""
         self.dice = FaultDice(options.seed)
         quiet_cut_logs()
         self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
@@ -358,11 +361,11 @@ class MockServer:
         except PreferenceError as error:
             return _problem(400, str(error), path)
         try:
-            pacing = parse_header(headers.get(PACING_HEADER), self.pacing)
+            pacing = parse_header(headers.get(PACING_HEADER), self.live[api.name].pacing)
         except PacingError as error:
             return self._error(api, operation, 400, str(error), path)
         try:
-            faults = for_request(headers.get(FAULTS_HEADER), self.faults)
+            faults = for_request(headers.get(FAULTS_HEADER), self.live[api.name].faults)
         except FaultError as error:
             return self._error(api, operation, 400, str(error), path)
 

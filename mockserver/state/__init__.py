@@ -55,6 +55,15 @@ class Store(Protocol):
         """Remove the value; whether there was one."""
         ...
 
+    async def items(self, kind: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Up to ``limit`` live values of ``kind`` with their keys, the most recently written first (the
+        dashboard's view of the state; not on any request's path)."""
+        ...
+
+    async def clear(self, kind: str) -> int:
+        """Remove every value of ``kind``; how many there were."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -44,6 +44,22 @@ class MemoryStore:
     async def delete(self, kind: str, key: str) -> bool:
         return self._drop((kind, key))
 
+    async def items(self, kind: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        now = self.limits.clock()
+        found = []
+        for (stored_kind, key), (expiry, text) in reversed(self._values.items()):
+            if stored_kind == kind and expiry > now:
+                found.append((key, json.loads(text)))
+                if len(found) >= limit:
+                    break
+        return found
+
+    async def clear(self, kind: str) -> int:
+        names = [name for name in self._values if name[0] == kind]
+        for name in names:
+            self._drop(name)
+        return len(names)
+
     async def close(self) -> None:
         self._values.clear()
         self.bytes = 0

@@ -65,6 +65,22 @@ class RedisStore:
     async def delete(self, kind: str, key: str) -> bool:
         return bool(await self._redis().delete(self._key(kind, key)))
 
+    async def items(self, kind: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Up to ``limit`` values of ``kind`` (SCAN order: Redis keeps no write order)."""
+        prefix = self._key(kind, "")
+        found = []
+        async for name in self._redis().scan_iter(match=f"{prefix}*", count=500):
+            text = await self._redis().get(name)
+            if text is not None:
+                found.append((name[len(prefix) :], json.loads(text)))
+            if len(found) >= limit:
+                break
+        return found
+
+    async def clear(self, kind: str) -> int:
+        names = [name async for name in self._redis().scan_iter(match=f"{self._key(kind, '')}*", count=500)]
+        return int(await self._redis().delete(*names)) if names else 0
+
     def _ttl_ms(self) -> int:
         """Redis expires the key itself (its byte bound is the server's own ``maxmemory`` policy)."""
         return max(1, int(self.limits.ttl * 1000))

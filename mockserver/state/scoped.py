@@ -53,5 +53,12 @@ class ScopedStore:
     async def delete(self, kind: str, key: str) -> bool:
         return await self.inner.delete(kind, self._key(kind, key))
 
+    async def items(self, kind: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Every scope's values (keys ``<api>/<credential digest>\x1f<key>`` for the scoped kinds)."""
+        return await self.inner.items(kind, limit)
+
+    async def clear(self, kind: str) -> int:
+        return await self.inner.clear(kind)
+
     async def close(self) -> None:
         await self.inner.close()

@@ -82,6 +82,14 @@ class SqliteStore:
         if self._writes % PRUNE_EVERY == 0:
             await self.prune()
 
+    async def items(self, kind: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        result: list[tuple[str, dict[str, Any]]] = await self._run(_items, kind, self.limits.clock(), limit)
+        return result
+
+    async def clear(self, kind: str) -> int:
+        count: int = await self._run(_clear, kind)
+        return count
+
     async def delete(self, kind: str, key: str) -> bool:
         return await self._run(_delete, kind, key)
 
@@ -155,6 +163,18 @@ def _update(
         connection.execute("ROLLBACK")
         raise
     return json.loads(text)
+
+
+def _items(connection: sqlite3.Connection, kind: str, now: float, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    rows = connection.execute(
+        "SELECT key, value FROM state WHERE kind = ? AND expires > ? ORDER BY expires DESC LIMIT ?", (kind, now, limit)
+    ).fetchall()
+    return [(key, json.loads(value)) for key, value in rows]
+
+
+def _clear(connection: sqlite3.Connection, kind: str) -> int:
+    count: int = connection.execute("DELETE FROM state WHERE kind = ?", (kind,)).rowcount
+    return count
 
 
 def _delete(connection: sqlite3.Connection, kind: str, key: str) -> bool:
