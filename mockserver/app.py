@@ -32,6 +32,7 @@ from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
+from apitwin.mockserver.behaviours.skeleton import Skeletons
 from apitwin.mockserver.error_media import declared_media_error
 from apitwin.mockserver.errors import declared_error as _error_response
 from apitwin.mockserver.errors import error_answer
@@ -143,6 +144,9 @@ class Options:
     """A request no recording matches gets a 404 naming the nearest recorded requests, not a generated answer."""
     replay_ignore: tuple[str, ...] = ("user", "metadata")
     """Top-level request fields left out when a request is matched to a recording."""
+    answer_templates: bool = True
+    """Keep the skeletons answers start from between requests (see ``behaviours.skeleton``); False draws
+    them on every request: the slow path, with the same answers, that the fast one is tested against."""
 
 
 def create_app(apis: Iterable[str | Path] | Mapping[str, dict[str, Any]] | None = None, **options: Any) -> MockApp:
@@ -232,6 +236,7 @@ class MockServer:
         self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
         """By operation, chosen on its first request (see ``behaviours_of``)."""
         self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
+        self.skeletons = Skeletons(keep=options.answer_templates)
         self.replay = (
             replay.load(
                 options.replay,
@@ -498,7 +503,8 @@ class MockServer:
             pacing = exchange.pacing if exchange is not None and exchange.pacing is not None else self.pacing
         faults = _FAULTS.get()
         if faults is not None and faults.cut_after is not None:
-            frames = cut(frames, faults.cut_after)
+            # Frames are counted one by one up to the cut, so they are not joined into fewer writes.
+            return pace(cut(frames, faults.cut_after), pacing, self.options.sleep, join=False)
         return pace(frames, pacing, self.options.sleep)
 
     def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:

@@ -104,6 +104,18 @@ class CompiledSchema:
 
     __call__ = generate
 
+    def properties(self) -> tuple[str, ...]:
+        """The properties a drawn object may have (none when the schema is not one object shape)."""
+        root = _object_root(self.node)
+        return tuple(root.properties) if root is not None else ()
+
+    def property_value(self, rng: random.Random, name: str) -> Any:
+        """A value for one property of the object this schema draws, drawn as :meth:`generate` would."""
+        root = _object_root(self.node)
+        if root is None or name not in root.properties:
+            raise KeyError(name)
+        return root.properties[name].gen(rng, self.max_depth)
+
     def is_valid(self, value: Any) -> bool:
         return self.node.ok(value)
 

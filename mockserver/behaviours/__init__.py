@@ -15,7 +15,6 @@ may be replayed from the answer cache).
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response, StreamingResponse
 
+from apitwin.mockserver.generate import CompiledSchema
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
-from apitwin.mockserver.produce import SelfCheckError, first_error, frame, response_headers
+from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, json_frame, response_headers
 
 if TYPE_CHECKING:
     from apitwin.mockserver.app import MockServer
@@ -75,6 +75,11 @@ class Exchange:
         return stream
 
     @property
+    def fast(self) -> bool:
+        """Whether behaviours may take their fast paths (``Options.answer_templates``): same bytes, less work."""
+        return self.server.skeletons.keep
+
+    @property
     def self_check(self) -> bool:
         return self.server.options.self_check
 
@@ -85,6 +90,24 @@ class Exchange:
         if media is None or media.generator is None:
             return None
         return media.generator.generate(self.rng, skip)
+
+    def skeleton(
+        self,
+        compiled: CompiledSchema | None = None,
+        role: str = "",
+        skip: tuple[str, ...] = (),
+        caller_sets: tuple[str, ...] = (),
+    ) -> Any:
+        """The value an answer (or a part of one: ``role``) starts from, drawn from ``compiled`` (default: the
+        chosen media's schema) without the properties in ``skip``: the same for every request but its ids
+        and timestamps, those in ``caller_sets`` excepted (see :mod:`.skeleton`)."""
+        if compiled is None:
+            compiled = self.media.generator if self.media is not None else None
+            role = role or (self.media.media_type if self.media is not None else "")
+        if compiled is None:
+            return None
+        where = f"{self.operation.label} {self.status} {role}"
+        return self.server.skeletons.draw(compiled, where, self.seed, self.rng, skip, caller_sets)
 
     def check(self, value: Any, media: Media | None = None) -> None:
         """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""
@@ -119,8 +142,7 @@ class Exchange:
         self.check(value, media)
         media_type = media.media_type if media is not None else "application/json"
         extra = {**response_headers(self.response, self.rng), **self.reply_headers, **(headers or {})}
-        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return Response(body, status_code=status or self.status, media_type=media_type, headers=extra)
+        return Response(encode_json(value), status_code=status or self.status, media_type=media_type, headers=extra)
 
     def events(
         self, frames: AsyncIterator[bytes] | Iterable[bytes], *, headers: dict[str, str] | None = None
@@ -144,7 +166,7 @@ class Exchange:
         if self.self_check and stream is not None and not stream.payload_validator.is_valid(payload):
             problem = first_error(stream.payload_validator, payload)
             raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {problem}")
-        return frame(json.dumps(payload, ensure_ascii=False), event)
+        return json_frame(encode_json(payload), event)
 
     def error(
         self,

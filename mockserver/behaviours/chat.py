@@ -16,7 +16,6 @@ chunk with no choices carries the usage; then the spec's terminator (``[DONE]``)
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typing import Any
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange, structured
+from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import (
     DELETE,
     Call,
@@ -38,7 +38,15 @@ from apitwin.mockserver.behaviours.structured import (
     settle,
     shapes_for,
 )
-from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from apitwin.mockserver.behaviours.text import (
+    answer_rng,
+    compose,
+    compose_counted,
+    count_tokens,
+    pieces,
+    prompt_tokens,
+    truncate,
+)
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.mockserver.produce import frame
 
@@ -127,8 +135,10 @@ def plan_choices(body: dict[str, Any], seed: int) -> list[PlannedChoice]:
             tokens = sum(count_tokens(call.name) + count_tokens(call.arguments) for call in calls)
             result.append(PlannedChoice(index, None, calls, "tool_calls", tokens))
             continue
-        text, cut = truncate(_content(body, rng), limit)
-        result.append(PlannedChoice(index, text, [], "length" if cut else "stop", count_tokens(text)))
+        content, counted = _content(body, rng)
+        text, cut = truncate(content, limit)
+        tokens = counted if counted is not None and not cut else count_tokens(text)
+        result.append(PlannedChoice(index, text, [], "length" if cut else "stop", tokens))
     return result
 
 
@@ -140,18 +150,19 @@ def _limit(body: dict[str, Any]) -> int | None:
     return None
 
 
-def _content(body: dict[str, Any], rng: Any) -> str:
-    """Free text, or JSON when ``response_format`` asks for it (valid against its schema when one is given)."""
+def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
+    """(free text, its tokens), or (JSON, None) when ``response_format`` asks for it (valid against its schema
+    when one is given)."""
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
         holder = response_format.get("json_schema")
         schema = holder.get("schema") if isinstance(holder, dict) else None
         found, value = structured.caller_value(schema if schema is not None else {"type": "object"}, rng)
         if found:
-            return json.dumps(value, ensure_ascii=False)
+            return json.dumps(value, ensure_ascii=False), None
     if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
-        return json.dumps({"answer": compose(rng)}, ensure_ascii=False)
-    return compose(rng)
+        return json.dumps({"answer": compose(rng)}, ensure_ascii=False), None
+    return compose_counted(rng)
 
 
 def call_id(seed: int, body: dict[str, Any], choice: int, position: int) -> str:
@@ -181,7 +192,7 @@ def filled_usage(
             [member for schema in schemas for member in shapes.members(schema) if "properties" in member]
         )
         base = shape.generate(rng) if shape is not None else None
-    usage = copy.deepcopy(base) if isinstance(base, dict) else {}
+    usage = copy_json(base) if isinstance(base, dict) else {}
     names = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -204,7 +215,7 @@ def filled_usage(
 
 
 def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
-    value = exchange.generate(skip=("choices",))
+    value = exchange.skeleton(skip=("choices",))
     if not isinstance(value, dict) or found.choice is None:
         return None
     body = exchange.body
@@ -227,7 +238,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[str, Any]:
-    choice = shape.generate(exchange.rng)
+    choice = exchange.skeleton(shape.generator, "choice")
     if not isinstance(choice, dict):
         choice = {}
     drawn = choice.get("message")
@@ -259,14 +270,14 @@ def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: 
 
 def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     stream = exchange.answer_stream
-    base = stream.payload.generate(exchange.rng, ("choices",))
+    base = exchange.skeleton(stream.payload, "chunk", ("choices",))
     chunk_choice = found.chunk_choice
     if not isinstance(base, dict) or chunk_choice is None:
         return None
     body = exchange.body
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    template = chunk_choice.generate(exchange.rng)
+    template = exchange.skeleton(chunk_choice.generator, "chunk choice")
     if not isinstance(template, dict):
         template = {}
     usage_base = base.get("usage")
@@ -275,6 +286,14 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
         # Made one at a time as they are sent: the first event leaves before the last is shaped.
         for planned in plan:
             for delta, finish in _deltas(exchange, planned):
+                quick = (
+                    _quick_chunk(exchange, chunk_choice, base, template, planned.index, delta[0], finish, include_usage)
+                    if exchange.fast
+                    else None
+                )
+                if quick is not None:
+                    yield quick
+                    continue
                 choice = _chunk_choice_value(chunk_choice, template, planned.index, delta, finish)
                 yield chunk_event(exchange, base, [choice], include_usage, None)
         if include_usage:
@@ -317,7 +336,7 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
 def _chunk_choice_value(
     shape: Shape, template: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None
 ) -> dict[str, Any]:
-    choice = copy.deepcopy(template)
+    choice = copy_json(template)
     edits = [
         edit(choice, "index", index),
         edit(choice, "delta", *deltas),
@@ -325,6 +344,39 @@ def _chunk_choice_value(
     ]
     edits += quiet(choice, ["logprobs"])
     return settle(choice, shape.validator, edits)
+
+
+def _quick_chunk(
+    exchange: Exchange,
+    shape: Shape,
+    base: dict[str, Any],
+    template: dict[str, Any],
+    index: int,
+    delta: dict[str, Any],
+    finish: str | None,
+    include_usage: bool,
+) -> bytes | None:
+    """The frame :func:`_chunk_choice_value` and :func:`chunk_event` make, without their copies and edit records.
+
+    Each of their edits is applied with its first option, which :func:`settle` keeps whenever the result is
+    valid; so when both checks below pass, these are the slow path's bytes. ``None``: take the slow path.
+    Nothing shared is changed: new dicts over ``base`` and ``template``, whose nested values are only read.
+    """
+    choice = {**template, "index": index, "delta": delta, "finish_reason": finish}
+    if "logprobs" in choice:
+        choice["logprobs"] = None
+    if not shape.validator.is_valid(choice):
+        return None
+    chunk = {**base, "choices": [choice]}
+    if isinstance(exchange.body.get("model"), str):
+        chunk["model"] = exchange.body["model"]
+    if include_usage:
+        chunk["usage"] = None
+    else:
+        chunk.pop("usage", None)
+    if not exchange.answer_stream.payload_validator.is_valid(chunk):
+        return None
+    return exchange.sse(chunk, None)
 
 
 def chunk_event(
@@ -336,7 +388,7 @@ def chunk_event(
 ) -> bytes:
     """One stream chunk: ``choices``, the request's model, and ``usage`` as ``include_usage`` asks (null on
     every chunk but the last, which carries it; absent when not asked for)."""
-    chunk = copy.deepcopy(base)
+    chunk = copy_json(base)
     edits = [edit(chunk, "choices", choices)]
     if isinstance(exchange.body.get("model"), str):
         edits.append(edit(chunk, "model", exchange.body["model"]))

@@ -65,7 +65,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
 
 
 def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
-    value = exchange.generate(skip=("choices",))
+    value = exchange.skeleton(skip=("choices",))
     if not isinstance(value, dict) or found.choice is None or exchange.media is None:
         return None
     choices = [_choice(exchange, found.choice, planned, planned.text or "", planned.finish_reason) for planned in plan]
@@ -80,7 +80,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str, finish: str | None) -> dict[str, Any]:
-    choice = shape.generate(exchange.rng)
+    choice = exchange.skeleton(shape.generator, "choice")
     if not isinstance(choice, dict):
         choice = {}
     edits = [
@@ -94,7 +94,7 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str,
 
 def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     stream = exchange.media.stream if exchange.media is not None else None
-    base = stream.payload.generate(exchange.rng, ("choices",)) if stream is not None else None
+    base = exchange.skeleton(stream.payload, "chunk", ("choices",)) if stream is not None else None
     if stream is None or not isinstance(base, dict) or found.chunk_choice is None:
         return None
     shape = found.chunk_choice

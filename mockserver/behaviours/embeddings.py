@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import math
 import struct
+import sys
+from array import array
 from typing import Any
 
 from starlette.responses import Response
@@ -71,7 +73,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         model = named if isinstance(named, str) else ""
         size = dimensions(body, request_default(shapes, request_schema, body, "dimensions"), model)
         base64_wanted = body.get("encoding_format") == "base64"
-        value = exchange.generate(skip=("data",))
+        value = exchange.skeleton(skip=("data",))
         if not isinstance(value, dict):
             return None
         data = [
@@ -120,11 +122,20 @@ def dimensions(body: dict[str, Any], declared_default: Any, model: str) -> int:
 
 
 def vector(seed: int, model: str, text: Any, size: int) -> list[float]:
-    """A unit vector for ``text``, as float32 values (so both encodings carry the same numbers)."""
+    """A unit vector for ``text``, as float32 values (so both encodings carry the same numbers).
+
+    Its direction is drawn as one run of random 16-bit integers (one call, not one Gaussian per
+    dimension: a vector of 1,536 in ~0.1 ms instead of ~1 ms); in that many dimensions two texts'
+    vectors are still nearly orthogonal, as with Gaussian draws.
+    """
     rng = seeded("embedding", seed, model, repr(text))
-    raw = [rng.gauss(0.0, 1.0) for _ in range(size)]
-    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
-    return [struct.unpack("<f", struct.pack("<f", x / norm))[0] for x in raw]
+    raw = array("h", rng.randbytes(2 * size))
+    if sys.byteorder == "big":
+        raw.byteswap()  # the bytes are read little-endian everywhere, so every machine draws the same vector
+    norm = math.hypot(*raw)
+    if norm == 0:
+        raw[0], norm = 1, 1.0
+    return array("f", [x / norm for x in raw]).tolist()
 
 
 def encode_base64(values: list[float]) -> str:
@@ -132,7 +143,7 @@ def encode_base64(values: list[float]) -> str:
 
 
 def _item(exchange: Exchange, shape: Shape, index: int, values: list[float], base64_wanted: bool) -> dict[str, Any]:
-    item = shape.generate(exchange.rng)
+    item = exchange.skeleton(shape.generator, "data item")
     if not isinstance(item, dict):
         item = {}
     options = (encode_base64(values), values) if base64_wanted else (values,)

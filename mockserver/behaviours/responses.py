@@ -23,7 +23,6 @@ under kind ``"response"``, and a ``previous_response_id`` that names nothing sto
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from starlette.responses import Response
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
+from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import (
     DELETE,
     Call,
@@ -48,7 +48,15 @@ from apitwin.mockserver.behaviours.structured import (
     settle,
     shapes_for,
 )
-from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, prompt_tokens, truncate
+from apitwin.mockserver.behaviours.text import (
+    answer_rng,
+    compose,
+    compose_counted,
+    count_tokens,
+    pieces,
+    prompt_tokens,
+    truncate,
+)
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.mockserver.produce import frame
 
@@ -208,7 +216,7 @@ def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan
     items: list[PlannedItem] = []
     reasoning_tokens = 0
     if _wants_reasoning(body) and "reasoning" in found.items:
-        reasoning_tokens = count_tokens(compose(rng))
+        reasoning_tokens = compose_counted(rng)[1]
         if budget is not None:
             reasoning_tokens = min(reasoning_tokens, budget)
             budget -= reasoning_tokens
@@ -223,8 +231,10 @@ def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan
         )
     incomplete = False
     if not calls:
-        text, incomplete = truncate(_content(body, rng), budget)
-        items.append(PlannedItem("message", text, tokens=count_tokens(text)))
+        content, counted = _content(body, rng)
+        text, incomplete = truncate(content, budget)
+        tokens = counted if counted is not None and not incomplete else count_tokens(text)
+        items.append(PlannedItem("message", text, tokens=tokens))
     return Plan(items, incomplete, reasoning_tokens)
 
 
@@ -240,17 +250,18 @@ def _wants_summary(body: dict[str, Any]) -> bool:
     )
 
 
-def _content(body: dict[str, Any], rng: Any) -> str:
-    """Free text, or JSON valid against ``text.format``'s schema when it asks for ``json_schema``."""
+def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
+    """(free text, its tokens), or (JSON valid against ``text.format``'s schema, None) when it asks for
+    ``json_schema``."""
     text = body.get("text")
     form = text.get("format") if isinstance(text, dict) else None
     if isinstance(form, dict) and form.get("type") == "json_schema":
         found, value = caller_value(form.get("schema") if form.get("schema") is not None else {"type": "object"}, rng)
         if found:
-            return json.dumps(value, ensure_ascii=False)
+            return json.dumps(value, ensure_ascii=False), None
     if isinstance(form, dict) and form.get("type") in ("json_object", "json_schema"):
-        return json.dumps({"answer": compose(rng)}, ensure_ascii=False)
-    return compose(rng)
+        return json.dumps({"answer": compose(rng)}, ensure_ascii=False), None
+    return compose_counted(rng)
 
 
 def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
@@ -264,7 +275,7 @@ def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
 def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
     body = exchange.body
     plan = plan_output(body, exchange.seed, found)
-    value = found.plain.generator.generate(exchange.rng) if found.plain.generator is not None else {}
+    value = exchange.skeleton(found.plain.generator, "response")
     if not isinstance(value, dict):
         value = {}
     stable = {key: item for key, item in body.items() if key not in ("stream", "stream_options")}
@@ -321,7 +332,7 @@ def _item(
     exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]
 ) -> dict[str, Any]:
     shape = found.items[planned.kind]
-    item = shape.generate(exchange.rng)
+    item = exchange.skeleton(shape.generator, f"item {planned.kind}")
     if not isinstance(item, dict):
         item = {}
     prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
@@ -350,7 +361,7 @@ def _item(
 
 def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) -> dict[str, Any]:
     shape = variants.get(kind)
-    part = shape.generate(exchange.rng) if shape is not None else {"type": kind}
+    part = exchange.skeleton(shape.generator, f"part {kind}") if shape is not None else {"type": kind}
     if not isinstance(part, dict):
         part = {"type": kind}
     edits = [
@@ -382,21 +393,38 @@ class _Events:
         shape = self.found.events.get(kind)
         if shape is None:
             return
-        event = shape.generate(self.exchange.rng)
-        if not isinstance(event, dict):
-            return
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
-        edits = [
-            edit(event, key, *(value if isinstance(value, Alternatives) else (value,)))
-            for key, value in fields.items()
-            if key in event or self.found.shapes.has(shape.schema, key)
-        ]
-        edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
-        settle(event, shape.validator, edits)
+        event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields))
+        if not isinstance(event, dict):
+            return
+        declared = [key for key in fields if key in event or self.found.shapes.has(shape.schema, key)]
+        quick = _first_options(event, fields, declared) if self.exchange.fast else None
+        if quick is not None and shape.validator.is_valid(quick):
+            event = quick  # what settle keeps when every first option is valid
+        else:
+            edits = [edit(event, key, *_options(fields[key])) for key in declared]
+            edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
+            settle(event, shape.validator, edits)
         name = kind if kind in self.found.event_names else None
         self.sequence += 1
         yield self.exchange.sse(event, name)
+
+
+def _options(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, Alternatives) else (value,)
+
+
+def _first_options(event: dict[str, Any], fields: dict[str, Any], declared: list[str]) -> dict[str, Any]:
+    """``event`` as :meth:`_Events.add`'s edits leave it when :func:`settle` keeps every first option: the fields
+    set in order, then every other generated key but ``type`` removed (a copy; ``event`` stays as it was)."""
+    quick = dict(event)
+    for key in declared:
+        quick[key] = _options(fields[key])[0]
+    for key in event:
+        if key not in fields and key != "type":
+            del quick[key]
+    return quick
 
 
 def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, Any]) -> Iterator[bytes]:
@@ -423,7 +451,7 @@ def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, A
 
 def _snapshot(final: dict[str, Any]) -> Alternatives:
     """The response object as it looks while it is being generated (usage unknown yet: null, absent, or as final)."""
-    opening = copy.deepcopy(final)
+    opening = copy_json(final)
     opening.update(status="in_progress", output=[])
     for key, empty in (("completed_at", None), ("incomplete_details", None), ("output_text", "")):
         if key in opening:
@@ -435,7 +463,7 @@ def _snapshot(final: dict[str, Any]) -> Alternatives:
 def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> Iterator[bytes]:
     kind = item.get("type")
     item_id = item.get("id")
-    opening = copy.deepcopy(item)
+    opening = copy_json(item)
     if "status" in opening:
         opening["status"] = "in_progress"
     if kind == "message":

@@ -30,6 +30,8 @@ from apitwin.specs.validation import FastValidator, SchemaChecker
 
 DELETE = object()
 """An edit value meaning "remove this key"."""
+HAS_MEMO = 4096
+"""Answers of :meth:`Shapes.has` remembered per API."""
 CALLER_CACHE = 256
 """Compiled caller schemas kept (a client usually sends the same few schemas again and again)."""
 
@@ -192,6 +194,7 @@ class Shapes:
     checker: SchemaChecker
     generator: Generator = field(init=False)
     _compiled: dict[int, Shape | None] = field(default_factory=dict)
+    _has: dict[tuple[int, tuple[str, ...]], tuple[Any, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.generator = Generator(self.document)
@@ -234,7 +237,17 @@ class Shapes:
         return current
 
     def has(self, schema: Any, *path: str) -> bool:
-        return bool(self.at(schema, *path))
+        """Whether ``path`` is declared under ``schema``; remembered per schema object, since behaviours ask
+        it per answer and per event (the schema is kept with the answer, so its id is never reused)."""
+        key = (id(schema), path)
+        known = self._has.get(key)
+        if known is not None and known[0] is schema:
+            return known[1]
+        found = bool(self.at(schema, *path))
+        if len(self._has) >= HAS_MEMO:
+            self._has.clear()  # a caller asking about ever new schema objects must not grow it for ever
+        self._has[key] = (schema, found)
+        return found
 
     def branches(self, schema: Any) -> list[Any]:
         """The alternatives of a union (nested unions flattened); a non-union is its own one branch."""

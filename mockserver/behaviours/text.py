@@ -10,6 +10,7 @@ which is what makes ``max_tokens`` cuts and ``usage`` agree.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -23,7 +24,10 @@ STREAM_FIELDS = frozenset({"stream", "stream_options"})
 ANSWER_TOKENS = (12, 90)
 """How many tokens a natural answer has, before any ``max_tokens`` cut."""
 
-_RAW_TOKEN = re.compile(r"\s*\w+|\s*[^\w\s]|\s+")
+_TOKEN = re.compile(rf"\s*\w{{1,{MAX_PIECE}}}|\s*[^\w\s]|\s+")
+"""One token: a word piece of at most MAX_PIECE letters (the first with the whitespace before it), a punctuation
+mark with the whitespace before it, or trailing whitespace. Matching pieces directly (rather than whole words, then
+cutting them) keeps tokenising and counting in C."""
 _WORDS = [
     "the",
     "a",
@@ -160,28 +164,43 @@ _WORDS = [
     "endpoint",
 ]
 _CLOSERS = (".", ".", ".", "!", "?")
+_SHORTEST, _LONGEST = 4, 14
+"""Words in a sentence."""
+COMMA_RATE = 0.4
+"""How often a sentence of more than six words has a comma (after a word that is neither of the first two
+nor of the last two)."""
+
+
+def _sentence_shapes() -> tuple[list[tuple[int, int, str]], list[float]]:
+    """Every (words, word with a comma after it or 0, closing mark) a sentence can have, with cumulative
+    weights: a length uniformly, a comma at COMMA_RATE in a uniformly chosen place, a closer from _CLOSERS."""
+    shapes, weights = [], []
+    for length in range(_SHORTEST, _LONGEST + 1):
+        chance = 1 / (_LONGEST - _SHORTEST + 1) / len(_CLOSERS)
+        places = list(range(2, length - 2)) if length > 6 else []
+        for closer in _CLOSERS:
+            shapes.append((length, 0, closer))
+            weights.append(chance * (1 - COMMA_RATE if places else 1))
+            for place in places:
+                shapes.append((length, place, closer))
+                weights.append(chance * COMMA_RATE / len(places))
+    return shapes, list(itertools.accumulate(weights))
+
+
+_SHAPES, _SHAPE_WEIGHTS = _sentence_shapes()
 
 
 def tokenize(text: str) -> list[str]:
     """Token-like pieces whose concatenation is exactly ``text``."""
-    pieces: list[str] = []
-    for raw in _RAW_TOKEN.findall(text):
-        pieces.extend(_split_word(raw))
-    return pieces
-
-
-def _split_word(raw: str) -> list[str]:
-    stripped = raw.lstrip()
-    lead = raw[: len(raw) - len(stripped)]
-    if len(stripped) <= MAX_PIECE:
-        return [raw]
-    chunks = [stripped[i : i + MAX_PIECE] for i in range(0, len(stripped), MAX_PIECE)]
-    chunks[0] = lead + chunks[0]
-    return chunks
+    return _TOKEN.findall(text)
 
 
 def count_tokens(text: str) -> int:
     return len(tokenize(text))
+
+
+_WORD_TOKENS = {word: count_tokens(" " + word) for word in _WORDS}
+"""The tokens of each word of the vocabulary, as it stands in a text (after a space)."""
 
 
 def truncate(text: str, limit: int | None) -> tuple[str, bool]:
@@ -220,31 +239,43 @@ def answer_rng(seed: int, body: Any, *parts: Any) -> random.Random:
 
 def compose(rng: random.Random, tokens: int | None = None) -> str:
     """Sentences of plausible words, about ``tokens`` tokens long (drawn when not given)."""
+    return compose_counted(rng, tokens)[0]
+
+
+def compose_counted(rng: random.Random, tokens: int | None = None) -> tuple[str, int]:
+    """(text, its token count): :func:`compose` without tokenising the text again to count it.
+
+    Two draws make the whole text, one for its words and one for its sentence shapes, and the counts come
+    from the pre-tokenised vocabulary: an answer of 90 tokens takes about 15 µs, not 70 µs word by word.
+    """
     target = tokens if tokens is not None else rng.randint(*ANSWER_TOKENS)
+    # A sentence has at least 4 words of at least one token each, so these always suffice.
+    words = rng.choices(_WORDS, k=target + _LONGEST)
+    shapes = rng.choices(_SHAPES, cum_weights=_SHAPE_WEIGHTS, k=target // _SHORTEST + 1)
     sentences: list[str] = []
-    used = 0
-    while used < target:
-        sentence = _sentence(rng)
-        sentences.append(sentence)
-        used += count_tokens(" " + sentence)
-    return " ".join(sentences)
-
-
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(4, 14))]
-    words[0] = words[0].capitalize()
-    if len(words) > 6 and rng.random() < 0.4:
-        words[rng.randint(2, len(words) - 3)] += ","
-    return " ".join(words) + rng.choice(_CLOSERS)
+    used = start = 0
+    for length, comma, closer in shapes:
+        if used >= target:
+            break
+        chosen = words[start : start + length]
+        start += length
+        used += sum(_WORD_TOKENS[word] for word in chosen) + (comma > 0) + 1
+        chosen[0] = chosen[0].capitalize()
+        if comma:
+            chosen[comma] += ","
+        sentences.append(" ".join(chosen) + closer)
+    return " ".join(sentences), used
 
 
 def pieces(text: str, rng: random.Random, most: int = 3) -> list[str]:
     """``text`` cut into stream deltas of 1..``most`` tokens each (never an empty delta)."""
     tokens = tokenize(text)
+    sizes = rng.choices(range(1, most + 1), k=len(tokens))  # enough for the shortest pieces; one draw
     result = []
     index = 0
-    while index < len(tokens):
-        size = rng.randint(1, most)
+    for size in sizes:
+        if index >= len(tokens):
+            break
         result.append("".join(tokens[index : index + size]))
         index += size
     return result
