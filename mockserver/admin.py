@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,11 +34,22 @@ from apitwin.specs.walk import iter_operations
 
 if TYPE_CHECKING:
     from apitwin.mockserver.app import MockServer
+    from apitwin.mockserver.journal import Journal
+    from apitwin.mockserver.operations import CompiledApi
 
 ADMIN_PREFIX = "/_apitwin"
 
-Route = Callable[["MockServer", Request, str, bool], Awaitable[Response]]
+Route = Callable[[Any, Request, str, bool], Awaitable[Response]]
 """(server, request, the rest of the path, whether the caller may see values) → the answer."""
+
+
+class Served(Protocol):
+    """What the journal's routes read: the mock's server, or the proxy's view of its journal."""
+
+    request_log: Journal
+    apis: dict[str, CompiledApi]
+
+    def base_paths(self) -> dict[str, str]: ...
 
 
 def problem(status: int, message: str, path: str, **extra: Any) -> Response:
@@ -60,12 +71,12 @@ def not_allowed(method: str, path: str, allowed: str) -> Response:
     return answer
 
 
-async def requests(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def requests(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     query = request.scope.get("query_string", b"").decode("latin-1")
     return admin_answer(server.request_log, request.method, query, reveal)
 
 
-async def apis(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def apis(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     """Each served API: where it is, where an SDK's ``base_url`` points, its operations and model ids."""
     body = {}
     for name, base in server.base_paths().items():
@@ -90,7 +101,7 @@ def _chat_models(document: dict[str, Any]) -> list[str]:
     return []
 
 
-async def openapi(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def openapi(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     """``/_apitwin/openapi/<api>.json``: the document an API is served from, with its base path as the only
     server, so tools that read the spec (schemathesis, code generators) find the mock."""
     path = request.scope["path"]
@@ -104,7 +115,7 @@ async def openapi(server: MockServer, request: Request, rest: str, reveal: bool)
     return Response(json.dumps(document), media_type="application/json")
 
 
-async def page(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def page(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     if rest:
         return problem(404, f"unknown admin endpoint {request.scope['path']}", request.scope["path"])
     if request.method not in ("GET", "HEAD"):
@@ -112,7 +123,7 @@ async def page(server: MockServer, request: Request, rest: str, reveal: bool) ->
     return dashboard.page()
 
 
-async def journal(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def journal(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     """``/_apitwin/journal/stream``: the journal live (the filters of ``/requests``; ``Last-Event-ID`` resumes)."""
     path = request.scope["path"]
     if rest != "stream":
@@ -129,7 +140,7 @@ async def journal(server: MockServer, request: Request, rest: str, reveal: bool)
     return journal_stream.stream(server.request_log, filters, reveal)
 
 
-async def coverage(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:
+async def coverage(server: Served, request: Request, rest: str, reveal: bool) -> Response:
     return json_answer(coverage_view(server.apis, server.request_log.records()))
 
 
@@ -174,24 +185,24 @@ async def settings(server: MockServer, request: Request, rest: str, reveal: bool
     return json_answer(changed.as_dict())
 
 
-ROUTES: dict[str, Route] = {
+JOURNAL_ROUTES: dict[str, Route] = {
     "": page,
     "requests": requests,
     "journal": journal,
     "apis": apis,
     "openapi": openapi,
     "coverage": coverage,
-    "state": state,
-    "settings": settings,
 }
+"""What any server with a journal answers (the proxy too)."""
+ROUTES: dict[str, Route] = {**JOURNAL_ROUTES, "state": state, "settings": settings}
 """The first path segment after ``/_apitwin/`` → its route (the rest of the path is the route's to read)."""
 
 
-async def answer(server: MockServer, request: Request, reveal: bool) -> Response:
+async def answer(server: Served, request: Request, reveal: bool, routes: dict[str, Route] = ROUTES) -> Response:
     path = request.scope["path"]
     inner = path[len(ADMIN_PREFIX) :].strip("/")
     head, _, rest = inner.partition("/")
-    route = ROUTES.get(head)
+    route = routes.get(head)
     if route is None:
-        return problem(404, f"unknown admin endpoint {path}", path)
+        return problem(404, f"unknown admin endpoint {path}; here: {', '.join(f'/{name}' for name in routes)}", path)
     return await route(server, request, rest, reveal)

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from apitwin import specs
-from apitwin.mockserver import admin, replay
+from apitwin.mockserver import admin, admin_access, replay
 from apitwin.mockserver.admin import ADMIN_PREFIX
 from apitwin.mockserver.answer_cache import DEFAULT_CACHE_BYTES, AnswerCache
 from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
@@ -93,6 +93,9 @@ class Options:
     admin_key: str | None = None
     """Callers of ``/_apitwin/requests`` presenting this bearer token see the values other clients sent;
     others see their types. Without it, values are shown only while the mock is open (no ``api_key``)."""
+    admin_token: str | None = None
+    """Every ``/_apitwin/`` route but media asks for this token, and shows values to those who present it (see
+    ``mockserver.admin_access``); None: open, as on loopback."""
     self_check: bool = False
     max_body: int = DEFAULT_MAX_BODY
     body_timeout: float = DEFAULT_BODY_TIMEOUT
@@ -293,7 +296,8 @@ class MockServer:
         if path.startswith(MEDIA_PREFIX):
             return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
-            return await admin.answer(self, request, self._reveals(request))
+            refused = admin_access.guard(request, self.options.admin_token, ADMIN_PREFIX)
+            return refused or await admin.answer(self, request, self._reveals(request))
         api, path = self._pick_api(path)
         note_api(request, api.name if api is not None else "")
         if api is None:
@@ -326,7 +330,10 @@ class MockServer:
         )
 
     def _reveals(self, request: Request) -> bool:
-        """Whether the caller may see the values other clients sent (see ``Options.admin_key``)."""
+        """Whether the caller may see the values other clients sent (see ``Options.admin_key``); a caller that
+        got past the admin token holds it, and may."""
+        if self.options.admin_token is not None:
+            return True
         if self.options.admin_key is None:
             return self.options.api_key is None
         return is_admin(request.headers.get("authorization"), self.options.admin_key)

@@ -40,6 +40,14 @@ if TYPE_CHECKING:
     "(others see only their types).",
 )
 @click.option(
+    "--admin-token",
+    default=None,
+    metavar="TOKEN|auto",
+    help="Require this token (16+ characters) on every /_apitwin/ route but media: Authorization: Bearer TOKEN, or "
+    "open /_apitwin/?token=TOKEN in a browser. 'auto' generates one and prints it. Needed when --host is not a "
+    "loopback address; its holders see the values clients sent (it subsumes --admin-key).",
+)
+@click.option(
     "--journal-body-bytes",
     default=64 * 1024,
     show_default=True,
@@ -232,6 +240,7 @@ def serve_command(
     workers: int,
     api_key: str | None,
     admin_key: str | None,
+    admin_token: str | None,
     journal_body_bytes: int,
     journal_max_bytes: int,
     state_ttl: float,
@@ -277,6 +286,13 @@ def serve_command(
         raise click.BadParameter(
             "memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state"
         )
+    from apitwin.mockserver.admin_access import AccessError
+    from apitwin.mockserver.admin_access import admin_token as required_token
+
+    try:
+        admin_token = required_token(host, admin_token, admin_key=admin_key)
+    except AccessError as error:
+        raise click.BadParameter(str(error), param_hint="--admin-token") from None
     _ensure_free(host, port)  # before compiling and printing URLs that would not answer
     started = time.perf_counter()
     names = list(apis) or specs.names()
@@ -295,6 +311,7 @@ def serve_command(
         "first_byte_ms": first_byte_ms,
         "cut_stream_after": cut_stream_after,
         "admin_key": admin_key,
+        "admin_token": admin_token,
         "journal_body_bytes": journal_body_bytes,
         "journal_max_bytes": journal_max_bytes,
         "body_timeout": body_timeout,
@@ -323,6 +340,7 @@ def serve_command(
         sdk_base = f"http://{host}:{port}{base}{sdk_path(server.apis[name].document)}"
         click.echo(f"  {name:<18} http://{host}:{port}{base}/   SDK base_url: {sdk_base}")
     click.echo(f"  state: {describe_store(state)}")
+    click.echo(f"  dashboard: {_dashboard_url(host, port, admin_token)}")
     if server.replay is not None:
         click.echo(f"  replay: {len(server.replay.index)} recorded requests from {replay}")
     limits = Limits(header_timeout, keep_alive, max_headers, max_header_bytes, max_connections)
@@ -345,6 +363,12 @@ def serve_command(
         workers=workers,
         **limits.uvicorn_options(),
     )
+
+
+def _dashboard_url(host: str, port: int, token: str | None) -> str:
+    """Where to open the dashboard; with an admin token, the address that signs the browser in (printed once)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/_apitwin/" + (f"?token={token}" if token else "")
 
 
 def _ensure_free(host: str, port: int) -> None:

@@ -44,6 +44,13 @@ from apitwin.specs.cli import reports_spec_errors
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON report, written at exit."
 )
 @click.option(
+    "--admin-token",
+    default=None,
+    metavar="TOKEN|auto",
+    help="Require this token (16+ characters) on the dashboard at /_apitwin/ (Authorization: Bearer TOKEN, or "
+    "/_apitwin/?token=TOKEN in a browser); 'auto' generates one and prints it. Needed when --host is not loopback.",
+)
+@click.option(
     "--timeout",
     default=600.0,
     show_default=True,
@@ -63,6 +70,7 @@ def proxy_command(
     html: Path | None,
     json_path: Path | None,
     timeout: float,
+    admin_token: str | None,
 ) -> None:
     """Forward every request to the gateway at --upstream and check each exchange against API's spec.
 
@@ -77,8 +85,14 @@ def proxy_command(
     from apitwin.contracts.proxy.judge import Judge
     from apitwin.contracts.proxy.record import Recorder
     from apitwin.contracts.proxy.server import ReturningServer
+    from apitwin.mockserver.admin_access import AccessError
+    from apitwin.mockserver.admin_access import admin_token as required_token
     from apitwin.mockserver.operations import compile_api
 
+    try:
+        admin_token = required_token(host, admin_token)
+    except AccessError as error:
+        raise click.BadParameter(str(error), param_hint="--admin-token") from None
     if not upstream.startswith(("http://", "https://")):
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
     document = specs.load(api)
@@ -99,13 +113,14 @@ def proxy_command(
     app = ProxyApp(
         Judge(compiled, normalised),
         journal,
-        ProxyOptions(upstream, reject_invalid=reject_invalid, timeout=timeout),
+        ProxyOptions(upstream, reject_invalid=reject_invalid, timeout=timeout, admin_token=admin_token),
         recorder=recorder,
     )
     click.echo(
         f"apitwin proxy: {name} on http://{host}:{port} → {upstream}"
         + (f", recording to {record_dir}" if record_dir else "")
     )
+    click.echo(f"  dashboard: http://{host}:{port}/_apitwin/" + (f"?token={admin_token}" if admin_token else ""))
     sys.stdout.flush()
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False, date_header=False)
     ReturningServer(config).run()
