@@ -1,4 +1,5 @@
-"""``python -m bench [all|http|sse|plugin|generation|reliability|profile]`` — what ``make bench`` runs (``all``)."""
+"""``python -m bench [all|http|sse|plugin|generation|reliability|specs-start|memory|profile]`` — what ``make bench``
+runs (``all``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,31 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from bench import generation, http_bench, load, plugin_cost, reliability, report, sse_soak, targets, tools
+from bench import (
+    answer_cpu,
+    generation,
+    http_bench,
+    load,
+    memory_soak,
+    plugin_cost,
+    reliability,
+    report,
+    specs_start,
+    sse_soak,
+    targets,
+    tools,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    # --duration is wrk's seconds per run, or, for ``memory`` alone, the length of the mixed run
+    if arguments.what == "memory" and arguments.duration is not None:
+        arguments.memory_duration = arguments.duration
+    if arguments.duration is None:
+        arguments.duration = 10.0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so every server started is stopped on the way out
     started = time.monotonic()
     try:
@@ -27,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
             _reliability(arguments)
         if arguments.what in ("all", "plugin"):
             _plugin()
+        if arguments.what in ("all", "answer-cpu"):
+            _answer_cpu(arguments)
+        if arguments.what in ("all", "specs-start"):
+            _specs_start(arguments)
+        if arguments.what in ("all", "memory"):
+            _memory(arguments)
         if arguments.what == "profile":
             _print(_profile_http(arguments))
     except (tools.ToolMissing, targets.TargetFailed, load.WrkFailed) as problem:
@@ -45,20 +70,44 @@ def _parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="all",
-        choices=["all", "http", "sse", "plugin", "generation", "reliability", "profile"],
-        help="all (default): http, sse, plugin, generation, reliability; plugin: what the pytest plugin adds to an "
-        "unrelated run; generation: the generator over every judging node of every spec; reliability: hostile "
-        "battery, soak, state bound, kill -9 (issue 16); profile: hot spots of apitwin under wrk at c=16",
+        choices=[
+            "all",
+            "http",
+            "sse",
+            "plugin",
+            "answer-cpu",
+            "generation",
+            "reliability",
+            "specs-start",
+            "memory",
+            "profile",
+        ],
+        help="answer-cpu: CPU per uncached answer in process, slow and fast path side by side (issue 15); "
+        "all (default): http, sse, generation, reliability, plugin, specs-start, memory; plugin: what the pytest "
+        "plugin adds to an unrelated run; generation: the generator over every judging node of every spec; "
+        "reliability: hostile battery, soak, state bound, kill -9 (issue 16); specs-start: first and warm start, "
+        "lint and RSS per published spec in ../shared/foreign-specs; memory: RSS over a long mixed run (issue 15); "
+        "profile: hot spots of apitwin under wrk at c=16",
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per measured wrk run (default 10); with memory alone: seconds of the mixed run (default 600)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each run (default 2)")
     parser.add_argument("--concurrency", default="1,16,64", help="wrk connection counts (default 1,16,64)")
+    parser.add_argument("--answers", type=int, default=300, help="requests per round in answer-cpu (default 300)")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams per round (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="SSE rounds on one server (default 3)")
     parser.add_argument("--soak", type=float, default=600.0, help="seconds of the reliability soak (default 600)")
     parser.add_argument("--objects", type=int, default=200_000, help="stored objects in the state-bound run")
     parser.add_argument("--jobs", type=int, default=200, help="jobs created around the kill -9 (default 200)")
     parser.add_argument("--seeds", type=int, default=2000, help="seeds per judging node in generation (default 2000)")
+    parser.add_argument("--start-rounds", type=int, default=3, help="rounds per spec in specs-start (default 3)")
+    parser.add_argument(
+        "--memory-duration", type=float, default=600.0, help="seconds of the memory run in all (default 600)"
+    )
     parser.add_argument("--no-profile", action="store_true", help="do not profile apitwin when it misses a target")
     return parser
 
@@ -100,6 +149,15 @@ def _sse(arguments: argparse.Namespace) -> None:
     print(f"written: {', '.join(str(path) for path in paths)}")
 
 
+def _answer_cpu(arguments: argparse.Namespace) -> None:
+    rows = answer_cpu.run(arguments.answers, arguments.rounds + 2)
+    markdown = answer_cpu.markdown(rows, arguments.answers, arguments.rounds + 2)
+    paths = report.write("answer-cpu", markdown, answer_cpu.as_json(rows, arguments.answers, arguments.rounds + 2))
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
 def _plugin() -> None:
     cost = plugin_cost.run()
     markdown = plugin_cost.markdown(cost)
@@ -113,6 +171,28 @@ def _reliability(arguments: argparse.Namespace) -> None:
     rows = reliability.run(arguments.soak, arguments.objects, arguments.jobs)
     markdown = reliability.markdown(rows)
     paths = report.write("reliability", markdown, reliability.as_json(rows))
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _specs_start(arguments: argparse.Namespace) -> None:
+    results = specs_start.run(arguments.start_rounds)
+    _publish("specs-start", specs_start.markdown(results), results.as_json())
+
+
+def _memory(arguments: argparse.Namespace) -> None:
+    concurrency = 16 if 16 in _concurrencies(arguments) else max(_concurrencies(arguments))
+    results = memory_soak.run(memory_soak.Settings(duration_s=arguments.memory_duration, concurrency=concurrency))
+    _publish("memory", memory_soak.markdown(results), results.as_json())
+
+
+def _concurrencies(arguments: argparse.Namespace) -> tuple[int, ...]:
+    return tuple(int(part) for part in arguments.concurrency.split(",") if part.strip())
+
+
+def _publish(name: str, markdown: str, data: dict[str, Any]) -> None:
+    paths = report.write(name, markdown, data)
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")
