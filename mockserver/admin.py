@@ -46,8 +46,11 @@ Route = Callable[[Any, Request, str, bool], Awaitable[Response]]
 class Served(Protocol):
     """What the journal's routes read: the mock's server, or the proxy's view of its journal."""
 
-    request_log: Journal
-    apis: dict[str, CompiledApi]
+    @property
+    def request_log(self) -> Journal: ...
+
+    @property
+    def apis(self) -> dict[str, CompiledApi]: ...
 
     def base_paths(self) -> dict[str, str]: ...
 

@@ -42,7 +42,7 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         pass
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except socket.gaierror:
         return False
     return bool(addresses) and all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses)
@@ -80,18 +80,23 @@ def matches(given: str, token: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
 
-def guard(request: Request, token: str | None, prefix: str) -> Response | None:
-    """None when the request may go on; otherwise the answer (a 401, or the page's sign-in redirect)."""
-    if token is None:
-        return None
+def guard(request: Request, token: str | None, prefix: str, *, admin_key: str | None = None) -> Response | None:
+    """None when the request may go on; otherwise the answer (a 401, or the page's sign-in redirect).
+
+    ``/_apitwin/?token=`` signs a browser in with the admin token, or, on an open server, with ``--admin-key``
+    (so the page shows the values clients sent to whoever holds it).
+    """
+    secret = token if token is not None else admin_key
     query_token = request.query_params.get("token")
-    if query_token is not None and request.scope["path"].rstrip("/") == prefix:
-        if not matches(query_token, token):
+    if secret is not None and query_token is not None and request.scope["path"].rstrip("/") == prefix:
+        if not matches(query_token, secret):
             return denied("wrong admin token in ?token=", "wrong_admin_token")
         # The token leaves the address bar (and the history) for a cookie only this path's requests carry.
         answer = RedirectResponse(f"{prefix}/", status_code=303)
-        answer.set_cookie(COOKIE, token, path=prefix, httponly=True, samesite="strict")
+        answer.set_cookie(COOKIE, secret, path=prefix, httponly=True, samesite="strict")
         return answer
+    if token is None:
+        return None
     given = presented(request)
     if not given:
         return denied(

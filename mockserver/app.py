@@ -28,7 +28,7 @@ from apitwin import specs
 from apitwin.mockserver import admin, admin_access, replay
 from apitwin.mockserver.admin import ADMIN_PREFIX
 from apitwin.mockserver.answer_cache import DEFAULT_CACHE_BYTES, AnswerCache
-from apitwin.mockserver.auth import authenticate, is_admin, presented_credential
+from apitwin.mockserver.auth import authenticate, presented_credential
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
@@ -296,7 +296,9 @@ class MockServer:
         if path.startswith(MEDIA_PREFIX):
             return await self._media(path, request.method)
         if path.startswith(ADMIN_PREFIX):
-            refused = admin_access.guard(request, self.options.admin_token, ADMIN_PREFIX)
+            refused = admin_access.guard(
+                request, self.options.admin_token, ADMIN_PREFIX, admin_key=self.options.admin_key
+            )
             return refused or await admin.answer(self, request, self._reveals(request))
         api, path = self._pick_api(path)
         note_api(request, api.name if api is not None else "")
@@ -336,7 +338,7 @@ class MockServer:
             return True
         if self.options.admin_key is None:
             return self.options.api_key is None
-        return is_admin(request.headers.get("authorization"), self.options.admin_key)
+        return admin_access.matches(admin_access.presented(request), self.options.admin_key)
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         path, match = _route(api, path, request.method, _query(request))

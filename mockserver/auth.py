@@ -111,12 +111,6 @@ def presented_credential(
     return headers.get("authorization", "")
 
 
-def is_admin(authorization: str | None, admin_key: str) -> bool:
-    """The ``Authorization`` header carries ``Bearer <admin_key>``."""
-    scheme, _, token = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), admin_key.encode())
-
-
 def _compare(value: str, api_key: str | None) -> str | None:
     if api_key is None or hmac.compare_digest(value.encode(), api_key.encode()):
         return None

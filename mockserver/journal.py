@@ -29,7 +29,10 @@ DEFAULT_BODY_LIMIT = 64 * 1024
 """Bytes of each body (and of a stream's events together) kept; the rest is cut and the entry says so."""
 ENTRY_OVERHEAD = 512
 """Bytes an entry costs besides its texts (objects, dict slots), so the byte bound is near what is held."""
-HIDDEN = "hidden: values are shown to the admin only (see --admin-key / --admin-token)"
+HIDDEN = (
+    "hidden: values clients sent are shown to the holder of --admin-key (Bearer header, or open "
+    "/_apitwin/?token=<admin key> in the browser)"
+)
 SUBSCRIBER_BACKLOG = 1000
 """Entries a slow live viewer may fall behind before it misses some (it can catch up with ``since``)."""
 

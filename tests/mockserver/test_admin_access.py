@@ -104,3 +104,14 @@ def test_the_token_holder_sees_values_and_the_api_still_answers_without_it() -> 
     assert client.post("/v1/chat/completions", json=chat, headers=AUTH).status_code == 400
     [entry] = client.get("/_apitwin/requests", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert '"x"' in entry["request"]["body"]["text"] and entry["violations"][0]["received"] == '"x"'
+
+
+def test_on_an_open_server_the_admin_key_signs_the_browser_in_and_shows_it_the_values() -> None:
+    client = TestClient(create_app(["aimlapi"], api_key="client-key", admin_key="reveal-key"), follow_redirects=False)
+    chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": "x"}
+    client.post("/v1/chat/completions", json=chat, headers=AUTH)
+    assert "hidden" in client.get("/_apitwin/requests").json()[0]  # open, but values only for the key's holder
+    assert client.get("/_apitwin/?token=wrong").status_code == 401
+    assert client.get("/_apitwin/?token=reveal-key").status_code == 303
+    [entry] = client.get("/_apitwin/requests").json()  # by the cookie now
+    assert entry["violations"][0]["received"] == '"x"' and "hidden" not in entry
