@@ -13,9 +13,9 @@ shared with the thread that serves them, so every change goes through the journa
 from __future__ import annotations
 
 import asyncio
+import codecs
 import threading
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,9 +241,38 @@ class Journal:
                 self._subscribers.remove(subscription)
 
 
-def split_events(text: str) -> Iterable[str]:
-    """The events in a piece of an event stream (frames end with a blank line)."""
-    normalised = text.replace("\r\n", "\n")
-    for part in normalised.split("\n\n"):
-        if part.strip():
-            yield part + "\n\n"
+class EventSplitter:
+    """Whole events out of an event stream read in pieces cut anywhere (an event, or a UTF-8 character, may
+    straddle two pieces): each event is kept at the time its last piece arrived; past ``limit`` characters of
+    event text they are only counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.events: list[Event] = []
+        self.dropped = 0
+        self._kept = 0
+        self._pending = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def feed(self, data: bytes, at_ms: float) -> None:
+        self._pending += self._decoder.decode(data).replace("\r\n", "\n")
+        complete, separator, self._pending = self._pending.rpartition("\n\n")
+        if separator:
+            self._keep(complete, at_ms)
+
+    def finish(self, at_ms: float) -> None:
+        """The stream ended: what is left (an event without its blank line) counts too."""
+        self._pending += self._decoder.decode(b"", final=True)
+        self._keep(self._pending, at_ms)
+        self._pending = ""
+
+    def _keep(self, text: str, at_ms: float) -> None:
+        for part in text.split("\n\n"):
+            if not part.strip():
+                continue
+            event = part + "\n\n"
+            if self._kept + len(event) > self.limit:
+                self.dropped += 1
+                continue
+            self._kept += len(event)
+            self.events.append(Event(at_ms, event))

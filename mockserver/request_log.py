@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apitwin.mockserver.journal import Body, Entry, Event, Journal, split_events
+from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
 from apitwin.mockserver.journal_query import QueryError
 from apitwin.mockserver.journal_query import parse as parse_filters
 from apitwin.mockserver.violations import Violation
@@ -70,27 +70,24 @@ class RequestLog(Journal):
         """``frames`` unchanged, each noted in ``entry`` with its time; the entry is complete when they end."""
         kept = bytearray()
         total = 0
+        events = EventSplitter(self.body_limit) if entry.events is not None else None
         try:
             async for chunk in frames:
                 data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
                 total += len(data)
-                if entry.events is not None:
-                    self._note_events(entry, data, (clock() - entry.started) * 1000, len(kept))
+                if events is not None:
+                    events.feed(data, (clock() - entry.started) * 1000)
+                    entry.events, entry.events_dropped = events.events, events.dropped
                 if len(kept) < self.body_limit:
                     kept += data[: self.body_limit - len(kept)]
                 yield chunk
         finally:
-            entry.response_body = Body(kept.decode("utf-8", "replace"), total, total > len(kept))
             entry.latency_ms = (clock() - entry.started) * 1000
+            if events is not None:
+                events.finish(entry.latency_ms)
+                entry.events, entry.events_dropped = events.events, events.dropped
+            entry.response_body = Body(kept.decode("utf-8", "replace"), total, total > len(kept))
             self.changed(entry)
-
-    def _note_events(self, entry: Entry, data: bytes, at_ms: float, kept: int) -> None:
-        assert entry.events is not None
-        for text in split_events(data.decode("utf-8", "replace")):
-            if kept + len(text) > self.body_limit:
-                entry.events_dropped += 1
-                continue
-            entry.events.append(Event(at_ms, text))
 
 
 def note_body(request: Request, raw: bytes) -> None:

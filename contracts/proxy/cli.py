@@ -44,6 +44,15 @@ from apitwin.specs.cli import reports_spec_errors
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON report, written at exit."
 )
 @click.option(
+    "--journal-body-bytes",
+    default=64 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Bytes of each body (and of a stream's events) the dashboard's journal keeps; longer ones are cut and "
+    "marked truncated (recordings and reports are not affected).",
+)
+@click.option(
     "--admin-token",
     default=None,
     metavar="TOKEN|auto",
@@ -70,6 +79,7 @@ def proxy_command(
     html: Path | None,
     json_path: Path | None,
     timeout: float,
+    journal_body_bytes: int,
     admin_token: str | None,
 ) -> None:
     """Forward every request to the gateway at --upstream and check each exchange against API's spec.
@@ -87,6 +97,7 @@ def proxy_command(
     from apitwin.contracts.proxy.server import ReturningServer
     from apitwin.mockserver.admin_access import AccessError
     from apitwin.mockserver.admin_access import admin_token as required_token
+    from apitwin.mockserver.journal import Journal as EntryJournal
     from apitwin.mockserver.operations import compile_api
 
     try:
@@ -98,7 +109,7 @@ def proxy_command(
     document = specs.load(api)
     name = api if specs.shipped(api) else Path(api).stem
     compiled = compile_api(name, document)
-    journal = Journal(name, upstream, out=sys.stderr)
+    journal = Journal(name, upstream, out=sys.stderr, entries=EntryJournal(body_limit=journal_body_bytes))
     recorder = None
     if record_dir is not None:
         run = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"

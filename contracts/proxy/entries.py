@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from apitwin.contracts.proxy.findings import Finding
-from apitwin.mockserver.journal import Body, Entry, Event, Journal, split_events
+from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
 from apitwin.mockserver.violations import Violation
 from apitwin.recordings.credentials import masked_headers, masked_query
 
@@ -59,7 +59,11 @@ def write(
         latency_ms=arrived.latency_ms,
     )
     if _is_stream(arrived.response_headers):
-        entry.events, entry.events_dropped = _events(arrived.chunks, journal.body_limit)
+        events = EventSplitter(journal.body_limit)
+        for at_ms, data in arrived.chunks:
+            events.feed(data, at_ms)
+        events.finish(arrived.latency_ms)
+        entry.events, entry.events_dropped = events.events, events.dropped
     return journal.append(entry)
 
 
@@ -77,24 +81,3 @@ def _violation(finding: Finding) -> Violation:
 
 def _is_stream(headers: Sequence[tuple[str, str]]) -> bool:
     return any(name.lower() == "content-type" and "text/event-stream" in value.lower() for name, value in headers)
-
-
-def _events(chunks: Sequence[tuple[float, bytes]], limit: int) -> tuple[list[Event], int]:
-    """The events of the stream with the time their chunk arrived; past ``limit`` bytes only counted.
-
-    An event split over two chunks is kept whole, at the time its last piece arrived.
-    """
-    events: list[Event] = []
-    dropped = 0
-    kept = 0
-    pending = ""
-    for at_ms, data in chunks:
-        pending += data.decode("utf-8", "replace")
-        complete, _, pending = pending.replace("\r\n", "\n").rpartition("\n\n")
-        for text in split_events(complete + "\n\n" if complete else ""):
-            if kept + len(text) > limit:
-                dropped += 1
-                continue
-            kept += len(text)
-            events.append(Event(at_ms, text))
-    return events, dropped

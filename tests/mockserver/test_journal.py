@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
-from apitwin.mockserver.journal import Body, Entry, Journal
+from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
 from apitwin.mockserver.request_log import RequestLog
 from apitwin.mockserver.violations import Violation
 
@@ -163,3 +163,23 @@ def test_a_request_log_is_a_journal_and_its_records_keep_their_old_fields() -> N
     log = RequestLog()
     entry = log.append(Entry(0, "POST", "/x", "op", 400, [Violation("op", "body", "/a", "string", "1", "m")]))
     assert (entry.sequence, entry.valid, log.violations()[0].pointer) == (1, False, "/a")
+
+
+def test_events_cut_anywhere_are_kept_whole_at_the_time_their_last_piece_came() -> None:
+    stream = 'data: {"a":"é"}\r\n\r\ndata: {"b":2}\n\ndata: [DONE]\n\ndata: partial'.encode()
+    cut = stream.index("é".encode()) + 1  # inside the two bytes of é, and inside the first event
+    second = stream.index(b"2}")  # inside the second event
+    splitter = EventSplitter(limit=1000)
+    splitter.feed(stream[:cut], 1.0)
+    splitter.feed(stream[cut:second], 2.0)
+    splitter.feed(stream[second:], 3.0)
+    splitter.finish(4.0)
+    assert [(event.at_ms, event.data) for event in splitter.events] == [
+        (2.0, 'data: {"a":"é"}\n\n'),
+        (3.0, 'data: {"b":2}\n\n'),
+        (3.0, "data: [DONE]\n\n"),
+        (4.0, "data: partial\n\n"),  # a stream cut mid-event: what came is kept
+    ]
+    small = EventSplitter(limit=20)
+    small.feed(stream, 1.0)
+    assert len(small.events) == 1 and small.dropped == 2
