@@ -497,14 +497,22 @@ STREAM_CHECKS: tuple[StreamCheck, ...] = (
 )
 
 
-def run_stream_checks(stream: Stream) -> list[Problem]:
-    """Every check on ``stream``: what it found, in check order (empty when the stream keeps its spec)."""
+def run_stream_checks(stream: Stream, checks: tuple[StreamCheck, ...] = STREAM_CHECKS) -> list[Problem]:
+    """Every check on ``stream`` (or those of ``checks``): what it found, in check order (empty when the stream
+    keeps its spec)."""
     for event in stream.events:
         _parse(event, stream.spec.terminator)
     problems: list[Problem] = []
-    for check in STREAM_CHECKS:
+    for check in checks:
         problems += check(stream)
     return problems
+
+
+def event_problems(spec: StreamSpec, event: Event) -> list[Problem]:
+    """What :func:`sse_event_schema` finds in ``event`` alone: a reader that sees events as they arrive (the
+    proxy) judges each one there and then, and the rest of the checks once the stream is over."""
+    _parse(event, spec.terminator)
+    return sse_event_schema(Stream(spec, [event]))
 
 
 def _parse(event: Event, terminator: str | None) -> None:

@@ -1,23 +1,25 @@
 """The proxy as an ASGI app: forward, pass the answer back as it arrives, then judge and record it.
 
-The request body is read whole (it is judged before it is forwarded); the answer is sent on read by
-read as it comes from the upstream (``aiter_raw``: the bytes unchanged, content encoding included),
-so a stream reaches the client event by event. Judging and recording happen once the answer is
-complete and never change what the client received.
+The request body is read whole and forwarded at once (with ``--reject-invalid`` it is judged first); the
+answer is sent on piece by piece as the upstream framed it (:mod:`~apitwin.contracts.proxy.upstream`: the bytes
+unchanged, content encoding included), so a stream reaches the client event by event. A stream's events are
+judged as each one has passed (:mod:`~apitwin.contracts.proxy.live_events`), so a broken one is reported
+mid-stream; the request, the rest of the answer and the recording follow its last byte. Nothing the proxy judges
+changes what the client receives, or when.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from starlette.requests import Request
 
 from apitwin.contracts.fuzz.events import Exchange
@@ -26,15 +28,22 @@ from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.proxy.headers import forwarded, masked_headers, masked_query, secret_values
 from apitwin.contracts.proxy.journal import Journal, Seen, scrubbed
 from apitwin.contracts.proxy.judge import Judge, RequestVerdict
+from apitwin.contracts.proxy.live_events import LiveEvents
 from apitwin.contracts.proxy.record import Chunk, Recorder, WireExchange
 from apitwin.contracts.proxy.reject import rejection
+from apitwin.contracts.proxy.upstream import Upstream, UpstreamError
 from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse, join_headers
 
+if TYPE_CHECKING:
+    from apitwin.contracts.sse import Problem
+    from apitwin.mockserver.operations import Operation
+
 DROPPED_REQUEST_HEADERS = ("host", "content-length")
-"""httpx writes both for the upstream connection."""
-HTTPX_DEFAULTS = ("accept", "accept-encoding", "user-agent")
-"""Headers httpx adds on its own: the upstream sees only what the client sent."""
+"""The upstream client writes both for its connection."""
 REPORTED_BODY_LIMIT = 20_000
+INLINE_JUDGING_BYTES = 256 * 1024
+"""Answers up to this size are judged on the event loop once their last byte is sent: a thread would cost more
+in switching (and in waiting for the GIL) than judging them takes; larger ones go to a thread."""
 
 
 @dataclass(slots=True)
@@ -55,7 +64,6 @@ class ProxyApp:
         options: ProxyOptions,
         *,
         recorder: Recorder | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.perf_counter,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -64,10 +72,9 @@ class ProxyApp:
         self.options = options
         self.upstream = options.upstream.rstrip("/")
         self.recorder = recorder
-        self.transport = transport
         self.clock = clock
         self.wall_clock = wall_clock
-        self.client: httpx.AsyncClient | None = None
+        self.client: Upstream | None = None
         self.numbers = 0
         self.secret_names = tuple(
             scheme.get("name", "")
@@ -75,15 +82,9 @@ class ProxyApp:
             if scheme.get("type") == "apiKey" and scheme.get("name")
         )
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> Upstream:
         if self.client is None:
-            limits = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=60)
-            timeout = httpx.Timeout(self.options.timeout, connect=10.0)
-            self.client = httpx.AsyncClient(
-                transport=self.transport, limits=limits, timeout=timeout, follow_redirects=False
-            )
-            for name in HTTPX_DEFAULTS:
-                self.client.headers.pop(name, None)
+            self.client = Upstream(self.upstream, self.options.timeout)
         return self.client
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -144,18 +145,13 @@ class ProxyApp:
                 arrived.response_body, arrived.latency_ms = answer.body, (self.clock() - started) * 1000
                 self._entry(arrived, verdict, verdict.findings, secrets)
                 return
-        request = self._client().build_request(
-            method, url, headers=forwarded(headers, drop=DROPPED_REQUEST_HEADERS), content=body
-        )
+        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
         try:
-            response = await self._client().send(request, stream=True)
-        except httpx.HTTPError as error:
+            response = await self._client().send(method, target, forwarded(headers, drop=DROPPED_REQUEST_HEADERS), body)
+        except UpstreamError as error:
             if verdict is None:
                 verdict = self._judged_request(recorded, seen, secrets)
-            message = (
-                f"#{number} {method} {scope['path']}: the upstream {self.upstream} did not answer: "
-                f"{type(error).__name__}: {error}"
-            )
+            message = f"#{number} {method} {scope['path']}: the upstream {self.upstream} did not answer: {error}"
             self.journal.error(message)
             await _send_whole(
                 send, 502, [("content-type", "text/plain; charset=utf-8")], f"apitwin proxy: {message}\n".encode()
@@ -166,7 +162,7 @@ class ProxyApp:
             self._entry(arrived, verdict, verdict.findings, secrets)
             return
         wait_ms = (self.clock() - started) * 1000
-        response_headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in response.headers.raw]
+        response_headers = response.headers
         await send(
             {
                 "type": "http.response.start",
@@ -179,23 +175,29 @@ class ProxyApp:
         chunks: list[bytes] = []
         timings: list[Chunk] = []
         cut_short = False
+        encoding = _header(response_headers, "content-encoding")
+        operation = verdict.operation if verdict is not None else self.judge.route(method, url)
+        live = _live(self.judge, operation, response.status_code, response_headers, encoding)
+        live_findings: list[Finding] = []
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.pieces():
                 if not chunk:
                     continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 chunks.append(chunk)
                 timings.append(Chunk((self.clock() - started) * 1000, len(chunk)))
-        except httpx.HTTPError as error:
+                if live is not None:
+                    live_findings += self._live_problems(recorded, operation, live.feed(chunk), secrets)
+        except UpstreamError as error:
             cut_short = True
-            self.journal.error(
-                f"#{number} {method} {scope['path']}: the upstream broke off the answer: {type(error).__name__}"
-            )
+            self.journal.error(f"#{number} {method} {scope['path']}: the upstream broke off the answer: {error.kind}")
         finally:
             await response.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if live is not None:
+            live_findings += self._live_problems(recorded, operation, live.finish(), secrets)
         raw = b"".join(chunks)
-        decoded = _decoded(raw, response.headers.get("content-encoding"))
+        decoded = _decoded(raw, encoding)
         recorded.response = RecordedResponse(
             response.status_code, join_headers(response_headers), decoded, truncated=cut_short or decoded is None
         )
@@ -204,12 +206,17 @@ class ProxyApp:
         seen.exchange.response_body = _shown(decoded)
         seen.exchange.elapsed = self.clock() - started
         reads = [timing.size for timing in timings]
+        inline = len(raw) + len(body) <= INLINE_JUDGING_BYTES
         if verdict is None:
-            verdict = await asyncio.to_thread(self.judge.request, recorded)
+            verdict = self.judge.request(recorded) if inline else await asyncio.to_thread(self.judge.request, recorded)
             self._note_request(verdict, seen, secrets)
-        # judging is CPU work: in a thread, so the loop keeps forwarding other exchanges meanwhile
-        findings = await asyncio.to_thread(self.judge.response, recorded, verdict.operation, reads, cut_short=cut_short)
+        judged_events = live.events if live is not None and verdict.operation is operation else None
+        judging = functools.partial(
+            self.judge.response, recorded, verdict.operation, reads, cut_short=cut_short, judged_events=judged_events
+        )
+        findings = judging() if inline else await asyncio.to_thread(judging)
         self.journal.found(findings, secrets)
+        findings = live_findings + findings
         self.journal.judged += 1
         arrived.status, arrived.response_headers = response.status_code, response_headers
         arrived.response_body, arrived.latency_ms = decoded, seen.exchange.elapsed * 1000
@@ -246,6 +253,16 @@ class ProxyApp:
         operation = verdict.operation.operation_id if verdict.operation is not None else ""
         entries.write(self.journal.entries, arrived, operation, clean, self.secret_names)
 
+    def _live_problems(
+        self, recorded: RecordedExchange, operation: Operation | None, problems: list[Problem], secrets: list[str]
+    ) -> list[Finding]:
+        """Findings of events judged as they passed, each a journal line right away."""
+        if not problems or operation is None:
+            return []
+        findings = self.judge.event_findings(recorded, operation, problems)
+        self.journal.found(findings, secrets)
+        return findings
+
     def _judged_request(self, recorded: RecordedExchange, seen: Seen, secrets: list[str]) -> RequestVerdict:
         verdict = self.judge.request(recorded)
         self._note_request(verdict, seen, secrets)
@@ -274,6 +291,20 @@ async def _send_whole(send: Any, status: int, headers: list[tuple[str, str]], bo
     raw_headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key.lower() == name), None)
+
+
+def _live(
+    judge: Judge, operation: Operation | None, status: int, headers: list[tuple[str, str]], encoding: str | None
+) -> LiveEvents | None:
+    """A reader of the answer's events as they pass, when it is a stream the spec declares and not compressed."""
+    if (encoding or "identity").strip().lower() != "identity":
+        return None
+    spec = judge.live(operation, status, _header(headers, "content-type") or "")
+    return None if spec is None else LiveEvents(spec)
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:

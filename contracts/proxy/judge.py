@@ -14,7 +14,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apitwin.contracts.proxy.findings import Finding
-from apitwin.contracts.sse import Stream, StreamSpec, StreamSpecs, parse_events, run_stream_checks
+from apitwin.contracts.sse import (
+    STREAM_CHECKS,
+    Event,
+    Problem,
+    Stream,
+    StreamSpec,
+    StreamSpecs,
+    parse_events,
+    run_stream_checks,
+    sse_event_schema,
+)
 from apitwin.contracts.traffic.check import TrafficChecker
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.operations import CompiledApi, Operation
@@ -22,6 +32,8 @@ from apitwin.mockserver.recorded_urls import strip_base, url_path
 from apitwin.mockserver.violations import Violation
 from apitwin.recordings.records import RecordedExchange
 
+STREAM_WIDE_CHECKS = tuple(check for check in STREAM_CHECKS if check is not sse_event_schema)
+"""What is left to judge once each event has been judged alone (:mod:`apitwin.contracts.proxy.live_events`)."""
 REQUEST_LOCATIONS = {"query", "path", "header", "cookie", "request body", "body"}
 
 
@@ -75,10 +87,38 @@ class Judge:
         findings = [_finding(exchange, label, violation) for violation in verdict.violations]
         return RequestVerdict(operation, label, verdict.path, findings)
 
-    def response(
-        self, exchange: RecordedExchange, operation: Operation | None, reads: list[int], *, cut_short: bool = False
+    def route(self, method: str, url: str) -> Operation | None:
+        """The operation a request goes to, without judging it (what an answer's headers are read against)."""
+        path = strip_base(url_path(url), self.base_path if self.base_path is not None else self._base(url_path(url)))
+        return None if path is None else self.api.router.match(path, method).target
+
+    def live(self, operation: Operation | None, status: int, media_type: str) -> StreamSpec | None:
+        """The stream an answer with these headers declares, to judge its events as they arrive; None when the
+        answer is no stream the spec declares for ``operation`` (its whole body is judged at the end)."""
+        if operation is None or not media_type.lower().startswith("text/event-stream"):
+            return None
+        if operation.response_for(status) is None:
+            return None
+        spec = self.streams.for_response(operation.path, operation.method, status, media_type)
+        return None if spec is None else self._with_fast_validator(spec)
+
+    def event_findings(
+        self, exchange: RecordedExchange, operation: Operation, problems: list[Problem]
     ) -> list[Finding]:
-        """Status, content type, body and every event of the answer (request findings excluded)."""
+        """Problems of events judged as they arrived, as findings of ``exchange``."""
+        return [_stream_finding(exchange, operation, problem) for problem in problems]
+
+    def response(
+        self,
+        exchange: RecordedExchange,
+        operation: Operation | None,
+        reads: list[int],
+        *,
+        cut_short: bool = False,
+        judged_events: list[Event] | None = None,
+    ) -> list[Finding]:
+        """Status, content type, body and every event of the answer (request findings excluded); with
+        ``judged_events`` (the stream's events, each judged alone as it arrived) only the stream-wide checks run."""
         response = exchange.response
         if operation is None or response is None:
             return []
@@ -93,17 +133,13 @@ class Judge:
             if not _is_request_side(violation)
         ]
         if spec is not None and not findings and response.body is not None:
-            findings += self._stream(exchange, operation, spec, reads, cut_short)
+            findings += self._stream(exchange, operation, spec, reads, cut_short, judged_events)
         return findings
 
     def _stream_spec(self, operation: Operation, exchange: RecordedExchange) -> StreamSpec | None:
         response = exchange.response
         assert response is not None
-        media_type = response.headers.get("content-type", "")
-        if not media_type.lower().startswith("text/event-stream") or operation.response_for(response.status) is None:
-            return None
-        spec = self.streams.for_response(operation.path, operation.method, response.status, media_type)
-        return None if spec is None else self._with_fast_validator(spec)
+        return self.live(operation, response.status, response.headers.get("content-type", ""))
 
     def _with_fast_validator(self, spec: StreamSpec) -> StreamSpec:
         """The stream spec with the native validator (jsonschema's errors only for an invalid event): a proxy
@@ -115,31 +151,39 @@ class Judge:
         return fast
 
     def _stream(
-        self, exchange: RecordedExchange, operation: Operation, spec: StreamSpec, reads: list[int], cut_short: bool
+        self,
+        exchange: RecordedExchange,
+        operation: Operation,
+        spec: StreamSpec,
+        reads: list[int],
+        cut_short: bool,
+        judged_events: list[Event] | None,
     ) -> list[Finding]:
         body = exchange.response.body if exchange.response is not None else None
+        checks = STREAM_CHECKS if judged_events is None else STREAM_WIDE_CHECKS
         stream = Stream(
             spec=spec,
-            events=parse_events(body or b"", reads or None),
+            events=parse_events(body or b"", reads or None) if judged_events is None else judged_events,
             reads=len(reads) if reads else None,
             cut_short=cut_short,
             request_body=_json_or_none(exchange.request.body),
         )
-        return [
-            Finding(
-                exchange.number,
-                exchange.request.method,
-                _path(exchange),
-                operation.label,
-                problem.check,
-                f"event {problem.event + 1}" if problem.event is not None else "stream",
-                problem.pointer,
-                problem.message,
-                problem.expected,
-                problem.received,
-            )
-            for problem in run_stream_checks(stream)
-        ]
+        return [_stream_finding(exchange, operation, problem) for problem in run_stream_checks(stream, checks)]
+
+
+def _stream_finding(exchange: RecordedExchange, operation: Operation, problem: Problem) -> Finding:
+    return Finding(
+        exchange.number,
+        exchange.request.method,
+        _path(exchange),
+        operation.label,
+        problem.check,
+        f"event {problem.event + 1}" if problem.event is not None else "stream",
+        problem.pointer,
+        problem.message,
+        problem.expected,
+        problem.received,
+    )
 
 
 def _is_request_side(violation: Violation) -> bool:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -54,6 +55,13 @@ def proxy_in_thread(
         ProxyOptions(upstream, reject_invalid=reject_invalid),
         recorder=recorder,
     )
+    with served_in_thread(app) as url:
+        yield RunningProxy(url, app, journal, out)
+
+
+@contextlib.contextmanager
+def served_in_thread(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread of this process; yields its URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -65,7 +73,7 @@ def proxy_in_thread(
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        yield RunningProxy(f"http://127.0.0.1:{port}", app, journal, out)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.e2e
 CHAT = {"model": "internlm2", "messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 40}
 STREAM = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
 RESPONSES = {"model": "gpt-4o", "input": "Say hello", "stream": True}
-HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+STREAMING = {"X-Apitwin-Pacing": "ttft=0,tps=10000"}
+"""Unpaced, the mock sends a stream in 16 KB writes (a chat stream in one), which the proxy rightly calls buffered;
+paced, however fast, it sends each event as it is ready, as a healthy streaming gateway does."""
+HEADERS = {"Authorization": f"Bearer {API_KEY}", **STREAMING}
 
 
 def same_answer(direct: httpx.Response, proxied: httpx.Response) -> None:
@@ -43,7 +46,7 @@ def test_the_client_gets_exactly_the_upstreams_bytes_and_a_healthy_upstream_has_
 def test_the_openai_sdk_chats_and_streams_through_the_proxy(mock_url):  # noqa: F811
     upstream = mock_url("lmdeploy")
     with proxy_in_thread("lmdeploy", upstream) as proxy:
-        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0)
+        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0, default_headers=STREAMING)
         answer = client.chat.completions.create(model="internlm2", messages=CHAT["messages"], max_tokens=40)
         assert answer.choices[0].message.content
         chunks = list(
@@ -63,7 +66,7 @@ def test_the_openai_sdk_chats_and_streams_through_the_proxy(mock_url):  # noqa: 
 def test_a_responses_stream_passes_event_by_event_in_order(mock_url):  # noqa: F811
     upstream = mock_url("openresponses")
     with proxy_in_thread("openresponses", upstream) as proxy:
-        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0)
+        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0, default_headers=STREAMING)
         events = list(client.responses.create(model="gpt-4o", input="Say hello", stream=True))
         assert events[0].type == "response.created" and events[-1].type == "response.completed"
         numbers = [event.sequence_number for event in events]

@@ -36,7 +36,12 @@ def test_record_through_the_command_then_check_traffic_reads_the_directory(tmp_p
             str(reports["html"]),
         ) as proxy,
     ):
-        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, max_retries=0)
+        client = openai.OpenAI(
+            base_url=f"{proxy.url}/v1",
+            api_key=API_KEY,
+            max_retries=0,
+            default_headers={"X-Apitwin-Pacing": "ttft=0,tps=10000"},  # each event its own write, as gateways do
+        )
         client.chat.completions.create(model="internlm2", messages=MESSAGES, max_tokens=30)
         streamed = list(
             client.chat.completions.create(model="internlm2", messages=MESSAGES, max_tokens=30, stream=True)

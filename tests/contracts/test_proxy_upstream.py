@@ -1,0 +1,153 @@
+"""The proxy's upstream client against a scripted HTTP/1.1 server on loopback: framing, keep-alive, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from apitwin.contracts.proxy.upstream import Upstream, UpstreamError
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, list[bytes]], Awaitable[None]]
+
+
+async def request_head(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+    )
+    return head + await reader.readexactly(length)
+
+
+def run(script: Script, exercise: Callable[[Upstream], Awaitable[object]], prefix: str = "") -> tuple[object, list]:
+    """Serve ``script`` on a free port, run ``exercise`` against it; what it returned and the requests seen."""
+    seen: list[bytes] = []
+    connections: list[int] = []
+
+    async def main() -> object:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(1)
+            try:
+                await script(reader, writer, seen)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        upstream = Upstream(f"http://127.0.0.1:{port}{prefix}", timeout=5)
+        try:
+            return await exercise(upstream)
+        finally:
+            await upstream.aclose()
+            server.close()
+
+    result = asyncio.run(main())
+    return result, [len(connections), *seen]
+
+
+async def body_of(upstream: Upstream, method: str = "POST", body: bytes = b"{}") -> tuple[int, list[bytes]]:
+    answer = await upstream.send(method, "/v1/x?a=1", [("content-type", "application/json")], body)
+    return answer.status_code, [piece async for piece in answer.pieces()]
+
+
+def test_each_chunk_comes_out_as_the_upstream_framed_it_even_when_tcp_joins_them():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"7\r\ndata: 1\r\n7\r\ndata: 2\r\n7\r\ndata: 3\r\n0\r\n\r\n"
+        )  # one write: the three chunks arrive in one read
+        await writer.drain()
+
+    (status, pieces), (_, request) = run(script, body_of, prefix="/base")
+    assert status == 200 and pieces == [b"data: 1", b"data: 2", b"data: 3"]
+    assert request.startswith(b"POST /base/v1/x?a=1 HTTP/1.1\r\nhost: 127.0.0.1:")
+    assert b"content-type: application/json\r\ncontent-length: 2\r\n\r\n{}" in request
+
+
+def test_connections_are_kept_alive_and_one_the_upstream_closed_meanwhile_is_replaced():
+    async def script(reader, writer, seen):
+        for _ in range(2):  # two answers on this connection, then it is closed without a word
+            seen.append(await request_head(reader))
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async def three(upstream: Upstream) -> list[tuple[int, list[bytes]]]:
+        answers = [await body_of(upstream) for _ in range(2)]
+        await asyncio.sleep(0)  # the close reaches the idle connection (or not: the resend covers both)
+        answers.append(await body_of(upstream))
+        return answers
+
+    answers, (connections, *requests) = run(script, three)
+    assert answers == [(200, [b"ok"])] * 3
+    assert (connections, len(requests)) == (2, 3)
+
+
+def test_an_answer_that_ends_with_the_connection_is_read_to_its_end():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nall of it")
+        await writer.drain()
+
+    (status, pieces), _ = run(script, body_of)
+    assert (status, b"".join(pieces)) == (200, b"all of it")
+
+
+def test_a_body_cut_short_is_an_error_after_the_bytes_that_came():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
+        await writer.drain()
+
+    async def exercise(upstream: Upstream) -> tuple[list[bytes], str]:
+        answer = await upstream.send("GET", "/", [], b"")
+        pieces: list[bytes] = []
+        with pytest.raises(UpstreamError) as broken:
+            async for piece in answer.pieces():
+                pieces.append(piece)
+        return pieces, broken.value.kind
+
+    result, _ = run(script, exercise)
+    assert result == ([b"half"], "RemoteProtocolError")
+
+
+def test_a_head_answer_has_no_body_whatever_its_length_says():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 120\r\n\r\n")
+        await writer.drain()
+
+    (status, pieces), (_, request) = run(script, lambda upstream: body_of(upstream, "HEAD", b""))
+    assert (status, pieces) == (200, [])
+    assert b"content-length" not in request
+
+
+def test_an_upstream_that_is_not_there_is_a_connect_error():
+    async def exercise() -> str:
+        server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(UpstreamError) as refused:
+            await Upstream(f"http://127.0.0.1:{port}", timeout=5).send("GET", "/", [], b"")
+        return refused.value.kind
+
+    assert asyncio.run(exercise()) == "ConnectError"
+
+
+def test_an_answer_that_is_not_http_is_a_protocol_error():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+        await writer.drain()
+
+    async def exercise(upstream: Upstream) -> str:
+        with pytest.raises(UpstreamError) as refused:
+            await upstream.send("GET", "/", [], b"")
+        return refused.value.kind
+
+    kind, _ = run(script, exercise)
+    assert kind == "RemoteProtocolError"
