@@ -16,12 +16,12 @@ from rich.table import Table
 
 from apitwin import specs
 from apitwin.specs import spec_cache
-from apitwin.specs.build import build_api, lint_file, render, write_atomically, write_specs
+from apitwin.specs.build import build_api, render, write_atomically, write_specs
 from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
 from apitwin.specs.diff import diff, render_text
 from apitwin.specs.errors import SpecError
 from apitwin.specs.inventory import model_ids, operations
-from apitwin.specs.lint import lint
+from apitwin.specs.lint import Problem, lint
 from apitwin.specs.readme import CATALOGUE_START, catalogue_markdown, replace_section
 
 # Piped output (CI logs, tests) gets wide tables rather than rich's default of 80 columns.
@@ -166,13 +166,20 @@ def lint_command(targets: tuple[str, ...]) -> None:
     """Validate shipped APIs (all by default) or OpenAPI files; exit 1 on any problem."""
     total = 0
     for target in targets or tuple(specs.names()):
-        problems = lint(specs.load(target))
+        problems = _lint_target(target)
         total += len(problems)
         console.print(f"{target}: {len(problems)} problems", highlight=False)
         for problem in problems:
             console.print(f"  {problem}", markup=False, highlight=False)
     if total:
         sys.exit(1)
+
+
+def _lint_target(target: str) -> list[Problem]:
+    """A shipped API's problems, or a file's (whose verdict the spec cache keeps while the file is unchanged)."""
+    if shipped(target) is None and Path(target).is_file():
+        return spec_cache.linted(Path(target)).problems
+    return lint(specs.load(target))
 
 
 @specs_group.command("normalise")
@@ -187,8 +194,7 @@ def lint_command(targets: tuple[str, ...]) -> None:
 @reports_spec_errors
 def normalise_command(file: Path, output: Path) -> None:
     """Run any OpenAPI 3.0/3.1 file (JSON or YAML) through normalise → compose → lint."""
-    spec = spec_cache.load(file)
-    spec.problems = lint_file(file, spec)
+    spec = spec_cache.linted(file)
     repairs_path = output.with_name(f"{output.stem}.repairs.json")
     write_atomically([(output, render(spec.document)), (repairs_path, render(spec.repairs.as_list()))])
     console.print(

@@ -6,7 +6,7 @@ cache format, apitwin's version, the source of the ``specs`` pipeline (so a chan
 old result), the options that change loading (``--allow-external-refs``), the file's path and bytes; the entry also
 lists the sibling files the spec's ``$ref``s read, with their hashes. JSON, never pickle: a corrupt, foreign or
 stale entry is ignored and rewritten, and a cache directory that cannot be written costs one warning line, not
-the load.
+the load. ``specs lint`` keeps its verdict in the entry too, with the versions of the validators that gave it.
 
 Where: ``$APITWIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/apitwin``, else ``~/.cache/apitwin``;
 ``APITWIN_NO_CACHE=1`` (``apitwin --no-cache``) turns it off.
@@ -21,12 +21,14 @@ import json
 import os
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from apitwin import __version__
-from apitwin.specs.build import BuiltSpec, load_file
+from apitwin.specs.build import BuiltSpec, lint_file, load_file
 from apitwin.specs.external_refs import ALLOW_ENV
+from apitwin.specs.lint import Problem
 from apitwin.specs.repairs import Repair, RepairLog
 
 CACHE_DIR_ENV = "APITWIN_CACHE_DIR"
@@ -52,21 +54,40 @@ def cache_dir() -> Path | None:
 
 def load(path: Path) -> BuiltSpec:
     """``build.load_file(path)``, from the cache when an entry for these bytes (and these siblings) is there."""
+    return _cached(path, with_lint=False)
+
+
+def linted(path: Path) -> BuiltSpec:
+    """``load(path)`` with its lint problems. Lint's verdict is kept in the entry as well (valid for the versions
+    of the validators that gave it), so linting an unchanged file again is a read."""
+    return _cached(path, with_lint=True)
+
+
+def _cached(path: Path, *, with_lint: bool) -> BuiltSpec:
     directory = cache_dir()
-    if directory is None:
-        return load_file(path)
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if directory is not None else None
     except OSError:
-        return load_file(path)  # which says what is wrong with the file, in one line
+        data = None  # load_file says what is wrong with the file, in one line
+    if directory is None or data is None:
+        return _built(path, with_lint)
     key = entry_key(path, data)
     entry = directory / "specs" / f"{key}.json"
     cached = _read(entry, key, path)
-    if cached is not None:
-        return cached
-    built = load_file(path)
-    _write(directory, entry, key, built)
-    return built
+    if cached is not None and (cached[1] or not with_lint):
+        return cached[0]
+    spec = cached[0] if cached is not None else load_file(path)
+    if with_lint:
+        spec.problems = lint_file(path, spec)
+    _write(directory, entry, key, spec, linted=with_lint)
+    return spec
+
+
+def _built(path: Path, with_lint: bool) -> BuiltSpec:
+    spec = load_file(path)
+    if with_lint:
+        spec.problems = lint_file(path, spec)
+    return spec
 
 
 def entry_key(path: Path, data: bytes) -> str:
@@ -98,7 +119,21 @@ def _options() -> str:
     return f"external refs {os.environ.get(ALLOW_ENV, '') not in ('', '0')}"
 
 
-def _read(entry: Path, key: str, path: Path) -> BuiltSpec | None:
+@functools.cache
+def _lint_versions() -> str:
+    """The validators lint's verdict comes from: another version may judge the same document otherwise."""
+    found = []
+    for distribution in ("openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-rs"):
+        try:
+            found.append(f"{distribution} {metadata.version(distribution)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{distribution} absent")
+    return ", ".join(found)
+
+
+def _read(entry: Path, key: str, path: Path) -> tuple[BuiltSpec, bool] | None:
+    """The entry's spec, and whether it carries lint problems these validators gave; None when there is no
+    usable entry."""
     try:
         text = entry.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -113,12 +148,16 @@ def _read(entry: Path, key: str, path: Path) -> BuiltSpec | None:
             RepairLog([Repair(**repair) for repair in stored["repairs"]]),
             sources=tuple(Path(source) for source in stored["sources"]),
         )
+        lint = stored.get("lint")
+        linted = isinstance(lint, dict) and lint.get("versions") == _lint_versions()
+        if linted:
+            spec.problems = [Problem(check, pointer, message) for check, pointer, message in lint["problems"]]
     except (ValueError, TypeError, KeyError, AttributeError):
         return None  # written by something else, or damaged: built again and rewritten
     if not isinstance(spec.document, dict):
         return None
     _touch(entry)
-    return spec
+    return spec, linted
 
 
 def _fresh(stored: Any, key: str) -> bool:
@@ -143,15 +182,18 @@ def _touch(entry: Path) -> None:
         os.utime(entry)
 
 
-def _write(directory: Path, entry: Path, key: str, built: BuiltSpec) -> None:
+def _write(directory: Path, entry: Path, key: str, built: BuiltSpec, *, linted: bool) -> None:
     """Through a temporary file and a rename: a reader sees the whole entry or none."""
-    stored = {
+    stored: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
         "sources": {str(source): _file_hash(source) for source in built.sources},
         "document": built.document,
         "repairs": built.repairs.as_list(),
     }
+    if linted:
+        problems = [[problem.check, problem.pointer, problem.message] for problem in built.problems]
+        stored["lint"] = {"versions": _lint_versions(), "problems": problems}
     try:
         text = json.dumps(stored, ensure_ascii=False, default=str)
     except (TypeError, ValueError):

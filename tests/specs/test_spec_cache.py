@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 from apitwin.mockserver.app import create_app
 from apitwin.specs import spec_cache
 from apitwin.specs.build import BuiltSpec
+from apitwin.specs.build import lint_file as real_lint_file
 from apitwin.specs.build import load_file as real_load_file
+from apitwin.specs.lint import Problem
 
 SPEC = """\
 openapi: 3.0.3
@@ -244,3 +246,66 @@ def test_the_cli_serves_lint_from_an_unwritable_cache_with_one_warning(tmp_path:
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "cannot write the spec cache" in warnings[0]
     assert "0 problems" in result.stdout
+
+
+BAD_PATTERN = """\
+openapi: 3.1.0
+info: {title: P, version: '1'}
+paths:
+  /a:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {n: {type: string, pattern: '('}}}
+"""
+
+
+def counting_lints(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+
+    def lint_file(path: Path, spec: BuiltSpec) -> list[Problem]:
+        calls.append(path)
+        return real_lint_file(path, spec)
+
+    monkeypatch.setattr(spec_cache, "lint_file", lint_file)
+    return calls
+
+
+def test_lint_problems_are_kept_with_the_entry(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PATTERN, encoding="utf-8")
+    lints = counting_lints(monkeypatch)
+    first = spec_cache.linted(path).problems
+    again = spec_cache.linted(path).problems
+    assert lints == [path] and again == first
+    assert {problem.check for problem in first} == {"openapi-spec-validator", "schema"}
+    assert spec_cache.load(path).document == spec_cache.linted(path).document
+    assert lints == [path]
+
+
+def test_a_load_then_a_lint_lints_once_and_other_validator_versions_lint_again(
+    cache: Path, spec: Path, monkeypatch: pytest.MonkeyPatch
+):
+    loads, lints = counting_loads(monkeypatch), counting_lints(monkeypatch)
+    spec_cache.load(spec)
+    assert spec_cache.linted(spec).problems == []
+    assert spec_cache.linted(spec).problems == []
+    assert (len(loads), len(lints)) == (1, 1)
+    monkeypatch.setattr(spec_cache, "_lint_versions", lambda: "openapi-spec-validator 99")
+    spec_cache.linted(spec)
+    assert (len(loads), len(lints)) == (1, 2)
+
+
+def test_specs_lint_of_a_file_reads_the_verdict_back(cache: Path, tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PATTERN, encoding="utf-8")
+    environment = {"APITWIN_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "apitwin", "specs", "lint", str(path)]
+    runs = [subprocess.run(command, capture_output=True, text=True, check=False, env=environment) for _ in range(2)]
+    assert [run.returncode for run in runs] == [1, 1]
+    assert runs[0].stdout == runs[1].stdout and "2 problems" in runs[0].stdout
+    (entry,) = entries(cache)
+    assert len(json.loads(entry.read_text(encoding="utf-8"))["lint"]["problems"]) == 2
