@@ -1,8 +1,10 @@
-"""Issue 3's benchmark: apitwin (a) against Stoplight Prism (b) and a bare Starlette endpoint (c).
+"""Issue 3's benchmark: apitwin (a) against Stoplight Prism (b) and a bare Starlette endpoint (c);
+issue 15's rows: apitwin answering new prompts (a2: chat, r: Responses, e: embeddings), each beside a
+bare endpoint answering a body of its size (c, rc, ec).
 
-All three serve the same request side by side in one run: for each concurrency, a, b and c
-are measured in turn (warm-up, then the measured run), so the noise of this shared machine
-falls on all three alike and the ratios stay meaningful.
+All targets serve side by side in one run: for each concurrency they are measured in turn (warm-up,
+then the measured run), so the noise of this shared machine falls on all of them alike and the ratios
+stay meaningful.
 """
 
 from __future__ import annotations
@@ -28,6 +30,34 @@ TARGET_AB = 20.0
 TARGET_AC = 0.5
 TARGET_P99_MS = 10.0
 P99_CONCURRENCY = 16
+TARGET_A2B = 50.0
+"""Issue 15, all at c=16: new prompts at >= 50 x Prism and >= 0.5 x bare with p99 < 10 ms; Responses and
+embeddings at >= 0.4 x a bare endpoint answering as many bytes."""
+TARGET_A2C = 0.5
+TARGET_OTHER_OF_BARE = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What a target is sent: a path and a body (``{n}`` marks where a new prompt's counter goes)."""
+
+    name: str
+    path: str
+    body: str
+
+
+CHAT = Workload("chat completions", PATH, BODY)
+RESPONSES = Workload(
+    "Responses",
+    "/v1/responses",
+    json.dumps({"model": "gpt-4o", "input": "Hello{n}", "store": False}, separators=(",", ":")),
+)
+"""``store: false``: what is measured is the answer, not the state store's writes (SQLite by default)."""
+EMBEDDINGS = Workload(
+    "embeddings",
+    "/v1/embeddings",
+    json.dumps({"model": "alibaba/qwen-text-embedding-v3", "input": "Hello{n}"}, separators=(",", ":")),
+)
 
 
 @dataclass(slots=True)
@@ -46,12 +76,17 @@ class TargetRun:
     runs: dict[int, LoadResult] = field(default_factory=dict)
     unavailable: str = ""
     notes: list[str] = field(default_factory=list)
+    workload: Workload = CHAT
+    vary: bool = False
+    """A new prompt per request (``{n}`` counts up), so no answer is served from apitwin's answer cache."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "name": self.name,
             "command": self.command,
+            "path": self.workload.path,
+            "body": self.workload.body.replace(load.VARY_MARKER, "<n>" if self.vary else ""),
             "probe": self.probe.as_json() if self.probe else None,
             "runs": {str(c): result.as_json() for c, result in self.runs.items()},
             "unavailable": self.unavailable,
@@ -108,9 +143,9 @@ def spec_file(api: str = API) -> Path:
     return Path(specs.__file__).resolve().parent / "apis" / api / "openapi.json"
 
 
-def request_to(server: targets.Server, vary: bool = False) -> Request:
-    body = BODY if vary else BODY.replace(load.VARY_MARKER, "")
-    return Request(server.base_url + PATH, "POST", body, HEADERS, vary=vary)
+def request_to(server: targets.Server, vary: bool = False, workload: Workload = CHAT) -> Request:
+    body = workload.body if vary else workload.body.replace(load.VARY_MARKER, "")
+    return Request(server.base_url + workload.path, "POST", body, HEADERS, vary=vary)
 
 
 def run(settings: Settings) -> HttpResults:
@@ -147,7 +182,10 @@ def _start_targets(
         )
     servers["a"] = apitwin
     run_a2 = TargetRun(
-        "a2", "apitwin, new prompts", "the same server; every request a different prompt, so no answer is remembered"
+        "a2",
+        "apitwin, new prompts",
+        "the same server; every request a different prompt, so no answer is remembered",
+        vary=True,
     )
     run_a2.probe = run_a.probe
     results.targets.append(run_a2)
@@ -180,11 +218,44 @@ def _start_targets(
     run_c.probe, _ = probe.send(request_to(bare), {}, PATH)
     _say(f"c  Starlette started in {bare.started_in:.1f} s; answers {run_c.probe.summary()}")
     servers["c"] = bare
+    for key, workload in (("r", RESPONSES), ("e", EMBEDDINGS)):
+        _start_pair(stack, document, results, servers, apitwin, key, workload)
     return servers
 
 
+def _start_pair(
+    stack: contextlib.ExitStack,
+    document: dict[str, Any],
+    results: HttpResults,
+    servers: dict[str, targets.Server],
+    apitwin: targets.Server,
+    key: str,
+    workload: Workload,
+) -> None:
+    """apitwin answering ``workload`` with new prompts, and a bare endpoint answering as many bytes."""
+    run = TargetRun(
+        key, f"apitwin {workload.name}, new prompts", "the same apitwin server", workload=workload, vary=True
+    )
+    run.probe, _ = probe.send(request_to(apitwin, workload=workload), document, workload.path)
+    _say(f"{key}  apitwin {workload.name}: answers {run.probe.summary()}")
+    if not run.probe.ok:
+        raise targets.TargetFailed(
+            f"apitwin answered {run.probe.status} to {workload.path}; refusing to measure errors"
+        )
+    results.targets.append(run)
+    servers[key] = apitwin
+    size = run.probe.size
+    bare = stack.enter_context(targets.running("starlette", lambda port: targets.bare_command(port, size)))
+    run_bare = TargetRun(
+        f"{key}c", f"bare Starlette, {workload.name} size", f"uvicorn + Starlette, 1 worker, fixed {size} B JSON body"
+    )
+    run_bare.probe, _ = probe.send(request_to(bare, workload=workload), {}, workload.path)
+    results.targets.append(run_bare)
+    servers[run_bare.key] = bare
+
+
 def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings: Settings) -> None:
-    request = request_to(server, vary=run_.key == "a2")
+    request = request_to(server, vary=run_.vary, workload=run_.workload)
     if settings.warmup_s > 0:
         load.run(request, concurrency, settings.warmup_s)
     result = load.run(request, concurrency, settings.duration_s)
@@ -207,6 +278,8 @@ def _judge(results: HttpResults) -> None:
             "a/c": _ratio(a, c, concurrency),
             "a2/b": _ratio(a2, b, concurrency),
             "a2/c": _ratio(a2, c, concurrency),
+            "r/rc": _ratio(results.target("r"), results.target("rc"), concurrency),
+            "e/ec": _ratio(results.target("e"), results.target("ec"), concurrency),
         }
     results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
     results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))
@@ -224,6 +297,19 @@ def _judge(results: HttpResults) -> None:
                 p99.p99_ms < TARGET_P99_MS,
             )
         )
+    for name, wanted in (("a2/b", TARGET_A2B), ("a2/c", TARGET_A2C)):
+        results.verdicts.append(_ratio_verdict(results, name, wanted, at=P99_CONCURRENCY))
+    new_prompts = results.target("a2").runs.get(P99_CONCURRENCY)
+    results.verdicts.append(
+        Verdict(
+            f"a2 p99 at c={P99_CONCURRENCY}",
+            f"< {TARGET_P99_MS:g} ms",
+            f"{new_prompts.p99_ms:.2f} ms" if new_prompts else "not measured",
+            new_prompts.p99_ms < TARGET_P99_MS if new_prompts else None,
+        )
+    )
+    for name in ("r/rc", "e/ec"):
+        results.verdicts.append(_ratio_verdict(results, name, TARGET_OTHER_OF_BARE, at=P99_CONCURRENCY))
 
 
 def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
@@ -233,16 +319,18 @@ def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
     return high.requests_per_s / low.requests_per_s
 
 
-def _ratio_verdict(results: HttpResults, name: str, wanted: float) -> Verdict:
+def _ratio_verdict(results: HttpResults, name: str, wanted: float, at: int | None = None) -> Verdict:
+    """``name`` >= ``wanted`` at every concurrency, or only at concurrency ``at``."""
     measured: dict[int, float] = {
-        c: value for c, ratios in results.ratios.items() if (value := ratios[name]) is not None
+        c: value
+        for c, ratios in results.ratios.items()
+        if (value := ratios[name]) is not None and (at is None or c == at)
     }
+    where = "at every concurrency" if at is None else f"at c={at}"
     if not measured:
-        return Verdict(name, f">= {wanted:g} at every concurrency", "not measured", None)
+        return Verdict(name, f">= {wanted:g} {where}", "not measured", None)
     text = ", ".join(f"c={c}: {value:.2f}" for c, value in measured.items())
-    return Verdict(
-        name, f">= {wanted:g} at every concurrency", text, all(value >= wanted for value in measured.values())
-    )
+    return Verdict(name, f">= {wanted:g} {where}", text, all(value >= wanted for value in measured.values()))
 
 
 def _say(line: str) -> None:
@@ -250,16 +338,17 @@ def _say(line: str) -> None:
 
 
 def profile(duration_s: float, concurrency: int = P99_CONCURRENCY) -> hotspots.Hotspots:
-    """apitwin alone under wrk at ``concurrency``, sampled by py-spy for ``duration_s``."""
+    """apitwin alone under wrk at ``concurrency`` with a new prompt per request (the answer cache meets its
+    targets; answers made anew are what to look into), sampled by py-spy for ``duration_s``."""
     tools.py_spy()
     with targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis") as apitwin:
-        request = request_to(apitwin)
+        request = request_to(apitwin, vary=True)
         load.run(request, concurrency, 2.0)  # warm-up
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             driving = pool.submit(load.run, request, concurrency, duration_s + 2.0)
             time.sleep(1.0)
             collapsed = hotspots.record(apitwin.pid, duration_s)
             result = driving.result()
-    found = hotspots.aggregate(collapsed, f"`apitwin serve {API}`, POST {PATH}")
+    found = hotspots.aggregate(collapsed, f"`apitwin serve {API}`, POST {PATH}, a new prompt per request")
     found.load = f"wrk -t1 -c{concurrency}: {result.requests_per_s:.0f} req/s, p99 {result.p99_ms:.1f} ms while sampled"
     return found

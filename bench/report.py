@@ -74,14 +74,17 @@ def http_markdown(results: HttpResults) -> str:
         "(same request and seed, same bytes); a2 sends a new prompt every time, so every answer is validated, "
         "generated and shaped anew.",
         "",
+        "r and e send new prompts to Responses (`store: false`, so no state is written) and embeddings; rc and ec "
+        "are bare endpoints answering as many bytes as r and e do.",
+        "",
         "| c | a/b (apitwin / Prism) | a/c (apitwin / bare Starlette) | a2/b (new prompts / Prism) | a2/c (new "
-        "prompts / bare) |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "prompts / bare) | r/rc (Responses / bare) | e/ec (embeddings / bare) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency, ratios in results.ratios.items():
         lines.append(
             f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | "
-            f"{_ratio(ratios.get('a2/c'))} |"
+            f"{_ratio(ratios.get('a2/c'))} | {_ratio(ratios.get('r/rc'))} | {_ratio(ratios.get('e/ec'))} |"
         )
     lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
     lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]

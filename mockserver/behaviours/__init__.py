@@ -97,17 +97,19 @@ class Exchange:
         role: str = "",
         skip: tuple[str, ...] = (),
         caller_sets: tuple[str, ...] = (),
+        shallow: bool = False,
     ) -> Any:
         """The value an answer (or a part of one: ``role``) starts from, drawn from ``compiled`` (default: the
         chosen media's schema) without the properties in ``skip``: the same for every request but its ids
-        and timestamps, those in ``caller_sets`` excepted (see :mod:`.skeleton`)."""
+        and timestamps, those in ``caller_sets`` excepted (see :mod:`.skeleton`). With ``shallow`` the caller
+        promises to change only top-level keys (its nested values may be shared with other answers)."""
         if compiled is None:
             compiled = self.media.generator if self.media is not None else None
             role = role or (self.media.media_type if self.media is not None else "")
         if compiled is None:
             return None
         where = f"{self.operation.label} {self.status} {role}"
-        return self.server.skeletons.draw(compiled, where, self.seed, self.rng, skip, caller_sets)
+        return self.server.skeletons.draw(compiled, where, self.seed, self.rng, skip, caller_sets, shallow)
 
     def check(self, value: Any, media: Media | None = None) -> None:
         """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""

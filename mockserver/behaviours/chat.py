@@ -270,14 +270,14 @@ def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: 
 
 def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
     stream = exchange.answer_stream
-    base = exchange.skeleton(stream.payload, "chunk", ("choices",))
+    base = exchange.skeleton(stream.payload, "chunk", ("choices",), shallow=True)  # copied per chunk
     chunk_choice = found.chunk_choice
     if not isinstance(base, dict) or chunk_choice is None:
         return None
     body = exchange.body
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    template = exchange.skeleton(chunk_choice.generator, "chunk choice")
+    template = exchange.skeleton(chunk_choice.generator, "chunk choice", shallow=True)  # copied per chunk
     if not isinstance(template, dict):
         template = {}
     usage_base = base.get("usage")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import math
 import struct
-import sys
 from array import array
 from typing import Any
 
@@ -23,7 +22,7 @@ from starlette.responses import Response
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, request_default, settle, shapes_for
-from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.behaviours.text import count_tokens, random_shorts
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
 SIZES = (256, 384, 512, 768, 1024, 1536)
@@ -128,10 +127,7 @@ def vector(seed: int, model: str, text: Any, size: int) -> list[float]:
     dimension: a vector of 1,536 in ~0.1 ms instead of ~1 ms); in that many dimensions two texts'
     vectors are still nearly orthogonal, as with Gaussian draws.
     """
-    rng = seeded("embedding", seed, model, repr(text))
-    raw = array("h", rng.randbytes(2 * size))
-    if sys.byteorder == "big":
-        raw.byteswap()  # the bytes are read little-endian everywhere, so every machine draws the same vector
+    raw = [short - 32768 for short in random_shorts(seeded("embedding", seed, model, repr(text)), size)]
     norm = math.hypot(*raw)
     if norm == 0:
         raw[0], norm = 1, 1.0
@@ -143,7 +139,7 @@ def encode_base64(values: list[float]) -> str:
 
 
 def _item(exchange: Exchange, shape: Shape, index: int, values: list[float], base64_wanted: bool) -> dict[str, Any]:
-    item = exchange.skeleton(shape.generator, "data item")
+    item = exchange.skeleton(shape.generator, "data item", shallow=True)
     if not isinstance(item, dict):
         item = {}
     options = (encode_base64(values), values) if base64_wanted else (values,)

@@ -332,7 +332,7 @@ def _item(
     exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]
 ) -> dict[str, Any]:
     shape = found.items[planned.kind]
-    item = exchange.skeleton(shape.generator, f"item {planned.kind}")
+    item = exchange.skeleton(shape.generator, f"item {planned.kind}", shallow=True)
     if not isinstance(item, dict):
         item = {}
     prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
@@ -361,7 +361,7 @@ def _item(
 
 def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) -> dict[str, Any]:
     shape = variants.get(kind)
-    part = exchange.skeleton(shape.generator, f"part {kind}") if shape is not None else {"type": kind}
+    part = exchange.skeleton(shape.generator, f"part {kind}", shallow=True) if shape is not None else {"type": kind}
     if not isinstance(part, dict):
         part = {"type": kind}
     edits = [
@@ -395,7 +395,7 @@ class _Events:
             return
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
-        event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields))
+        event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields), shallow=True)
         if not isinstance(event, dict):
             return
         declared = [key for key in fields if key in event or self.found.shapes.has(shape.schema, key)]

@@ -38,7 +38,8 @@ class Skeletons:
     def __init__(self, keep: bool, max_kept: int = MAX_KEPT) -> None:
         self.keep = keep
         self.max_kept = max_kept
-        self._kept: dict[tuple[Any, ...], Any] = {}
+        self._skeletons: dict[tuple[Any, ...], Any] = {}
+        self._identifying: dict[int, tuple[CompiledSchema, tuple[str, ...]]] = {}
 
     def draw(
         self,
@@ -48,24 +49,40 @@ class Skeletons:
         rng: random.Random,
         skip: tuple[str, ...] = (),
         caller_sets: tuple[str, ...] = (),
+        shallow: bool = False,
     ) -> Any:
         """A skeleton the caller owns, its identifying top-level fields drawn from ``rng`` (the request's),
-        except those in ``caller_sets``, which the caller replaces anyway."""
-        value = self._kept_copy(compiled, role, seed, skip) if self.keep else _fresh(compiled, role, seed, skip)
+        except those in ``caller_sets``, which the caller replaces anyway. ``shallow``: the caller only sets and
+        removes top-level keys, so a kept skeleton's nested values may be shared rather than copied."""
+        if not self.keep:
+            value = _fresh(compiled, role, seed, skip)
+        else:
+            value = self._kept(compiled, role, seed, skip)
+            value = dict(value) if shallow and isinstance(value, dict) else copy_json(value)
         if isinstance(value, dict):
-            for name in compiled.properties():
-                if name in value and identifying(name) and name not in caller_sets:
+            for name in self._identifying_of(compiled):
+                if name in value and name not in caller_sets:
                     value[name] = compiled.property_value(rng, name)
         return value
 
-    def _kept_copy(self, compiled: CompiledSchema, role: str, seed: int, skip: tuple[str, ...]) -> Any:
+    def _identifying_of(self, compiled: CompiledSchema) -> tuple[str, ...]:
+        known = self._identifying.get(id(compiled))
+        if known is None or known[0] is not compiled:
+            known = self._identifying[id(compiled)] = (compiled, tuple(filter(identifying, compiled.properties())))
+        return known[1]
+
+    def _kept(self, compiled: CompiledSchema, role: str, seed: int, skip: tuple[str, ...]) -> Any:
+        """The kept skeleton itself (never handed out: callers get copies)."""
         key = (id(compiled), role, seed, skip)
-        found = self._kept.get(key)
+        found = self._skeletons.get(key)
         if found is None:
-            found = self._kept[key] = _fresh(compiled, role, seed, skip)
-            if len(self._kept) > self.max_kept:
-                del self._kept[next(iter(self._kept))]  # the oldest
-        return copy_json(found)
+            found = self._skeletons[key] = _fresh(compiled, role, seed, skip)
+            if len(self._skeletons) > self.max_kept:
+                del self._skeletons[next(iter(self._skeletons))]  # the oldest
+        return found
+
+    def __len__(self) -> int:
+        return len(self._skeletons)
 
 
 def _fresh(compiled: CompiledSchema, role: str, seed: int, skip: tuple[str, ...]) -> Any:

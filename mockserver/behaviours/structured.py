@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +30,8 @@ from apitwin.specs.validation import FastValidator, SchemaChecker
 
 DELETE = object()
 """An edit value meaning "remove this key"."""
-HAS_MEMO = 4096
-"""Answers of :meth:`Shapes.has` remembered per API."""
+MEMO_ENTRIES = 4096
+"""What :meth:`Shapes.remember` keeps per API."""
 CALLER_CACHE = 256
 """Compiled caller schemas kept (a client usually sends the same few schemas again and again)."""
 
@@ -194,7 +194,7 @@ class Shapes:
     checker: SchemaChecker
     generator: Generator = field(init=False)
     _compiled: dict[int, Shape | None] = field(default_factory=dict)
-    _has: dict[tuple[int, tuple[str, ...]], tuple[Any, bool]] = field(default_factory=dict)
+    _memo: dict[tuple[str, int, Any], tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.generator = Generator(self.document)
@@ -237,17 +237,23 @@ class Shapes:
         return current
 
     def has(self, schema: Any, *path: str) -> bool:
-        """Whether ``path`` is declared under ``schema``; remembered per schema object, since behaviours ask
-        it per answer and per event (the schema is kept with the answer, so its id is never reused)."""
-        key = (id(schema), path)
-        known = self._has.get(key)
+        """Whether ``path`` is declared under ``schema`` (behaviours ask it per answer and per event)."""
+        return bool(self.remember("has", schema, path, lambda: bool(self.at(schema, *path))))
+
+    def remember(self, kind: str, schema: Any, detail: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, what ``kind`` says of ``schema`` (with ``detail``), worked out once per schema object.
+
+        The object is kept with the answer, so its id is never reused by another; the memo is emptied when full,
+        so a caller asking about ever new schema objects cannot grow it for ever."""
+        key = (kind, id(schema), detail)
+        known = self._memo.get(key)
         if known is not None and known[0] is schema:
             return known[1]
-        found = bool(self.at(schema, *path))
-        if len(self._has) >= HAS_MEMO:
-            self._has.clear()  # a caller asking about ever new schema objects must not grow it for ever
-        self._has[key] = (schema, found)
-        return found
+        value = compute()
+        if len(self._memo) >= MEMO_ENTRIES:
+            self._memo.clear()
+        self._memo[key] = (schema, value)
+        return value
 
     def branches(self, schema: Any) -> list[Any]:
         """The alternatives of a union (nested unions flattened); a non-union is its own one branch."""
@@ -402,16 +408,27 @@ def quiet(container: dict[str, Any], keys: Iterable[str]) -> list[Edit]:
 
 
 def request_default(shapes: Shapes, schema: Any, body: dict[str, Any], name: str) -> Any:
-    """The ``default`` the request schema declares for ``name`` (in the variant ``body`` picks, if a union)."""
+    """The ``default`` the request schema declares for ``name`` (in the variant ``body`` picks, if a union).
+
+    Asked per answer and per echoed setting, so what the schema says is looked up once and remembered."""
+    property_name, mapping = shapes.remember("discriminator", schema, None, lambda: _discriminator(shapes, schema))
+    tag = body.get(property_name) if property_name is not None else None
+    chosen = mapping.get(tag) if isinstance(tag, str) else None
+    variant = chosen if isinstance(chosen, str) else None
+    return shapes.remember("default", schema, (name, variant), lambda: _declared_default(shapes, schema, variant, name))
+
+
+def _discriminator(shapes: Shapes, schema: Any) -> tuple[str | None, dict[str, Any]]:
+    """(the property that picks a variant, its mapping) of a union with a mapped discriminator."""
     target = shapes.deref(schema)
     discriminator = target.get("discriminator") if isinstance(target, dict) else None
-    candidates: list[Any] = [schema]
     if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
-        tag = body.get(discriminator.get("propertyName") or "")
-        chosen = discriminator["mapping"].get(tag) if isinstance(tag, str) else None
-        if isinstance(chosen, str):
-            candidates = [{"$ref": chosen}]
-    for candidate in shapes.at(candidates[0], name):
+        return discriminator.get("propertyName") or "", discriminator["mapping"]
+    return None, {}
+
+
+def _declared_default(shapes: Shapes, schema: Any, variant: str | None, name: str) -> Any:
+    for candidate in shapes.at(schema if variant is None else {"$ref": variant}, name):
         for member in shapes.members(candidate):
             if "default" in member:
                 return member["default"]

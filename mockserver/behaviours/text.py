@@ -14,7 +14,11 @@ import itertools
 import json
 import random
 import re
+import sys
+from array import array
 from typing import Any
+
+import orjson
 
 from apitwin.mockserver.operations import seeded
 
@@ -233,8 +237,19 @@ def answer_rng(seed: int, body: Any, *parts: Any) -> random.Random:
     """The random source of an answer's text: the request without its streaming fields, and the seed."""
     if isinstance(body, dict):
         body = {key: value for key, value in body.items() if key not in STREAM_FIELDS}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # integers beyond 64 bits
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return seeded("answer", seed, canonical, *parts)
+
+
+def random_shorts(rng: random.Random, count: int) -> array[int]:
+    """``count`` random integers in [0, 65536) from one draw of bytes (read little-endian on every machine)."""
+    drawn = array("H", rng.randbytes(2 * count))
+    if sys.byteorder == "big":
+        drawn.byteswap()
+    return drawn
 
 
 def compose(rng: random.Random, tokens: int | None = None) -> str:
@@ -250,7 +265,7 @@ def compose_counted(rng: random.Random, tokens: int | None = None) -> tuple[str,
     """
     target = tokens if tokens is not None else rng.randint(*ANSWER_TOKENS)
     # A sentence has at least 4 words of at least one token each, so these always suffice.
-    words = rng.choices(_WORDS, k=target + _LONGEST)
+    words = [_WORDS[index % len(_WORDS)] for index in random_shorts(rng, target + _LONGEST)]
     shapes = rng.choices(_SHAPES, cum_weights=_SHAPE_WEIGHTS, k=target // _SHORTEST + 1)
     sentences: list[str] = []
     used = start = 0

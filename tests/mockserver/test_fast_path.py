@@ -126,7 +126,7 @@ def test_kept_skeletons_are_bounded() -> None:
     media = next(m for op in api.operations for r in op.responses.values() for m in r.media.values() if m.generator)
     for seed in range(10):
         skeletons.draw(media.generator, "role", seed, random.Random(0))
-    assert len(skeletons._kept) == 3
+    assert len(skeletons) == 3
 
 
 # ---------------------------------------------------------------- self-check sees the fast path's answers
