@@ -14,6 +14,7 @@ from bench import (
     answer_cpu,
     generation,
     http_bench,
+    journal_cost,
     load,
     memory_soak,
     plugin_cost,
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             _plugin()
         if arguments.what in ("all", "answer-cpu"):
             _answer_cpu(arguments)
+        if arguments.what in ("all", "journal"):
+            _journal(arguments)
         if arguments.what in ("all", "specs-start"):
             _specs_start(arguments)
         if arguments.what in ("all", "memory"):
@@ -76,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
             "sse",
             "plugin",
             "answer-cpu",
+            "journal",
             "generation",
             "reliability",
             "specs-start",
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
             "profile",
         ],
         help="answer-cpu: CPU per uncached answer in process, slow and fast path side by side (issue 15); "
+        "journal: CPU per answer with and without the dashboard's journal (issue 14); "
         "all (default): http, sse, generation, reliability, plugin, specs-start, memory; plugin: what the pytest "
         "plugin adds to an unrelated run; generation: the generator over every judging node of every spec; "
         "reliability: hostile battery, soak, state bound, kill -9 (issue 16); specs-start: first and warm start, "
@@ -153,6 +158,15 @@ def _answer_cpu(arguments: argparse.Namespace) -> None:
     rows = answer_cpu.run(arguments.answers, arguments.rounds + 2)
     markdown = answer_cpu.markdown(rows, arguments.answers, arguments.rounds + 2)
     paths = report.write("answer-cpu", markdown, answer_cpu.as_json(rows, arguments.answers, arguments.rounds + 2))
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
+
+
+def _journal(arguments: argparse.Namespace) -> None:
+    rows = journal_cost.run(arguments.answers, arguments.rounds + 2)
+    markdown = journal_cost.markdown(rows, arguments.answers, arguments.rounds + 2)
+    paths = report.write("journal", markdown, journal_cost.as_json(rows, arguments.answers, arguments.rounds + 2))
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")

@@ -66,6 +66,55 @@ class Event:
 
 
 @dataclass(slots=True)
+class StreamTrace:
+    """A streamed answer as it was sent: its bytes (up to ``limit``) and when each piece went.
+
+    Splitting into events waits until someone looks (the page, ``/requests``), so a stream nobody opens costs
+    its bytes and one mark per write, not a parse. Past the limit only the events are counted.
+    """
+
+    limit: int
+    events: bool
+    """An event stream (else a plain body sent late, as ``--slow-first-byte`` does)."""
+    kept: bytearray = field(default_factory=bytearray)
+    marks: list[tuple[float, int]] = field(default_factory=list)
+    """(ms after the request arrived, where the piece ended in ``kept``)."""
+    total: int = 0
+    overflow_events: int = 0
+    ended_ms: float | None = None
+    _split: tuple[list[Event], int] | None = None
+
+    def add(self, data: bytes, at_ms: float) -> None:
+        self.total += len(data)
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+            self.marks.append((at_ms, len(self.kept)))
+        if len(data) > room and self.events:
+            rest = data[max(room, 0) :]
+            self.overflow_events += max(rest.count(b"\n\n"), rest.count(b"\r\n\r\n"))
+
+    def body(self) -> Body:
+        return Body(bytes(self.kept).decode("utf-8", "replace"), self.total, self.total > len(self.kept))
+
+    def split(self) -> tuple[list[Event], int]:
+        """The events kept (each at the time its last piece went) and how many more were sent."""
+        if self._split is not None:
+            return self._split
+        splitter = EventSplitter(self.limit)
+        start = 0
+        for at_ms, end in list(self.marks):
+            splitter.feed(bytes(self.kept[start:end]), at_ms)
+            start = end
+        if self.ended_ms is None:
+            return splitter.events, splitter.dropped + self.overflow_events  # still streaming: a snapshot
+        if self.total == len(self.kept):
+            splitter.finish(self.ended_ms)
+        self._split = (splitter.events, splitter.dropped + self.overflow_events)
+        return self._split
+
+
+@dataclass(slots=True)
 class Entry:
     """One exchange. The first six fields are the request log's record (``RequestRecord``) as it always was."""
 
@@ -91,6 +140,8 @@ class Entry:
     """The events of a streamed answer (None: not a stream)."""
     events_dropped: int = 0
     """Events sent but not kept, once the stream's text passed the body limit."""
+    trace: StreamTrace | None = None
+    """A stream the mock is sending or sent: its events are split from it when asked for (see ``stream_events``)."""
     latency_ms: float | None = None
     """From the request's arrival to the answer's last byte; None while a stream is still running."""
 
@@ -107,13 +158,20 @@ class Entry:
         """``valid``, or ``violations`` (the request or its answer broke the spec, or was refused)."""
         return "valid" if self.valid else "violations"
 
+    def stream_events(self) -> tuple[list[Event], int] | None:
+        """The events of a streamed answer and how many were not kept; None when the answer was no stream."""
+        if self.trace is not None:
+            return self.trace.split() if self.trace.events else None
+        return None if self.events is None else (self.events, self.events_dropped)
+
     def size(self) -> int:
         """Bytes of text the entry holds, for the journal's byte bound."""
         texts = [self.path, self.query, *(body.text for body in (self.request_body, self.response_body) if body)]
         texts += [name + value for name, value in (*self.request_headers, *self.response_headers)]
         texts += [event.data for event in self.events or ()]
+        trace = len(self.trace.kept) if self.trace is not None and self.response_body is None else 0
         texts += [violation.message + violation.received for violation in self.violations]
-        return ENTRY_OVERHEAD + sum(len(text) for text in texts)
+        return ENTRY_OVERHEAD + trace + sum(len(text) for text in texts)
 
     def as_dict(self, reveal: bool = True) -> dict[str, Any]:
         """The entry as JSON; without ``reveal`` no value a client sent or received is shown (types only)."""
@@ -141,8 +199,9 @@ class Entry:
         shown["query"] = self.query
         shown["request"]["body"] = self.request_body.as_dict() if self.request_body else None
         shown["response"]["body"] = self.response_body.as_dict() if self.response_body else None
-        shown["response"]["events"] = None if self.events is None else [event.as_dict() for event in self.events]
-        shown["response"]["events_dropped"] = self.events_dropped
+        stream = self.stream_events()
+        shown["response"]["events"] = None if stream is None else [event.as_dict() for event in stream[0]]
+        shown["response"]["events_dropped"] = 0 if stream is None else stream[1]
         return shown
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
+from apitwin.mockserver.journal import Body, Entry, Journal, StreamTrace
 from apitwin.mockserver.journal_query import QueryError
 from apitwin.mockserver.journal_query import parse as parse_filters
 from apitwin.mockserver.violations import Violation
@@ -55,9 +55,9 @@ class RequestLog(Journal):
             response_headers=masked_headers(response.headers.items()),
         )
         if isinstance(response, StreamingResponse):
-            if (response.media_type or response.headers.get("content-type", "")).startswith("text/event-stream"):
-                entry.events = []
-            response.body_iterator = self._watched(entry, response.body_iterator, clock)
+            media_type = response.media_type or response.headers.get("content-type", "")
+            entry.trace = StreamTrace(self.body_limit, events=media_type.startswith("text/event-stream"))
+            response.body_iterator = self._watched(entry, entry.trace, response.body_iterator, clock)
         else:
             entry.response_body = Body.of(bytes(response.body), self.body_limit) if response.body else None
             entry.latency_ms = (clock() - started) * 1000
@@ -65,28 +65,16 @@ class RequestLog(Journal):
         return response
 
     async def _watched(
-        self, entry: Entry, frames: AsyncIterable[Any], clock: Callable[[], float]
+        self, entry: Entry, trace: StreamTrace, frames: AsyncIterable[Any], clock: Callable[[], float]
     ) -> AsyncIterator[Any]:
-        """``frames`` unchanged, each noted in ``entry`` with its time; the entry is complete when they end."""
-        kept = bytearray()
-        total = 0
-        events = EventSplitter(self.body_limit) if entry.events is not None else None
+        """``frames`` unchanged, each noted in ``trace`` with its time; the entry is complete when they end."""
         try:
             async for chunk in frames:
-                data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-                total += len(data)
-                if events is not None:
-                    events.feed(data, (clock() - entry.started) * 1000)
-                    entry.events, entry.events_dropped = events.events, events.dropped
-                if len(kept) < self.body_limit:
-                    kept += data[: self.body_limit - len(kept)]
+                trace.add(chunk.encode() if isinstance(chunk, str) else bytes(chunk), (clock() - entry.started) * 1000)
                 yield chunk
         finally:
-            entry.latency_ms = (clock() - entry.started) * 1000
-            if events is not None:
-                events.finish(entry.latency_ms)
-                entry.events, entry.events_dropped = events.events, events.dropped
-            entry.response_body = Body(kept.decode("utf-8", "replace"), total, total > len(kept))
+            entry.latency_ms = trace.ended_ms = (clock() - entry.started) * 1000
+            entry.response_body = trace.body()
             self.changed(entry)
 
 
