@@ -3,7 +3,9 @@ breaks the spec.
 
 - ``apitwin_mock``: the mock named by ``@pytest.mark.apitwin(api="aimlapi", seed=1, strict=True,
   responses="generate", reject_invalid=True, api_key=None, self_check=True)``;
-- ``apitwin_mock_factory(api, **options)``: several mocks in one test.
+- ``apitwin_mock_factory(api, **options)``: several mocks in one test;
+- ``apitwin_mock.requests(operation="createChatCompletion")``: the requests it received, bodies parsed, and
+  ``apitwin_mock.assert_called(operation, times=1, body_matches={...})`` (``contracts.verification``).
 
 In strict mode (the default) every request is checked against the spec; after the test body the
 test fails listing each violation (request, field, expected, received), and a failure the client

@@ -104,6 +104,7 @@ def assert_called(
     entries: Iterable[Entry], operation: str, *, times: int | None = None, body_matches: Any = None, api: str = ""
 ) -> list[SeenRequest]:
     """The calls of ``operation`` whose body matches; AssertionError when there are none (or not ``times``)."""
+    __tracebackhide__ = True  # pytest shows the test's line and the message, not this function
     calls = [parsed(entry) for entry in entries if entry.operation == operation]
     reasons = {call.sequence: _reason(call, body_matches) for call in calls}
     matching = [call for call in calls if reasons[call.sequence] is None]
