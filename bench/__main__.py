@@ -1,5 +1,5 @@
-"""``python -m bench [all|http|sse|plugin|generation|reliability|specs-start|memory|profile]`` — what ``make bench``
-runs (``all``)."""
+"""``python -m bench [all|http|sse|plugin|generation|reliability|specs-start|memory|proxy|profile]`` — what
+``make bench`` runs (``all``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bench import (
     load,
     memory_soak,
     plugin_cost,
+    proxy_bench,
     reliability,
     report,
     specs_start,
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             _specs_start(arguments)
         if arguments.what in ("all", "memory"):
             _memory(arguments)
+        if arguments.what in ("all", "proxy"):
+            _proxy(arguments)
         if arguments.what == "profile":
             _print(_profile_http(arguments))
     except (tools.ToolMissing, targets.TargetFailed, load.WrkFailed) as problem:
@@ -84,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
             "reliability",
             "specs-start",
             "memory",
+            "proxy",
             "profile",
         ],
         help="answer-cpu: CPU per uncached answer in process, slow and fast path side by side (issue 15); "
@@ -92,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "plugin adds to an unrelated run; generation: the generator over every judging node of every spec; "
         "reliability: hostile battery, soak, state bound, kill -9 (issue 16); specs-start: first and warm start, "
         "lint and RSS per published spec in ../shared/foreign-specs; memory: RSS over a long mixed run (issue 15); "
+        "proxy: what apitwin proxy adds in front of apitwin serve, direct and proxied side by side (issue 13); "
         "profile: hot spots of apitwin under wrk at c=16",
     )
     parser.add_argument(
@@ -113,8 +118,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--memory-duration", type=float, default=600.0, help="seconds of the memory run in all (default 600)"
     )
+    parser.add_argument(
+        "--proxy-concurrency", default="1,16", help="connection counts of the proxy benchmark (default 1,16)"
+    )
     parser.add_argument("--no-profile", action="store_true", help="do not profile apitwin when it misses a target")
     return parser
+
+
+def _proxy(arguments: argparse.Namespace) -> None:
+    concurrencies = tuple(int(part) for part in arguments.proxy_concurrency.split(",") if part.strip())
+    results = proxy_bench.run(proxy_bench.Settings(arguments.duration, arguments.warmup, concurrencies))
+    markdown = proxy_bench.markdown(results)
+    paths = report.write("proxy", markdown, results.as_json())
+    print()
+    print(markdown)
+    print(f"written: {', '.join(str(path) for path in paths)}")
 
 
 def _http(arguments: argparse.Namespace) -> None:

@@ -1,0 +1,233 @@
+"""``python -m bench proxy`` — issue 13, point 5: what ``apitwin proxy`` adds in front of an apitwin upstream.
+
+One ``apitwin serve lmdeploy`` (one worker) and one ``apitwin proxy lmdeploy --upstream <it>`` run side by side;
+for each kind of request (a chat completion, a chat stream) and each concurrency, the same load goes to the
+upstream directly and then through the proxy (a warm-up, then the measured run), from
+:mod:`bench.keepalive`'s client over kept-alive connections. Reported: rate, latency p50/p99, first event p50
+of streams, what the proxy adds (proxied minus direct), the ratio of rates, and CPU milliseconds per exchange of
+each process (from ``/proc``: the cost that does not depend on how busy the shared machine is). Stream requests
+ask the mock for pacing (``ttft=0,tps=10000``) so each event is its own write, as a streaming gateway sends it;
+unpaced, the mock writes a whole chat stream in one piece. The proxy judges every exchange as it does in use; a
+healthy upstream must leave it with no findings, and the table says how many it printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import keepalive, machine, proc, targets
+
+API = "lmdeploy"
+PATH = "/v1/chat/completions"
+CHAT = {"model": "internlm2", "messages": [{"role": "user", "content": "Hello"}]}
+KINDS: dict[str, dict[str, Any]] = {"chat": CHAT, "stream": {**CHAT, "stream": True}}
+HEADERS = (("Authorization", "Bearer k"), ("Content-Type", "application/json"))
+PACED = ("X-Apitwin-Pacing", "ttft=0,tps=10000")
+TARGET_ADDED_MS = 2.0
+TARGET_CONCURRENCY = 16
+
+
+@dataclass(slots=True)
+class Settings:
+    duration_s: float = 10.0
+    warmup_s: float = 2.0
+    concurrencies: tuple[int, ...] = (1, 16)
+
+
+@dataclass(slots=True)
+class Side:
+    """One measured run against one target: the load and the CPU each process spent on it."""
+
+    load: keepalive.Load
+    upstream_cpu_s: float
+    proxy_cpu_s: float
+
+    def cpu_ms_per_exchange(self, seconds: float) -> float | None:
+        answers = len(self.load.answers)
+        return round(seconds * 1000 / answers, 3) if answers else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.load.as_json(),
+            "upstream_cpu_ms_per_exchange": self.cpu_ms_per_exchange(self.upstream_cpu_s),
+            "proxy_cpu_ms_per_exchange": self.cpu_ms_per_exchange(self.proxy_cpu_s),
+        }
+
+
+@dataclass(slots=True)
+class Row:
+    kind: str
+    concurrency: int
+    direct: Side
+    proxied: Side
+
+    def added(self, q: float, first_event: bool = False) -> float | None:
+        direct = self.direct.load.percentile(q, first_event)
+        proxied = self.proxied.load.percentile(q, first_event)
+        return None if direct is None or proxied is None else round(proxied - direct, 3)
+
+    @property
+    def rate_ratio(self) -> float | None:
+        return round(self.proxied.load.rate / self.direct.load.rate, 3) if self.direct.load.rate else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "concurrency": self.concurrency,
+            "direct": self.direct.as_json(),
+            "proxied": self.proxied.as_json(),
+            "added_p50_ms": self.added(0.5),
+            "added_p99_ms": self.added(0.99),
+            "added_first_event_p50_ms": self.added(0.5, first_event=True),
+            "rate_ratio": self.rate_ratio,
+        }
+
+
+@dataclass(slots=True)
+class ProxyResults:
+    settings: Settings
+    machine: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    proxy_findings: int = 0
+
+    def verdicts(self) -> list[tuple[str, float | None, bool | None]]:
+        """(what, measured ms, met) at the target concurrency."""
+        found = []
+        for row in self.rows:
+            if row.concurrency != TARGET_CONCURRENCY:
+                continue
+            measured = row.added(0.5, first_event=row.kind == "stream")
+            label = f"{row.kind}: {'first event' if row.kind == 'stream' else 'p50'} added at c={row.concurrency}"
+            found.append((label, measured, None if measured is None else measured < TARGET_ADDED_MS))
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "api": API,
+            "path": PATH,
+            "requests": KINDS,
+            "stream_pacing": PACED[1],
+            "settings": {
+                "duration_s": self.settings.duration_s,
+                "warmup_s": self.settings.warmup_s,
+                "concurrencies": list(self.settings.concurrencies),
+            },
+            "machine": self.machine,
+            "rows": [row.as_json() for row in self.rows],
+            "proxy_findings": self.proxy_findings,
+            "verdicts": [
+                {"name": name, "target_ms": TARGET_ADDED_MS, "measured_ms": measured, "met": met}
+                for name, measured, met in self.verdicts()
+            ],
+        }
+
+
+def proxy_command(upstream: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "apitwin", "proxy", API, "--upstream", upstream, "--host", targets.HOST,
+            "--port", str(port)]  # fmt: skip
+
+
+def run(settings: Settings) -> ProxyResults:
+    results = ProxyResults(settings, machine.describe())
+    with contextlib.ExitStack() as stack:
+        upstream = stack.enter_context(
+            targets.running("apitwin", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis")
+        )
+        proxy = stack.enter_context(
+            targets.running("apitwin proxy", lambda port: proxy_command(upstream.base_url, port), "/_apitwin/apis")
+        )
+        _say(f"upstream {upstream.base_url}, proxy {proxy.base_url} started in {proxy.started_in:.1f} s")
+        for kind, body in KINDS.items():
+            headers = (*HEADERS, PACED) if body.get("stream") else HEADERS
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            for concurrency in settings.concurrencies:
+                sides = [
+                    _measure(server, upstream, proxy, payload, headers, concurrency, settings)
+                    for server in (upstream, proxy)
+                ]
+                row = Row(kind, concurrency, *sides)
+                results.rows.append(row)
+                _say(
+                    f"{kind:6} c={concurrency:<3} direct p50 {_ms(row.direct.load.percentile(0.5))} ms, proxied p50 "
+                    f"{_ms(row.proxied.load.percentile(0.5))} ms, added {_ms(row.added(0.5))} ms "
+                    f"(first event {_ms(row.added(0.5, first_event=True))} ms)"
+                )
+            targets.check_alive(proxy)
+        results.proxy_findings = sum(
+            1 for line in proxy.log_tail(100_000).splitlines() if line.startswith("apitwin proxy: #")
+        )
+    return results
+
+
+def _measure(
+    server: targets.Server,
+    upstream: targets.Server,
+    proxy: targets.Server,
+    payload: bytes,
+    headers: tuple[tuple[str, str], ...],
+    concurrency: int,
+    settings: Settings,
+) -> Side:
+    request = keepalive.request_bytes(targets.HOST, server.port, PATH, payload, headers)
+    asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.warmup_s))
+    cpu = (proc.cpu_seconds(upstream.pid), proc.cpu_seconds(proxy.pid))
+    load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.duration_s))
+    return Side(load, proc.cpu_seconds(upstream.pid) - cpu[0], proc.cpu_seconds(proxy.pid) - cpu[1])
+
+
+def markdown(results: ProxyResults) -> str:
+    machine_ = results.machine
+    lines = [
+        "# apitwin proxy: what it adds in front of an apitwin upstream",
+        "",
+        f'`POST {PATH}` of `{API}` (`{json.dumps(CHAT)}`; streams with `"stream": true` and '
+        f"`X-Apitwin-Pacing: {PACED[1]}`, so each event is its own write), sent directly to `apitwin serve {API}` "
+        f"(1 worker) and through `apitwin proxy {API}`, in turn, by one client over kept-alive connections; "
+        f"{results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up.",
+        f"Machine: {machine_['cpus']} × {machine_['cpu_model']}, load average at start "
+        f"{machine_['load_average_at_start']}; client, upstream and proxy share these cores (absolute numbers are "
+        f"noisy, ratios and CPU per exchange count); Python {machine_['python']}; {machine_['date']}.",
+        f"Findings the proxy printed on this healthy upstream: {results.proxy_findings}.",
+        "",
+        "| kind | c | target | req/s | p50 ms | p99 ms | first event p50 ms | upstream CPU ms/exchange | "
+        "proxy CPU ms/exchange |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in results.rows:
+        for name, side in (("direct", row.direct), ("through the proxy", row.proxied)):
+            data = side.as_json()
+            lines.append(
+                f"| {row.kind} | {row.concurrency} | {name} | {data['req_per_s']} | {_ms(data['p50_ms'])} | "
+                f"{_ms(data['p99_ms'])} | {_ms(data['first_event_p50_ms'])} | "
+                f"{_ms(data['upstream_cpu_ms_per_exchange'])} | {_ms(data['proxy_cpu_ms_per_exchange'])} |"
+            )
+    lines += [
+        "",
+        "## What the proxy adds (proxied minus direct)",
+        "",
+        "| kind | c | p50 added ms | p99 added ms | first event p50 added ms | rate through the proxy / direct |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in results.rows:
+        lines.append(
+            f"| {row.kind} | {row.concurrency} | {_ms(row.added(0.5))} | {_ms(row.added(0.99))} | "
+            f"{_ms(row.added(0.5, first_event=True))} | {row.rate_ratio if row.rate_ratio is not None else '–'} |"
+        )
+    lines += ["", f"## Targets (issue 13: < {TARGET_ADDED_MS:g} ms added at c={TARGET_CONCURRENCY})", ""]
+    for name, measured, met in results.verdicts():
+        verdict = "not measured" if met is None else "met" if met else "MISSED"
+        lines.append(f"- {name}: {_ms(measured)} ms — {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _say(line: str) -> None:
+    print(f"[proxy] {line}", flush=True)
