@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 @click.option(
     "--admin-key",
     default=None,
-    help="Bearer token that shows the values other clients sent in GET /_apitwin/requests "
-    "(others see only their types).",
+    help="Bearer token that shows the values other clients sent in GET /_apitwin/requests and the dashboard "
+    "(a browser signs in with /_apitwin/?token=KEY); others see only their types. Not with --admin-token, whose "
+    "holders see them anyway.",
 )
 @click.option(
     "--admin-token",

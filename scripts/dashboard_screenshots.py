@@ -60,7 +60,9 @@ def traffic(base: str, report: Path) -> None:
     aiml, responses = f"{base}/aimlapi/v1", f"{base}/openai-responses/v1"
     httpx.post(f"{aiml}/chat/completions", json=CHAT, headers=HEADERS)
     httpx.post(f"{aiml}/chat/completions", json={**CHAT, "max_tokens": "sixty", "temperature": 7}, headers=HEADERS)
-    httpx.post(f"{aiml}/chat/completions", json={**CHAT, "stream": True}, headers=HEADERS)
+    httpx.put(f"{base}/_apitwin/settings/aimlapi", json={"ttft_ms": 250, "tokens_per_second": 200})
+    httpx.post(f"{aiml}/chat/completions", json={**CHAT, "stream": True}, headers=HEADERS)  # paced: timings show
+    httpx.put(f"{base}/_apitwin/settings/aimlapi", json={"ttft_ms": 0, "tokens_per_second": 0})
     httpx.get(f"{aiml}/models", headers=HEADERS)
     httpx.post(f"{responses}/responses", json={"model": "gpt-4o", "input": "hi", "store": True}, headers=HEADERS)
     video = {"model": "kling-video/v1/standard/text-to-video", "prompt": "a fox in the snow"}
@@ -73,6 +75,7 @@ def traffic(base: str, report: Path) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
     path = DOCS / f"dashboard-{name}.png"
     page.screenshot(path=str(path))
     print(f"wrote {path}")
@@ -83,11 +86,11 @@ def views(page: Page, base: str, report: Path) -> None:
     expect(page.locator("[data-api=aimlapi] pre").first).to_contain_text("curl")
     shoot(page, "apis")
     page.click("nav button[data-view=journal]")
-    page.locator("#journal-rows tr[data-sequence]", has_text="violations").first.click()
+    page.locator('#journal-rows tr[data-sequence="2"]').click()  # the invalid chat completion sent above
     expect(page.locator("#exchange-request-body .mark").first).to_be_visible()
     shoot(page, "journal")
-    page.locator("#journal-rows tr[data-sequence]", has_text="/v1/chat/completions").nth(-3).click()
-    page.locator("#exchange-events").scroll_into_view_if_needed()
+    page.locator('#journal-rows tr[data-sequence="3"]').click()  # the streamed one
+    page.locator("#exchange-events").evaluate("events => events.scrollIntoView()")
     shoot(page, "stream")
     for view in ("coverage", "state", "settings"):
         page.click(f"nav button[data-view={view}]")

@@ -6,13 +6,16 @@ Every wait is on a condition of the page (a row, a text, a status), never on a t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
 from tests.e2e.conftest import API_KEY, serving
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +30,7 @@ ADMIN_KEY = "browser-admin-key-0123"
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello from the browser test"}]}
 WAIT_MS = 20_000
 """Upper bound of any one wait on a busy shared machine; a passing run waits far less."""
+expect.set_options(timeout=WAIT_MS)
 
 
 def chromium_path() -> str:
@@ -94,3 +98,47 @@ def test_a_bad_request_shows_its_violation_at_its_pointer(dashboard: tuple[Page,
     marked = page.locator('#exchange-request-body .mark[data-pointer="/max_tokens"]')
     expect(marked).to_contain_text('"max_tokens": "ten"')
     expect(page.locator("#exchange-violations")).to_contain_text("body /max_tokens")
+
+
+def test_coverage_state_with_its_reset_and_a_report_opened_in_the_page(
+    dashboard: tuple[Page, str], tmp_path: Path
+) -> None:
+    page, base = dashboard
+    video = {"model": "kling-video/v1/standard/text-to-video", "prompt": "a fox in the snow"}
+    job = httpx.post(f"{base}/v2/video/generations", json=video, headers=HEADERS)
+    assert job.status_code == 200
+
+    page.click("nav button[data-view=coverage]")
+    called = page.locator("#view-coverage [data-api=aimlapi] tr.called")
+    expect(called).to_have_count(1)
+    expect(called).to_contain_text("/v2/video/generations")
+    expect(page.locator("#view-coverage [data-api=aimlapi] h2")).to_contain_text("1 of")
+
+    page.click("nav button[data-view=state]")
+    jobs = page.locator("[data-kind=jobs]")
+    expect(jobs).to_contain_text(job.json()["id"])
+    jobs.get_by_role("button", name="Reset jobs").click()
+    expect(page.locator("#state-message")).to_have_text("removed 1 jobs")
+    expect(jobs).to_contain_text("none")
+
+    exchange = Exchange(
+        "POST", f"{base}/v1/chat/completions", {"X-Test": "1"}, '{"model": "gpt-4o"}', 500, {}, "{}", 0.2
+    )
+    failure = Failure(
+        "POST /v1/chat/completions", "not_a_server_error", "Server error", "500 answered", "", "curl …", exchange
+    )
+    report = RunReport(
+        "aimlapi",
+        base,
+        0,
+        requests_sent=3,
+        operations=[OperationResult("POST /v1/chat/completions", "x", failures=[failure])],
+    )
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(report.to_dict()))
+    page.click("nav button[data-view=report]")
+    page.set_input_files("#report-file", str(path))
+    expect(page.locator("#report-message")).to_contain_text("3 requests, 1 failure(s)")
+    page.locator(".report-failure", has_text="not_a_server_error").click()
+    expect(page.locator("#report-exchange #exchange-request-body")).to_contain_text('"model": "gpt-4o"')
+    expect(page.locator("#report-exchange")).to_contain_text("500 answered")
