@@ -6,7 +6,10 @@ from typing import Any
 
 
 def escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    if "~" in text or "/" in text:  # rare: most tokens need no escaping, and this runs for every node walked
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 def unescape(token: str) -> str:
@@ -14,7 +17,9 @@ def unescape(token: str) -> str:
 
 
 def join(pointer: str, *tokens: str | int) -> str:
-    return pointer + "".join("/" + escape(token) for token in tokens)
+    for token in tokens:
+        pointer = f"{pointer}/{escape(token)}"
+    return pointer
 
 
 def resolve(document: Any, pointer: str) -> Any:

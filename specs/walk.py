@@ -30,6 +30,8 @@ SCHEMA_VALUES = (
     "contentSchema",
 )
 
+_SUB_SCHEMA_KEYWORDS = frozenset(SCHEMA_MAPS + SCHEMA_LISTS + SCHEMA_VALUES)
+
 Visitor = Callable[[dict[str, Any], str], None]
 
 
@@ -41,6 +43,8 @@ def walk_schema(schema: Any, pointer: str, visit: Visitor) -> None:
     if not isinstance(schema, dict):
         return
     visit(schema, pointer)
+    if schema.keys().isdisjoint(_SUB_SCHEMA_KEYWORDS):  # a leaf, as most schemas are: nothing below to visit
+        return
     for keyword in SCHEMA_MAPS:
         children = schema.get(keyword)
         if isinstance(children, dict):
