@@ -90,18 +90,30 @@ async def apis(server: Served, request: Request, rest: str, reveal: bool) -> Res
             "title": api.document["info"]["title"],
             "operations": len(api.operations),
             "endpoints": [[op.method.upper(), op.path, op.operation_id] for op in api.operations],
-            "models": model_ids(api.document),
-            "chat_models": _chat_models(api.document),
+            **_models(api.document),
         }
     return json_answer(body)
 
 
-def _chat_models(document: dict[str, Any]) -> list[str]:
-    """The models a chat completion accepts, in spec order (the dashboard's snippets use the first)."""
+_MODELS: dict[int, tuple[dict[str, Any], dict[str, list[str]]]] = {}
+"""Model ids by document (read from the whole spec: tens of ms for hundreds of models), kept for later calls."""
+
+
+def _models(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Every model id the spec accepts, and those a chat completion accepts in spec order (for the snippets)."""
+    found = _MODELS.get(id(document))
+    if found is not None and found[0] is document:
+        return found[1]
+    chat: list[str] = []
     for path, method, operation in iter_operations(document):
         if method == "post" and path.endswith("chat/completions"):
-            return request_models(document, operation)
-    return []
+            chat = request_models(document, operation)
+            break
+    models = {"models": model_ids(document), "chat_models": chat}
+    if len(_MODELS) >= 64:
+        _MODELS.clear()
+    _MODELS[id(document)] = (document, models)
+    return models
 
 
 async def openapi(server: Served, request: Request, rest: str, reveal: bool) -> Response:

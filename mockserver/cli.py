@@ -342,6 +342,8 @@ def serve_command(
         click.echo(f"  {name:<18} http://{host}:{port}{base}/   SDK base_url: {sdk_base}")
     click.echo(f"  state: {describe_store(state)}")
     click.echo(f"  dashboard: {_dashboard_url(host, port, admin_token)}")
+    if admin_token is not None:
+        click.echo(f"  admin token: {admin_token} (every /_apitwin/ route but media: Authorization: Bearer TOKEN)")
     if server.replay is not None:
         click.echo(f"  replay: {len(server.replay.index)} recorded requests from {replay}")
     limits = Limits(header_timeout, keep_alive, max_headers, max_header_bytes, max_connections)
