@@ -169,7 +169,7 @@ class StreamSpecs:
         declared = property_names(self.document, payload)
         return StreamSpec(
             payload_schema=payload,
-            payload_validator=self._checker.validator(payload),
+            payload_validator=self._checker.fast(payload),  # native; jsonschema's errors only for a bad event
             event_names=names,
             terminator=(data.get("if") or {}).get("const"),
             lifecycle=_lifecycle(kinds),

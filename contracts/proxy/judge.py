@@ -34,6 +34,8 @@ from apitwin.recordings.records import RecordedExchange
 
 STREAM_WIDE_CHECKS = tuple(check for check in STREAM_CHECKS if check is not sse_event_schema)
 """What is left to judge once each event has been judged alone (:mod:`apitwin.contracts.proxy.live_events`)."""
+REMEMBERED_PATHS = 4096
+"""Request paths whose base path is remembered (paths with ids in them would otherwise grow without bound)."""
 REQUEST_LOCATIONS = {"query", "path", "header", "cookie", "request body", "body"}
 
 
@@ -55,8 +57,8 @@ class Judge:
         self.base_path = base_path
         self.declared_base = server_path(api.document)
         self.streams = StreamSpecs(api.document)
-        self._fast: dict[int, StreamSpec] = {}
         self._checkers: dict[str, TrafficChecker] = {}
+        self._bases: dict[str, str] = {}
         self.by_id = {operation.operation_id: operation for operation in api.operations}
 
     def _checker(self, url: str) -> TrafficChecker:
@@ -69,7 +71,15 @@ class Judge:
     def _base(self, path: str) -> str:
         """The spec's own server path when the request matches under it, else the shortest prefix that makes it
         match: OpenAI's ``/v1/chat/completions`` is ``/chat/completions`` under ``/v1``, never ``/completions``
-        under ``/v1/chat`` (a path the spec also has)."""
+        under ``/v1/chat`` (a path the spec also has). Remembered per path (an exchange asks three times)."""
+        base = self._bases.get(path)
+        if base is None:
+            if len(self._bases) >= REMEMBERED_PATHS:
+                self._bases.clear()
+            base = self._bases[path] = self._find_base(path)
+        return base
+
+    def _find_base(self, path: str) -> str:
         segments = [segment for segment in path.split("/") if segment]
         prefixes = ["/" + "/".join(segments[:count]) if count else "" for count in range(len(segments))]
         for prefix in [self.declared_base, *prefixes] if self.declared_base else prefixes:
@@ -99,8 +109,7 @@ class Judge:
             return None
         if operation.response_for(status) is None:
             return None
-        spec = self.streams.for_response(operation.path, operation.method, status, media_type)
-        return None if spec is None else self._with_fast_validator(spec)
+        return self.streams.for_response(operation.path, operation.method, status, media_type)
 
     def event_findings(
         self, exchange: RecordedExchange, operation: Operation, problems: list[Problem]
@@ -140,15 +149,6 @@ class Judge:
         response = exchange.response
         assert response is not None
         return self.live(operation, response.status, response.headers.get("content-type", ""))
-
-    def _with_fast_validator(self, spec: StreamSpec) -> StreamSpec:
-        """The stream spec with the native validator (jsonschema's errors only for an invalid event): a proxy
-        judges every event of every stream, and the Python validator costs milliseconds per stream."""
-        fast = self._fast.get(id(spec))
-        if fast is None:
-            validator = self.api.checker.fast(spec.payload_schema)
-            fast = self._fast[id(spec)] = replace(spec, payload_validator=validator)
-        return fast
 
     def _stream(
         self,
