@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from apitwin.contracts.sse import Problem
     from apitwin.mockserver.operations import Operation
 
-DROPPED_REQUEST_HEADERS = ("host", "content-length")
-"""The upstream client writes both for its connection."""
+DROPPED_REQUEST_HEADERS = ("host", "content-length", "expect")
+"""The upstream client writes the first two for its connection; ``Expect: 100-continue`` was met already (uvicorn
+answered it, the proxy holds the whole body)."""
 REPORTED_BODY_LIMIT = 20_000
 INLINE_JUDGING_BYTES = 256 * 1024
 """Answers up to this size are judged on the event loop once their last byte is sent: a thread would cost more

@@ -52,7 +52,11 @@ class _Parsed:
     headers_done: bool = False
     complete: bool = False
     keep_alive: bool = False
+    interim: bool = False
     parser: httptools.HttpResponseParser | None = None
+
+    def on_message_begin(self) -> None:
+        self.reason, self.headers = b"", []
 
     def on_status(self, reason: bytes) -> None:
         self.reason += reason
@@ -61,14 +65,22 @@ class _Parsed:
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
+        assert self.parser is not None
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # 100 Continue, 103 Early Hints: the real answer follows
+            self.interim = True
+            return
         self.headers_done = True
         # llhttp answers this only until the message is complete, which may be within the same feed
-        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
+        self.keep_alive = self.parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
         self.pieces.append(bytes(body))
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
         self.complete = True
 
 

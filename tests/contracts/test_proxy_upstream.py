@@ -151,3 +151,18 @@ def test_an_answer_that_is_not_http_is_a_protocol_error():
 
     kind, _ = run(script, exercise)
     assert kind == "RemoteProtocolError"
+
+
+def test_an_interim_answer_is_skipped_for_the_final_one():
+    async def script(reader, writer, seen):
+        seen.append(await request_head(reader))
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nx-final: yes\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async def exercise(upstream: Upstream) -> tuple[int, list[tuple[str, str]], bytes]:
+        answer = await upstream.send("POST", "/", [], b"{}")
+        return answer.status_code, answer.headers, b"".join([piece async for piece in answer.pieces()])
+
+    result, _ = run(script, exercise)
+    assert result == (200, [("x-final", "yes"), ("content-length", "2")], b"ok")

@@ -144,3 +144,12 @@ def test_an_upstream_that_does_not_answer_is_a_502_and_an_error_in_the_journal()
         journal = proxy.settled(1)
     assert len(journal.errors) == 1 and "did not answer" in journal.errors[0]
     assert API_KEY not in answer.text
+
+
+def test_a_client_that_expects_100_continue_gets_the_upstreams_answer(mock_url):  # noqa: F811
+    upstream = mock_url("lmdeploy")
+    with proxy_in_thread("lmdeploy", upstream) as proxy:
+        expecting = {**HEADERS, "Expect": "100-continue"}  # curl sends it for bodies over 1 KB
+        proxied = httpx.post(f"{proxy.url}/v1/chat/completions", json=CHAT, headers=expecting)
+        same_answer(httpx.post(f"{upstream}/v1/chat/completions", json=CHAT, headers=HEADERS), proxied)
+        assert proxy.settled(1).findings == []
