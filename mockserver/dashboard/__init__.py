@@ -4,16 +4,15 @@ served at ``/_apitwin/`` by the mock and the proxy. It reads the admin JSON endp
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import re
 from importlib import resources
 
 from starlette.responses import Response
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-"""The browser itself refuses any script, style or request from another origin."""
+INLINE = re.compile(rb"<(script|style)>(.*?)</\1>", re.DOTALL)
 
 
 @functools.cache
@@ -21,9 +20,22 @@ def page_html() -> bytes:
     return resources.files(__name__).joinpath("page.html").read_bytes()
 
 
+@functools.cache
+def content_security_policy() -> str:
+    """Only the page's own inline script and styles run (by their SHA-256), and it may talk to this server alone:
+    the browser itself refuses anything from another origin, and any script that was not in the file."""
+    hashes: dict[bytes, list[str]] = {b"script": [], b"style": []}
+    for kind, text in INLINE.findall(page_html()):
+        hashes[kind].append("'sha256-" + base64.b64encode(hashlib.sha256(text).digest()).decode() + "'")
+    return (
+        f"default-src 'none'; script-src {' '.join(hashes[b'script'])}; style-src {' '.join(hashes[b'style'])}; "
+        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
 def page() -> Response:
     headers = {
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": content_security_policy(),
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",

@@ -99,6 +99,17 @@ def test_a_bad_request_shows_its_violation_at_its_pointer(dashboard: tuple[Page,
     expect(marked).to_contain_text('"max_tokens": "ten"')
     expect(page.locator("#exchange-violations")).to_contain_text("body /max_tokens")
 
+    assert httpx.post(f"{base}/v1/chat/completions", json=CHAT, headers=HEADERS).status_code == 200
+    rows = page.locator("#journal-rows tr[data-sequence]")
+    expect(rows).to_have_count(2)
+    page.fill("#filter-status", "4xx")
+    page.press("#filter-status", "Enter")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("400")
+    page.fill("#filter-status", "4x")  # not a status: the page says which parameter, from the server's 400
+    page.press("#filter-status", "Enter")
+    expect(page.locator("#live")).to_contain_text("status must be an HTTP status")
+
 
 def test_coverage_state_with_its_reset_and_a_report_opened_in_the_page(
     dashboard: tuple[Page, str], tmp_path: Path

@@ -24,6 +24,7 @@ def test_the_page_is_one_self_contained_file_that_fetches_nothing_elsewhere() ->
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
     policy = answer.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "script-src 'sha256-" in policy and "style-src 'sha256-" in policy
     page = answer.text
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"(?!data:)|@import|https?://(?!127)", page)
     assert "EventSource" in page and "/journal/stream" in page
