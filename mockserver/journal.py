@@ -215,6 +215,13 @@ class Subscription:
     def offer(self, entry: Entry) -> None:
         """From any thread: hand the entry to the viewer's loop (dropped when the viewer is far behind)."""
         try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self.loop:  # the usual case, the server's own loop: no wake-up of the loop needed
+            self._put(entry)
+            return
+        try:
             self.loop.call_soon_threadsafe(self._put, entry)
         except RuntimeError:  # the viewer's loop has closed: nobody is listening any more
             return

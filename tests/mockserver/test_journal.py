@@ -3,6 +3,7 @@ and the filters of GET /_apitwin/requests with their 400s."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -183,3 +184,16 @@ def test_events_cut_anywhere_are_kept_whole_at_the_time_their_last_piece_came() 
     small = EventSplitter(limit=20)
     small.feed(stream, 1.0)
     assert len(small.events) == 1 and small.dropped == 2
+
+
+def test_a_live_viewer_gets_entries_appended_from_another_thread() -> None:
+    journal = Journal()
+
+    async def viewer() -> str:
+        subscription = journal.subscribe()
+        await asyncio.get_running_loop().run_in_executor(None, journal.append, Entry(0, "GET", "/x", "", 200))
+        entry = await asyncio.wait_for(subscription.queue.get(), timeout=30)
+        journal.unsubscribe(subscription)
+        return entry.path
+
+    assert asyncio.run(viewer()) == "/x"
