@@ -127,9 +127,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _proxy(arguments: argparse.Namespace) -> None:
     concurrencies = tuple(int(part) for part in arguments.proxy_concurrency.split(",") if part.strip())
-    results = proxy_bench.run(proxy_bench.Settings(arguments.duration, arguments.warmup, concurrencies))
+    results = proxy_bench.run(
+        proxy_bench.Settings(arguments.duration, arguments.warmup, concurrencies), profile=not arguments.no_profile
+    )
     markdown = proxy_bench.markdown(results)
-    paths = report.write("proxy", markdown, results.as_json())
+    paths: tuple[Path, ...] = report.write("proxy", markdown, results.as_json())
+    if results.profiles:
+        profiles = {kind: found.as_json() for kind, found in results.profiles.items()}
+        paths += report.write("profile-proxy", proxy_bench.profile_markdown(results), profiles)
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")

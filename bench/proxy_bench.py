@@ -14,13 +14,15 @@ healthy upstream must leave it with no findings, and the table says how many it 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import keepalive, machine, proc, targets
+from bench import hotspots, keepalive, machine, proc, report, targets
 
 API = "lmdeploy"
 PATH = "/v1/chat/completions"
@@ -94,6 +96,12 @@ class ProxyResults:
     machine: dict[str, Any]
     rows: list[Row] = field(default_factory=list)
     proxy_findings: int = 0
+    profiles: dict[str, hotspots.Hotspots] = field(default_factory=dict)
+    """Where the proxy's CPU went under each kind of load at the target concurrency (when a target was missed)."""
+
+    @property
+    def missed(self) -> bool:
+        return any(met is False for _, _, met in self.verdicts())
 
     def verdicts(self) -> list[tuple[str, float | None, bool | None]]:
         """(what, measured ms, met) at the target concurrency."""
@@ -132,7 +140,7 @@ def proxy_command(upstream: str, port: int) -> list[str]:
             "--port", str(port)]  # fmt: skip
 
 
-def run(settings: Settings) -> ProxyResults:
+def run(settings: Settings, profile: bool = True) -> ProxyResults:
     results = ProxyResults(settings, machine.describe())
     with contextlib.ExitStack() as stack:
         upstream = stack.enter_context(
@@ -158,6 +166,9 @@ def run(settings: Settings) -> ProxyResults:
                     f"(first event {_ms(row.added(0.5, first_event=True))} ms)"
                 )
             targets.check_alive(proxy)
+        if profile and results.missed:
+            for kind, body in KINDS.items():
+                results.profiles[kind] = _profile(proxy, kind, body, settings.duration_s)
         results.proxy_findings = sum(
             1 for line in proxy.log_tail(100_000).splitlines() if line.startswith("apitwin proxy: #")
         )
@@ -178,6 +189,27 @@ def _measure(
     cpu = (proc.cpu_seconds(upstream.pid), proc.cpu_seconds(proxy.pid))
     load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.duration_s))
     return Side(load, proc.cpu_seconds(upstream.pid) - cpu[0], proc.cpu_seconds(proxy.pid) - cpu[1])
+
+
+def _profile(proxy: targets.Server, kind: str, body: dict[str, Any], seconds: float) -> hotspots.Hotspots:
+    """The proxy sampled by py-spy while it carries ``kind`` requests at the target concurrency."""
+    _say(f"sampling the proxy with py-spy under {kind} requests at c={TARGET_CONCURRENCY}")
+    headers = (*HEADERS, PACED) if body.get("stream") else HEADERS
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    request = keepalive.request_bytes(targets.HOST, proxy.port, PATH, payload, headers)
+    driving = keepalive.load(targets.HOST, proxy.port, request, TARGET_CONCURRENCY, seconds + 2.0)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(asyncio.run, driving)
+        time.sleep(1.0)
+        collapsed = hotspots.record(proxy.pid, seconds)
+        loaded = future.result()
+    found = hotspots.aggregate(collapsed, f"`apitwin proxy {API}`, {kind} requests through it")
+    found.load = f"{TARGET_CONCURRENCY} connections: {loaded.rate:.0f} req/s while sampled"
+    return found
+
+
+def profile_markdown(results: ProxyResults) -> str:
+    return "\n".join(report.hotspots_markdown(found) for found in results.profiles.values())
 
 
 def markdown(results: ProxyResults) -> str:
