@@ -37,6 +37,7 @@ __all__ = [
     "route_transport",
     "run_check",
     "standard_checks",
+    "with_body",
 ]
 
 
@@ -173,4 +174,15 @@ def route_transport(schema: Any, session_for: Callable[[], requests.Session]) ->
         f"Routed{type(schema).__name__}",
         (type(schema),),
         {"transport": property(lambda _self: wrapper), "_apitwin_routed": True},
+    )
+
+
+def with_body(case: Case, body: Any) -> Case:
+    """A new case of the same operation with ``body`` (and the case's parameters); cases do not copy."""
+    return case.operation.Case(
+        body=body,
+        media_type=case.media_type,
+        path_parameters=dict(case.path_parameters or {}),
+        query=dict(case.query or {}),
+        headers=dict(case.headers or {}),
     )

@@ -144,7 +144,25 @@ class _ManyValues(click.Command):
     help="Cases per operation, phase and mode.",
 )
 @click.option(
-    "--phases", default="examples,fuzzing", show_default=True, help=f"Comma-separated, of: {', '.join(PHASES)}."
+    "--phases",
+    default="examples,fuzzing,lifecycles",
+    show_default=True,
+    help=f"Comma-separated, of: {', '.join(PHASES)} (lifecycles: poll what creates made, follow links).",
+)
+@click.option(
+    "--max-polls",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Polls of a job (lifecycles phase) before it counts as never finishing.",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    envvar="APITWIN_POLL_INTERVAL",
+    help="Seconds between two polls of a job (env APITWIN_POLL_INTERVAL; 0 suits the mock: its jobs move per poll).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the generated cases: same seed, same run."
@@ -178,6 +196,8 @@ def run_command(
     rate: str | None,
     max_examples: int,
     phases: str,
+    max_polls: int,
+    poll_interval: float,
     seed: int,
     workers: int,
     shard: str | None,
@@ -217,7 +237,17 @@ def run_command(
         terminal.print_dry_run(plans, rounds(plans), max_requests, base, unsafe)
         return
     assert base is not None  # checked with the other options above
-    target = Target(base.rstrip("/"), api_key, max_requests, per_second, workers, timeout)
+    target = Target(
+        base.rstrip("/"),
+        api_key,
+        max_requests,
+        per_second,
+        workers,
+        timeout,
+        lifecycles="lifecycles" in settings.phases,
+        max_polls=max_polls,
+        poll_interval=poll_interval,
+    )
     name = Path(api).stem if os.path.sep in api else api
     with terminal.Progress(enabled=sys.stderr.isatty()) as progress:
         report = Runner(document, target, progress).run(
@@ -275,6 +305,7 @@ def _write(report: RunReport, junit_path: Path | None, html_path: Path | None, j
     if junit_path:
         junit_path.write_text(junit.render(report), encoding="utf-8")
     if html_path:
-        html_path.write_text(html.render(report), encoding="utf-8")
+        linked = os.path.relpath(json_path, html_path.parent) if json_path else None
+        html_path.write_text(html.render(report, linked), encoding="utf-8")
     if json_path:
         json_path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")

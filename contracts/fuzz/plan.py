@@ -30,7 +30,9 @@ from apitwin.contracts.schemathesis_adapter import (
 )
 from apitwin.contracts.sse import deref, property_names
 
-PHASES = ("examples", "coverage", "fuzzing")
+PHASES = ("examples", "coverage", "fuzzing", "lifecycles")
+DRAWN_PHASES = PHASES[:3]
+"""Phases whose cases are drawn before the run; ``lifecycles`` follows what the run's creates answered."""
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 UNSAFE = "x-apitwin-unsafe"
 """Operation extension an overlay sets to the reason (citing the vendor's docs) why fuzzing must not call it."""
@@ -67,7 +69,7 @@ class Settings:
     operations: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     max_examples: int = 10
-    phases: tuple[str, ...] = ("examples", "fuzzing")
+    phases: tuple[str, ...] = ("examples", "fuzzing", "lifecycles")
     seed: int = 0
     shard: Shard | None = None
     include: list[str] = field(default_factory=list)
@@ -218,7 +220,7 @@ def plan(operation: Any, settings: Settings, forbidden_models: set[str]) -> Oper
     """The cases for one operation, phase by phase, with unsendable model ids dropped."""
     result = OperationPlan(operation.label, operation_id(operation), operation, weight=weight(operation))
     notes = []
-    for phase in settings.phases:
+    for phase in (phase for phase in settings.phases if phase in DRAWN_PHASES):
         try:
             cases = _draw_phase(operation, phase, settings)
         except Exception as error:  # noqa: BLE001 -- an unsatisfiable or unsupported schema: say so, keep the rest

@@ -21,6 +21,7 @@ import requests
 
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
+from apitwin.contracts.fuzz.lifecycles import Created, Follower, Lifecycle, discover
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
 from apitwin.contracts.fuzz.repro import curl, hide
 from apitwin.contracts.fuzz.wire import WireJudge
@@ -30,6 +31,7 @@ from apitwin.contracts.schemathesis_adapter import (
     route_transport,
     run_check,
     standard_checks,
+    with_body,
 )
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 
@@ -61,6 +63,10 @@ class Target:
     rate: float | None = None
     workers: int = 1
     timeout: float = 30.0
+    lifecycles: bool = True
+    """After the cases, follow what create operations made (see :mod:`~apitwin.contracts.fuzz.lifecycles`)."""
+    max_polls: int = 30
+    poll_interval: float = 1.0
 
 
 class Listener:
@@ -141,6 +147,8 @@ class Runner:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in [pool.submit(work) for _ in range(workers)]:
                 future.result()
+        if self.target.lifecycles and not self._stopped:
+            self._follow_lifecycles(plans, results, {item.label for item in unsafe or ()})
         for session in self._sessions:
             session.close()
         for index, result in enumerate(results):
@@ -200,6 +208,86 @@ class Runner:
             outcome.sent += session.sent - before
             outcome.duration = time.monotonic() - started
         return outcome
+
+    def _follow_lifecycles(self, plans: list[OperationPlan], results: list[OperationResult], unsafe: set[str]) -> None:
+        """Create once more with a positive case of each create operation a lifecycle starts from, then
+        follow it; what breaks is a cause of the create operation (it made what got lost)."""
+        by_route = {(plan.operation.method.upper(), plan.operation.path): index for index, plan in enumerate(plans)}
+        for lifecycle in discover(self.document):
+            index, follow = by_route.get(lifecycle.create), by_route.get(lifecycle.follow)
+            if index is None or follow is None or plans[follow].label in unsafe:
+                continue  # both ends must be selected, and the follow-up safe to call
+            planned = _create_case(plans[index])
+            if planned is None:
+                continue
+            try:
+                failures, note = self._follow_one(lifecycle, plans[index], plans[follow], planned, results[index])
+            except BudgetExhausted:
+                self._stopped = True
+                results[index].notes.append(f"lifecycle {lifecycle.name}: not followed, the budget is spent")
+                return
+            except requests.RequestException as error:
+                results[index].errors.append(f"lifecycle {lifecycle.name}: {type(error).__name__}: {error}")
+                continue
+            if note:
+                results[index].notes.append(f"lifecycle {lifecycle.name}: {note}")
+            for failure in failures:
+                add_cause(results[index].failures, failure)
+
+    def _follow_one(
+        self,
+        lifecycle: Lifecycle,
+        create: OperationPlan,
+        follow: OperationPlan,
+        planned: PlannedCase,
+        result: OperationResult,
+    ) -> tuple[list[Failure], str]:
+        case = planned.case
+        if lifecycle.create_fields:
+            if not isinstance(case.body, dict):
+                return [], "the create case has no JSON object body to add its fields to"
+            case = with_body(case, {**case.body, **lifecycle.create_fields})
+        session = self._session()
+        headers, params = credentials(self.document, create.operation, self.target.api_key)
+        before = session.sent
+        try:
+            response = case.call(
+                base_url=self.target.base_url,
+                session=session,
+                headers=headers,
+                params=params or None,
+                timeout=self.target.timeout,
+            )
+        finally:
+            result.sent += session.sent - before
+        if not 200 <= response.status_code < 300:
+            return [], f"the create answered {response.status_code}, nothing to follow"
+        try:
+            answer = response.json()
+        except ValueError:
+            return [], "the create answer is not JSON, nothing to follow"
+        created = Created(
+            request_body=case.body,
+            query={key: str(value) for key, value in (case.query or {}).items()},
+            path_values={key: str(value) for key, value in (case.path_parameters or {}).items()},
+            response_body=answer,
+            response_headers={key: ", ".join(values) for key, values in response.headers.items()},
+        )
+        follow_headers, follow_params = credentials(self.document, follow.operation, self.target.api_key)
+        follower = Follower(
+            base_url=self.target.base_url,
+            session=session,
+            headers=follow_headers,
+            params=follow_params,
+            secret=self.target.api_key,
+            timeout=self.target.timeout,
+            max_polls=self.target.max_polls,
+            poll_interval=self.target.poll_interval,
+        )
+        try:
+            return follower.follow(lifecycle, create.label, created), ""
+        finally:
+            result.sent += follower.sent
 
     def _probes_affordable(self) -> bool:
         """Whether the budget left covers the auth probes and still every operation's first case."""
@@ -336,6 +424,20 @@ class Runner:
             checks=checks,
             cause=f"{checks[0]}|{where if where is not None else pointer_shape(pointer)}|{hide(shape, secret)}",
         )
+
+
+def _create_case(plan: OperationPlan) -> PlannedCase | None:
+    """The positive case a lifecycle starts from: one that does not ask for a stream (what to follow is
+    in a JSON answer), else the first positive case with ``stream`` turned off."""
+    positive = [item for item in plan.cases if item.mode == "positive"]
+    for item in positive:
+        if not (isinstance(item.case.body, dict) and item.case.body.get("stream") is True):
+            return item
+    if not positive:
+        return None
+    first = positive[0]
+    body = first.case.body if isinstance(first.case.body, dict) else {}
+    return PlannedCase(first.phase, first.mode, with_body(first.case, {**body, "stream": False}))
 
 
 def _merge(result: OperationResult, outcome: OperationResult) -> None:

@@ -27,4 +27,5 @@ def mock_url() -> Iterator[Callable[[str], str]]:
 def fuzz(*args: str) -> Result:
     """``apitwin fuzz ARGS`` in-process (the gateway it talks to is a real server)."""
     credentials = [] if args[0] == "merge-reports" else ["--api-key", API_KEY]
-    return CliRunner().invoke(main, ["fuzz", *args, *credentials], catch_exceptions=False, env={"COLUMNS": "240"})
+    environment = {"COLUMNS": "240", "APITWIN_POLL_INTERVAL": "0"}  # the mock's jobs move per poll, not per second
+    return CliRunner().invoke(main, ["fuzz", *args, *credentials], catch_exceptions=False, env=environment)

@@ -32,7 +32,11 @@ DEFECTS = (
     "wrong-content-type",
     "drop-choice-index",
     "drop-stream-usage",
+    "lose-created",
+    "job-never-completes",
 )
+ID_FIELDS = ("id", "generation_id", "batch_id")
+STATUS_FIELDS = ("status", "processing_status")
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
@@ -48,6 +52,8 @@ class FaultyGateway:
         self.requests = 0
         self.calls: Counter[str] = Counter()
         """Requests seen per ``METHOD /path`` (the path as it arrived, query string excluded)."""
+        self.created: dict[str, Any] = {}
+        """Ids the upstream's 2xx answers to POSTs made, with the status each was created in."""
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -69,6 +75,10 @@ class FaultyGateway:
             headers = {key: value for key, value in headers.items() if key.lower() != "authorization"}
             headers["Authorization"] = f"Bearer {self.api_key}"
         url = self.upstream + scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
+        if self.defect == "lose-created" and self._names_created(url, body):
+            content = b'{"error": {"message": "not found", "type": "invalid_request_error"}}'
+            await _answer(send, 404, [(b"content-type", b"application/json")], [content])
+            return
         async with (
             httpx.AsyncClient(timeout=30) as client,
             client.stream(scope["method"], url, headers=headers, content=body) as upstream,
@@ -89,7 +99,34 @@ class FaultyGateway:
             status = 200
         elif status < 300 and content_type.startswith("application/json"):
             content, content_type = self._json(content, content_type)
+        if status < 300 and content_type.startswith("application/json"):
+            content = self._lifecycle(upstream.request.method, content)
         await _answer(send, status, _headers(upstream, content_type), [content])
+
+    def _names_created(self, url: str, body: bytes) -> bool:
+        text = url + body.decode("utf-8", errors="replace")
+        return any(created in text for created in self.created)
+
+    def _lifecycle(self, method: str, content: bytes) -> bytes:
+        """Remember what POSTs created; with ``job-never-completes``, polls answer the status it was created in."""
+        try:
+            value = json.loads(content)
+        except ValueError:
+            return content
+        if not isinstance(value, dict):
+            return content
+        made = [value[key] for key in ID_FIELDS if isinstance(value.get(key), str) and len(value[key]) >= 8]
+        status_field = next((key for key in STATUS_FIELDS if key in value), None)
+        if method == "POST":
+            for created in made:
+                self.created[created] = value.get(status_field) if status_field else None
+            return content
+        if self.defect == "job-never-completes" and status_field is not None:
+            first = next((self.created[created] for created in made if self.created.get(created) is not None), None)
+            if first is not None:
+                value[status_field] = first
+                return json.dumps(value).encode()
+        return content
 
     def _json(self, content: bytes, content_type: str) -> tuple[bytes, str]:
         if self.defect == "wrong-content-type":

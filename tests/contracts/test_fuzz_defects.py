@@ -29,7 +29,9 @@ CASES = {
 }
 
 
-def run_through(upstream: str, defect: str, api: str, operation: str, tmp_path) -> tuple[int, set[str], str]:
+def run_through(
+    upstream: str, defect: str, api: str, operation: str, tmp_path, *extra: str
+) -> tuple[int, set[str], str]:
     report = tmp_path / f"{defect}.json"
     with faulty_gateway(upstream, defect, API_KEY) as (url, _app):
         result = fuzz(
@@ -44,6 +46,7 @@ def run_through(upstream: str, defect: str, api: str, operation: str, tmp_path) 
             "3",
             "--json",
             str(report),
+            *extra,
         )
     checks = {
         check
@@ -64,3 +67,35 @@ def test_each_defect_is_caught_by_the_right_check(defect, mock_url, tmp_path):
     assert code == 1, output
     assert expected & checks, f"{defect}: expected one of {expected}, got {checks}\n{output[-3000:]}"
     assert any(name in output for name in expected)
+
+
+VIDEO_JOB = ("aimlapi", "POST /v2/video/generations,GET /v2/video/generations")
+STORED_RESPONSE = ("openresponses", "createResponse")
+# (defect, api, operations) → the one lifecycle check that must name it
+LIFECYCLE_CASES = {
+    "job-never-completes": (*VIDEO_JOB, "lifecycle_completes"),
+    "poll-loses-job": (*VIDEO_JOB, "lifecycle_found"),
+    "stored-response-vanishes": (*STORED_RESPONSE, "lifecycle_found"),
+}
+GATEWAY_DEFECT = {"poll-loses-job": "lose-created", "stored-response-vanishes": "lose-created"}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", sorted(LIFECYCLE_CASES))
+def test_each_lifecycle_defect_is_one_grouped_failure(case, mock_url, tmp_path):
+    api, operations, expected = LIFECYCLE_CASES[case]
+    lifecycle_checks = {"lifecycle_found", "lifecycle_completes", "lifecycle_same_object"}
+    args = ("--max-polls", "12", "--poll-interval", "0")
+    _, healthy_checks, output = run_through(mock_url(api), "none", api, operations, tmp_path, *args)
+    assert not lifecycle_checks & healthy_checks, output[-3000:]
+    code, _, output = run_through(mock_url(api), GATEWAY_DEFECT.get(case, case), api, operations, tmp_path, *args)
+    assert code == 1, output[-3000:]
+    data = json.loads((tmp_path / f"{GATEWAY_DEFECT.get(case, case)}.json").read_text())
+    lifecycle = [
+        failure
+        for operation in data["operations"]
+        for failure in operation["failures"]
+        if failure["check"] in lifecycle_checks
+    ]
+    assert [failure["check"] for failure in lifecycle] == [expected], output[-3000:]
+    assert "reproduce" in output and "lifecycle" in lifecycle[0]["message"]

@@ -66,12 +66,50 @@ def test_junit_html_and_exit_code_of_a_failing_run(mock_url, tmp_path):
     assert result.exit_code == 1
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and int(suite.get("failures")) == 1
-    failures = suite.findall("testcase/failure")
-    assert any(failure.get("type") == "response_schema_conformance" for failure in failures)
+    [testcase] = [case for case in suite.findall("testcase") if case.find("failure") is not None]
+    [failure] = testcase.findall("failure")  # one per operation; CI tools show only the first of several
+    assert "response_schema_conformance" in failure.get("message", "")
+    assert "cause 1: " in (failure.text or "") and "reproduce: curl" in (failure.text or "")
     text = page.read_text()
     assert "curl -X POST" in text and "/v1/chat/completions" in text
     assert "JSON pointer" in text and "response_schema_conformance" in text
     assert API_KEY not in text and API_KEY not in junit.read_text()
+
+
+@pytest.mark.e2e
+def test_html_of_a_300_request_run_is_small_and_starts_with_the_summary(mock_url, tmp_path):
+    page, report = tmp_path / "out" / "report.html", tmp_path / "report.json"
+    page.parent.mkdir()
+    with faulty_gateway(mock_url("lmdeploy"), "wrong-type", API_KEY) as (url, _):
+        result = fuzz(
+            "lmdeploy",
+            "--base-url",
+            url,
+            "--max-requests",
+            "300",
+            "--max-examples",
+            "12",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--html",
+            str(page),
+            "--json",
+            str(report),
+        )
+    assert result.exit_code == 1, result.output[-3000:]
+    data = json.loads(report.read_text())
+    assert data["requests_sent"] >= 280
+    text = page.read_text()
+    assert len(text.encode()) < 1_000_000
+    counts = re.search(r"<p class='counts'>(.*?)</p>", text)
+    assert counts is not None and text.index("<p class='counts'>") < text.index("<details")
+    exercised = sum(1 for operation in data["operations"] if operation["answered"])
+    assert f"<b>{exercised}</b> exercised" in counts.group(1)
+    assert f"<b>{len(data['operations'])}</b> operations" in counts.group(1)
+    assert "<details open" not in text  # causes start collapsed
+    assert f"{data['duration']:.1f}s" in text and data["duration"] > 0
+    cut = re.findall(r"more characters in <a href='([^']+)'>", text)
+    assert cut and set(cut) == {"../report.json"}  # cut text points at the JSON report, relative to the page
 
 
 @pytest.mark.e2e
