@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import certifi
 import httptools
 
 READ_SIZE = 65536
@@ -142,7 +143,7 @@ class Upstream:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._idle: list[_Connection] = []
-        self._ssl = ssl.create_default_context() if self.secure else None
+        self._ssl = _trusted() if self.secure else None
 
     async def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
         """Send a request (``target``: path and query, below the prefix) and wait for the answer's headers.
@@ -238,6 +239,14 @@ class Upstream:
     def _close(connection: _Connection) -> None:
         with contextlib.suppress(Exception):  # closing a transport the peer already dropped may raise anything
             connection.writer.close()
+
+
+def _trusted() -> ssl.SSLContext:
+    """The system's trusted certificates (and ``SSL_CERT_FILE``'s) plus Mozilla's bundle from certifi, as httpx
+    trusts: a python.org build on macOS has no system store of its own."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
 
 
 class _StaleConnection(Exception):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
 from apitwin.contracts.proxy.upstream import Upstream, UpstreamError
 
+FIXTURES = Path(__file__).parent / "fixtures"
+CERT, KEY = FIXTURES / "loopback-tls-cert.pem", FIXTURES / "loopback-tls-key.pem"
+"""A self-signed certificate for 127.0.0.1 (100 years), made for this test with openssl; its key protects nothing."""
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, list[bytes]], Awaitable[None]]
 
 
@@ -166,3 +171,47 @@ def test_an_interim_answer_is_skipped_for_the_final_one():
 
     result, _ = run(script, exercise)
     assert result == (200, [("x-final", "yes"), ("content-length", "2")], b"ok")
+
+
+def test_an_https_upstream_is_verified_and_kept_alive(monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(CERT))  # what the proxy's default context trusts, besides the system's
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(CERT, KEY)
+    connections: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        for _ in range(2):
+            await request_head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecure")
+            await writer.drain()
+
+    async def main() -> list[tuple[int, list[bytes]]]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=served)
+        upstream = Upstream(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}", timeout=5)
+        try:
+            return [await body_of(upstream) for _ in range(2)]
+        finally:
+            await upstream.aclose()
+            server.close()
+
+    assert asyncio.run(main()) == [(200, [b"secure"])] * 2
+    assert len(connections) == 1
+
+
+def test_an_https_upstream_with_an_untrusted_certificate_is_refused():
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(CERT, KEY)
+
+    async def main() -> str:
+        server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0, ssl=served)
+        try:
+            with pytest.raises(UpstreamError) as refused:
+                await Upstream(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}", timeout=5).send(
+                    "GET", "/", [], b""
+                )
+            return f"{refused.value.kind}: {refused.value}"
+        finally:
+            server.close()
+
+    assert "certificate verify failed" in asyncio.run(main())
