@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -34,6 +35,42 @@ def cpu_seconds(pid: int) -> float:
         fields = stat.read().rpartition(")")[2].split()
     # after the command name: state is field 3; utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and every live process below it (a server's workers), from ``/proc/<pid>/task/*/children``."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+            except OSError:
+                continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and its live descendants (a supervisor and its workers)."""
+    total = 0.0
+    for member in tree(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+def tree_rss_kib(pid: int) -> int:
+    total = 0
+    for member in tree(pid):
+        with contextlib.suppress(OSError, LookupError, ValueError):
+            total += rss_kib(member)
+    return total
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bench.hotspots import Hotspots
     from bench.http_bench import HttpResults
-    from bench.sse_soak import SoakResults
+    from bench.sse_soak import Round, SoakResults
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -110,23 +110,20 @@ def sse_markdown(results: SoakResults) -> str:
         f"{results.unloaded_first_event.p50_ms} ms, "
         f"p99 {results.unloaded_first_event.p99_ms} ms, max {results.unloaded_first_event.max_ms} ms.",
         "",
-        "| round | completed | events/stream (min/mean/max) | first event p50 / p99 / max ms | headers p50 ms | "
-        "stream done p50 / p99 ms | wall s | RSS before → peak → after MiB | server CPU (of wall) | client CPU (of "
-        "wall) |",
-        "| ---: | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |",
+        *_rounds_table(results.rounds),
     ]
-    for number, r in enumerate(results.rounds, start=1):
-        events = r.events_per_stream
-        errors = f" ({', '.join(f'{reason}: {count}' for reason, count in r.errors.items())})" if r.errors else ""
-        lines.append(
-            f"| {number} | {r.completed:,} / {r.streams:,}{_cell(errors)} | {events['min']} / {events['mean']} / "
-            f"{events['max']} | "
-            f"{r.first_event.p50_ms} / {r.first_event.p99_ms} / {r.first_event.max_ms} | {r.headers.p50_ms} | "
-            f"{r.stream_total.p50_ms} / {r.stream_total.p99_ms} | "
-            f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → "
-            f"{r.rss_after_kib / 1024:.1f} | "
-            f"{r.server_cpu_s:.2f} s ({r.server_busy:.0%}) | {r.client_cpu_s:.2f} s ({r.client_busy:.0%}) |"
-        )
+    if results.scaling:
+        workers = results.scaling[0].workers
+        lines += [
+            "",
+            f"## Scaling: the same rounds on `--workers {workers}`",
+            "",
+            f"A fresh server with {workers} worker processes (state in SQLite, as several workers need); server CPU "
+            "and RSS are summed over the supervisor and its workers (the peak is the larger of the sums before and "
+            "after a round, not sampled).",
+            "",
+            *_rounds_table(results.scaling),
+        ]
     lines += [
         "",
         f"Which side dominates: {dominant_side(results)}",
@@ -138,6 +135,29 @@ def sse_markdown(results: SoakResults) -> str:
     ]
     lines += [f"| {v['name']} | {v['wanted']} | {v['measured']} | {_met(v['met'])} |" for v in results.verdicts]
     return "\n".join(lines) + "\n"
+
+
+def _rounds_table(rounds: list[Round]) -> list[str]:
+    lines = [
+        "| round | completed | events/stream (min/mean/max) | first event p50 / p99 / max ms | headers p50 ms | "
+        "stream done p50 / p99 ms | wall s | RSS before → peak → after MiB | server CPU (of wall) | server CPU per "
+        "stream | client CPU (of wall) |",
+        "| ---: | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for number, r in enumerate(rounds, start=1):
+        events = r.events_per_stream
+        errors = f" ({', '.join(f'{reason}: {count}' for reason, count in r.errors.items())})" if r.errors else ""
+        lines.append(
+            f"| {number} | {r.completed:,} / {r.streams:,}{_cell(errors)} | {events['min']} / {events['mean']} / "
+            f"{events['max']} | "
+            f"{r.first_event.p50_ms} / {r.first_event.p99_ms} / {r.first_event.max_ms} | {r.headers.p50_ms} | "
+            f"{r.stream_total.p50_ms} / {r.stream_total.p99_ms} | "
+            f"{r.wall_s:.2f} | {r.rss_before_kib / 1024:.1f} → {r.rss_peak_kib / 1024:.1f} → "
+            f"{r.rss_after_kib / 1024:.1f} | "
+            f"{r.server_cpu_s:.2f} s ({r.server_busy:.0%}) | {r.cpu_per_stream_ms:.2f} ms | "
+            f"{r.client_cpu_s:.2f} s ({r.client_busy:.0%}) |"
+        )
+    return lines
 
 
 def dominant_side(results: SoakResults) -> str:

@@ -1,4 +1,6 @@
-"""Issue 4's soak: 1,000 concurrent event streams against one worker of ``apitwin serve``.
+"""Issue 4's soak: 1,000 concurrent event streams against one worker of ``apitwin serve``; issue 15's
+targets on the same rounds (server CPU per stream, first event under 1 s at p50), and the same rounds
+on ``--workers 2`` to show how it scales.
 
 The client is plain asyncio sockets (an HTTP/1.1 request with ``Connection: close``, read to
 the end), so it costs little CPU next to the server and measures the first event as the
@@ -24,6 +26,10 @@ API = "lmdeploy"
 PATH = "/v1/chat/completions"
 MODEL = "internlm"
 TARGET_FIRST_EVENT_MS = 5.0
+TARGET_CPU_PER_STREAM_MS = 1.0
+"""Issue 15: server CPU per chat stream (of ~30 events), and the first event of 1,000 streams started at once."""
+TARGET_LOADED_P50_MS = 1000.0
+TARGET_LOADED_P99_MS = 2000.0
 BOUNDED_GROWTH = 1.10  # a later round may peak at most 10 % above the first one
 STREAM_TIMEOUT_S = 120.0
 
@@ -33,6 +39,8 @@ class Settings:
     streams: int = 1000
     rounds: int = 3
     unloaded_streams: int = 50
+    scaling_workers: int = 2
+    """After the one-worker rounds, the same rounds on a server with this many workers (below 2: none)."""
 
 
 @dataclass(slots=True)
@@ -82,6 +90,11 @@ class Round:
     rss_after_kib: int
     server_cpu_s: float
     client_cpu_s: float
+    workers: int = 1
+
+    @property
+    def cpu_per_stream_ms(self) -> float:
+        return self.server_cpu_s / self.streams * 1e3 if self.streams else 0.0
 
     @property
     def server_busy(self) -> float:
@@ -100,6 +113,8 @@ class SoakResults:
     unloaded_first_event: Distribution
     rounds: list[Round] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
+    scaling: list[Round] = field(default_factory=list)
+    """The same rounds on ``settings.scaling_workers`` workers."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -107,19 +122,26 @@ class SoakResults:
             "machine": self.machine,
             "command": self.command,
             "unloaded_first_event": asdict(self.unloaded_first_event),
-            "rounds": [
-                {**asdict(r), "server_busy": round(r.server_busy, 3), "client_busy": round(r.client_busy, 3)}
-                for r in self.rounds
-            ],
+            "rounds": [_round_json(r) for r in self.rounds],
+            "scaling": [_round_json(r) for r in self.scaling],
             "verdicts": self.verdicts,
         }
+
+
+def _round_json(r: Round) -> dict[str, Any]:
+    return {
+        **asdict(r),
+        "server_busy": round(r.server_busy, 3),
+        "client_busy": round(r.client_busy, 3),
+        "cpu_per_stream_ms": round(r.cpu_per_stream_ms, 3),
+    }
 
 
 def run(settings: Settings, profile: bool = True) -> tuple[SoakResults, hotspots.Hotspots | None]:
     """The soak; then, when a first-event target is missed and ``profile``, one more round under py-spy."""
     _raise_file_limit(settings.streams)
     found = None
-    with targets.running("apitwin-sse", lambda port: targets.apitwin_command(API, port), "/_apitwin/apis") as server:
+    with targets.running("apitwin-sse", lambda port: _command(port, 1, settings), "/_apitwin/apis") as server:
         _say(
             f"apitwin serve {API} started in {server.started_in:.1f} s (pid {server.pid}); RSS "
             f"{proc.rss_kib(server.pid) / 1024:.1f} MiB"
@@ -128,7 +150,36 @@ def run(settings: Settings, profile: bool = True) -> tuple[SoakResults, hotspots
         _judge(results)
         if profile and any(v["met"] is False and "first event" in v["name"] for v in results.verdicts):
             found = asyncio.run(_profile(server, settings.streams))
+    if settings.scaling_workers > 1:
+        workers = settings.scaling_workers
+        with targets.running(
+            "apitwin-sse-workers", lambda port: _command(port, workers, settings), "/_apitwin/apis"
+        ) as server:
+            _say(f"apitwin serve {API} --workers {workers} started in {server.started_in:.1f} s")
+            results.scaling = asyncio.run(_rounds(server, settings, workers))
     return results, found
+
+
+def _command(port: int, workers: int, settings: Settings) -> list[str]:
+    """``apitwin serve`` with room for every stream: ``--max-connections`` (default 1,000, counting the one asking)
+    would turn the last streams of a round, and those arriving while the last round's sockets close, into 503s."""
+    room = str(2 * settings.streams)
+    return targets.apitwin_command(API, port, workers, "--max-connections", room)
+
+
+async def _rounds(server: targets.Server, settings: Settings, workers: int) -> list[Round]:
+    await stream(server.port, 0)  # every worker warms up on its first requests; the rounds show the rest
+    found = []
+    for number in range(1, settings.rounds + 1):
+        round_ = await _round(server, settings.streams, workers)
+        targets.check_alive(server)
+        found.append(round_)
+        _say(
+            f"--workers {workers} round {number}: {round_.completed}/{round_.streams} completed in {round_.wall_s:.2f} "
+            f"s; first event p50 {round_.first_event.p50_ms} ms p99 {round_.first_event.p99_ms} ms; server CPU "
+            f"{round_.cpu_per_stream_ms:.2f} ms per stream"
+        )
+    return found
 
 
 async def _profile(server: targets.Server, streams: int) -> hotspots.Hotspots:
@@ -169,7 +220,7 @@ async def _soak(server: targets.Server, settings: Settings) -> SoakResults:
     results = SoakResults(
         settings,
         {**machine.describe(), "somaxconn": _somaxconn()},
-        " ".join(targets.apitwin_command(API, server.port)[1:]).replace(f"--port {server.port}", "--port P"),
+        " ".join(_command(server.port, 1, settings)[1:]).replace(f"--port {server.port}", "--port P"),
         first_alone,
     )
     for number in range(1, settings.rounds + 1):
@@ -187,17 +238,22 @@ async def _soak(server: targets.Server, settings: Settings) -> SoakResults:
     return results
 
 
-async def _round(server: targets.Server, streams: int) -> Round:
+async def _round(server: targets.Server, streams: int, workers: int = 1) -> Round:
+    """One round of ``streams`` started at once. With several workers, CPU and RSS are summed over the
+    supervisor and its workers, and the peak is the larger of the sums before and after (not sampled)."""
     pid = server.pid
-    before = proc.rss_kib(pid)
-    peak_reset = proc.reset_peak(pid)
-    server_cpu, client_cpu = proc.cpu_seconds(pid), time.process_time()
+    before = proc.rss_kib(pid) if workers == 1 else proc.tree_rss_kib(pid)
+    peak_reset = workers == 1 and proc.reset_peak(pid)
+    server_cpu, client_cpu = proc.tree_cpu_seconds(pid), time.process_time()
     started = time.perf_counter()
     with proc.RssSampler(pid) as sampler:
         answers = await asyncio.gather(*(stream(server.port, index) for index in range(streams)))
     wall = time.perf_counter() - started
-    server_cpu, client_cpu = proc.cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
-    peak = max(sampler.peak_kib, proc.rss_kib(pid, "VmHWM") if peak_reset else 0)
+    server_cpu, client_cpu = proc.tree_cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
+    if workers == 1:
+        peak = max(sampler.peak_kib, proc.rss_kib(pid, "VmHWM") if peak_reset else 0)
+    else:
+        peak = max(before, proc.tree_rss_kib(pid))
     await asyncio.sleep(1.0)  # let closed connections be released before reading the resting size
     errors: dict[str, int] = {}
     for answer in answers:
@@ -220,9 +276,10 @@ async def _round(server: targets.Server, streams: int) -> Round:
         wall_s=round(wall, 3),
         rss_before_kib=before,
         rss_peak_kib=peak,
-        rss_after_kib=proc.rss_kib(pid),
+        rss_after_kib=proc.rss_kib(pid) if workers == 1 else proc.tree_rss_kib(pid),
         server_cpu_s=round(server_cpu, 3),
         client_cpu_s=round(client_cpu, 3),
+        workers=workers,
     )
 
 
@@ -335,6 +392,32 @@ def _judge(results: SoakResults) -> None:
             "wanted": f"p50 < {TARGET_FIRST_EVENT_MS:g} ms",
             "measured": ", ".join(f"p50 {value} ms" for value in loaded),
             "met": bool(loaded) and max(loaded) < TARGET_FIRST_EVENT_MS,
+        }
+    )
+    results.verdicts.append(
+        {
+            "name": "server CPU per stream (issue 15)",
+            "wanted": f"<= {TARGET_CPU_PER_STREAM_MS:g} ms for streams of ~30 events, every round",
+            "measured": ", ".join(
+                f"{r.cpu_per_stream_ms:.2f} ms ({r.events_per_stream['mean']} events)" for r in rounds
+            ),
+            "met": bool(rounds) and all(r.cpu_per_stream_ms <= TARGET_CPU_PER_STREAM_MS for r in rounds),
+        }
+    )
+    results.verdicts.append(
+        {
+            "name": f"first event, {results.settings.streams} at once (issue 15)",
+            "wanted": f"p50 < {TARGET_LOADED_P50_MS / 1000:g} s and p99 < {TARGET_LOADED_P99_MS / 1000:g} s, every "
+            f"round",
+            "measured": ", ".join(f"p50 {r.first_event.p50_ms} / p99 {r.first_event.p99_ms} ms" for r in rounds),
+            "met": bool(rounds)
+            and all(
+                r.first_event.p50_ms is not None
+                and r.first_event.p99_ms is not None
+                and r.first_event.p50_ms < TARGET_LOADED_P50_MS
+                and r.first_event.p99_ms < TARGET_LOADED_P99_MS
+                for r in rounds
+            ),
         }
     )
     if rounds:

@@ -61,9 +61,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def apitwin_command(api: str, port: int) -> list[str]:
-    """``apitwin serve API``: one worker, request validation on, dynamic answers (the defaults)."""
-    return [sys.executable, "-m", "apitwin", "serve", api, "--host", HOST, "--port", str(port), "--workers", "1"]
+def apitwin_command(api: str, port: int, workers: int = 1, *options: str) -> list[str]:
+    """``apitwin serve API``: one worker (unless told), request validation on, dynamic answers (the defaults)."""
+    command = [sys.executable, "-m", "apitwin", "serve", api, "--host", HOST, "--port", str(port)]
+    return [*command, "--workers", str(workers), *options]
 
 
 def prism_command(spec: Path, port: int) -> list[str]:

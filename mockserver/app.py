@@ -56,7 +56,7 @@ from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
-from apitwin.mockserver.pacing import Pacing, PacingError, checked, pace, parse_header
+from apitwin.mockserver.pacing import EventStreamResponse, Pacing, PacingError, checked, pace, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
 from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, read_body
 from apitwin.mockserver.request_log import (
@@ -475,7 +475,7 @@ class MockServer:
                 rng,
                 seed=seed,
                 pacing=pacing,
-                base_url=str(request.base_url).rstrip("/"),
+                request=request,
             )
             for behaviour in behaviours:
                 answer = await behaviour(exchange)
@@ -496,25 +496,38 @@ class MockServer:
             **(exchange.reply_headers if exchange is not None else {}),
         }
         if produced.events is not None:
-            return StreamingResponse(
-                self.wrap_stream(iterate(produced.events), None, pacing=pacing),
+            return self.event_stream(
+                iterate(produced.events),
+                None,
+                pacing=pacing,
                 status_code=status_code,
                 media_type=produced.media_type,
                 headers={**extra, "Cache-Control": "no-cache"},
             )
         return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
 
-    def wrap_stream(
-        self, frames: AsyncIterator[bytes], exchange: Exchange | None, *, pacing: Pacing | None = None
-    ) -> AsyncIterator[bytes]:
-        """The event frames as sent: the place where pacing and stream faults apply."""
+    def event_stream(
+        self,
+        frames: AsyncIterator[bytes],
+        exchange: Exchange | None,
+        *,
+        pacing: Pacing | None = None,
+        status_code: int,
+        media_type: str | None,
+        headers: dict[str, str],
+    ) -> StreamingResponse:
+        """An event-stream answer of these frames: the place where pacing and stream faults apply."""
         if pacing is None:
             pacing = exchange.pacing if exchange is not None and exchange.pacing is not None else self.pacing
         faults = _FAULTS.get()
         if faults is not None and faults.cut_after is not None:
             # Frames are counted one by one up to the cut, so they are not joined into fewer writes.
-            return pace(cut(frames, faults.cut_after), pacing, self.options.sleep, join=False)
-        return pace(frames, pacing, self.options.sleep)
+            frames = pace(cut(frames, faults.cut_after), pacing, self.options.sleep, join=False)
+        else:
+            frames = pace(frames, pacing, self.options.sleep)
+        return EventStreamResponse(
+            frames, waits=pacing.active, status_code=status_code, media_type=media_type, headers=headers
+        )
 
     def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:
         """An injected error: the API's error shape for the status, ``Retry-After`` on a 429."""

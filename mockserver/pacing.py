@@ -23,6 +23,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
 from apitwin.mockserver.behaviours.text import count_tokens
 
 HEADER = "x-apitwin-pacing"
@@ -112,6 +115,24 @@ def pace(
     if pacing.active:
         return paced(frames, pacing, sleep)
     return joined(frames) if join else frames
+
+
+class EventStreamResponse(StreamingResponse):
+    """A streamed answer that, when nothing in it waits (``waits=False``: no pacing, frames made as they are
+    sent), skips the second task Starlette starts to listen for the client leaving: there is no wait in
+    which a departure could be noticed, and that task cost a chat stream about a third of its CPU."""
+
+    def __init__(self, content: AsyncIterator[bytes], *, waits: bool, **options: Any) -> None:
+        super().__init__(content, **options)
+        self.waits = waits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.waits or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        await self.stream_response(send)
+        if self.background is not None:
+            await self.background()
 
 
 async def joined(frames: AsyncIterator[bytes], limit: int = JOINED_BYTES) -> AsyncIterator[bytes]:

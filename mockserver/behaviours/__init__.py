@@ -20,13 +20,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from apitwin.mockserver.generate import CompiledSchema
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
 from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, json_frame, response_headers
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from apitwin.mockserver.app import MockServer
     from apitwin.mockserver.pacing import Pacing
 
@@ -54,10 +56,16 @@ class Exchange:
     """The seed of this answer (``--seed`` or ``Prefer: seed=``), for values that must not depend on the raw body."""
     pacing: Pacing | None = None
     """The stream pacing this request asked for (``None``: the server's)."""
-    base_url: str = ""
-    """Scheme, host and root path the client used (``http://127.0.0.1:4010``), for absolute URLs in answers."""
+    request: Request | None = None
+    """The HTTP request (for :attr:`base_url`)."""
     reply_headers: dict[str, str] = field(default_factory=dict)
     """Headers a behaviour settles for whatever answer is finally sent (a session id)."""
+
+    @property
+    def base_url(self) -> str:
+        """Scheme, host and root path the client used (``http://127.0.0.1:4010``), for absolute URLs in answers;
+        made when a behaviour asks (Starlette builds a whole URL for it)."""
+        return str(self.request.base_url).rstrip("/") if self.request is not None else ""
 
     @property
     def answer_media(self) -> Media:
@@ -158,9 +166,7 @@ class Exchange:
             **(headers or {}),
         }
         iterator = frames if isinstance(frames, AsyncIterator) else _aiter(frames)
-        return StreamingResponse(
-            self.server.wrap_stream(iterator, self), status_code=self.status, media_type=media_type, headers=extra
-        )
+        return self.server.event_stream(iterator, self, status_code=self.status, media_type=media_type, headers=extra)
 
     def sse(self, payload: Any, event: str | None = None) -> bytes:
         """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""

@@ -357,21 +357,25 @@ def settle(root: Any, validator: Any, edits: Iterable[Edit]) -> Any:
     so what the schema forbids is left as generated. Returns ``root``.
     """
     edits = [item for item in edits if item.options]
-    undo = [_apply(item, item.options[0]) for item in edits]
+    applied = [_apply(item, item.options[0]) for item in edits]
     if validator.is_valid(root):
         return root
-    for restore in reversed(undo):
-        restore()
+    for before in reversed(applied):
+        _restore(before)
     for item in edits:
         for option in item.options:
-            restore = _apply(item, option)
+            before = _apply(item, option)
             if validator.is_valid(root):
                 break
-            restore()
+            _restore(before)
     return root
 
 
-def _apply(item: Edit, value: Any) -> Any:
+Before = tuple[Any, Any, bool, Any]
+"""What an edit replaced: (container, key, whether the key was there, its value)."""
+
+
+def _apply(item: Edit, value: Any) -> Before:
     container, key = item.container, item.key
     had = _has(container, key)
     old = container[key] if had else None
@@ -380,14 +384,15 @@ def _apply(item: Edit, value: Any) -> Any:
             del container[key]
     else:
         container[key] = value
+    return container, key, had, old
 
-    def restore() -> None:
-        if had:
-            container[key] = old
-        elif _has(container, key):
-            del container[key]
 
-    return restore
+def _restore(before: Before) -> None:
+    container, key, had, old = before
+    if had:
+        container[key] = old
+    elif _has(container, key):
+        del container[key]
 
 
 def _has(container: Any, key: Any) -> bool:
