@@ -512,6 +512,9 @@ def event_problems(spec: StreamSpec, event: Event) -> list[Problem]:
     """What :func:`sse_event_schema` finds in ``event`` alone: a reader that sees events as they arrive (the
     proxy) judges each one there and then, and the rest of the checks once the stream is over."""
     _parse(event, spec.terminator)
+    declared = not (event.name and spec.event_names) or event.name in spec.event_names
+    if event.parsed and declared and spec.payload_validator.is_valid(event.payload):
+        return []  # the usual case, answered by the native validator alone
     return sse_event_schema(Stream(spec, [event]))
 
 
