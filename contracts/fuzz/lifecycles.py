@@ -31,7 +31,7 @@ import requests
 
 from apitwin.contracts.fuzz.events import Failure
 from apitwin.contracts.fuzz.repro import curl
-from apitwin.specs.pointer import resolve
+from apitwin.specs.pointer import follow, resolve
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 EMBEDDED = re.compile(r"\{(\$[^}]+)\}")
@@ -109,17 +109,18 @@ def _job(name: str, create: tuple[str, str], job: dict[str, Any]) -> Lifecycle:
 
 
 def _link(document: dict[str, Any], name: str, create: tuple[str, str], link_name: str, link: Any) -> Lifecycle | None:
+    link = follow(document, link)  # links are often shared: ``$ref: '#/components/links/…'``
     if not isinstance(link, dict):
         return None
     target = _target(document, link)
     if target is None:
         return None
     path, method, operation = target
-    declared = {
-        parameter.get("name"): parameter.get("in")
-        for parameter in operation.get("parameters") or ()
-        if isinstance(parameter, dict)
-    }
+    if _needs_body(document, operation) and link.get("requestBody") is None:
+        return None  # the link gives no body for an operation that requires one: nothing valid to send
+    parameters = [follow(document, parameter) for parameter in operation.get("parameters") or ()]
+    parameters += [follow(document, parameter) for parameter in (document["paths"][path] or {}).get("parameters") or ()]
+    declared = {parameter.get("name"): parameter.get("in") for parameter in parameters if isinstance(parameter, dict)}
     bindings = []
     for key, source in (link.get("parameters") or {}).items():
         location, _, bare = key.partition(".") if key.split(".", 1)[0] in ("path", "query", "header") else ("", "", key)
@@ -132,6 +133,11 @@ def _link(document: dict[str, Any], name: str, create: tuple[str, str], link_nam
         body=copy.deepcopy(link.get("requestBody")),
         create_fields=dict(link.get("x-apitwin-create") or {}),
     )
+
+
+def _needs_body(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    body = follow(document, operation.get("requestBody"))
+    return isinstance(body, dict) and body.get("required") is True
 
 
 def _target(document: dict[str, Any], link: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
@@ -250,8 +256,8 @@ class Follower:
                         label,
                         "lifecycle_found",
                         f"{what} lost what {label} created",
-                        f"{what} answered {response.status_code} "
-                        f"{'on poll ' + str(poll) if lifecycle.polls else ''} right after {label} answered "
+                        f"{what} answered {response.status_code}"
+                        f"{' on poll ' + str(poll) if lifecycle.polls else ''} right after {label} answered"
                         f"{_created_id(created)}: {_excerpt(response)}",
                         prepared,
                     )
@@ -344,8 +350,8 @@ def _created_id(created: Created) -> str:
     if isinstance(body, dict):
         for key in ("id", "generation_id", "batch_id"):
             if isinstance(body.get(key), str):
-                return f"{key} {body[key]!r}"
-    return "its answer"
+                return f" {key} {body[key]!r}"
+    return " 2xx"
 
 
 def _excerpt(response: requests.Response) -> str:

@@ -49,6 +49,8 @@ VERDICT_FIRST = (
 """Which check names a cause several checks saw: what went wrong before how the answer looks."""
 NAMING_KEYWORDS = {"required", "additionalProperties", "unevaluatedProperties", "dependentRequired", "propertyNames"}
 """Schema keywords whose message names a field (``'id' is a required property``), not a received value."""
+REJECTION_STATUSES = {"400", "422", "4XX", "DEFAULT"}
+"""Documented statuses through which an operation says how it refuses invalid input."""
 PROBES_PER_CHECK = 3
 """At most this many requests one ``ignored_auth`` check sends (no credentials, then a wrong one per scheme)."""
 
@@ -329,8 +331,23 @@ class Runner:
                         "(e.g. a one-item array in a query is also a string); not judged"
                     )
                     continue
+                if name == "status_code_conformance" and self._undocumented_rejection(case, response):
+                    result.notes.append(
+                        f"{case.method} {case.formatted_path}: an invalid request was refused with "
+                        f"{response.status_code}, and the spec documents no client error for it; not judged"
+                    )
+                    continue
                 raised.append((name, failure))
         result.failures += self._response_causes(plan, response, raised)
+
+    def _undocumented_rejection(self, case: Any, response: Any) -> bool:
+        """A 4xx to a request that is invalid as sent, from an operation that documents no way to refuse
+        input (no 400, 422, ``4XX`` or ``default``; a 404 "no matching record" is not one): the gateway had
+        to refuse it somehow, and the spec left the how open."""
+        if not 400 <= response.status_code < 500 or self.wire.is_valid(response.request):
+            return False
+        documented = {str(status).upper() for status in case.operation.definition.raw.get("responses") or {}}
+        return not documented & REJECTION_STATUSES
 
     def _response_causes(self, plan: OperationPlan, response: Any, raised: list[tuple[str, Any]]) -> list[Failure]:
         """schemathesis' failures of one response, one per cause: what several checks say about the response as
