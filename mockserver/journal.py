@@ -166,12 +166,19 @@ class Entry:
 
     def size(self) -> int:
         """Bytes of text the entry holds, for the journal's byte bound."""
-        texts = [self.path, self.query, *(body.text for body in (self.request_body, self.response_body) if body)]
-        texts += [name + value for name, value in (*self.request_headers, *self.response_headers)]
-        texts += [event.data for event in self.events or ()]
-        trace = len(self.trace.kept) if self.trace is not None and self.response_body is None else 0
-        texts += [violation.message + violation.received for violation in self.violations]
-        return ENTRY_OVERHEAD + trace + sum(len(text) for text in texts)
+        size = ENTRY_OVERHEAD + len(self.path) + len(self.query)
+        for body in (self.request_body, self.response_body):
+            if body is not None:
+                size += len(body.text)
+        for name, value in (*self.request_headers, *self.response_headers):
+            size += len(name) + len(value)
+        for event in self.events or ():
+            size += len(event.data)
+        for violation in self.violations:
+            size += len(violation.message) + len(violation.received)
+        if self.trace is not None and self.response_body is None:
+            size += len(self.trace.kept)  # a stream still running: its bytes so far
+        return size
 
     def as_dict(self, reveal: bool = True) -> dict[str, Any]:
         """The entry as JSON; without ``reveal`` no value a client sent or received is shown (types only)."""

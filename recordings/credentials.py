@@ -6,6 +6,7 @@ hidden in one place is never shown in another.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode
@@ -18,7 +19,13 @@ SECRET_WORDS = re.compile(r"(api[-_]?key|token|secret|password|passwd|credential
 
 def is_secret(name: str, extra: Iterable[str] = ()) -> bool:
     lowered = name.lower()
-    return lowered in SECRET_NAMES or lowered in {item.lower() for item in extra} or bool(SECRET_WORDS.search(lowered))
+    return _named_secret(lowered) or lowered in {item.lower() for item in extra}
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_secret(lowered: str) -> bool:
+    """By the name alone (the same few header names come with every request: asked once each)."""
+    return lowered in SECRET_NAMES or bool(SECRET_WORDS.search(lowered))
 
 
 def masked_value(name: str, value: str) -> str:
@@ -30,8 +37,11 @@ def masked_value(name: str, value: str) -> str:
 
 
 def masked_headers(headers: Iterable[tuple[str, str]], extra: Iterable[str] = ()) -> list[tuple[str, str]]:
-    names = tuple(extra)
-    return [(name, masked_value(name, value) if is_secret(name, names) else value) for name, value in headers]
+    names = {item.lower() for item in extra}
+    return [
+        (name, masked_value(name, value) if _named_secret(name.lower()) or name.lower() in names else value)
+        for name, value in headers
+    ]
 
 
 def masked_query(query: str, extra: Iterable[str] = ()) -> str:
