@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import requests
 
 from apitwin import specs
 from apitwin.contracts.fuzz.budget import parse_rate
@@ -256,6 +257,58 @@ def run_command(
     _write(report, junit_path, html_path, json_path)
     terminal.print_summary(report, hint=base_url_hint(report, document, name if specs.shipped(api) else None))
     sys.exit(report.exit_code)
+
+
+@fuzz_group.command("replay")
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("numbers", metavar="[N]...", nargs=-1, type=click.IntRange(min=1))
+@click.option("--spec", help="The spec to judge against (default: the report's API, a shipped name).")
+@click.option("--base-url", help="Send to this gateway instead of the report's.")
+@click.option(
+    "--api-key",
+    envvar="APITWIN_API_KEY",
+    help="Credential put where the report shows $APITWIN_API_KEY (env APITWIN_API_KEY).",
+)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+def replay_command(
+    report_path: Path,
+    numbers: tuple[int, ...],
+    spec: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float,
+) -> None:
+    """Send failure N of a --json report again (all when no N) and say whether it still fails.
+
+    Exit 0: none reproduces; 1: at least one still fails (or could not be sent); 2: usage error.
+    """
+    from apitwin.contracts.fuzz import replay
+    from apitwin.mockserver.operations import compile_api
+
+    try:
+        report = RunReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError) as error:
+        raise click.UsageError(f"{report_path} is not an apitwin fuzz JSON report: {error}") from error
+    name = spec or report.api
+    try:
+        document = specs.load(name)
+    except Exception as error:
+        raise click.UsageError(f"cannot load the spec {name!r} (give --spec): {error}") from error
+    try:
+        with requests.Session() as session:
+            results = replay.replay(
+                compile_api(Path(name).stem, document),
+                report,
+                list(numbers),
+                base_url=base_url,
+                api_key=api_key,
+                session=session,
+                timeout=timeout,
+            )
+    except replay.ReplayError as error:
+        raise click.UsageError(str(error)) from error
+    terminal.print_replay(results)
+    sys.exit(1 if any(result.reproduces or result.error for result in results) else 0)
 
 
 @fuzz_group.command("merge-reports")

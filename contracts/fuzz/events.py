@@ -22,6 +22,9 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: str | None
     elapsed: float
+    request_body_base64: str | None = None
+    """The request body as sent when it is not UTF-8 text (``request_body`` then shows it with replacements);
+    ``apitwin fuzz replay`` re-sends these bytes. The request body is kept whole, the response body cut."""
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ wait while the budget left is needed for operations that have not had their firs
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -566,14 +567,19 @@ def _pointer(failure: Any) -> str:
 
 def _exchange(response: Any, secret: str | None) -> Exchange:
     request = response.request
-    body = request.body
+    body, raw = request.body, None
     if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = base64.b64encode(body).decode("ascii")
+            body = body.decode("utf-8", errors="replace")
     return Exchange(
         method=str(request.method),
         url=hide(str(request.url), secret),
         request_headers={name: hide(str(value), secret) for name, value in request.headers.items()},
-        request_body=hide(body[:BODY_LIMIT], secret) if isinstance(body, str) else None,
+        request_body=hide(body, secret) if isinstance(body, str) else None,
+        request_body_base64=raw,
         status=response.status_code,
         response_headers={name: hide(", ".join(values), secret) for name, values in response.headers.items()},
         response_body=(

@@ -15,6 +15,7 @@ from apitwin.contracts.fuzz.runner import Listener
 if TYPE_CHECKING:
     from apitwin.contracts.fuzz.events import NotCalled, OperationResult, RunReport
     from apitwin.contracts.fuzz.plan import OperationPlan
+    from apitwin.contracts.fuzz.replay import Replayed
 
 CURL_SHOWN = 400
 """Characters of a reproducing curl the terminal shows; the reports keep it whole."""
@@ -207,6 +208,26 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
         + (" · budget spent before the plan finished" if report.budget_exhausted else "")
         + f" · exit {report.exit_code}"
     )
+
+
+def print_replay(results: list[Replayed], console: Console | None = None) -> None:
+    """One block per replayed failure: what was re-sent, what came back, and whether it still fails."""
+    console = console or Console()
+    for result in results:
+        failure = result.failure
+        head = f"#{result.number} {failure.operation} {' + '.join(failure.all_checks())}: {failure.title}"
+        console.print(head, highlight=False, markup=False)
+        if result.error:
+            console.print(f"  [red]not sent:[/] {result.error}", highlight=False)
+            continue
+        if result.reproduces:
+            console.print(f"  [bold red]still fails[/] (answered {result.status})", highlight=False)
+            for line in result.still:
+                console.print(f"    {line}", highlight=False, markup=False)
+        else:
+            console.print(f"  [green]does not reproduce[/] (answered {result.status}, valid)", highlight=False)
+    still = sum(1 for result in results if result.reproduces)
+    console.print(f"{still} of {len(results)} replayed failures still fail")
 
 
 def _plural(count: int, noun: str) -> str:
