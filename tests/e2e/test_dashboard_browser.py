@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from apitwin.contracts.fuzz.events import Exchange, Failure, OperationResult, RunReport
+from tests.contracts.conftest import mock_url  # noqa: F401  (session fixture: one mock per API)
 from tests.e2e.conftest import API_KEY, serving
+from tests.e2e.proxying import proxy_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -153,3 +155,22 @@ def test_coverage_state_with_its_reset_and_a_report_opened_in_the_page(
     page.locator(".report-failure", has_text="not_a_server_error").click()
     expect(page.locator("#report-exchange #exchange-request-body")).to_contain_text('"model": "gpt-4o"')
     expect(page.locator("#report-exchange")).to_contain_text("500 answered")
+
+
+def test_the_proxy_serves_the_page_over_its_journal(browser: Browser, mock_url) -> None:  # noqa: F811
+    upstream = mock_url("lmdeploy")
+    with proxy_in_thread("lmdeploy", upstream) as proxy:
+        page = browser.new_page()
+        page.set_default_timeout(WAIT_MS)
+        try:
+            page.goto(f"{proxy.url}/_apitwin/")
+            expect(page.locator("#live")).to_have_text("live")
+            expect(page.locator("nav button[data-view=settings]")).to_be_hidden()  # the mock's, not the proxy's
+            page.click("nav button[data-view=journal]")
+            chat = {"model": "internlm2", "messages": [{"role": "user", "content": "Through the proxy"}]}
+            assert httpx.post(f"{proxy.url}/v1/chat/completions", json=chat, headers=HEADERS).status_code == 200
+            page.locator("#journal-rows tr[data-sequence]", has_text="/v1/chat/completions").click()
+            expect(page.locator("#exchange")).to_contain_text("proxy")
+            expect(page.locator("#exchange-request-body")).to_contain_text("Through the proxy")
+        finally:
+            page.close()
