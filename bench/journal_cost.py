@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bench import machine
-from bench.answer_cpu import call
+from bench.answer_cpu import Case
+from bench.answer_cpu import _cpu_per_answer as cpu_per_answer
 
 API = "aimlapi"
 CHAT = "/v1/chat/completions"
@@ -34,11 +33,12 @@ def _chat(number: int) -> dict[str, Any]:
     return {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Hello{number}"}]}
 
 
-CASES: tuple[tuple[str, Callable[[int], dict[str, Any]]], ...] = (
-    ("chat completion", _chat),
-    ("chat completion stream", lambda number: {**_chat(number), "stream": True}),
-    (
+CASES = (
+    Case("chat completion", CHAT, _chat),
+    Case("chat completion stream", CHAT, lambda number: {**_chat(number), "stream": True}),
+    Case(
         "chat completion, 108 KB prompt",
+        CHAT,
         lambda number: {"model": "gpt-4o", "messages": [{"role": "user", "content": f"{number}{LONG_PROMPT}"}]},
     ),
 )
@@ -94,32 +94,23 @@ def run(requests: int = 200, rounds: int = 5) -> list[Row]:
 async def _measure(kept: Any, bare: Any, requests: int, rounds: int) -> list[Row]:
     rows = []
     journal = kept.server.request_log
-    for name, body in CASES:
-        row = Row(name)
+    for case in CASES:
+        row = Row(case.name)
         for round_number in range(rounds):
             first = 1_000_000 * (round_number + 1)
             journal.clear()
-            row.with_us.append(await _cpu_per_answer(kept, body, first, requests))
-            row.without_us.append(await _cpu_per_answer(bare, body, first, requests))
+            row.with_us.append(await cpu_per_answer(kept, case, first, requests))
+            row.without_us.append(await cpu_per_answer(bare, case, first, requests))
             row.bytes_per_entry = journal.bytes / max(len(journal), 1)
             journal.clear()
             gc.disable()
             try:
-                row.with_paused_us.append(await _cpu_per_answer(kept, body, first + 500_000, requests))
-                row.without_paused_us.append(await _cpu_per_answer(bare, body, first + 500_000, requests))
+                row.with_paused_us.append(await cpu_per_answer(kept, case, first + 500_000, requests))
+                row.without_paused_us.append(await cpu_per_answer(bare, case, first + 500_000, requests))
             finally:
                 gc.enable()
         rows.append(row)
     return rows
-
-
-async def _cpu_per_answer(app: Any, body: Callable[[int], dict[str, Any]], first: int, requests: int) -> float:
-    bodies = [body(first + number) for number in range(requests)]
-    started = time.process_time()
-    for item in bodies:
-        status, _ = await call(app, CHAT, item)
-        assert status == 200, status
-    return (time.process_time() - started) / requests * 1e6
 
 
 def markdown(rows: list[Row], requests: int, rounds: int) -> str:
