@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver import dashboard, journal_stream, state_view
 from apitwin.mockserver.base_path import sdk_path
+from apitwin.mockserver.behaviours.jobs import status_now
 from apitwin.mockserver.coverage import coverage as coverage_view
 from apitwin.mockserver.journal_query import QueryError
 from apitwin.mockserver.journal_query import parse as parse_filters
@@ -163,7 +165,7 @@ async def state(server: MockServer, request: Request, rest: str, reveal: bool) -
     """Jobs, stored responses and sessions; ``DELETE`` removes them (``?kind=jobs`` only those)."""
     path = request.scope["path"]
     if request.method in ("GET", "HEAD"):
-        return json_answer(await state_view.snapshot(server.store, reveal))
+        return json_answer(await state_view.snapshot(server.store, reveal, partial(_job_status, server)))
     if request.method != "DELETE":
         return not_allowed(request.method, path, "GET, DELETE")
     kinds = request.query_params.getlist("kind")
@@ -172,6 +174,11 @@ async def state(server: MockServer, request: Request, rest: str, reveal: bool) -
         known = ", ".join(state_view.KINDS.values())
         return problem(400, f"kind {unknown[0]!r} is not one of {known}", path, parameter="kind")
     return json_answer(await state_view.reset(server.store, kinds))
+
+
+def _job_status(server: MockServer, api: str, create: str, record: dict[str, Any]) -> str | None:
+    compiled = server.apis.get(api)
+    return status_now(compiled, create, record, server.options) if compiled is not None else None
 
 
 async def settings(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:

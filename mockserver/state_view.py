@@ -7,6 +7,7 @@ to a caller allowed to see what clients sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from apitwin.mockserver.state import Store
@@ -18,11 +19,29 @@ LIMIT = 500
 """Objects listed per kind: a view, not an export."""
 
 
-async def snapshot(store: Store, reveal: bool) -> dict[str, list[dict[str, Any]]]:
+JobStatus = Callable[[str, str, dict[str, Any]], str | None]
+"""(API, the job's family: its create path, the stored job) → the status it has now."""
+
+
+async def snapshot(store: Store, reveal: bool, job_status: JobStatus | None = None) -> dict[str, list[dict[str, Any]]]:
     view: dict[str, list[dict[str, Any]]] = {}
     for kind, name in KINDS.items():
-        view[name] = [_shown(key, value, reveal) for key, value in await store.items(kind, LIMIT)]
+        items = []
+        for key, value in await store.items(kind, LIMIT):
+            item = _shown(key, value, reveal)
+            if kind == "job" and job_status is not None:
+                _add_status(item, key, value, job_status)
+            items.append(item)
+        view[name] = items
     return view
+
+
+def _add_status(item: dict[str, Any], key: str, value: dict[str, Any], job_status: JobStatus) -> None:
+    """A job's key is ``<scope>\x1f<api>\x1f<its create path>\x1f<id>``: the family names its lifecycle."""
+    parts = key.partition("\x1f")[2].split("\x1f")
+    status = job_status(item["api"], parts[1], value) if len(parts) == 3 else None
+    if status is not None:
+        item["summary"] = {"status": status, **item["summary"]}
 
 
 async def reset(store: Store, names: list[str]) -> dict[str, int]:

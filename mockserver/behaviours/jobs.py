@@ -266,8 +266,20 @@ def _stage(record: dict[str, Any], options: Any, now: float) -> int:
     return max(steps) if steps else 1 << 30  # neither set: done at once
 
 
+def status_now(api: CompiledApi, create: str, record: dict[str, Any], options: Any) -> str | None:
+    """The status a stored job of the family ``create`` has now: what its latest poll (or its creation) showed, moved
+    on by time when ``--job-seconds`` is set (the dashboard's state view)."""
+    for lifecycle in _lifecycles(api):
+        if lifecycle.create == create:
+            return _progress_at(lifecycle, record, options).status
+    return None
+
+
 def _progress(lifecycle: Lifecycle, record: dict[str, Any], exchange: Exchange) -> Progress:
-    options = exchange.server.options
+    return _progress_at(lifecycle, record, exchange.server.options)
+
+
+def _progress_at(lifecycle: Lifecycle, record: dict[str, Any], options: Any) -> Progress:
     now = options.clock()
     done = lifecycle.done[0] if lifecycle.done else None
     if record.get("cancelled_poll") is not None:

@@ -124,3 +124,15 @@ def test_the_journal_stream_sends_the_backlog_then_live_entries_matching_the_fil
 def test_every_json_endpoint_answers_json(path: str) -> None:
     answer = TestClient(create_app(["aimlapi"])).get(path)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+
+
+def test_a_jobs_status_is_the_one_its_latest_poll_showed() -> None:
+    mock = TestClient(create_app(["aimlapi"], state="memory", job_polls=1))
+    video = {"model": "kling-video/v1/standard/text-to-video", "prompt": "a fox in the snow"}
+    job = mock.post("/v2/video/generations", json=video, headers=AUTH).json()
+    [listed] = mock.get("/_apitwin/state").json()["jobs"]
+    assert (listed["id"], listed["summary"]["status"]) == (job["id"], job["status"])
+    polled = mock.get("/v2/video/generations", params={"generation_id": job["id"]}, headers=AUTH).json()
+    [listed] = mock.get("/_apitwin/state").json()["jobs"]
+    assert (listed["summary"]["status"], listed["summary"]["polls"]) == (polled["status"], 1)
+    assert polled["status"] != job["status"]  # the job moved on
