@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from apitwin.mockserver.generate_nodes import (
@@ -104,17 +106,13 @@ class CompiledSchema:
 
     __call__ = generate
 
-    def properties(self) -> tuple[str, ...]:
-        """The properties a drawn object may have (none when the schema is not one object shape)."""
+    def property_drawers(self) -> dict[str, Callable[[random.Random], Any]]:
+        """For each property a drawn object may have (none when the schema is not one object shape), how
+        :meth:`generate` draws its value."""
         root = _object_root(self.node)
-        return tuple(root.properties) if root is not None else ()
-
-    def property_value(self, rng: random.Random, name: str) -> Any:
-        """A value for one property of the object this schema draws, drawn as :meth:`generate` would."""
-        root = _object_root(self.node)
-        if root is None or name not in root.properties:
-            raise KeyError(name)
-        return root.properties[name].gen(rng, self.max_depth)
+        if root is None:
+            return {}
+        return {name: partial(node.gen, budget=self.max_depth) for name, node in root.properties.items()}
 
     def is_valid(self, value: Any) -> bool:
         return self.node.ok(value)

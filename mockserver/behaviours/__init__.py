@@ -170,10 +170,11 @@ class Exchange:
 
     def sse(self, payload: Any, event: str | None = None) -> bytes:
         """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""
-        stream = self.media.stream if self.media is not None else None
-        if self.self_check and stream is not None and not stream.payload_validator.is_valid(payload):
-            problem = first_error(stream.payload_validator, payload)
-            raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {problem}")
+        if self.self_check:
+            stream = self.media.stream if self.media is not None else None
+            if stream is not None and not stream.payload_validator.is_valid(payload):
+                problem = first_error(stream.payload_validator, payload)
+                raise SelfCheckError(f"event payload for {self.operation.label} does not validate: {problem}")
         return json_frame(encode_json(payload), event)
 
     def error(

@@ -215,7 +215,7 @@ def filled_usage(
 
 
 def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
-    value = exchange.skeleton(skip=("choices",))
+    value = exchange.skeleton(skip=("choices",), shallow=True)
     if not isinstance(value, dict) or found.choice is None:
         return None
     body = exchange.body
@@ -238,11 +238,11 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[str, Any]:
-    choice = exchange.skeleton(shape.generator, "choice")
+    choice = exchange.skeleton(shape.generator, "choice", shallow=True)
     if not isinstance(choice, dict):
         choice = {}
     drawn = choice.get("message")
-    message: dict[str, Any] = drawn if isinstance(drawn, dict) else {}
+    message: dict[str, Any] = dict(drawn) if isinstance(drawn, dict) else {}  # its keys are edited below
     choice["message"] = message
     edits = [edit(choice, "index", planned.index), edit(choice, "finish_reason", planned.finish_reason)]
     edits += quiet(choice, ["logprobs"])
@@ -281,16 +281,14 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
     if not isinstance(template, dict):
         template = {}
     usage_base = base.get("usage")
+    fast = exchange.fast
 
     def frames() -> Iterator[bytes]:
         # Made one at a time as they are sent: the first event leaves before the last is shaped.
         for planned in plan:
             for delta, finish in _deltas(exchange, planned):
-                quick = (
-                    _quick_chunk(exchange, chunk_choice, base, template, planned.index, delta[0], finish, include_usage)
-                    if exchange.fast
-                    else None
-                )
+                fields = (planned.index, delta[0], finish)
+                quick = _quick_chunk(exchange, chunk_choice, base, template, fields, include_usage) if fast else None
                 if quick is not None:
                     yield quick
                     continue
@@ -351,17 +349,17 @@ def _quick_chunk(
     shape: Shape,
     base: dict[str, Any],
     template: dict[str, Any],
-    index: int,
-    delta: dict[str, Any],
-    finish: str | None,
+    choice_fields: tuple[int, dict[str, Any], str | None],
     include_usage: bool,
 ) -> bytes | None:
-    """The frame :func:`_chunk_choice_value` and :func:`chunk_event` make, without their copies and edit records.
+    """The frame :func:`_chunk_choice_value` and :func:`chunk_event` make of a choice's (index, delta, finish_reason),
+    without their copies and edit records.
 
     Each of their edits is applied with its first option, which :func:`settle` keeps whenever the result is
     valid; so when both checks below pass, these are the slow path's bytes. ``None``: take the slow path.
     Nothing shared is changed: new dicts over ``base`` and ``template``, whose nested values are only read.
     """
+    index, delta, finish = choice_fields
     choice = {**template, "index": index, "delta": delta, "finish_reason": finish}
     if "logprobs" in choice:
         choice["logprobs"] = None

@@ -65,7 +65,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
 
 
 def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> Response | None:
-    value = exchange.skeleton(skip=("choices",))
+    value = exchange.skeleton(skip=("choices",), shallow=True)
     if not isinstance(value, dict) or found.choice is None or exchange.media is None:
         return None
     choices = [_choice(exchange, found.choice, planned, planned.text or "", planned.finish_reason) for planned in plan]
@@ -80,7 +80,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str, finish: str | None) -> dict[str, Any]:
-    choice = exchange.skeleton(shape.generator, "choice")
+    choice = exchange.skeleton(shape.generator, "choice", shallow=True)
     if not isinstance(choice, dict):
         choice = {}
     edits = [

@@ -72,7 +72,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         model = named if isinstance(named, str) else ""
         size = dimensions(body, request_default(shapes, request_schema, body, "dimensions"), model)
         base64_wanted = body.get("encoding_format") == "base64"
-        value = exchange.skeleton(skip=("data",))
+        value = exchange.skeleton(skip=("data",), shallow=True)
         if not isinstance(value, dict):
             return None
         data = [
@@ -127,7 +127,7 @@ def vector(seed: int, model: str, text: Any, size: int) -> list[float]:
     dimension: a vector of 1,536 in ~0.1 ms instead of ~1 ms); in that many dimensions two texts'
     vectors are still nearly orthogonal, as with Gaussian draws.
     """
-    raw = [short - 32768 for short in random_shorts(seeded("embedding", seed, model, repr(text)), size)]
+    raw = array("h", random_shorts(seeded("embedding", seed, model, repr(text)), size).tobytes())  # signed
     norm = math.hypot(*raw)
     if norm == 0:
         raw[0], norm = 1, 1.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -39,7 +40,7 @@ class Skeletons:
         self.keep = keep
         self.max_kept = max_kept
         self._skeletons: dict[tuple[Any, ...], Any] = {}
-        self._identifying: dict[int, tuple[CompiledSchema, tuple[str, ...]]] = {}
+        self._identifying: dict[int, tuple[CompiledSchema, dict[str, Callable[[random.Random], Any]]]] = {}
 
     def draw(
         self,
@@ -60,15 +61,17 @@ class Skeletons:
             value = self._kept(compiled, role, seed, skip)
             value = dict(value) if shallow and isinstance(value, dict) else copy_json(value)
         if isinstance(value, dict):
-            for name in self._identifying_of(compiled):
+            for name, draw in self._identifying_of(compiled).items():
                 if name in value and name not in caller_sets:
-                    value[name] = compiled.property_value(rng, name)
+                    value[name] = draw(rng)
         return value
 
-    def _identifying_of(self, compiled: CompiledSchema) -> tuple[str, ...]:
+    def _identifying_of(self, compiled: CompiledSchema) -> dict[str, Callable[[random.Random], Any]]:
+        """How each identifying property of ``compiled``'s object is drawn (worked out once per schema)."""
         known = self._identifying.get(id(compiled))
         if known is None or known[0] is not compiled:
-            known = self._identifying[id(compiled)] = (compiled, tuple(filter(identifying, compiled.properties())))
+            drawers = {name: draw for name, draw in compiled.property_drawers().items() if identifying(name)}
+            known = self._identifying[id(compiled)] = (compiled, drawers)
         return known[1]
 
     def _kept(self, compiled: CompiledSchema, role: str, seed: int, skip: tuple[str, ...]) -> Any:
