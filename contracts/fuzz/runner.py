@@ -203,6 +203,7 @@ class Runner:
                 self._standard_checks(plan, planned, response, headers, params, outcome)
                 self._stream_checks(plan, case, response, outcome)
                 _fold_event_schema(outcome.failures)
+                _fold_stream_order(outcome.failures)
             except BudgetExhausted:  # a check's own request (an auth probe) found the budget spent: keep the answer
                 self._stopped = True
         except requests.RequestException as error:
@@ -510,6 +511,27 @@ def _fold_event_schema(failures: list[Failure]) -> None:
         failures.remove(failure)
     for failure in ours:
         failure.checks = list(dict.fromkeys([*failure.all_checks(), "response_schema_conformance"]))
+
+
+ORDER_CONSEQUENCES = ("sse_event_order", "sse_deltas")
+"""Stream checks that read events in arrival order: once the order is wrong, each of them reports the same fault."""
+
+
+def _fold_stream_order(failures: list[Failure]) -> None:
+    """Events out of order break every rule that reads them in order (the lifecycle opens, ``sequence_number``
+    increases, nothing follows the terminal event, deltas add up to the final object): in one stream these are
+    one cause, "events out of order", listing what each rule saw, not one failure per rule."""
+    ordered = [failure for failure in failures if failure.check in ORDER_CONSEQUENCES]
+    if not any(failure.check == "sse_event_order" for failure in ordered) or len(ordered) < 2:
+        return
+    first = next(failure for failure in ordered if failure.check == "sse_event_order")
+    for failure in ordered:
+        if failure is not first:
+            failures.remove(failure)
+    first.title = "Events out of order"
+    first.message = "\n".join(f"{failure.title}: {failure.message}" for failure in ordered)
+    first.checks = list(dict.fromkeys(check for failure in ordered for check in failure.all_checks()))
+    first.cause = f"sse_event_order:{first.operation}:out-of-order"
 
 
 def _header(headers: dict[str, str], name: str) -> str:

@@ -67,6 +67,12 @@ def test_each_defect_is_caught_by_the_right_check(defect, mock_url, tmp_path):
     assert code == 1, output
     assert expected & checks, f"{defect}: expected one of {expected}, got {checks}\n{output[-3000:]}"
     assert any(name in output for name in expected)
+    causes = [
+        failure
+        for entry in json.loads((tmp_path / f"{defect}.json").read_text())["operations"]
+        for failure in entry["failures"]
+    ]
+    assert len(causes) == 1, f"{defect}: one defect, {len(causes)} causes\n{output[-3000:]}"
 
 
 VIDEO_JOB = ("aimlapi", "POST /v2/video/generations,GET /v2/video/generations")
