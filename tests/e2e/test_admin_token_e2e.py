@@ -47,6 +47,8 @@ def test_a_generated_token_is_printed_and_guards_the_admin_routes() -> None:
         assert answer.status_code == 200  # the API itself is not the admin token's business
     finally:
         stop(process)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def read_until(process: subprocess.Popen[bytes], marker: bytes, seconds: float) -> str:
