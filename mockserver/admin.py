@@ -15,6 +15,7 @@ them (and see the values clients sent) is decided before, in ``admin_access``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from apitwin.mockserver.operations import CompiledApi
 
 ADMIN_PREFIX = "/_apitwin"
+logger = logging.getLogger("apitwin.mock")
 
 Route = Callable[[Any, Request, str, bool], Awaitable[Response]]
 """(server, request, the rest of the path, whether the caller may see values) → the answer."""
@@ -204,6 +206,8 @@ async def settings(server: MockServer, request: Request, rest: str, reveal: bool
         changed = server.live.change(rest, given)
     except SettingsError as error:
         return problem(400, str(error), path, field=error.field)
+    # Said in the server's log: answers change from here on, and whoever reads the log should know why.
+    logger.warning("faults and pacing of %s changed at %s: %s", rest, path, json.dumps(changed.as_dict()))
     return json_answer(changed.as_dict())
 
 

@@ -136,3 +136,10 @@ def test_a_jobs_status_is_the_one_its_latest_poll_showed() -> None:
     [listed] = mock.get("/_apitwin/state").json()["jobs"]
     assert (listed["summary"]["status"], listed["summary"]["polls"]) == (polled["status"], 1)
     assert polled["status"] != job["status"]  # the job moved on
+
+
+def test_a_settings_change_is_said_in_the_servers_log(caplog: pytest.LogCaptureFixture) -> None:
+    mock = TestClient(create_app(["aimlapi"]))
+    with caplog.at_level("WARNING", logger="apitwin.mock"):
+        assert mock.put("/_apitwin/settings/aimlapi", json={"faults": "503:0.5"}).status_code == 200
+    assert any("aimlapi changed" in line and "503:0.5" in line for line in caplog.messages)
