@@ -33,6 +33,7 @@ HIDDEN = (
     "hidden: values clients sent are shown to the holder of --admin-key (Bearer header, or open "
     "/_apitwin/?token=<admin key> in the browser)"
 )
+HIDDEN_VALUE = "[hidden]"
 SUBSCRIBER_BACKLOG = 1000
 """Entries a slow live viewer may fall behind before it misses some (it can catch up with ``since``)."""
 
@@ -200,7 +201,8 @@ class Entry:
             "request": {"headers": [list(pair) for pair in self.request_headers]},
             "response": {"headers": [list(pair) for pair in self.response_headers]},
         }
-        if not reveal:
+        if not reveal:  # header names say how a client called; their values are what it sent
+            shown["request"]["headers"] = [[name, HIDDEN_VALUE] for name, _ in self.request_headers]
             shown["hidden"] = HIDDEN
             return shown
         shown["query"] = self.query

@@ -108,6 +108,7 @@ def test_a_log_without_the_admin_key_hides_bodies_and_values() -> None:
     [hidden] = mock.get("/_apitwin/requests", headers=AUTH).json()
     assert "body" not in hidden["request"] and "events" not in hidden["response"] and "query" not in hidden
     assert hidden["hidden"].startswith("hidden") and hidden["violations"][0]["received"] == "<string>"
+    assert {value for _, value in hidden["request"]["headers"]} == {"[hidden]"}
     [shown] = mock.get("/_apitwin/requests", headers={"Authorization": "Bearer root"}).json()
     assert '"10"' in shown["request"]["body"]["text"]
 
