@@ -86,7 +86,9 @@ class Echo:
                 if setting.fits.is_valid(filled):
                     result.append(edit(value, name, filled))
                     continue
-            default = assumed.get(name, request_default(self.shapes, self.request_schema, dict(body), name))
+            default = (
+                assumed[name] if name in assumed else request_default(self.shapes, self.request_schema, body, name)
+            )
             options = [default] if default is not None else []
             options += [*setting.plain, DELETE]
             result.append(edit(value, name, *options))

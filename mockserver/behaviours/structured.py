@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -412,7 +412,7 @@ def quiet(container: dict[str, Any], keys: Iterable[str]) -> list[Edit]:
     return result
 
 
-def request_default(shapes: Shapes, schema: Any, body: dict[str, Any], name: str) -> Any:
+def request_default(shapes: Shapes, schema: Any, body: Mapping[str, Any], name: str) -> Any:
     """The ``default`` the request schema declares for ``name`` (in the variant ``body`` picks, if a union).
 
     Asked per answer and per echoed setting, so what the schema says is looked up once and remembered."""
