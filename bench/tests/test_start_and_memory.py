@@ -62,13 +62,14 @@ def test_the_start_table_shows_every_row_its_verdicts_and_the_diffs() -> None:
 
 
 def test_memory_is_flat_only_when_every_sample_after_the_warm_up_stays_within_ten_percent() -> None:
-    settings = Settings(duration_s=100, sample_s=10)  # warm-up 10 s
-    flat = MemoryResults(MACHINE, settings, [(0, 70.0), (10, 200.0), (20, 215.0), (50, 190.0), (100, 210.0)])
+    settings = Settings(duration_s=50, sample_s=10)  # warm-up 10 s
+    flat = MemoryResults(MACHINE, settings, [(0, 70.0), (10, 200.0), (20, 215.0), (25, 190.0), (50, 210.0)])
     summary = flat.summary()
     assert summary["after warm-up MiB"] == 200.0 and summary["flat"] is True
     assert summary["end vs warm-up %"] == 5.0
-    growing = MemoryResults(MACHINE, settings, [(0, 70.0), (10, 200.0), (50, 215.0), (100, 221.0)])
+    assert round(summary["second half %"], 2) == round(100 * 20 / 190, 2)
+    growing = MemoryResults(MACHINE, settings, [(0, 70.0), (10, 200.0), (25, 215.0), (50, 221.0)])
     assert growing.summary()["flat"] is False
     table = markdown(growing)
-    assert "| 70 | 200 | 221 | 221 | +10.5 % | **not flat** (215–221) |" in table
-    assert "| 100 | 221.0 |" in table
+    assert "| 70 | 200 | 221 | 221 | +10.5 % | +2.8 % | **not flat** (215–221) |" in table
+    assert "| 50 | 221.0 |" in table
