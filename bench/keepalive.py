@@ -98,8 +98,9 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     return Answer((time.perf_counter() - started) * 1e3, first_event, status, size)
 
 
-async def load(host: str, port: int, request: bytes, concurrency: int, seconds: float) -> Load:
-    """``concurrency`` keep-alive connections sending ``request`` back to back for ``seconds``."""
+async def load(host: str, port: int, request: bytes, concurrency: int, seconds: float, spacing_s: float = 0.0) -> Load:
+    """``concurrency`` keep-alive connections sending ``request`` for ``seconds``, back to back or ``spacing_s``
+    apart (a server with spare time between requests: what a hop costs when nothing queues)."""
     result = Load(concurrency, seconds)
     until = time.perf_counter() + seconds
 
@@ -117,6 +118,8 @@ async def load(host: str, port: int, request: bytes, concurrency: int, seconds: 
                 result.answers.append(answer)
                 if not 200 <= answer.status < 300:
                     result.non_2xx += 1
+                if spacing_s:
+                    await asyncio.sleep(spacing_s)
         finally:
             writer.close()
 

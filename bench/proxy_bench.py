@@ -39,6 +39,8 @@ class Settings:
     duration_s: float = 10.0
     warmup_s: float = 2.0
     concurrencies: tuple[int, ...] = (1, 16)
+    spaced_ms: float = 20.0
+    """Also one connection with this pause between requests (0: not measured), so nothing queues anywhere."""
 
 
 @dataclass(slots=True)
@@ -67,6 +69,11 @@ class Row:
     concurrency: int
     direct: Side
     proxied: Side
+    spacing_ms: float = 0.0
+
+    @property
+    def load_label(self) -> str:
+        return f"{self.concurrency}, {self.spacing_ms:g} ms apart" if self.spacing_ms else str(self.concurrency)
 
     def added(self, q: float, first_event: bool = False) -> float | None:
         direct = self.direct.load.percentile(q, first_event)
@@ -81,6 +88,7 @@ class Row:
         return {
             "kind": self.kind,
             "concurrency": self.concurrency,
+            "spacing_ms": self.spacing_ms,
             "direct": self.direct.as_json(),
             "proxied": self.proxied.as_json(),
             "added_p50_ms": self.added(0.5),
@@ -107,7 +115,7 @@ class ProxyResults:
         """(what, measured ms, met) at the target concurrency."""
         found = []
         for row in self.rows:
-            if row.concurrency != TARGET_CONCURRENCY:
+            if row.concurrency != TARGET_CONCURRENCY or row.spacing_ms:
                 continue
             measured = row.added(0.5, first_event=row.kind == "stream")
             label = f"{row.kind}: {'first event' if row.kind == 'stream' else 'p50'} added at c={row.concurrency}"
@@ -124,6 +132,7 @@ class ProxyResults:
                 "duration_s": self.settings.duration_s,
                 "warmup_s": self.settings.warmup_s,
                 "concurrencies": list(self.settings.concurrencies),
+                "spaced_ms": self.settings.spaced_ms,
             },
             "machine": self.machine,
             "rows": [row.as_json() for row in self.rows],
@@ -153,15 +162,17 @@ def run(settings: Settings, profile: bool = True) -> ProxyResults:
         for kind, body in KINDS.items():
             headers = (*HEADERS, PACED) if body.get("stream") else HEADERS
             payload = json.dumps(body, separators=(",", ":")).encode()
-            for concurrency in settings.concurrencies:
-                sides = [
-                    _measure(server, upstream, proxy, payload, headers, concurrency, settings)
+            loads = [(concurrency, 0.0) for concurrency in settings.concurrencies]
+            loads += [(1, settings.spaced_ms)] if settings.spaced_ms else []
+            for concurrency, spacing_ms in loads:
+                direct, proxied = (
+                    _measure(server, upstream, proxy, payload, headers, concurrency, settings, spacing_ms / 1000)
                     for server in (upstream, proxy)
-                ]
-                row = Row(kind, concurrency, *sides)
+                )
+                row = Row(kind, concurrency, direct, proxied, spacing_ms)
                 results.rows.append(row)
                 _say(
-                    f"{kind:6} c={concurrency:<3} direct p50 {_ms(row.direct.load.percentile(0.5))} ms, proxied p50 "
+                    f"{kind:6} c={row.load_label:<3} direct p50 {_ms(row.direct.load.percentile(0.5))} ms, proxied p50 "
                     f"{_ms(row.proxied.load.percentile(0.5))} ms, added {_ms(row.added(0.5))} ms "
                     f"(first event {_ms(row.added(0.5, first_event=True))} ms)"
                 )
@@ -183,11 +194,12 @@ def _measure(
     headers: tuple[tuple[str, str], ...],
     concurrency: int,
     settings: Settings,
+    spacing_s: float = 0.0,
 ) -> Side:
     request = keepalive.request_bytes(targets.HOST, server.port, PATH, payload, headers)
-    asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.warmup_s))
+    asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.warmup_s, spacing_s))
     cpu = (proc.cpu_seconds(upstream.pid), proc.cpu_seconds(proxy.pid))
-    load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.duration_s))
+    load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.duration_s, spacing_s))
     return Side(load, proc.cpu_seconds(upstream.pid) - cpu[0], proc.cpu_seconds(proxy.pid) - cpu[1])
 
 
@@ -220,7 +232,8 @@ def markdown(results: ProxyResults) -> str:
         f'`POST {PATH}` of `{API}` (`{json.dumps(CHAT)}`; streams with `"stream": true` and '
         f"`X-Apitwin-Pacing: {PACED[1]}`, so each event is its own write), sent directly to `apitwin serve {API}` "
         f"(1 worker) and through `apitwin proxy {API}`, in turn, by one client over kept-alive connections; "
-        f"{results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up.",
+        f"{results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up. The rows "
+        f"'1, N ms apart' pause between requests, so no process waits for another: what the extra hop itself costs.",
         f"Machine: {machine_['cpus']} × {machine_['cpu_model']}, load average at start "
         f"{machine_['load_average_at_start']}; client, upstream and proxy share these cores (absolute numbers are "
         f"noisy, ratios and CPU per exchange count); Python {machine_['python']}; {machine_['date']}.",
@@ -234,7 +247,7 @@ def markdown(results: ProxyResults) -> str:
         for name, side in (("direct", row.direct), ("through the proxy", row.proxied)):
             data = side.as_json()
             lines.append(
-                f"| {row.kind} | {row.concurrency} | {name} | {data['req_per_s']} | {_ms(data['p50_ms'])} | "
+                f"| {row.kind} | {row.load_label} | {name} | {data['req_per_s']} | {_ms(data['p50_ms'])} | "
                 f"{_ms(data['p99_ms'])} | {_ms(data['first_event_p50_ms'])} | "
                 f"{_ms(data['upstream_cpu_ms_per_exchange'])} | {_ms(data['proxy_cpu_ms_per_exchange'])} |"
             )
@@ -247,7 +260,7 @@ def markdown(results: ProxyResults) -> str:
     ]
     for row in results.rows:
         lines.append(
-            f"| {row.kind} | {row.concurrency} | {_ms(row.added(0.5))} | {_ms(row.added(0.99))} | "
+            f"| {row.kind} | {row.load_label} | {_ms(row.added(0.5))} | {_ms(row.added(0.99))} | "
             f"{_ms(row.added(0.5, first_event=True))} | {row.rate_ratio if row.rate_ratio is not None else '–'} |"
         )
     lines += ["", f"## Targets (issue 13: < {TARGET_ADDED_MS:g} ms added at c={TARGET_CONCURRENCY})", ""]
