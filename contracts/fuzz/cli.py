@@ -151,6 +151,13 @@ class _ManyValues(click.Command):
     help=f"Comma-separated, of: {', '.join(PHASES)} (lifecycles: poll what creates made, follow links).",
 )
 @click.option(
+    "--shrink-requests",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Requests each failure may spend to shrink its body to the smallest that still fails (0: no shrinking).",
+)
+@click.option(
     "--max-polls",
     type=click.IntRange(min=1),
     default=30,
@@ -197,6 +204,7 @@ def run_command(
     rate: str | None,
     max_examples: int,
     phases: str,
+    shrink_requests: int,
     max_polls: int,
     poll_interval: float,
     seed: int,
@@ -245,6 +253,7 @@ def run_command(
         per_second,
         workers,
         timeout,
+        shrink_requests=shrink_requests,
         lifecycles="lifecycles" in settings.phases,
         max_polls=max_polls,
         poll_interval=poll_interval,

@@ -29,13 +29,14 @@ from urllib.parse import quote
 
 import requests
 
-from apitwin.contracts.fuzz.events import Failure
-from apitwin.contracts.fuzz.repro import curl
+from apitwin.contracts.fuzz.events import Exchange, Failure
+from apitwin.contracts.fuzz.repro import curl, hide
 from apitwin.specs.pointer import follow, resolve
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 EMBEDDED = re.compile(r"\{(\$[^}]+)\}")
-GONE = (404, 410)
+BODY_SHOWN = 4000
+"""Characters of the follow-up's answer a failure keeps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +237,8 @@ class Follower:
     poll_interval: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     sent: int = 0
+    last: requests.Response | None = None
+    """The follow-up's last answer (what a failure shows)."""
 
     def follow(self, lifecycle: Lifecycle, label: str, created: Created) -> list[Failure]:
         """The failures of following ``lifecycle`` from ``created`` (``label`` names the create operation)."""
@@ -248,6 +251,7 @@ class Follower:
         status: Any = None
         for poll in range(1, max(1, self.max_polls) + 1):
             response = self.session.send(prepared, timeout=self.timeout)
+            self.last = response
             self.sent += 1
             if not 200 <= response.status_code < 300:
                 return [
@@ -265,7 +269,9 @@ class Follower:
             answer = _json(response)
             if not lifecycle.polls:
                 return self._same_object(lifecycle, label, created, answer, prepared)
-            status = answer.get(lifecycle.status_field) if isinstance(answer, dict) and lifecycle.status_field else None
+            if not _is_json(response) or not isinstance(answer, dict):
+                return []  # the poll answered the job's result itself (JSON lines, a file), not its status
+            status = answer.get(lifecycle.status_field) if lifecycle.status_field else None
             if status in lifecycle.final:
                 return []
             if poll < self.max_polls and self.poll_interval > 0:
@@ -334,8 +340,29 @@ class Follower:
             message=f"{message}\nlifecycle: {lifecycle.name}",
             pointer="",
             curl=curl(prepared, self.secret),
+            exchange=_exchange(prepared, self.last, self.secret) if self.last is not None else None,
             cause=f"{check}:{lifecycle.name}",
         )
+
+
+def _exchange(prepared: requests.PreparedRequest, response: requests.Response, secret: str | None) -> Exchange:
+    body = prepared.body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return Exchange(
+        method=str(prepared.method),
+        url=hide(str(prepared.url), secret),
+        request_headers={name: hide(str(value), secret) for name, value in prepared.headers.items()},
+        request_body=hide(text, secret) if text is not None else None,
+        status=response.status_code,
+        response_headers=dict(response.headers),
+        response_body=response.text[:BODY_SHOWN] if response.content else None,
+        elapsed=round(response.elapsed.total_seconds(), 4),
+    )
+
+
+def _is_json(response: requests.Response) -> bool:
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _json(response: requests.Response) -> Any:

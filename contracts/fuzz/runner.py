@@ -25,6 +25,7 @@ from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, Operatio
 from apitwin.contracts.fuzz.lifecycles import Created, Follower, Lifecycle, discover
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
 from apitwin.contracts.fuzz.repro import curl, hide
+from apitwin.contracts.fuzz.shrink import fields, shrink
 from apitwin.contracts.fuzz.wire import WireJudge
 from apitwin.contracts.schemathesis_adapter import (
     check_context,
@@ -66,6 +67,8 @@ class Target:
     rate: float | None = None
     workers: int = 1
     timeout: float = 30.0
+    shrink_requests: int = 10
+    """Requests each cause may spend to shrink its request body (0: keep the smallest case seen)."""
     lifecycles: bool = True
     """After the cases, follow what create operations made (see :mod:`~apitwin.contracts.fuzz.lifecycles`)."""
     max_polls: int = 30
@@ -97,6 +100,10 @@ class Runner:
     _sessions: list[BudgetSession] = field(default_factory=list)
     _unstarted: set[int] = field(default_factory=set)
     _stopped: bool = False
+    _witnesses: dict[tuple[int, str], PlannedCase] = field(default_factory=dict)
+    """Per (operation index, cause), the case that first showed it: where shrinking starts."""
+    _shrinking: str = ""
+    """The check of the cause being shrunk (``ignored_auth`` probes are skipped for any other)."""
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.target.max_requests, self.target.rate)
@@ -144,6 +151,8 @@ class Runner:
                 with lock:
                     attempted[index] += 1
                     _merge(results[index], outcome)
+                    for failure in outcome.failures:
+                        self._witnesses.setdefault((index, failure.cause), plan.cases[case_index])
                 self.listener.case_done(plan)
 
         workers = max(1, self.target.workers)
@@ -152,6 +161,8 @@ class Runner:
                 future.result()
         if self.target.lifecycles and not self._stopped:
             self._follow_lifecycles(plans, results, {item.label for item in unsafe or ()})
+        if self.target.shrink_requests and not self._stopped:
+            self._shrink_causes(plans, results)
         for session in self._sessions:
             session.close()
         for index, result in enumerate(results):
@@ -293,6 +304,41 @@ class Runner:
         finally:
             result.sent += follower.sent
 
+    def _shrink_causes(self, plans: list[OperationPlan], results: list[OperationResult]) -> None:
+        """Make each cause's request body as small as still shows the cause (:mod:`~apitwin.contracts.fuzz.shrink`);
+        the report then shows the shrunk request and its ``curl``."""
+        for (index, cause), planned in self._witnesses.items():
+            failure = next((item for item in results[index].failures if item.cause == cause), None)
+            body = planned.case.body
+            if failure is None or failure.check == "ignored_auth" or not isinstance(body, dict) or not body:
+                continue
+            self._shrinking = failure.check
+            try:
+                self._shrink_one(plans[index], planned, body, failure, results[index])
+            except BudgetExhausted:
+                return  # what is left of the budget is spent: keep what shrank so far
+            finally:
+                self._shrinking = ""
+
+    def _shrink_one(
+        self, plan: OperationPlan, planned: PlannedCase, body: dict[str, Any], failure: Failure, result: OperationResult
+    ) -> None:
+        smallest: list[Failure] = []
+
+        def still_fails(candidate: dict[str, Any]) -> bool:
+            case = with_body(planned.case, candidate)
+            outcome = self._run_case(plan, PlannedCase(planned.phase, planned.mode, case))
+            result.sent += outcome.sent
+            same = next((item for item in outcome.failures if _same_cause(item, failure)), None)
+            if same is not None:
+                smallest[:] = [same]
+            return same is not None
+
+        shrunk, tried = shrink(body, still_fails, self.target.shrink_requests)
+        if smallest:
+            failure.exchange, failure.curl = smallest[0].exchange, smallest[0].curl
+            failure.shrunk = f"{fields(body)} → {fields(shrunk)} body fields in {tried} requests"
+
     def _probes_affordable(self) -> bool:
         """Whether the budget left covers the auth probes and still every operation's first case."""
         if self.budget.max_requests is None:
@@ -321,6 +367,8 @@ class Runner:
         context = check_context(case, planned.phase, headers, transport, self._enforced)
         raised: list[tuple[str, Any]] = []
         for check in self.checks:
+            if check is self.ignored_auth and self._shrinking and self._shrinking != "ignored_auth":
+                continue  # its probes do not depend on the body being shrunk
             if check is self.ignored_auth and not self._probes_affordable():
                 continue  # its probes would take a first case's place; a later case of this operation runs it
             found = run_check(case, response, context, check)
@@ -472,10 +520,14 @@ def _merge(result: OperationResult, outcome: OperationResult) -> None:
         add_cause(result.failures, failure)
 
 
+def _same_cause(found: Failure, wanted: Failure) -> bool:
+    return found.cause == wanted.cause or bool(wanted.field and found.field == wanted.field)
+
+
 def add_cause(causes: list[Failure], failure: Failure) -> None:
     """Count ``failure`` under its cause; the cause keeps the smallest request that showed it."""
     same = next(
-        (cause for cause in causes if cause.cause == failure.cause or (failure.field and cause.field == failure.field)),
+        (cause for cause in causes if _same_cause(failure, cause)),
         None,
     )
     if same is None:

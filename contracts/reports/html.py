@@ -96,7 +96,8 @@ def _failure(failure: Failure, json_report: str | None) -> str:
         f"{f' · <code>{escape(failure.pointer)}</code>' if failure.pointer else ''}</summary>",
         f"<pre>{_cut(failure.message, json_report)}</pre>",
         f"<p>JSON pointer: <code>{escape(failure.pointer or '(whole response)')}</code></p>",
-        f"<p>Reproduce:</p><pre>{escape(failure.curl)}</pre>",
+        f"<p>Reproduce{f' (shrunk: {escape(failure.shrunk)})' if failure.shrunk else ''}:</p>"
+        f"<pre>{escape(failure.curl)}</pre>",
     ]
     if exchange is not None:
         request_headers = "\n".join(f"{name}: {value}" for name, value in exchange.request_headers.items())

@@ -174,6 +174,8 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
         console.print(f"  {failure.message.splitlines()[0] if failure.message else ''}", markup=False, highlight=False)
         if failure.pointer:
             console.print(f"  at {failure.pointer}", markup=False)
+        if failure.shrunk:
+            console.print(f"  shrunk: {failure.shrunk}", markup=False, highlight=False)
         command = failure.curl if len(failure.curl) <= CURL_SHOWN else failure.curl[:CURL_SHOWN] + " …"
         console.print(f"  reproduce: {command}", markup=False, highlight=False, soft_wrap=True)
         if len(failure.curl) > CURL_SHOWN:
