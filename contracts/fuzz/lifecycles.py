@@ -12,8 +12,9 @@ response; following what a create answered can. Lifecycles come from the spec:
   create answered until the status field reaches a ``done`` or ``failed`` value.
 
 Checks: ``lifecycle_found`` (the follow-up answered 2xx: the gateway still knows what it made),
-``lifecycle_same_object`` (a GET bound to the created ``id`` answers that ``id``) and
-``lifecycle_completes`` (a job reaches a final status within ``max_polls`` polls).
+``lifecycle_same_object`` (a GET bound to the created ``id`` answers that ``id``),
+``lifecycle_completes`` (a job reaches a final status within ``max_polls`` polls) and ``lifecycle_status``
+(cancelling a job just created answers the status a cancel sets, or a final one).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class Lifecycle:
     status_field: str | None = None
     final: tuple[str, ...] = ()
     """Statuses that end a job (``done`` and ``failed``); empty when the follow-up is called once."""
+    expected: tuple[str, ...] = ()
+    """For a follow-up called once: the statuses its answer may show (a cancel: ``canceling`` or final)."""
 
     @property
     def polls(self) -> bool:
@@ -78,6 +81,8 @@ def discover(document: dict[str, Any]) -> list[Lifecycle]:
         job = operation.get("x-apitwin-job")
         if isinstance(job, dict) and isinstance(job.get("poll"), dict):
             found.append(_job(name, (method.upper(), path), job))
+            if isinstance(job.get("cancel"), dict):
+                found.append(_cancel(name, (method.upper(), path), job))
         for status, response in (operation.get("responses") or {}).items():
             if not str(status).startswith("2") or not isinstance(response, dict):
                 continue
@@ -106,6 +111,21 @@ def _job(name: str, create: tuple[str, str], job: dict[str, Any]) -> Lifecycle:
         bindings=[Binding(poll.get("parameter", "id"), poll.get("in", "query"), source)],
         status_field=job.get("field", "status"),
         final=tuple(job.get("done") or ()) + tuple(job.get("failed") or ()),
+    )
+
+
+def _cancel(name: str, create: tuple[str, str], job: dict[str, Any]) -> Lifecycle:
+    """Cancel a job just created: the cancel must find it and answer the status a cancel sets (or a final one)."""
+    cancel, poll = job["cancel"], job["poll"]
+    source = f"$response.body#/{poll.get('from', 'id')}"
+    after = (cancel["status"],) if isinstance(cancel.get("status"), str) else ()
+    return Lifecycle(
+        name=f"{name}.cancel",
+        create=create,
+        follow=(str(cancel.get("method", "post")).upper(), cancel["path"]),
+        bindings=[Binding(cancel.get("parameter", "id"), cancel.get("in", "path"), source)],
+        status_field=job.get("field", "status"),
+        expected=after + tuple(job.get("done") or ()) + tuple(job.get("failed") or ()) if after else (),
     )
 
 
@@ -268,7 +288,9 @@ class Follower:
                 ]
             answer = _json(response)
             if not lifecycle.polls:
-                return self._same_object(lifecycle, label, created, answer, prepared)
+                return self._expected_status(lifecycle, label, answer, prepared) + self._same_object(
+                    lifecycle, label, created, answer, prepared
+                )
             if not _is_json(response) or not isinstance(answer, dict):
                 return []  # the poll answered the job's result itself (JSON lines, a file), not its status
             status = answer.get(lifecycle.status_field) if lifecycle.status_field else None
@@ -304,6 +326,26 @@ class Follower:
         url = self.base_url.rstrip("/") + path
         request = requests.Request(method, url, params=query, headers=headers, json=body)
         return self.session.prepare_request(request)
+
+    def _expected_status(
+        self, lifecycle: Lifecycle, label: str, answer: Any, prepared: requests.PreparedRequest
+    ) -> list[Failure]:
+        if not lifecycle.expected or not isinstance(answer, dict) or lifecycle.status_field not in answer:
+            return []
+        status = answer[lifecycle.status_field]
+        if status in lifecycle.expected:
+            return []
+        what = f"{lifecycle.follow[0]} {lifecycle.follow[1]}"
+        return [
+            self._failure(
+                lifecycle,
+                label,
+                "lifecycle_status",
+                f"{what} left the job in the wrong status",
+                f"{what} answered {lifecycle.status_field} {status!r}; expected one of {', '.join(lifecycle.expected)}",
+                prepared,
+            )
+        ]
 
     def _same_object(
         self, lifecycle: Lifecycle, label: str, created: Created, answer: Any, prepared: requests.PreparedRequest

@@ -82,8 +82,13 @@ LIFECYCLE_CASES = {
     "job-never-completes": (*VIDEO_JOB, "lifecycle_completes"),
     "poll-loses-job": (*VIDEO_JOB, "lifecycle_found"),
     "stored-response-vanishes": (*STORED_RESPONSE, "lifecycle_found"),
+    "cancel-loses-batch": ("aimlapi", "POST /v1/batches,POST /v1/batches/cancel/{batch_id}", "lifecycle_found"),
 }
-GATEWAY_DEFECT = {"poll-loses-job": "lose-created", "stored-response-vanishes": "lose-created"}
+GATEWAY_DEFECT = {
+    "poll-loses-job": "lose-created",
+    "stored-response-vanishes": "lose-created",
+    "cancel-loses-batch": "lose-created",
+}
 
 
 @pytest.mark.e2e

@@ -88,6 +88,9 @@ def test_shipped_specs_declare_job_polls_and_response_continuations() -> None:
     video = aimlapi["post_v2_video_generations.poll"]
     assert video.follow == ("GET", "/v2/video/generations") and video.polls
     assert {"completed", "error"} <= set(video.final)
+    cancel = aimlapi["ChatBatchesController_createBatch_v1.cancel"]
+    assert cancel.follow == ("POST", "/v1/batches/cancel/{batch_id}") and not cancel.polls
+    assert cancel.expected == ("canceling", "ended")  # what a cancel sets, or the batch had already ended
     [responses] = discover(specs.load("openresponses"))
     assert responses.follow == ("POST", "/responses") and responses.create_fields == {"store": True}
     assert responses.body["previous_response_id"] == "$response.body#/id"
