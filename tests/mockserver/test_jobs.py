@@ -90,7 +90,7 @@ def test_video_job_walks_the_documented_statuses_and_serves_an_mp4(document: dic
 
     answers = poll_until_finished(client, "/v2/video/generations", {"generation_id": job["id"]})
     statuses = [answer.json()["status"] for answer in answers]
-    assert statuses == ["queued", "generating", "generating", "waiting", "waiting", "active", "active", "completed"]
+    assert statuses == ["queued", "generating", "generating", "completed"]  # the path the vendor's loops expect
     poll_schema = schema_of(document, "/v2/video/generations", "get", "200")
     for answer in answers:
         assert_valid(document, poll_schema, answer.json())
