@@ -112,6 +112,8 @@ class Options:
     """Polls a job answers in each status before it moves to the next one."""
     job_seconds: float | None = None
     """When set, a job moves on after this many seconds per status instead (whichever comes first)."""
+    job_paths: dict[str, list[str]] | None = None
+    """Per job family (its create path), the statuses a job walks before it is done, instead of the overlay's."""
     ttft_ms: float = 0.0
     """Milliseconds before the first event of a stream (``X-Apitwin-Pacing`` overrides it per request)."""
     tokens_per_second: float = 0.0

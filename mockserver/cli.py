@@ -152,6 +152,14 @@ if TYPE_CHECKING:
     help="Seconds an async job spends per status (whichever of polls and seconds comes first).",
 )
 @click.option(
+    "--job-path",
+    "job_path",
+    multiple=True,
+    metavar="CREATE_PATH=STATUS,…",
+    help="The statuses a job of this family walks before it is done, instead of the overlay's path "
+    "(e.g. /v2/video/generations=queued,generating,waiting,active; repeatable).",
+)
+@click.option(
     "--ttft",
     "ttft_ms",
     default=0.0,
@@ -257,6 +265,7 @@ def serve_command(
     state: str,
     job_polls: int,
     job_seconds: float | None,
+    job_path: tuple[str, ...],
     ttft_ms: float,
     tokens_per_second: float,
     faults: str | None,
@@ -274,6 +283,7 @@ def serve_command(
 
     from apitwin.mockserver.app import create_app
     from apitwin.mockserver.base_path import sdk_path
+    from apitwin.mockserver.behaviours.jobs import check_job_paths
     from apitwin.mockserver.connections import Limits, raise_file_limit
     from apitwin.mockserver.faults import FaultError
     from apitwin.mockserver.faults import parse as parse_faults
@@ -305,6 +315,7 @@ def serve_command(
         "state": state,
         "job_polls": job_polls,
         "job_seconds": job_seconds,
+        "job_paths": _job_paths(job_path),
         "ttft_ms": ttft_ms,
         "tokens_per_second": tokens_per_second,
         "faults": faults,
@@ -335,6 +346,10 @@ def serve_command(
     except ReplayError as error:
         raise click.BadParameter(str(error), param_hint="--replay") from error
     server = app.server
+    try:
+        check_job_paths(list(server.apis.values()), behaviour_options["job_paths"] or {})
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--job-path") from error
     elapsed = time.perf_counter() - started
     click.echo(f"apitwin mock: {len(names)} API(s) compiled in {elapsed:.2f} s")
     for name, base in server.base_paths().items():
@@ -401,3 +416,18 @@ def worker_app() -> MockApp:
 
     arguments = json.loads(os.environ[_WORKER_ARGS])
     return create_app(arguments.pop("apis"), **arguments)
+
+
+def _job_paths(values: tuple[str, ...]) -> dict[str, list[str]] | None:
+    """``--job-path /create=a,b`` (repeatable) as {create path: statuses}."""
+    paths: dict[str, list[str]] = {}
+    for value in values:
+        create, equals, statuses = value.partition("=")
+        chosen = [status.strip() for status in statuses.split(",") if status.strip()]
+        if not equals or not create.startswith("/") or not chosen:
+            raise click.BadParameter(
+                f"{value!r}: expected CREATE_PATH=STATUS,… (e.g. /v2/video/generations=queued,generating)",
+                param_hint="--job-path",
+            )
+        paths[create.strip()] = chosen
+    return paths or None

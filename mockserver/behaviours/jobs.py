@@ -177,7 +177,8 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
         job_id = _new_id(shaper, body, lifecycle.id_from)
         if job_id is None:
             return None
-        body = shaper.set(body, lifecycle.field, lifecycle.pending[0] if lifecycle.pending else None)
+        pending = pending_of(lifecycle, exchange.server.options)
+        body = shaper.set(body, lifecycle.field, pending[0] if pending else None)
         body = shaper.withhold_outcome(body)
         now = exchange.server.options.clock()
         record = {
@@ -226,8 +227,10 @@ def _cancel_behaviour(lifecycle: Lifecycle) -> Behaviour:
         options = exchange.server.options
         now = options.clock()
 
+        steps = len(pending_of(lifecycle, options))
+
         def request_cancel(record: dict[str, Any]) -> dict[str, Any]:
-            if record["cancelled_poll"] is not None or _stage(record, options, now) >= len(lifecycle.pending):
+            if record["cancelled_poll"] is not None or _stage(record, options, now) >= steps:
                 return record
             return {**record, "cancelled_poll": record["polls"], "cancelled_time": now}
 
@@ -288,9 +291,32 @@ def _progress_at(lifecycle: Lifecycle, record: dict[str, Any], options: Any) -> 
             return Progress(done, True, True)
         return Progress(lifecycle.cancel_status, False, True)
     stage = _stage(record, options, now)
-    if stage < len(lifecycle.pending):
-        return Progress(lifecycle.pending[stage], False, False)
+    pending = pending_of(lifecycle, options)
+    if stage < len(pending):
+        return Progress(pending[stage], False, False)
     return Progress(done, True, False)
+
+
+def pending_of(lifecycle: Lifecycle, options: Any) -> tuple[str, ...]:
+    """The statuses a job walks before it is done: the overlay's ``pending``, or ``--job-path`` for its family."""
+    chosen = (getattr(options, "job_paths", None) or {}).get(lifecycle.create)
+    return tuple(chosen) if chosen is not None else lifecycle.pending
+
+
+def check_job_paths(apis: list[CompiledApi], job_paths: dict[str, list[str]]) -> None:
+    """Refuse a ``--job-path`` for no job of the served APIs, or with a status its poll answer cannot carry."""
+    families = {lifecycle.create: (api, lifecycle) for api in apis for lifecycle in _lifecycles(api)}
+    for create, statuses in job_paths.items():
+        if create not in families:
+            known = ", ".join(sorted(families)) or "none"
+            raise ValueError(f"{create} creates no job of the served APIs (jobs: {known})")
+        api, lifecycle = families[create]
+        allowed = _allowed_statuses(api, lifecycle.poll, lifecycle.field)
+        wrong = [status for status in statuses if allowed is not None and status not in allowed]
+        if wrong:
+            raise ValueError(
+                f"{create}: {', '.join(wrong)} is not a status its poll answers ({', '.join(sorted(allowed or ()))})"
+            )
 
 
 # --- answers ----------------------------------------------------------------------------------

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from apitwin import specs
 from apitwin.mockserver import create_app
 from apitwin.mockserver.behaviours import jobs
+from apitwin.mockserver.cli import serve_command
+from apitwin.mockserver.operations import compile_api
 from apitwin.mockserver.state.scoped import scope_for, scoped_key
 from apitwin.specs.validation import SchemaChecker
 
@@ -333,3 +336,33 @@ def test_a_fresh_request_starts_a_new_session_each_time() -> None:
         for _ in range(3)
     }
     assert len(ids) == 3
+
+
+def test_job_path_option_replaces_the_overlays_path() -> None:
+    client = aiml(job_polls=1, job_paths={"/v2/video/generations": ["queued", "generating", "waiting", "active"]})
+    created = client.post("/v2/video/generations", json=VIDEO, headers=AUTH)
+    answers = poll_until_finished(client, "/v2/video/generations", {"generation_id": created.json()["id"]})
+    assert [answer.json()["status"] for answer in answers] == ["generating", "waiting", "active", "completed"]
+
+
+def test_job_path_refuses_an_unknown_family_or_status() -> None:
+    api = compile_api("aimlapi", specs.load("aimlapi"))
+    jobs.check_job_paths([api], {"/v2/video/generations": ["queued", "active"]})  # documented statuses: accepted
+    with pytest.raises(ValueError, match="/v9/nothing creates no job of the served APIs"):
+        jobs.check_job_paths([api], {"/v9/nothing": ["queued"]})
+    with pytest.raises(ValueError, match="dreaming is not a status its poll answers"):
+        jobs.check_job_paths([api], {"/v2/video/generations": ["queued", "dreaming"]})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("queued,generating", "expected CREATE_PATH=STATUS"),
+        ("/v2/video/generations=", "expected CREATE_PATH=STATUS"),
+        ("/v2/video/generations=queued,dreaming", "dreaming is not a status its poll answers"),
+    ],
+)
+def test_serve_refuses_a_bad_job_path_naming_the_option(value: str, message: str) -> None:
+    result = CliRunner().invoke(serve_command, ["aimlapi", "--state", "memory", "--port", "1", "--job-path", value])
+    assert result.exit_code == 2, result.output
+    assert "--job-path" in result.output and message in " ".join(result.output.split())
