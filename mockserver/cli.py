@@ -311,11 +311,12 @@ def serve_command(
         parse_faults(faults)
     except FaultError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from error
+    job_paths = _job_paths(job_path)
     behaviour_options = {
         "state": state,
         "job_polls": job_polls,
         "job_seconds": job_seconds,
-        "job_paths": _job_paths(job_path),
+        "job_paths": job_paths,
         "ttft_ms": ttft_ms,
         "tokens_per_second": tokens_per_second,
         "faults": faults,
@@ -347,7 +348,7 @@ def serve_command(
         raise click.BadParameter(str(error), param_hint="--replay") from error
     server = app.server
     try:
-        check_job_paths(list(server.apis.values()), behaviour_options["job_paths"] or {})
+        check_job_paths(list(server.apis.values()), job_paths or {})
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--job-path") from error
     elapsed = time.perf_counter() - started
