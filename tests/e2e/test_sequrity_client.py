@@ -103,7 +103,7 @@ def provider_route(client):
         input=prompt,
         instructions="Answer briefly.",
         temperature=0.2,
-        max_output_tokens=64,
+        max_output_tokens=512,  # above the longest answer the mock composes, so it is never cut
         provider="openai",
         endpoint_type="code",
         llm_api_key="sk-llm-key",
@@ -252,7 +252,7 @@ def test_provider_route_with_security_headers(python: Path, base: str) -> None:
     assert (
         result["temperature"] == 0.2
         and result["instructions"] == "Answer briefly."
-        and result["max_output_tokens"] == 64
+        and result["max_output_tokens"] == 512
     )
     # an id the server never issued starts a new session under a fresh id
     assert result["response"]["session_id"] and result["response"]["session_id"] != "a-session-the-server-never-issued"
