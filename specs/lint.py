@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV31SpecValidator
-
 from apitwin.specs.pointer import join, resolve
+from apitwin.specs.spec_validator import SpecValidator
 from apitwin.specs.validation import SchemaChecker
 from apitwin.specs.walk import iter_operations, schema_holders, walk_document
 
@@ -45,7 +44,7 @@ def lint(document: dict[str, Any]) -> list[Problem]:
 def _spec_validator(document: dict[str, Any]) -> list[Problem]:
     problems = []
     try:
-        for error in OpenAPIV31SpecValidator(document).iter_errors():
+        for error in SpecValidator(document).iter_errors():
             pointer = "".join(f"/{part}" for part in getattr(error, "absolute_path", []))
             problems.append(Problem("openapi-spec-validator", pointer, error.message))
             if len(problems) >= MAX_VALIDATOR_MESSAGES:
