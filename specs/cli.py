@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from apitwin import specs
-from apitwin.specs import spec_cache
+from apitwin.specs import sample_verdicts, spec_cache
 from apitwin.specs.build import build_api, render, write_atomically, write_specs
 from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
 from apitwin.specs.diff import diff, render_text
@@ -209,9 +209,18 @@ def normalise_command(file: Path, output: Path) -> None:
 
 @specs_group.command("report")
 @click.argument("api")
+@click.option(
+    "--seeds",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_SEEDS,
+    show_default=True,
+    help="Where the vendor documents are; their doc samples are judged when the API's seed is there.",
+)
+@click.option("--conflicts", "shown", type=int, default=20, show_default=True, help="Doc-sample conflicts listed.")
+@click.option("--json", "as_json", is_flag=True, help="Repair counts and every doc sample's verdict as JSON.")
 @reports_spec_errors
-def report_command(api: str) -> None:
-    """The repair log of a shipped API, grouped by kind."""
+def report_command(api: str, seeds: Path, shown: int, as_json: bool) -> None:
+    """The repair log of a shipped API, grouped by kind, and its vendor's doc samples judged against the spec."""
     entry = shipped(api)
     if entry is None:
         raise SpecError(api, "API", f"not a shipped API; choose from {', '.join(specs.names())}")
@@ -224,6 +233,12 @@ def report_command(api: str) -> None:
     groups: dict[str, list[dict[str, Any]]] = {}
     for repair in repairs:
         groups.setdefault(repair["kind"], []).append(repair)
+    verdicts = sample_verdicts.judge_seed(seeds / entry.seed, entry.spec_path)
+    if as_json:
+        samples = None if verdicts is None else {"counts": sample_verdicts.counts(verdicts), "samples": verdicts}
+        repair_counts = {kind: len(items) for kind, items in sorted(groups.items())}
+        click.echo(json.dumps({"api": api, "repairs": repair_counts, "doc_samples": samples}, indent=2, default=repr))
+        return
     console.print(f"[bold]{api}[/]: {len(repairs)} repairs in {len(groups)} kinds")
     for kind in sorted(groups):
         items = groups[kind]
@@ -235,6 +250,37 @@ def report_command(api: str) -> None:
             console.print(
                 f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False
             )
+    if verdicts is not None:
+        _print_doc_samples(verdicts, seeds / entry.seed, shown)
+
+
+def _print_doc_samples(verdicts: list[dict[str, Any]], seed: Path, shown: int) -> None:
+    """The counts per kind and class, then the first conflicts: what the vendor could fix in its documents."""
+    console.print(f"\n[bold]doc samples[/] in {seed.name}, judged against the built spec")
+    table = Table("samples", "found", *sample_verdicts.CLASSES)
+    for kind, row in sample_verdicts.counts(verdicts).items():
+        table.add_row(f"{kind}s", *(str(row[column]) for column in ("found", *sample_verdicts.CLASSES)))
+    console.print(table)
+    conflicts = [verdict for verdict in verdicts if verdict["verdict"] == "conflict"]
+    for verdict in conflicts[:shown]:
+        console.print(
+            f"  doc-conflict {verdict['kind']} {verdict['operation']} at {verdict['pointer'] or '/'}", highlight=False
+        )
+        console.print(f"    {verdict['page']}", markup=False, highlight=False)
+        console.print(f"    {verdict['message']}", markup=False, highlight=False)
+    if len(conflicts) > shown:
+        console.print(f"  … and {len(conflicts) - shown} more conflicts (all with --json)", highlight=False)
+    unrouted = sorted(
+        {
+            f"{verdict['method']} {verdict['url']}"
+            for verdict in verdicts
+            if verdict["verdict"] == "unrouted" and verdict["url"]
+        }
+    )
+    if unrouted:
+        console.print(f"\n[bold]URLs the samples call that no operation serves[/] ({len(unrouted)})")
+        for line in unrouted:
+            console.print(f"  {line}", markup=False, highlight=False)
 
 
 @specs_group.command("diff")

@@ -198,3 +198,22 @@ def test_every_option_of_every_command_has_help():
 
     visit(main, "apitwin")
     assert undocumented == []
+
+
+@pytest.mark.seeds
+def test_report_accounts_for_every_doc_sample(seeds, tmp_path):
+    result = apitwin("specs", "report", "aimlapi", "--seeds", str(seeds), "--conflicts", "3")
+    assert result.returncode == 0, result.stderr
+    assert "doc samples in 000_60ec40ea988564ea.txt" in result.stdout
+    assert result.stdout.count("  doc-conflict ") == 3 and "more conflicts (all with --json)" in result.stdout
+    assert "POST https://api.aimlapi.com/v2/generate/video/kling/generation" in result.stdout
+    as_json = apitwin("specs", "report", "aimlapi", "--seeds", str(seeds), "--json")
+    report = json.loads(as_json.stdout)
+    samples = report["doc_samples"]
+    classes = ("valid", "conflict", "unparseable", "unresolved", "unrouted")
+    for kind in ("request", "response"):
+        listed = [sample for sample in samples["samples"] if sample["kind"] == kind]
+        assert samples["counts"][kind]["found"] == len(listed) == sum(samples["counts"][kind][c] for c in classes)
+    end_turn = [sample for sample in samples["samples"] if "'end_turn' is not one of" in (sample["message"] or "")]
+    assert end_turn and all(sample["pointer"] == "/choices/0/finish_reason" for sample in end_turn)
+    assert all(sample["page"].startswith("https://docs.aimlapi.com/") for sample in end_turn)

@@ -1,0 +1,273 @@
+"""Each doc sample judged against a built spec: valid, a doc-conflict, unparseable, unresolved or unrouted.
+
+A request payload is routed by its method and URL (the server's base path stripped) to one operation and
+checked against that operation's request body; a response example is checked against the 2xx answers of
+the operations its page documents (its OpenAPI fragments and the calls its code makes) and is valid when
+one of them accepts it, else a conflict with the closest one. Every sample lands in exactly one class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from apitwin.specs import samples as found
+from apitwin.specs.spec_cache import cache_dir
+from apitwin.specs.validation import SchemaChecker
+
+CLASSES = ("valid", "conflict", "unparseable", "unresolved", "unrouted")
+METHODS = ("get", "put", "post", "delete", "patch")
+FRAGMENT_OPERATION = re.compile(r'"paths":\{"(/[^"]*)":\{"(get|post|put|patch|delete)"')
+
+
+@dataclass(slots=True)
+class Verdict:
+    kind: str
+    verdict: str
+    page: str
+    language: str
+    block: int
+    text: str
+    method: str | None = None
+    url: str | None = None
+    operation: str | None = None
+    """``METHOD /path`` of the operation judged against."""
+    pointer: str | None = None
+    """Where in the sample the spec disagrees (a JSON pointer), for a conflict."""
+    message: str | None = None
+    value: Any = None
+
+
+class Router:
+    """Method and URL to an operation of the document (path templates match one segment each)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        servers = document.get("servers") or [{}]
+        self._base = urlsplit(str(servers[0].get("url", ""))).path.rstrip("/")
+        self._routes: list[tuple[re.Pattern[str], str]] = []
+        for path in document.get("paths", {}):
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))
+            self._routes.append((re.compile(pattern + "/?"), path))
+
+    def route(self, method: str, url: str) -> tuple[str, dict[str, Any]] | str:
+        """``(path, operation)``, or why nothing answers (a message)."""
+        path = urlsplit(url).path
+        if self._base and path.startswith(self._base):
+            path = path[len(self._base) :]
+        for pattern, template in self._routes:
+            if pattern.fullmatch(path):
+                operation = self.document["paths"][template].get(method.lower())
+                if isinstance(operation, dict):
+                    return template, operation
+                return f"{template} has no {method.upper()} operation"
+        return f"no operation serves {method.upper()} {path}"
+
+
+class Judge:
+    """Verdicts against one built document; validators are built once per schema."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.router = Router(document)
+        self._checker = SchemaChecker(document)
+
+    def request(self, sample: found.Sample) -> Verdict:
+        verdict = _verdict(sample)
+        if sample.problem is not None:
+            return verdict
+        routed = self.router.route(sample.method or "POST", sample.url or "")
+        if isinstance(routed, str):
+            verdict.verdict, verdict.message = "unrouted", routed
+            return verdict
+        path, operation = routed
+        verdict.operation = f"{(sample.method or 'POST').upper()} {path}"
+        schema = _request_schema(operation)
+        if schema is None:
+            verdict.verdict, verdict.message = "conflict", "the operation takes no request body"
+            verdict.pointer = ""
+            return verdict
+        self._judge(verdict, sample.value, [schema])
+        return verdict
+
+    def response(self, sample: found.Sample, operations: list[str]) -> Verdict:
+        verdict = _verdict(sample)
+        if sample.problem is not None:
+            return verdict
+        candidates: list[tuple[str, Any]] = []
+        for name in operations:
+            method, path = name.split(" ", 1)
+            operation = self.router.document["paths"][path][method.lower()]
+            candidates.extend((name, schema) for schema in _answer_schemas(operation))
+        if not candidates:
+            verdict.verdict, verdict.message = "unrouted", "the page documents no operation to check it against"
+            return verdict
+        self._judge(verdict, sample.value, [schema for _, schema in candidates], [name for name, _ in candidates])
+        return verdict
+
+    def _judge(self, verdict: Verdict, value: Any, schemas: list[Any], names: list[str] | None = None) -> None:
+        best: tuple[int, str, str, int] | None = None
+        for index, schema in enumerate(schemas):
+            fast = self._checker.fast(schema)
+            if fast.is_valid(value):
+                verdict.verdict = "valid"
+                if names:
+                    verdict.operation = names[index]
+                return
+            errors = list(fast.iter_errors(value))
+            error = jsonschema.exceptions.best_match(iter(errors))
+            if error is None:  # the native and the Python validators disagree; the native one decides
+                pointer, message = "", "invalid (the native validator's verdict)"
+            else:
+                pointer = "".join(f"/{part}" for part in error.absolute_path)
+                message = error.message
+            if best is None or len(errors) < best[0]:
+                best = (len(errors), pointer, message, index)
+        assert best is not None
+        verdict.verdict, verdict.pointer, verdict.message = "conflict", best[1], _shorten(best[2])
+        if names:
+            verdict.operation = names[best[3]]
+
+
+def _verdict(sample: found.Sample) -> Verdict:
+    verdict = Verdict(
+        sample.kind, "", sample.page, sample.language, sample.block, sample.text, sample.method, sample.url
+    )
+    verdict.value = sample.value
+    if sample.problem is not None:
+        kind, _, message = sample.problem.partition(": ")
+        verdict.verdict, verdict.message = kind, message
+    return verdict
+
+
+UNKNOWN_VARIANT = re.compile(r"reference '#/components/schemas/(.*)' could not be resolved$")
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    """jsonschema's message with the sample's repr cut down (its end says what is wrong)."""
+    unknown = UNKNOWN_VARIANT.search(message)
+    if unknown:
+        return f"the discriminator value {unknown.group(1)!r} names no variant of the operation (not one of its ids)"
+    return message if len(message) <= limit else message[:60] + " … " + message[-(limit - 63) :]
+
+
+def _request_schema(operation: dict[str, Any]) -> Any:
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    for media in ("application/json", *content):
+        schema = (content.get(media) or {}).get("schema")
+        if schema is not None:
+            return schema
+    return None
+
+
+def _answer_schemas(operation: dict[str, Any]) -> list[Any]:
+    """The 2xx answers' JSON schemas, and for an event stream the payload schema of its events."""
+    schemas: list[Any] = []
+    for status, response in (operation.get("responses") or {}).items():
+        if not str(status).startswith("2") or not isinstance(response, dict):
+            continue
+        for media, body in (response.get("content") or {}).items():
+            schema = (body or {}).get("schema")
+            if schema is None:
+                continue
+            if media == "text/event-stream":
+                schemas.extend(_content_schemas(schema))
+            elif "json" in media:
+                schemas.append(schema)
+    return schemas
+
+
+def _content_schemas(schema: Any) -> list[Any]:
+    if isinstance(schema, dict):
+        if "contentSchema" in schema:
+            return [schema["contentSchema"]]
+        return [inner for value in schema.values() for inner in _content_schemas(value)]
+    if isinstance(schema, list):
+        return [inner for value in schema for inner in _content_schemas(value)]
+    return []
+
+
+def page_operations(judge: Judge, body: str, requests: list[found.Sample]) -> list[str]:
+    """The operations a page documents: its OpenAPI fragments and the calls its code samples make."""
+    names: list[str] = []
+    calls = [(method, "https://host" + path) for path, method in FRAGMENT_OPERATION.findall(body)]
+    calls += [(sample.method or "POST", sample.url or "") for sample in requests if sample.problem is None]
+    for method, url in calls:
+        routed = judge.router.route(method, url)
+        if isinstance(routed, tuple):
+            name = f"{method.upper()} {routed[0]}"
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
+    """Every sample of a dump, each with its verdict."""
+    judge = Judge(document)
+    verdicts: list[Verdict] = []
+    for url, body in found.pages(text):
+        page_samples: list[found.Sample] = []
+        for number, block in enumerate(found.blocks(body)):
+            page_samples.extend(found.block_samples(url, number, block))
+        requests = [sample for sample in page_samples if sample.kind == "request"]
+        operations = page_operations(judge, body, requests)
+        for sample in page_samples:
+            if sample.kind == "request":
+                verdicts.append(judge.request(sample))
+            else:
+                verdicts.append(judge.response(sample, operations))
+    return verdicts
+
+
+def counts(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per kind (``request``, ``response``): ``found`` and one count per class."""
+    table: dict[str, dict[str, int]] = {}
+    for kind in ("request", "response"):
+        tally = Counter(verdict["verdict"] for verdict in verdicts if verdict["kind"] == kind)
+        table[kind] = {"found": sum(tally.values()), **{name: tally.get(name, 0) for name in CLASSES}}
+    return table
+
+
+def judge_file(seed: Path, spec: Path, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """``judge_text`` for a seed file, kept in the spec cache keyed by the seed's, the spec's and this code's bytes."""
+    data = seed.read_bytes()
+    digest = hashlib.sha256()
+    for part in (data, spec.read_bytes(), Path(__file__).read_bytes(), Path(found.__file__).read_bytes()):
+        digest.update(hashlib.sha256(part).digest())
+    directory = cache_dir()
+    entry = directory / "doc-samples" / f"{digest.hexdigest()[:32]}.json" if directory else None
+    if entry is not None:
+        try:
+            return list(json.loads(entry.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+    verdicts = [asdict(verdict) for verdict in judge_text(data.decode("utf-8"), document)]
+    if entry is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            temporary = entry.with_suffix(".tmp")
+            temporary.write_text(json.dumps(verdicts, default=repr), encoding="utf-8")
+            temporary.replace(entry)
+        except OSError:
+            pass  # an unwritable cache costs the next run the seconds, nothing else
+    return verdicts
+
+
+def judge_seed(seed: Path, spec: Path) -> list[dict[str, Any]] | None:
+    """The verdicts on a seed written as ``# Source:`` pages; None when the seed is absent or not such a dump."""
+    try:
+        with seed.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None
+    if b"# Source: " not in head:
+        return None
+    document = json.loads(spec.read_text(encoding="utf-8"))
+    return judge_file(seed, spec, document)

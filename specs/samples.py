@@ -1,0 +1,606 @@
+"""Doc samples in a vendor's pages: the request payloads its code sends and the response examples it shows.
+
+A page of the AIML API dump is one long line, so code blocks arrive flattened: a ``#`` or ``//`` comment
+no longer ends at a newline. ``strip_comments`` ends it at the next quote or bracket instead, which keeps
+the literals that follow. Every sample found is returned, parsed or not: what could not be read carries
+its ``problem`` (``unparseable``: the text is no literal; ``unresolved``: it names something the page
+does not assign a literal to), so a reader can account for all of them (``specs/sample_verdicts.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import json5
+
+PAGE = re.compile(r"# Source: (\S+)")
+FENCE = re.compile(r"```(\w*)")
+RESPONSE_LANGUAGES = frozenset({"", "json", "json5", "jsonp"})
+CODE_LANGUAGES = {"python": "python", "javascript": "javascript", "typescript": "javascript", "ts": "javascript"}
+SHELL_LANGUAGES = frozenset({"bash", "shell", "sh", "powershell", "http", "ruby"})
+DEFAULT_SDK_BASE = "https://api.aimlapi.com/v1"
+# The OpenAI SDK's resource methods (what the vendor's samples call) and the path each one posts to.
+SDK_PATHS = {
+    "chat.completions.create": "/chat/completions",
+    "completions.create": "/completions",
+    "responses.create": "/responses",
+    "images.generate": "/images/generations",
+    "images.edit": "/images/edits",
+    "embeddings.create": "/embeddings",
+    "audio.speech.create": "/audio/speech",
+    "audio.transcriptions.create": "/audio/transcriptions",
+    "batches.create": "/batches",
+}
+SDK_CALL = re.compile(r"\.(" + "|".join(re.escape(name) for name in SDK_PATHS) + r")\s*\(")
+STRING_QUOTES = "\"'`"
+OPENERS = {"{": "}", "[": "]", "(": ")"}
+
+
+@dataclass(slots=True)
+class Sample:
+    """One request payload or response example, as found on a page."""
+
+    kind: str
+    """``request`` or ``response``."""
+    page: str
+    language: str
+    block: int
+    """The code block's number on its page (0-based), so two samples of one page can be told apart."""
+    text: str
+    """The sample's source text (the payload expression or the example object), shortened."""
+    value: Any = None
+    problem: str | None = None
+    """Why the sample could not be read: ``unparseable: …`` or ``unresolved: …``; None when ``value`` holds it."""
+    method: str | None = None
+    url: str | None = None
+
+
+class Unresolved(Exception):
+    """The expression names something the page assigns no literal to."""
+
+
+@dataclass(slots=True)
+class Block:
+    language: str
+    code: str
+    before: str
+    """The prose just before the fence (where a page says "Response")."""
+
+
+def pages(text: str) -> list[tuple[str, str]]:
+    """``(url, body)`` for each ``# Source: <url>`` page of a dump."""
+    parts = PAGE.split(text)
+    return list(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def blocks(body: str) -> list[Block]:
+    """The fenced code blocks of a page, in order (a fence opens, the next one closes)."""
+    found: list[Block] = []
+    opened: re.Match[str] | None = None
+    for fence in FENCE.finditer(body):
+        if opened is None:
+            opened = fence
+            continue
+        before = body[max(0, opened.start() - 80) : opened.start()]
+        found.append(Block(opened.group(1).lower(), body[opened.end() : fence.start()], before))
+        opened = None
+    return found
+
+
+def extract(text: str) -> list[Sample]:
+    """Every request payload and response example of a dump."""
+    samples: list[Sample] = []
+    for url, body in pages(text):
+        for number, block in enumerate(blocks(body)):
+            samples.extend(block_samples(url, number, block))
+    return samples
+
+
+def block_samples(page: str, number: int, block: Block) -> list[Sample]:
+    code = block.code
+    if code.lstrip().startswith('{"openapi"'):
+        return []
+    if block.language in RESPONSE_LANGUAGES and "response" in block.before.lower():
+        return response_samples(page, number, block.language, code)
+    language = CODE_LANGUAGES.get(block.language)
+    if language == "python":
+        return python_samples(page, number, code)
+    if language == "javascript":
+        return javascript_samples(page, number, code)
+    if block.language in SHELL_LANGUAGES or "curl " in code:
+        return curl_samples(page, number, block.language, code)
+    return []
+
+
+# --- reading literals ------------------------------------------------------------------------------------
+
+
+def strip_comments(code: str, marker: str) -> str:
+    """``code`` without its comments, each ending at the next quote or bracket (the newline is lost).
+
+    An apostrophe between letters (``don't``) belongs to the comment."""
+    out: list[str] = []
+    index, length = 0, len(code)
+    while index < length:
+        char = code[index]
+        if char in STRING_QUOTES:
+            end = _string_end(code, index)
+            out.append(code[index:end])
+            index = end
+            continue
+        if code.startswith(marker, index) and not (marker == "//" and index and code[index - 1] == ":"):
+            index = _comment_end(code, index + len(marker), marker)
+            out.append(" ")
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+# Where code resumes inside a flattened comment: a statement (``name = …``, ``call(``, a definition), else
+# (JavaScript) the last ``key:`` of an object literal before the next quote or bracket.
+CODE_RESUMES = {
+    "#": re.compile(r"\bdef\s+\w+\(|[A-Za-z_][\w.]*\(|[A-Za-z_]\w*\s*=(?!=)"),
+    "//": re.compile(
+        r"\b(?:const|let|var)\s+[\w$]+\s*=|\bfunction\s+[\w$]*\(|[A-Za-z_$][\w.$]*\(|[A-Za-z_$][\w$]*\s*=(?!=)"
+    ),
+}
+OBJECT_KEY = re.compile(r"[A-Za-z_$][\w$]*\s*:(?!/)")
+
+
+def _comment_end(code: str, index: int, marker: str) -> int:
+    stop = index
+    while stop < len(code):
+        char = code[stop]
+        if char in '"`{}[]()':
+            break
+        if char == "'" and not (code[stop - 1 : stop].isalpha() and code[stop + 1 : stop + 2].isalpha()):
+            break
+        stop += 1
+    resumes = CODE_RESUMES[marker].search(code, index, stop + 1)  # a call's name ends at the stopping ``(``
+    if resumes:
+        return resumes.start()
+    if marker == "//":
+        keys = list(OBJECT_KEY.finditer(code[index:stop]))
+        if keys:
+            return index + keys[-1].start()
+    return stop
+
+
+def _string_end(code: str, start: int) -> int:
+    """The index after the string literal opening at ``start`` (triple quotes included)."""
+    quote = code[start]
+    if code.startswith(quote * 3, start) and quote != "`":
+        end = code.find(quote * 3, start + 3)
+        return len(code) if end < 0 else end + 3
+    index = start + 1
+    while index < len(code):
+        char = code[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            return index + 1
+        index += 1
+    return len(code)
+
+
+def balanced_end(code: str, start: int) -> int:
+    """The index after the bracket closing the one at ``start``; -1 when it never closes."""
+    stack: list[str] = []
+    index = start
+    while index < len(code):
+        char = code[index]
+        if char in STRING_QUOTES:
+            index = _string_end(code, index)
+            continue
+        if char in OPENERS:
+            stack.append(OPENERS[char])
+        elif char in ")]}":
+            if not stack or stack.pop() != char:
+                return -1
+            if not stack:
+                return index + 1
+        index += 1
+    return -1
+
+
+def split_arguments(arguments: str) -> list[tuple[str | None, str]]:
+    """A call's argument text as ``(keyword or None, expression)`` at the top level."""
+    parts: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(arguments):
+        char = arguments[index]
+        if char in STRING_QUOTES:
+            index = _string_end(arguments, index)
+            continue
+        if char in OPENERS:
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(arguments[start:index])
+            start = index + 1
+        index += 1
+    parts.append(arguments[start:])
+    found: list[tuple[str | None, str]] = []
+    for part in (part.strip() for part in parts):
+        if not part:
+            continue
+        keyword = re.match(r"([A-Za-z_]\w*)\s*[=:](?!=)\s*", part)
+        if keyword and not part.startswith(("'", '"')):
+            found.append((keyword.group(1), part[keyword.end() :]))
+        else:
+            found.append((None, part))
+    return found
+
+
+def call_arguments(code: str, open_paren: int) -> str | None:
+    end = balanced_end(code, open_paren)
+    return None if end < 0 else code[open_paren + 1 : end - 1]
+
+
+def _calls(code: str, pattern: re.Pattern[str]) -> Iterator[tuple[re.Match[str], str]]:
+    """Each call the pattern finds (it ends at the opening parenthesis) with its argument text."""
+    for call in pattern.finditer(code):
+        arguments = call_arguments(code, call.end() - 1)
+        if arguments is not None:
+            yield call, arguments
+
+
+def parse_data(text: str) -> Any:
+    """A data literal read as JSON, then as a Python literal, then as JSON5; ValueError when none fits."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        return json5.loads(text)
+    except ValueError:
+        pass
+    cleaned = strip_comments(text, "//")
+    try:
+        return json5.loads(cleaned)
+    except ValueError as error:
+        raise ValueError(f"not JSON, a Python literal or JSON5 ({error})") from None
+
+
+# --- assignments on a page ---------------------------------------------------------------------------
+
+
+def assignments(code: str, pattern: re.Pattern[str], *, top_level: bool) -> dict[str, list[tuple[int, str]]]:
+    """Names assigned a bracketed, quoted or simple value: ``name -> [(position, expression text)]``.
+
+    ``top_level`` keeps only assignments outside brackets (Python: ``json=data`` in a call is no assignment)."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    outside = _outside_brackets(code) if top_level else None
+    for match in pattern.finditer(code):
+        if outside is not None and match.start(1) not in outside:
+            continue
+        start = match.end()
+        if start >= len(code):
+            continue
+        char = code[start]
+        if char in OPENERS:
+            end = balanced_end(code, start)
+        elif char in STRING_QUOTES or (char in "fF" and code[start + 1 : start + 2] in ('"', "'")):
+            end = _string_end(code, start + (char in "fF"))
+        else:
+            simple = re.match(r"[\w.\-]+", code[start:])
+            end = start + simple.end() if simple else -1
+        if end > start:
+            found.setdefault(match.group(1), []).append((match.start(), code[start:end]))
+    return found
+
+
+def _outside_brackets(code: str) -> set[int]:
+    """The positions of ``code`` outside any bracket and string."""
+    positions: set[int] = set()
+    depth, index = 0, 0
+    while index < len(code):
+        char = code[index]
+        if char in STRING_QUOTES:
+            index = _string_end(code, index)
+            continue
+        if char in OPENERS:
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            positions.add(index)
+        index += 1
+    return positions
+
+
+def _latest(assigned: dict[str, list[tuple[int, str]]], name: str, before: int) -> str | None:
+    candidates = assigned.get(name)
+    if not candidates:
+        return None
+    earlier = [text for position, text in candidates if position < before]
+    return earlier[-1] if earlier else candidates[0][1]
+
+
+PYTHON_ASSIGNMENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*=(?!=)\s*")
+
+
+class PythonLiterals:
+    """Python expressions evaluated when they are literals, names assigned literals, f-strings, json.dumps."""
+
+    def __init__(self, code: str) -> None:
+        self._assigned = assignments(code, PYTHON_ASSIGNMENT, top_level=True)
+
+    def evaluate(self, expression: str, position: int, depth: int = 0) -> Any:
+        try:
+            tree = ast.parse(expression.strip(), mode="eval")
+        except SyntaxError as error:
+            raise ValueError(f"not a Python expression ({error.msg})") from None
+        return self._node(tree.body, position, depth)
+
+    def _node(self, node: ast.AST, position: int, depth: int) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise Unresolved("a ** expansion in a dict")
+            return {
+                self._node(key, position, depth): self._node(value, position, depth)
+                for key, value in zip(node.keys, node.values, strict=True)
+                if key is not None
+            }
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._node(item, position, depth) for item in node.elts]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            operand = self._node(node.operand, position, depth)
+            if isinstance(operand, (int, float)):
+                return -operand
+        if isinstance(node, ast.Name):
+            return self._name(node.id, position, depth)
+        if isinstance(node, ast.JoinedStr):
+            return "".join(self._formatted(part, position, depth) for part in node.values)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "json.dumps" and node.args:
+            return self._node(node.args[0], position, depth)
+        raise Unresolved(f"`{_short(ast.unparse(node))}` is not a literal")
+
+    def _formatted(self, part: ast.AST, position: int, depth: int) -> str:
+        if isinstance(part, ast.FormattedValue):
+            return str(self._node(part.value, position, depth))
+        return str(self._node(part, position, depth))
+
+    def _name(self, name: str, position: int, depth: int) -> Any:
+        text = _latest(self._assigned, name, position)
+        if text is None or depth > 5:
+            raise Unresolved(f"`{name}` is not assigned a literal on the page")
+        return self.evaluate(text, position, depth + 1)
+
+
+JS_ASSIGNMENT = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*")
+
+
+class JavascriptLiterals:
+    """JavaScript expressions: string and template literals, object literals (JSON5), names bound to them."""
+
+    def __init__(self, code: str) -> None:
+        self._assigned = assignments(code, JS_ASSIGNMENT, top_level=False)
+
+    def evaluate(self, expression: str, position: int, depth: int = 0) -> Any:
+        text = expression.strip()
+        if re.fullmatch(r"[A-Za-z_$][\w$]*", text):
+            bound = _latest(self._assigned, text, position)
+            if bound is None or depth > 5:
+                raise Unresolved(f"`{text}` is not assigned a literal on the page")
+            return self.evaluate(bound, position, depth + 1)
+        if text.startswith("`") and text.endswith("`"):
+            return re.sub(
+                r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}",
+                lambda match: str(self.evaluate(match.group(1), position, depth + 1)),
+                text[1:-1],
+            )
+        try:
+            return json5.loads(text)
+        except ValueError:
+            pass
+        names = re.findall(r":\s*([A-Za-z_$][\w$.]*)\s*[,}\]]", text)
+        if any(name not in ("true", "false", "null") for name in names):
+            raise Unresolved(f"`{_short(text)}` holds expressions (`{names[0]}`)")
+        raise ValueError("not a JavaScript literal")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- request payloads ------------------------------------------------------------------------------------
+
+PYTHON_HTTP_CALL = re.compile(r"\brequests\.(post|put|patch|request)\s*\(")
+
+
+def python_samples(page: str, number: int, raw: str) -> list[Sample]:
+    code = strip_comments(raw, "#")
+    literals = PythonLiterals(code)
+    found: list[Sample] = []
+    for call, arguments in _calls(code, PYTHON_HTTP_CALL):
+        parts = split_arguments(arguments)
+        keywords = {keyword: value for keyword, value in parts if keyword}
+        positional = [value for keyword, value in parts if keyword is None]
+        method = call.group(1).upper()
+        if method == "REQUEST":
+            method = _python_text(literals, positional.pop(0), call.start()).upper() if positional else "POST"
+        body = keywords.get("json", keywords.get("data"))
+        if body is None:
+            continue
+        sample = Sample("request", page, "python", number, _short(body), method=method)
+        url_text = keywords.get("url", positional[0] if positional else None)
+        found.append(_call_sample(sample, literals, url_text, body, call.start()))
+    for call, arguments in _calls(code, SDK_CALL):
+        found.append(_python_sdk_sample(page, number, code, literals, call, arguments))
+    return found
+
+
+def _python_text(literals: PythonLiterals, expression: str, position: int) -> str:
+    try:
+        return str(literals.evaluate(expression, position))
+    except (Unresolved, ValueError):
+        return expression
+
+
+def _python_sdk_sample(
+    page: str, number: int, code: str, literals: PythonLiterals, call: re.Match[str], arguments: str
+) -> Sample:
+    sample = Sample("request", page, "python", number, _short(arguments), method="POST")
+    base = re.search(r"\bbase_url\s*=\s*", code)
+    base_url = split_arguments(code[base.end() :])[0][1] if base else json.dumps(DEFAULT_SDK_BASE)
+
+    def body() -> dict[str, Any]:
+        keywords: dict[str, Any] = {}
+        for keyword, expression in split_arguments(arguments):
+            if keyword is None:
+                raise Unresolved("a positional argument to an SDK call")
+            value = literals.evaluate(expression, call.start())
+            if keyword == "extra_body" and isinstance(value, dict):
+                keywords.update(value)
+            elif keyword not in ("extra_headers", "extra_query", "timeout"):
+                keywords[keyword] = value
+        return keywords
+
+    return _read(sample, lambda: _sdk_url(literals, base_url, call), body)
+
+
+def _sdk_url(literals: PythonLiterals | JavascriptLiterals, base_url: str, call: re.Match[str]) -> str:
+    return str(literals.evaluate(base_url, call.start())).rstrip("/") + SDK_PATHS[call.group(1)]
+
+
+def _matched(match: re.Match[str] | None) -> str | None:
+    return match.group(0) if match else None
+
+
+def _read(sample: Sample, url: Callable[[], str | None], value: Callable[[], Any]) -> Sample:
+    """Fill the sample's url and value, or the problem that stopped reading them."""
+    try:
+        sample.url = url()
+        if sample.url is None:
+            raise Unresolved("the sample names no URL")
+        sample.value = value()
+    except Unresolved as error:
+        sample.problem = f"unresolved: {error}"
+    except ValueError as error:
+        sample.problem = f"unparseable: {error}"
+    return sample
+
+
+def _call_sample(
+    sample: Sample, literals: PythonLiterals | JavascriptLiterals, url: str | None, body: str, at: int
+) -> Sample:
+    """A sample whose URL and body are expressions of the page's code."""
+    return _read(
+        sample,
+        lambda: None if url is None else str(literals.evaluate(url, at)),
+        lambda: literals.evaluate(body, at),
+    )
+
+
+FETCH_CALL = re.compile(r"\bfetch\s*\(")
+AXIOS_CALL = re.compile(r"\baxios\.(post|put|patch)\s*\(")
+
+
+def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
+    code = strip_comments(raw, "//")
+    literals = JavascriptLiterals(code)
+    found: list[Sample] = []
+    for call, arguments in _calls(code, FETCH_CALL):
+        parts = split_arguments(arguments)
+        if len(parts) < 2 or not parts[1][1].startswith("{"):
+            continue
+        options = parts[1][1]
+        stringify = re.search(r"\bbody\s*:\s*JSON\.stringify\s*\(", options)
+        if stringify is None:
+            continue
+        body = call_arguments(options, stringify.end() - 1) or ""
+        method = re.search(r"\bmethod\s*:\s*['\"`](\w+)", options)
+        sample = Sample(
+            "request", page, "javascript", number, _short(body), method=(method.group(1) if method else "GET").upper()
+        )
+        found.append(_call_sample(sample, literals, parts[0][1], body, call.start()))
+    for call, arguments in _calls(code, AXIOS_CALL):
+        parts = split_arguments(arguments)
+        if len(parts) < 2:
+            continue
+        sample = Sample("request", page, "javascript", number, _short(parts[1][1]), method=call.group(1).upper())
+        found.append(_call_sample(sample, literals, parts[0][1], parts[1][1], call.start()))
+    for call, arguments in _calls(code, SDK_CALL):
+        sample = Sample("request", page, "javascript", number, _short(arguments), method="POST")
+        base = re.search(r"\bbaseURL\s*:\s*", code)
+        base_url = split_arguments(code[base.end() :])[0][1] if base else json.dumps(DEFAULT_SDK_BASE)
+        found.append(
+            _read(
+                sample, partial(_sdk_url, literals, base_url, call), partial(literals.evaluate, arguments, call.start())
+            )
+        )
+    return found
+
+
+CURL_DATA = re.compile(r"(?:-d|--data(?:-raw|-binary)?)\s+(['\"])")
+
+
+def curl_samples(page: str, number: int, language: str, code: str) -> list[Sample]:
+    found: list[Sample] = []
+    for command in re.split(r"\bcurl\b", code)[1:]:
+        data = CURL_DATA.search(command)
+        if data is None:
+            continue
+        end = _string_end(command, data.end() - 1)
+        body = command[data.end() : end - 1]
+        method = re.search(r"(?:-X|--request)\s+['\"]?(\w+)", command)
+        url = re.search(r"https?://[^\s'\"\\]+", command)
+        sample = Sample(
+            "request",
+            page,
+            language or "shell",
+            number,
+            _short(body),
+            method=(method.group(1) if method else "POST").upper(),
+        )
+        found.append(_read(sample, partial(_matched, url), partial(parse_data, body)))
+    return found
+
+
+# --- response examples -----------------------------------------------------------------------------------
+
+
+def response_samples(page: str, number: int, language: str, code: str) -> list[Sample]:
+    """Each top-level object of an output block (printed text around them is skipped)."""
+    found: list[Sample] = []
+    index = code.find("[") if code.strip().startswith("[") else _next_object(code, 0)
+    while 0 <= index < len(code):
+        end = balanced_end(code, index)
+        text = code[index:] if end < 0 else code[index:end]
+        sample = Sample("response", page, language, number, _short(text))
+        try:
+            if end < 0:
+                raise ValueError("the example never closes its bracket")
+            sample.value = parse_data(text)
+        except ValueError as error:
+            sample.problem = f"unparseable: {error}"
+        found.append(sample)
+        if end < 0:
+            break
+        index = _next_object(code, end)
+    return found
+
+
+def _next_object(code: str, start: int) -> int:
+    """The next ``{`` that opens an object, not a GitBook tag (``{% code %}``)."""
+    index = code.find("{", start)
+    while index >= 0 and code.startswith("{%", index):
+        index = code.find("{", index + 2)
+    return index

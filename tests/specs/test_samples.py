@@ -1,0 +1,116 @@
+"""Doc samples read from flattened vendor pages (specs/samples.py)."""
+
+from __future__ import annotations
+
+from apitwin.specs import samples
+from apitwin.specs.samples import Block, extract, strip_comments
+
+PYTHON_REQUESTS = (
+    "# Source: https://docs.example/p.md # Page ```python import requests import json "
+    "# for getting a structured output with indentation response = requests.post( "
+    '"https://api.aimlapi.com/v1/responses", headers={ "Content-Type":"application/json", '
+    '# Insert your AIML API Key instead of : "Authorization":"Bearer ", }, json={ "model":"openai/gpt-4o", '
+    '"input":"Hello" # Insert your question for the model here, instead of Hello } ) data = response.json() ```'
+)
+
+
+def test_python_requests_body_survives_flattened_comments() -> None:
+    [sample] = extract(PYTHON_REQUESTS)
+    assert sample.kind == "request" and sample.language == "python"
+    assert sample.method == "POST"
+    assert sample.url == "https://api.aimlapi.com/v1/responses"
+    assert sample.value == {"model": "openai/gpt-4o", "input": "Hello"}
+    assert sample.problem is None
+
+
+def test_python_names_and_f_strings_resolve_from_the_page() -> None:
+    code = (
+        'api_key = "" base_url = "https://api.aimlapi.com/v2" def generate_video(): '
+        'url = f"{base_url}/video/generations" headers = { "Authorization": f"Bearer {api_key}", } '
+        'data = { "model": "kling-video/v1.6/standard/text-to-video", "duration": "5", "loop": False } '
+        "response = requests.post(url, json=data, headers=headers)"
+    )
+    [sample] = samples.python_samples("p", 0, code)
+    assert sample.url == "https://api.aimlapi.com/v2/video/generations"
+    assert sample.value == {"model": "kling-video/v1.6/standard/text-to-video", "duration": "5", "loop": False}
+
+
+def test_python_json_dumps_body_and_unresolved_names() -> None:
+    dumped = 'payload = {"model": "m", "n": -1} requests.post("https://h/v1/x", data=json.dumps(payload))'
+    [sample] = samples.python_samples("p", 0, dumped)
+    assert sample.value == {"model": "m", "n": -1}
+    unknown = 'requests.post("https://h/v1/x", json={"model": "m", "input": text})'
+    [sample] = samples.python_samples("p", 0, unknown)
+    assert sample.value is None
+    assert sample.problem == "unresolved: `text` is not assigned a literal on the page"
+
+
+def test_python_sdk_call_posts_its_keywords_to_the_sdk_path() -> None:
+    code = (
+        'client = OpenAI( base_url="https://api.aimlapi.com/v1", api_key="" ) '
+        'response = client.chat.completions.create( model="gpt-4o", messages=[ { "role": "user", '
+        '# Enter your query here "content": "hi", }, ], extra_body={"top_k": 3}, )'
+    )
+    [sample] = samples.python_samples("p", 0, code)
+    assert sample.url == "https://api.aimlapi.com/v1/chat/completions"
+    assert sample.value == {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "top_k": 3}
+
+
+def test_javascript_fetch_with_a_named_body_and_an_object_key_inside_a_comment() -> None:
+    code = (
+        "const API_URL = 'https://api.aimlapi.com/v1/chat/completions'; async function main() { "
+        "const requestBody = { model: 'claude-3-opus', messages:[ { role:'user', "
+        "// Insert your question for the model here, instead of Hello: content: 'Hello' } ], stream: false, }; "
+        "const response = await fetch(API_URL, { method: 'POST', headers: { "
+        "// Insert your AIML API Key instead of 'Authorization': `Bearer ${API_KEY}`, }, "
+        "body: JSON.stringify(requestBody) }); }"
+    )
+    [sample] = samples.javascript_samples("p", 0, code)
+    assert sample.method == "POST"
+    assert sample.url == "https://api.aimlapi.com/v1/chat/completions"
+    assert sample.value == {
+        "model": "claude-3-opus",
+        "messages": [{"role": "user", "content": "Hello"}],
+        "stream": False,
+    }
+
+
+def test_javascript_expression_in_a_literal_is_unresolved() -> None:
+    code = "fetch(`${base}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ input: text, model: 'm' }) })"
+    [sample] = samples.javascript_samples("p", 0, code)
+    assert sample.problem is not None and sample.problem.startswith("unresolved: ")
+
+
+def test_curl_data_and_url() -> None:
+    code = (
+        'curl -X POST https://api.aimlapi.com/v1/chat/completions -H "Authorization: Bearer $KEY" '
+        '-d \'{ "model": "gpt-4o", "messages": [ {"role":"user","content":"Say hi."} ] }\''
+    )
+    [sample] = samples.curl_samples("p", 0, "bash", code)
+    assert (sample.method, sample.url) == ("POST", "https://api.aimlapi.com/v1/chat/completions")
+    assert sample.value == {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hi."}]}
+
+
+def test_response_blocks_read_json5_python_literals_and_skip_printed_text() -> None:
+    json5_block = Block("json5", " { images: [ { url: 'https://cdn/x.jpg', width: 1024, }, ], } ", "\nResponse ")
+    [json5_sample] = samples.block_samples("p", 3, json5_block)
+    assert json5_sample.value == {"images": [{"url": "https://cdn/x.jpg", "width": 1024}]}
+    printed = Block(
+        "",
+        " Generation ID: abc Status: generating {% code %} Processing complete:\\n "
+        "{'id': 'abc', 'status': 'completed', 'video': None} {\"error\": tru ",
+        "Response {% code %}",
+    )
+    literal, broken = samples.block_samples("p", 4, printed)
+    assert literal.value == {"id": "abc", "status": "completed", "video": None}
+    assert broken.value is None and broken.problem == "unparseable: the example never closes its bracket"
+
+
+def test_a_code_block_not_after_a_response_heading_is_no_example() -> None:
+    assert samples.block_samples("p", 0, Block("json", '{"modelProvider": "x"}', "as follows: ")) == []
+
+
+def test_strip_comments_keeps_strings_with_hashes_and_slashes() -> None:
+    assert strip_comments('x = "#fff" # colour y = 1', "#") == 'x = "#fff"  y = 1'
+    assert strip_comments("u = 'https://h/a' // the url f(u)", "//") == "u = 'https://h/a'  f(u)"
+    assert strip_comments("a // don't do this } b", "//") == "a  } b"
