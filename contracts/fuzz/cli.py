@@ -15,6 +15,7 @@ from apitwin import specs
 from apitwin.contracts.fuzz.budget import parse_rate
 from apitwin.contracts.fuzz.events import NotCalled, RunReport
 from apitwin.contracts.fuzz.hints import base_url_hint
+from apitwin.contracts.fuzz.lifecycles import describe, discover, followed
 from apitwin.contracts.fuzz.plan import (
     PHASES,
     PlanError,
@@ -243,7 +244,10 @@ def run_command(
     plans = [plan(operation, settings, forbidden) for operation in selection.operations]
     unsafe = [NotCalled(item.label, item.operation_id, item.reason) for item in selection.unsafe]
     if dry_run:
-        terminal.print_dry_run(plans, rounds(plans), max_requests, base, unsafe)
+        routes = {(plan.operation.method.upper(), plan.operation.path): plan.label for plan in plans}
+        chosen = followed(discover(document), routes, {item.label for item in unsafe})
+        lines = [describe(lifecycle) for lifecycle in chosen] if "lifecycles" in settings.phases else []
+        terminal.print_dry_run(plans, rounds(plans), max_requests, base, unsafe, lifecycles=lines)
         return
     assert base is not None  # checked with the other options above
     target = Target(

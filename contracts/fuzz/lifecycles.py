@@ -93,6 +93,23 @@ def discover(document: dict[str, Any]) -> list[Lifecycle]:
     return found
 
 
+def followed(lifecycles: list[Lifecycle], routes: dict[tuple[str, str], str], unsafe: set[str]) -> list[Lifecycle]:
+    """The lifecycles a run follows: both ends among its operations (``routes``: (METHOD, path) → label) and
+    the follow-up safe to call."""
+    return [
+        lifecycle
+        for lifecycle in lifecycles
+        if lifecycle.create in routes and lifecycle.follow in routes and routes[lifecycle.follow] not in unsafe
+    ]
+
+
+def describe(lifecycle: Lifecycle) -> str:
+    """``POST /x → GET /y (polled until completed, error)``: one line of a dry run."""
+    create, follow = (f"{method} {path}" for method, path in (lifecycle.create, lifecycle.follow))
+    how = f" (polled until {', '.join(lifecycle.final)})" if lifecycle.polls else ""
+    return f"{lifecycle.name}: {create} → {follow}{how}"
+
+
 def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in (document.get("paths") or {}).items():
         for method in HTTP_METHODS:

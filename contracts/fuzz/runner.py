@@ -22,7 +22,7 @@ import requests
 
 from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
-from apitwin.contracts.fuzz.lifecycles import Created, Follower, Lifecycle, discover
+from apitwin.contracts.fuzz.lifecycles import Created, Follower, Lifecycle, discover, followed
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
 from apitwin.contracts.fuzz.repro import curl, hide
 from apitwin.contracts.fuzz.shrink import fields, shrink
@@ -228,10 +228,9 @@ class Runner:
         """Create once more with a positive case of each create operation a lifecycle starts from, then
         follow it; what breaks is a cause of the create operation (it made what got lost)."""
         by_route = {(plan.operation.method.upper(), plan.operation.path): index for index, plan in enumerate(plans)}
-        for lifecycle in discover(self.document):
-            index, follow = by_route.get(lifecycle.create), by_route.get(lifecycle.follow)
-            if index is None or follow is None or plans[follow].label in unsafe:
-                continue  # both ends must be selected, and the follow-up safe to call
+        routes = {route: plans[index].label for route, index in by_route.items()}
+        for lifecycle in followed(discover(self.document), routes, unsafe):
+            index, follow = by_route[lifecycle.create], by_route[lifecycle.follow]
             planned = _create_case(plans[index])
             if planned is None:
                 continue

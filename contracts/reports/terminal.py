@@ -71,9 +71,10 @@ def print_dry_run(
     base_url: str | None,
     unsafe: list[NotCalled] | None = None,
     console: Console | None = None,
+    lifecycles: list[str] | None = None,
 ) -> None:
     """What a run would send, in order: per operation its cases and how many the budget reaches, then the
-    exact sequence of requests, then what is held back as unsafe."""
+    exact sequence of requests, the lifecycles followed after them, then what is held back as unsafe."""
     console = console or Console()
     reach = len(order) if max_requests is None else min(max_requests, len(order))
     sent = [0] * len(plans)
@@ -107,6 +108,10 @@ def print_dry_run(
     for start, end, index in _runs(order[:reach]):
         span = f"#{start}" if start == end else f"#{start}-#{end}"
         console.print(f"  {span:>11} {plans[index].label} x{end - start + 1}", markup=False, highlight=False)
+    if lifecycles:
+        console.print("then, while the budget lasts, lifecycles (a create, then its follow-up):", highlight=False)
+        for line in lifecycles:
+            console.print(f"  {line}", markup=False, highlight=False)
     for item in unsafe or ():
         console.print(
             f"not called (unsafe, --include-unsafe calls it): {item.label} ({item.operation_id}): {item.reason}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apitwin import specs
 from apitwin.contracts.fuzz.lifecycles import MISSING, Binding, Created, contains_missing, discover, evaluate
+from tests.contracts.conftest import fuzz
 
 CREATED = Created(
     request_body={"model": "gpt-4o", "tags": ["a"]},
@@ -94,3 +95,13 @@ def test_shipped_specs_declare_job_polls_and_response_continuations() -> None:
     [responses] = discover(specs.load("openresponses"))
     assert responses.follow == ("POST", "/responses") and responses.create_fields == {"store": True}
     assert responses.body["previous_response_id"] == "$response.body#/id"
+
+
+def test_the_dry_run_lists_the_lifecycles_it_would_follow() -> None:
+    result = fuzz("aimlapi", "--dry-run", "--include", "/v1/batches", "--base-url", "http://127.0.0.1:9")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "ChatBatchesController_createBatch_v1.poll: POST /v1/batches → GET /v1/batches (polled until ended)" in text
+    assert "ChatBatchesController_createBatch_v1.cancel: POST /v1/batches → POST /v1/batches/cancel/{batch_id}" in text
+    without = fuzz("aimlapi", "--dry-run", "--include", "/v1/batches", "--phases", "examples", "--base-url", "x")
+    assert "lifecycles" not in without.output
