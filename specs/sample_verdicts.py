@@ -47,14 +47,15 @@ class Verdict:
 
 
 class Router:
-    """Method and URL to an operation of the document (path templates match one segment each)."""
+    """Method and URL to an operation of the document (a path template's parameter matches one segment)."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         servers = document.get("servers") or [{}]
         self._base = urlsplit(str(servers[0].get("url", ""))).path.rstrip("/")
         self._routes: list[tuple[re.Pattern[str], str]] = []
-        for path in document.get("paths", {}):
+        # Literal paths win over templated ones, as OpenAPI says (and the mock's router does).
+        for path in sorted(document.get("paths", {}), key=lambda path: "{" in path):
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))
             self._routes.append((re.compile(pattern + "/?"), path))
 

@@ -206,7 +206,8 @@ def test_report_accounts_for_every_doc_sample(seeds, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "doc samples in 000_60ec40ea988564ea.txt" in result.stdout
     assert result.stdout.count("  doc-conflict ") == 3 and "more conflicts (all with --json)" in result.stdout
-    assert "POST https://api.aimlapi.com/v2/generate/video/kling/generation" in result.stdout
+    assert "URLs the samples call that no operation serves" in result.stdout
+    assert "POST https://api.aimlapi.com/v2/embeddings" in result.stdout
     as_json = apitwin("specs", "report", "aimlapi", "--seeds", str(seeds), "--json")
     report = json.loads(as_json.stdout)
     samples = report["doc_samples"]
