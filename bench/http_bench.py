@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from apitwin import specs
-from bench import hotspots, load, machine, probe, targets, tools
+from bench import hotspots, load, machine, probe, proc, targets, tools
 from bench.load import LoadResult, Request
 
 API = "aimlapi"
@@ -79,6 +79,9 @@ class TargetRun:
     workload: Workload = CHAT
     vary: bool = False
     """A new prompt per request (``{n}`` counts up), so no answer is served from apitwin's answer cache."""
+    cpu_us: dict[int, float] = field(default_factory=dict)
+    """Server CPU per answer (of the process and its children) during the measured run, by concurrency: what the
+    rate would come to with a core to itself, which the shared machine's load does not move."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +92,7 @@ class TargetRun:
             "body": self.workload.body.replace(load.VARY_MARKER, "<n>" if self.vary else ""),
             "probe": self.probe.as_json() if self.probe else None,
             "runs": {str(c): result.as_json() for c, result in self.runs.items()},
+            "server_cpu_us_per_answer": {str(c): round(value, 1) for c, value in self.cpu_us.items()},
             "unavailable": self.unavailable,
             "notes": self.notes,
         }
@@ -108,6 +112,8 @@ class HttpResults:
     targets: list[TargetRun]
     machine: dict[str, Any]
     ratios: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    cpu_ratios: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    """The same ratios from server CPU per answer (see ``TargetRun.cpu_us``)."""
     verdicts: list[Verdict] = field(default_factory=list)
 
     def target(self, key: str) -> TargetRun:
@@ -133,6 +139,7 @@ class HttpResults:
             "machine": self.machine,
             "targets": [run.as_json() for run in self.targets],
             "ratios": {str(c): ratios for c, ratios in self.ratios.items()},
+            "cpu_ratios": {str(c): ratios for c, ratios in self.cpu_ratios.items()},
             "verdicts": [
                 {"name": v.name, "wanted": v.wanted, "measured": v.measured, "met": v.met} for v in self.verdicts
             ],
@@ -160,7 +167,15 @@ def run(settings: Settings) -> HttpResults:
                 server = servers.get(run_.key)
                 if server is None:
                     continue
-                _measure(server, run_, concurrency, settings)
+                try:
+                    _measure(server, run_, concurrency, settings)
+                except (load.WrkFailed, targets.TargetFailed) as problem:
+                    if run_.key != "b":
+                        raise
+                    # Prism is the comparison, not the subject: when it falls over, the table says so and goes on.
+                    run_.notes.append(f"stopped answering at c={concurrency}: {problem}")
+                    servers.pop("b")
+                    _say(f"b  Prism     NOT measured from c={concurrency} on: {problem}")
     _judge(results)
     return results
 
@@ -258,9 +273,13 @@ def _measure(server: targets.Server, run_: TargetRun, concurrency: int, settings
     request = request_to(server, vary=run_.vary, workload=run_.workload)
     if settings.warmup_s > 0:
         load.run(request, concurrency, settings.warmup_s)
+    cpu_before = proc.tree_cpu_seconds(server.pid)
     result = load.run(request, concurrency, settings.duration_s)
+    cpu = proc.tree_cpu_seconds(server.pid) - cpu_before
     targets.check_alive(server)
     run_.runs[concurrency] = result
+    if result.requests:
+        run_.cpu_us[concurrency] = cpu / result.requests * 1e6
     flags = f"  non-2xx {result.non_2xx}" if result.non_2xx else ""
     flags += f"  socket errors {result.socket_errors}" if result.socket_errors else ""
     _say(
@@ -280,6 +299,10 @@ def _judge(results: HttpResults) -> None:
             "a2/c": _ratio(a2, c, concurrency),
             "r/rc": _ratio(results.target("r"), results.target("rc"), concurrency),
             "e/ec": _ratio(results.target("e"), results.target("ec"), concurrency),
+        }
+        results.cpu_ratios[concurrency] = {
+            f"{top}/{bottom}": _cpu_ratio(results.target(top), results.target(bottom), concurrency)
+            for top, bottom in (("a", "c"), ("a2", "c"), ("r", "rc"), ("e", "ec"), ("a2", "b"))
         }
     results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
     results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))
@@ -310,6 +333,14 @@ def _judge(results: HttpResults) -> None:
     )
     for name in ("r/rc", "e/ec"):
         results.verdicts.append(_ratio_verdict(results, name, TARGET_OTHER_OF_BARE, at=P99_CONCURRENCY))
+
+
+def _cpu_ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:
+    """``bottom``'s server CPU per answer over ``top``'s: the req/s ratio of the two with a core each."""
+    high, low = top.cpu_us.get(concurrency), bottom.cpu_us.get(concurrency)
+    if not high or not low:
+        return None
+    return low / high
 
 
 def _ratio(top: TargetRun, bottom: TargetRun, concurrency: int) -> float | None:

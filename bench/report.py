@@ -53,18 +53,20 @@ def http_markdown(results: HttpResults) -> str:
         "",
         "## Throughput and latency",
         "",
-        "| c | target | req/s | p50 ms | p99 ms | bytes/answer | non-2xx | socket errors |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| c | target | req/s | p50 ms | p99 ms | bytes/answer | non-2xx | socket errors | server CPU µs/answer |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency in results.settings.concurrencies:
         for run in results.targets:
             result = run.runs.get(concurrency)
             if result is None:
-                lines.append(f"| {concurrency} | {run.key} {run.name} | – | – | – | – | – | – |")
+                lines.append(f"| {concurrency} | {run.key} {run.name} | – | – | – | – | – | – | – |")
                 continue
+            cpu = run.cpu_us.get(concurrency)
             lines.append(
                 f"| {concurrency} | {run.key} {run.name} | {result.requests_per_s:,.1f} | {_ms(result.p50_ms)} | "
-                f"{_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} |"
+                f"{_ms(result.p99_ms)} | {result.bytes_per_answer:,} | {result.non_2xx} | {result.socket_errors} | "
+                f"{f'{cpu:,.0f}' if cpu is not None else '–'} |"
             )
     lines += [
         "",
@@ -86,6 +88,22 @@ def http_markdown(results: HttpResults) -> str:
             f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | "
             f"{_ratio(ratios.get('a2/c'))} | {_ratio(ratios.get('r/rc'))} | {_ratio(ratios.get('e/ec'))} |"
         )
+    if results.cpu_ratios:
+        names = list(next(iter(results.cpu_ratios.values())))
+        lines += [
+            "",
+            "## Ratios of server CPU per answer",
+            "",
+            "The same comparisons from the CPU each server spent per answer during its measured run (the other's µs "
+            "over apitwin's): what the req/s ratios would be with a core each. The machine's other work moves req/s "
+            "from run to run; it does not move CPU per answer much. The targets below are judged on req/s, as the "
+            "issues state them.",
+            "",
+            "| c | " + " | ".join(names) + " |",
+            "| ---: | " + " | ".join("---:" for _ in names) + " |",
+        ]
+        for concurrency, ratios in results.cpu_ratios.items():
+            lines.append(f"| {concurrency} | " + " | ".join(_ratio(ratios[name]) for name in names) + " |")
     lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
     lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]
     return "\n".join(lines) + "\n"

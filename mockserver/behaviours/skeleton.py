@@ -39,7 +39,7 @@ class Skeletons:
     def __init__(self, keep: bool, max_kept: int = MAX_KEPT) -> None:
         self.keep = keep
         self.max_kept = max_kept
-        self._skeletons: dict[tuple[Any, ...], Any] = {}
+        self._skeletons: dict[tuple[Any, ...], tuple[CompiledSchema, Any]] = {}
         self._identifying: dict[int, tuple[CompiledSchema, dict[str, Callable[[random.Random], Any]]]] = {}
 
     def draw(
@@ -75,14 +75,15 @@ class Skeletons:
         return known[1]
 
     def _kept(self, compiled: CompiledSchema, role: str, seed: int, skip: tuple[str, ...]) -> Any:
-        """The kept skeleton itself (never handed out: callers get copies)."""
+        """The kept skeleton itself (never handed out: callers get copies). The schema is kept beside it, so its
+        id cannot pass to another schema while the entry lives."""
         key = (id(compiled), role, seed, skip)
         found = self._skeletons.get(key)
-        if found is None:
-            found = self._skeletons[key] = _fresh(compiled, role, seed, skip)
+        if found is None or found[0] is not compiled:
+            found = self._skeletons[key] = (compiled, _fresh(compiled, role, seed, skip))
             if len(self._skeletons) > self.max_kept:
                 del self._skeletons[next(iter(self._skeletons))]  # the oldest
-        return found
+        return found[1]
 
     def __len__(self) -> int:
         return len(self._skeletons)
