@@ -53,3 +53,89 @@ def test_responses_stream_yields_typed_events(client):
     events = list(client.responses.create(model="gpt-4o", input="Hello", stream=True))
     assert events
     assert all(event.type.startswith(("response.", "error")) for event in events)
+
+
+# --- point 6: one call each, parsed with the SDK's strict response validation ---------------------
+
+
+@pytest.fixture
+def strict(base: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True)
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+def test_chat_completion_plain(strict):
+    completion = strict.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert completion.object == "chat.completion" and completion.choices
+
+
+def test_chat_completion_with_tools(strict):
+    completion = strict.chat.completions.create(
+        model="gpt-4o", messages=MESSAGES, tools=[WEATHER], tool_choice="required"
+    )
+    calls = completion.choices[0].message.tool_calls or []
+    assert calls and calls[0].function.name == "get_weather"
+    assert "city" in json.loads(calls[0].function.arguments)
+
+
+def test_responses_plain(strict):
+    response = strict.responses.create(model="gpt-4o", input="Tell me about rivers.")
+    assert response.object == "response" and response.status == "completed"
+    assert response.output_text
+
+
+def test_responses_stream_helper_names_every_event(strict, base):
+    with strict.responses.stream(model="gpt-4o", input="Tell me about rivers.") as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert final.output_text
+    body = {"model": "gpt-4o", "input": "Hi", "stream": True}
+    raw = httpx.post(f"{base}/v1/responses", json=body, headers={"Authorization": f"Bearer {API_KEY}"}).text
+    for block in raw.strip().split("\n\n"):  # the published spec names 58 events: each block carries its name
+        fields = dict(line.split(": ", 1) for line in block.split("\n"))
+        assert fields["event"] == json.loads(fields["data"])["type"]
+
+
+def test_embeddings(strict):
+    result = strict.embeddings.create(model="text-embedding-3-small", input=["one", "two"])
+    assert [item.index for item in result.data] == [0, 1]
+    assert all(item.embedding for item in result.data)
+
+
+def test_models_list(strict):
+    models = list(strict.models.list())
+    assert models and all(model.object == "model" for model in models)
+
+
+def test_images_generate(strict):
+    result = strict.images.generate(model="gpt-image-1", prompt="A lighthouse at dusk")
+    assert result.data
+
+
+def test_files_create_multipart(strict):
+    uploaded = strict.files.create(file=("batch.jsonl", b'{"custom_id": "a"}\n'), purpose="batch")
+    assert uploaded.object == "file"
+
+
+def test_batches_create_and_retrieve(strict):
+    created = strict.batches.create(
+        input_file_id="file-abc123", endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    assert created.object == "batch"
+    retrieved = strict.batches.retrieve(created.id)
+    assert retrieved.object == "batch"
+
+
+def test_audio_speech_is_binary(strict):
+    speech = strict.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hello there")
+    assert speech.content  # the bytes of an audio file, not JSON
+    assert not speech.content.lstrip().startswith(b"{")
