@@ -262,9 +262,20 @@ def _print_doc_samples(verdicts: list[dict[str, Any]], seed: Path, shown: int) -
         table.add_row(f"{kind}s", *(str(row[column]) for column in ("found", *sample_verdicts.CLASSES)))
     console.print(table)
     conflicts = [verdict for verdict in verdicts if verdict["verdict"] == "conflict"]
-    for verdict in conflicts[:shown]:
+    ours = [verdict for verdict in conflicts if verdict["raw"] == "valid"]
+    if ours:
         console.print(
-            f"  doc-conflict {verdict['kind']} {verdict['operation']} at {verdict['pointer'] or '/'}", highlight=False
+            f"{len(ours)} conflicts are apitwin's: the page's own fragment accepts the sample, a repair or an overlay "
+            "refuses it (marked [ours])",
+            highlight=False,
+            markup=False,
+        )
+    for verdict in conflicts[:shown]:
+        mark = " [ours]" if verdict["raw"] == "valid" else ""
+        console.print(
+            f"  doc-conflict{mark} {verdict['kind']} {verdict['operation']} at {verdict['pointer'] or '/'}",
+            highlight=False,
+            markup=False,
         )
         console.print(f"    {verdict['page']}", markup=False, highlight=False)
         console.print(f"    {verdict['message']}", markup=False, highlight=False)

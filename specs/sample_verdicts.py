@@ -1,9 +1,10 @@
-"""Each doc sample judged against a built spec: valid, a doc-conflict, unparseable, unresolved or unrouted.
+"""Each doc sample judged against a built spec: valid, repaired, a doc-conflict, unparseable, unresolved or unrouted.
 
 A request payload is routed by its method and URL (the server's base path stripped) to one operation and
 checked against that operation's request body; a response example is checked against the 2xx answers of
 the operations its page documents (its OpenAPI fragments and the calls its code makes) and is valid when
-one of them accepts it, else a conflict with the closest one. Every sample lands in exactly one class.
+one of them accepts it, else a conflict with the closest one. A valid sample that the page's own fragment
+refuses is ``repaired`` (``specs/sample_fragments.py``). Every sample lands in exactly one class.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from urllib.parse import urlsplit
 import jsonschema
 
 from apitwin.specs import samples as found
+from apitwin.specs.pointer import resolve
+from apitwin.specs.sample_fragments import PageFragments
 from apitwin.specs.spec_cache import cache_dir
 from apitwin.specs.validation import SchemaChecker
 
-CLASSES = ("valid", "conflict", "unparseable", "unresolved", "unrouted")
+CLASSES = ("valid", "repaired", "conflict", "unparseable", "unresolved", "unrouted")
 METHODS = ("get", "put", "post", "delete", "patch")
 FRAGMENT_OPERATION = re.compile(r'"paths":\{"(/[^"]*)":\{"(get|post|put|patch|delete)"')
 
@@ -43,6 +46,10 @@ class Verdict:
     pointer: str | None = None
     """Where in the sample the spec disagrees (a JSON pointer), for a conflict."""
     message: str | None = None
+    raw: str | None = None
+    """The page's own fragment on the sample: ``valid``, ``invalid``, or None when it has none to judge by.
+
+    A conflict the fragment calls valid is apitwin's (a repair or an overlay refuses it), not the vendor's."""
     value: Any = None
 
 
@@ -106,7 +113,7 @@ class Judge:
         for name in operations:
             method, path = name.split(" ", 1)
             operation = self.router.document["paths"][path][method.lower()]
-            candidates.extend((name, schema) for schema in _answer_schemas(operation))
+            candidates.extend((name, schema) for schema in _answer_schemas(self.router.document, operation))
         if not candidates:
             verdict.verdict, verdict.message = "unrouted", "the page documents no operation to check it against"
             return verdict
@@ -168,7 +175,7 @@ def _request_schema(operation: dict[str, Any]) -> Any:
     return None
 
 
-def _answer_schemas(operation: dict[str, Any]) -> list[Any]:
+def _answer_schemas(document: dict[str, Any], operation: dict[str, Any]) -> list[Any]:
     """The 2xx answers' JSON schemas, and for an event stream the payload schema of its events."""
     schemas: list[Any] = []
     for status, response in (operation.get("responses") or {}).items():
@@ -179,20 +186,25 @@ def _answer_schemas(operation: dict[str, Any]) -> list[Any]:
             if schema is None:
                 continue
             if media == "text/event-stream":
-                schemas.extend(_content_schemas(schema))
+                schemas.extend(_content_schemas(document, schema, set()))
             elif "json" in media:
                 schemas.append(schema)
     return schemas
 
 
-def _content_schemas(schema: Any) -> list[Any]:
-    if isinstance(schema, dict):
-        if "contentSchema" in schema:
-            return [schema["contentSchema"]]
-        return [inner for value in schema.values() for inner in _content_schemas(value)]
+def _content_schemas(document: dict[str, Any], schema: Any, seen: set[str]) -> list[Any]:
+    """The ``contentSchema``s of an event schema (its ``$ref``s followed): what each event's data holds."""
     if isinstance(schema, list):
-        return [inner for value in schema for inner in _content_schemas(value)]
-    return []
+        return [inner for value in schema for inner in _content_schemas(document, value, seen)]
+    if not isinstance(schema, dict):
+        return []
+    if "contentSchema" in schema:
+        return [schema["contentSchema"]]
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+        seen.add(ref)
+        return _content_schemas(document, resolve(document, ref), seen)
+    return [inner for value in schema.values() for inner in _content_schemas(document, value, seen)]
 
 
 def page_operations(judge: Judge, body: str, requests: list[found.Sample]) -> list[str]:
@@ -219,12 +231,23 @@ def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
             page_samples.extend(found.block_samples(url, number, block))
         requests = [sample for sample in page_samples if sample.kind == "request"]
         operations = page_operations(judge, body, requests)
+        fragments = PageFragments(body) if page_samples else None
         for sample in page_samples:
-            if sample.kind == "request":
-                verdicts.append(judge.request(sample))
-            else:
-                verdicts.append(judge.response(sample, operations))
+            verdict = judge.request(sample) if sample.kind == "request" else judge.response(sample, operations)
+            if fragments is not None and verdict.verdict in ("valid", "conflict"):
+                _second_opinion(verdict, sample, fragments)
+            verdicts.append(verdict)
     return verdicts
+
+
+def _second_opinion(verdict: Verdict, sample: found.Sample, fragments: PageFragments) -> None:
+    """The page's own fragment judges too: a sample only the built spec accepts was repaired."""
+    if sample.kind == "request":
+        verdict.raw = fragments.request(sample.method or "POST", sample.url or "", sample.value)
+    else:
+        verdict.raw = fragments.response(sample.value)
+    if verdict.verdict == "valid" and verdict.raw == "invalid":
+        verdict.verdict = "repaired"
 
 
 def counts(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:

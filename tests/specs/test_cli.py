@@ -211,7 +211,7 @@ def test_report_accounts_for_every_doc_sample(seeds, tmp_path):
     as_json = apitwin("specs", "report", "aimlapi", "--seeds", str(seeds), "--json")
     report = json.loads(as_json.stdout)
     samples = report["doc_samples"]
-    classes = ("valid", "conflict", "unparseable", "unresolved", "unrouted")
+    classes = ("valid", "repaired", "conflict", "unparseable", "unresolved", "unrouted")
     for kind in ("request", "response"):
         listed = [sample for sample in samples["samples"] if sample["kind"] == kind]
         assert samples["counts"][kind]["found"] == len(listed) == sum(samples["counts"][kind][c] for c in classes)

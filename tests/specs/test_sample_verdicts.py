@@ -15,7 +15,12 @@ from apitwin import specs
 from apitwin.specs import sample_verdicts
 from apitwin.specs.catalogue import shipped
 from apitwin.specs.sample_verdicts import CLASSES, counts, judge_text
-from apitwin.specs.samples import extract
+from apitwin.specs.samples import Sample, extract
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
 
 CHAT_ANSWER = {
     "type": "object",
@@ -35,21 +40,17 @@ DOCUMENT: dict[str, Any] = {
     "paths": {
         "/v1/chat/completions": {
             "post": {
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["model", "messages"],
-                                "properties": {
-                                    "model": {"type": "string"},
-                                    "messages": {"type": "array"},
-                                    "temperature": {"type": "number", "maximum": 2},
-                                },
-                            }
-                        }
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["model", "messages"],
+                        "properties": {
+                            "model": {"type": "string"},
+                            "messages": {"type": "array"},
+                            "temperature": {"type": "number", "maximum": 2},
+                        },
                     }
-                },
+                ),
                 "responses": {
                     "200": {
                         "description": "ok",
@@ -208,3 +209,55 @@ def test_router_prefers_a_literal_path_over_a_template_listed_first() -> None:
     router = sample_verdicts.Router({"paths": paths})
     assert router.route("GET", "https://h/v2/generate/luma/generation")[0] == "/v2/generate/luma/generation"
     assert router.route("POST", "https://h/v2/generate/kling/generation")[0] == "/v2/generate/{vendor}/generation"
+
+
+FRAGMENT = {
+    "openapi": "3.0.0",
+    "paths": {
+        "/v1/chat/completions": {
+            "post": {
+                "requestBody": _json_body({"type": "object", "properties": {"temperature": {"maximum": 1}}}),
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Answer"}},
+                            "text/event-stream": {"schema": {"type": "object", "required": ["object"]}},
+                        }
+                    }
+                },
+            }
+        }
+    },
+    "components": {
+        "schemas": {"Answer": {"type": "object", "properties": {"id": {"type": "string", "nullable": True}}}}
+    },
+}
+REPAIRED_PAGE = (
+    f"# Source: https://docs.example/repaired.md ```json {json.dumps(FRAGMENT)} ``` "
+    '```python requests.post("https://api.aimlapi.com/v1/chat/completions", '
+    'json={"model": "m", "messages": [], "temperature": 1.5}) '
+    'requests.post("https://api.aimlapi.com/v1/chat/completions", json={"model": "m", "temperature": 0.5}) ``` '
+    'Response ```json { "id": null, "choices": [] } ``` '
+)
+
+
+def test_the_pages_own_fragment_tells_repaired_samples_and_our_own_conflicts() -> None:
+    verdicts = judge_text(REPAIRED_PAGE, DOCUMENT)
+    repaired, ours, answer = verdicts
+    # The built spec allows temperature up to 2, the page's fragment up to 1: valid only thanks to a repair.
+    assert (repaired.verdict, repaired.raw) == ("repaired", "invalid")
+    # The built spec requires messages, the page's fragment does not: a conflict of apitwin's making.
+    assert (ours.verdict, ours.raw, ours.pointer) == ("conflict", "valid", "")
+    # The fragment's 3.0 `nullable` is honoured and its $ref resolves inside the fragment.
+    assert (answer.verdict, answer.raw) == ("conflict", "valid")
+
+
+def test_a_stream_payload_behind_a_ref_is_judged_as_an_event() -> None:
+    components = {"Chunk": {"properties": {"data": {"contentSchema": {"required": ["object"]}}}}}
+    document = json.loads(json.dumps(DOCUMENT))
+    document["components"] = {"schemas": components}
+    content = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+    content["text/event-stream"] = {"schema": {"$ref": "#/components/schemas/Chunk"}}
+    judge = sample_verdicts.Judge(document)
+    chunk = Sample("response", "p", "json", 0, "", {"object": "chat.completion.chunk"})
+    assert judge.response(chunk, ["POST /v1/chat/completions"]).verdict == "valid"
