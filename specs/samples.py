@@ -295,9 +295,11 @@ def assignments(code: str, pattern: re.Pattern[str], *, top_level: bool) -> dict
             end = balanced_end(code, start)
         elif char in STRING_QUOTES or (char in "fF" and code[start + 1 : start + 2] in ('"', "'")):
             end = _string_end(code, start + (char in "fF"))
-        else:
-            simple = re.match(r"[\w.\-]+", code[start:])
+        else:  # a name, a number, or a call such as ``JSON.stringify({...})`` / ``new URL(`...`)``
+            simple = re.match(r"(?:new\s+)?[\w.$\-]+", code[start:])
             end = start + simple.end() if simple else -1
+            if simple and code[end : end + 1] == "(":
+                end = balanced_end(code, end)
         if end > start:
             found.setdefault(match.group(1), []).append((match.start(), code[start:end]))
     return found
@@ -392,6 +394,10 @@ class JavascriptLiterals:
     def __init__(self, code: str) -> None:
         self._assigned = assignments(code, JS_ASSIGNMENT, top_level=False)
 
+    def bound(self, name: str, position: int) -> str | None:
+        """The expression last assigned to ``name`` before ``position``."""
+        return _latest(self._assigned, name, position)
+
     def evaluate(self, expression: str, position: int, depth: int = 0) -> Any:
         text = expression.strip()
         if re.fullmatch(r"[A-Za-z_$][\w$]*", text):
@@ -399,6 +405,9 @@ class JavascriptLiterals:
             if bound is None or depth > 5:
                 raise Unresolved(f"`{text}` is not assigned a literal on the page")
             return self.evaluate(bound, position, depth + 1)
+        wrapped = re.fullmatch(r"(?:JSON\.stringify|new\s+URL)\s*\((.*)\)", text, re.S)
+        if wrapped:  # the body a request writes, the URL it opens: the value inside
+            return self.evaluate(wrapped.group(1), position, depth)
         if text.startswith("`") and text.endswith("`"):
             return re.sub(
                 r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}",
@@ -406,13 +415,32 @@ class JavascriptLiterals:
                 text[1:-1],
             )
         try:
-            return json5.loads(text)
+            return json5.loads(_plain_templates(text))
         except ValueError:
             pass
         names = re.findall(r":\s*([A-Za-z_$][\w$.]*)\s*[,}\]]", text)
         if any(name not in ("true", "false", "null") for name in names):
             raise Unresolved(f"`{_short(text)}` holds expressions (`{names[0]}`)")
         raise ValueError("not a JavaScript literal")
+
+
+def _plain_templates(text: str) -> str:
+    """Template literals without ``${}`` written as JSON strings, which JSON5 reads."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char not in STRING_QUOTES:
+            out.append(char)
+            index += 1
+            continue
+        end = _string_end(text, index)
+        literal = text[index:end]
+        if char == "`" and "${" not in literal and literal.endswith("`"):
+            literal = json.dumps(literal[1:-1])
+        out.append(literal)
+        index = end
+    return "".join(out)
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -531,6 +559,7 @@ def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
             "request", page, "javascript", number, _short(body), method=(method.group(1) if method else "GET").upper()
         )
         found.append(_call_sample(sample, literals, parts[0][1], body, call.start()))
+    found.extend(node_samples(page, number, code, literals))
     for call, arguments in _calls(code, AXIOS_CALL):
         parts = split_arguments(arguments)
         if len(parts) < 2:
@@ -547,6 +576,42 @@ def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
             )
         )
     return found
+
+
+NODE_REQUEST = re.compile(r"\bhttps?\.request\s*\(")
+NODE_WRITE = re.compile(r"\b[\w$]+\.write\(\s*([A-Za-z_$][\w$]*)\s*\)")
+
+
+def node_samples(page: str, number: int, code: str, literals: JavascriptLiterals) -> list[Sample]:
+    """Node's ``https.request(url?, options, …)`` whose request is sent a body with ``req.write(data)``."""
+    found: list[Sample] = []
+    for write in NODE_WRITE.finditer(code):
+        opened = list(NODE_REQUEST.finditer(code, 0, write.start()))
+        arguments = call_arguments(code, opened[-1].end() - 1) if opened else None
+        if arguments is None:
+            continue
+        parts = [expression for _, expression in split_arguments(arguments)]
+        options_name = parts[1] if len(parts) >= 3 else parts[0]
+        options = literals.bound(options_name, write.start()) or options_name
+        method = re.search(r"\bmethod\s*:\s*['\"`](\w+)", options)
+        body = write.group(1)
+        sample = Sample("request", page, "javascript", number, _short(literals.bound(body, write.start()) or body))
+        sample.method = (method.group(1) if method else "GET").upper()
+        if len(parts) >= 3:
+            found.append(_call_sample(sample, literals, parts[0], body, write.start()))
+        else:
+            url = partial(_node_url, literals, options, write.start())
+            found.append(_read(sample, url, partial(literals.evaluate, body, write.start())))
+    return found
+
+
+def _node_url(literals: JavascriptLiterals, options: str, position: int) -> str | None:
+    """``https://{hostname}{path}`` from a Node request's options; None when they do not say both."""
+    host = re.search(r"\bhostname\s*:\s*(['\"`][^'\"`]*['\"`])", options)
+    path = re.search(r"\bpath\s*:\s*(['\"`][^'\"`]*['\"`])", options)
+    if host is None or path is None:
+        return None
+    return f"https://{literals.evaluate(host.group(1), position)}{literals.evaluate(path.group(1), position)}"
 
 
 CURL_DATA = re.compile(r"(?:-d|--data(?:-raw|-binary)?)\s+(['\"])")

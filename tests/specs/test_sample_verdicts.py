@@ -183,7 +183,8 @@ def test_the_mock_accepts_every_request_sample_valid_against_the_spec(seeds: Pat
     entry = shipped("aimlapi")
     assert entry is not None
     verdicts = sample_verdicts.judge_seed(seeds / entry.seed, entry.spec_path) or []
-    valid = [verdict for verdict in verdicts if verdict["kind"] == "request" and verdict["verdict"] == "valid"]
+    accepted = ("valid", "repaired")  # both are valid against the built spec the mock serves
+    valid = [verdict for verdict in verdicts if verdict["kind"] == "request" and verdict["verdict"] in accepted]
     assert len(valid) > 500
     refused = []
     with TestClient(create_app(["aimlapi"])) as client:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from apitwin.specs import samples
 from apitwin.specs.samples import Block, extract, strip_comments
 
@@ -114,3 +116,41 @@ def test_strip_comments_keeps_strings_with_hashes_and_slashes() -> None:
     assert strip_comments('x = "#fff" # colour y = 1', "#") == 'x = "#fff"  y = 1'
     assert strip_comments("u = 'https://h/a' // the url f(u)", "//") == "u = 'https://h/a'  f(u)"
     assert strip_comments("a // don't do this } b", "//") == "a  } b"
+
+
+NODE_OPTIONS = (
+    'const https = require("https"); const data = JSON.stringify({ model: "elevenlabs/eleven_turbo_v2_5", '
+    'text: ` Cities of the future `, voice: "Nicole", }); const options = { hostname: "api.aimlapi.com", '
+    'path: "/v1/tts", method: "POST", headers: { "Content-Length": Buffer.byteLength(data), } }; '
+    "const req = https.request(options, (res) => { res.pipe(file); }); req.write(data); req.end();"
+)
+NODE_URL_OBJECT = (
+    'const baseUrl = "https://api.aimlapi.com/v2"; function generateVideo(callback) { '
+    'const data = JSON.stringify({ model: "bytedance/seedance-1-0-pro-t2v", prompt: ` A dragon ` }); '
+    'const url = new URL(`${baseUrl}/video/generations`); const options = { method: "POST" }; '
+    "const req = https.request(url, options, (res) => { }); req.write(data); req.end(); } "
+    "function getVideo(genId) { const url = new URL(`${baseUrl}/video/generations`); "
+    'const options = { method: "GET" }; const req = https.request(url, options, (res) => { }); req.end(); }'
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "url", "value"),
+    [
+        (
+            NODE_OPTIONS,
+            "https://api.aimlapi.com/v1/tts",
+            {"model": "elevenlabs/eleven_turbo_v2_5", "text": " Cities of the future ", "voice": "Nicole"},
+        ),
+        (
+            NODE_URL_OBJECT,
+            "https://api.aimlapi.com/v2/video/generations",
+            {"model": "bytedance/seedance-1-0-pro-t2v", "prompt": " A dragon "},
+        ),
+    ],
+    ids=["options-hostname-path", "url-object"],
+)
+def test_node_https_request_writes_its_body(code: str, url: str, value: dict[str, str]) -> None:
+    """Node's https.request: the body is what req.write sends, the URL from the options or a URL object."""
+    [sample] = samples.javascript_samples("p", 0, code)
+    assert (sample.method, sample.url, sample.value) == ("POST", url, value)
