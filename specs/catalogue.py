@@ -29,6 +29,11 @@ class ShippedApi:
         return APIS_DIR / self.name / "repairs.json"
 
     @property
+    def doc_samples_path(self) -> Path:
+        """The vendor's doc samples judged against the spec (``specs/sample_verdicts.py``), for a page dump."""
+        return APIS_DIR / self.name / "doc-samples.json"
+
+    @property
     def overlay_path(self) -> Path:
         return OVERLAYS_DIR / f"{self.name}.yaml"
 

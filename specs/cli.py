@@ -17,7 +17,7 @@ from rich.table import Table
 from apitwin import specs
 from apitwin.specs import sample_verdicts, spec_cache
 from apitwin.specs.build import build_api, render, write_atomically, write_specs
-from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, shipped
+from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, ShippedApi, shipped
 from apitwin.specs.diff import diff, render_text
 from apitwin.specs.errors import SpecError
 from apitwin.specs.inventory import model_ids, operations
@@ -75,6 +75,7 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
             f"{len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)"
         )
     written = write_specs(built, apis)
+    written += _write_doc_sample_logs(apis, seeds)
     _update_readme_catalogue()
     console.print(f"wrote {len(written)} files")
     problems = [(spec.name, problem) for spec in built for problem in spec.problems]
@@ -82,6 +83,22 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
         console.print(f"[red]{name}[/]: {problem}", markup=True, highlight=False)
     if problems:
         sys.exit(1)
+
+
+def _write_doc_sample_logs(apis: list[ShippedApi], seeds: Path) -> list[Path]:
+    """Each vendor doc sample judged against the spec just written: ``apis/<api>/doc-samples.json``."""
+    pending = []
+    for api in apis:
+        verdicts = sample_verdicts.judge_seed(seeds / api.seed, api.spec_path)
+        if verdicts is None:
+            continue
+        table = sample_verdicts.counts(verdicts)
+        console.print(
+            f"doc samples of [bold]{api.name}[/]: "
+            + "; ".join(f"{kind}s {row['found']} found, {row['conflict']} conflict" for kind, row in table.items())
+        )
+        pending.append((api.doc_samples_path, render(sample_verdicts.log(api.seed, verdicts))))
+    return write_atomically(pending) if pending else []
 
 
 def _update_readme_catalogue() -> None:

@@ -295,3 +295,17 @@ def judge_seed(seed: Path, spec: Path) -> list[dict[str, Any]] | None:
         return None
     document = json.loads(spec.read_text(encoding="utf-8"))
     return judge_file(seed, spec, document)
+
+
+LOG_FIELDS = ("page", "block", "language", "method", "url", "operation", "pointer", "message", "raw", "text")
+
+
+def log(seed: str, verdicts: list[dict[str, Any]]) -> dict[str, Any]:
+    """What ``specs build`` writes beside the repair log: the counts, and one entry per sample that is not
+    plainly valid (``doc-conflict``, ``doc-repaired``, ``doc-unrouted``, …), without the sample's value."""
+    entries = [
+        {"kind": f"doc-{verdict['verdict']}", "sample": verdict["kind"], **{key: verdict[key] for key in LOG_FIELDS}}
+        for verdict in verdicts
+        if verdict["verdict"] != "valid"
+    ]
+    return {"seed": seed, "counts": counts(verdicts), "entries": entries}

@@ -153,16 +153,25 @@ def test_verdicts_are_cached_by_the_bytes_of_seed_spec_and_code(tmp_path: Path, 
     assert sample_verdicts.judge_seed(tmp_path / "absent.txt", spec) is None
 
 
-@pytest.mark.seeds
-def test_every_aimlapi_doc_sample_is_accounted_for(seeds: Path) -> None:
-    entry = shipped("aimlapi")
-    assert entry is not None
-    verdicts = sample_verdicts.judge_seed(seeds / entry.seed, entry.spec_path)
+AIMLAPI = shipped("aimlapi")
+assert AIMLAPI is not None
+
+
+@pytest.fixture(scope="module")
+def aimlapi_verdicts(seeds: Path) -> list[dict[str, Any]]:
+    """Every doc sample of the AIML API dump judged against the shipped spec."""
+    verdicts = sample_verdicts.judge_seed(seeds / AIMLAPI.seed, AIMLAPI.spec_path)
     assert verdicts is not None
+    return verdicts
+
+
+@pytest.mark.seeds
+def test_every_aimlapi_doc_sample_is_accounted_for(seeds: Path, aimlapi_verdicts: list[dict[str, Any]]) -> None:
+    verdicts = aimlapi_verdicts
     table = counts(verdicts)
     for row in table.values():
         assert row["found"] == sum(row[name] for name in CLASSES)
-    text = (seeds / entry.seed).read_text(encoding="utf-8")
+    text = (seeds / AIMLAPI.seed).read_text(encoding="utf-8")
     assert len(extract(text)) == len(verdicts) == table["request"]["found"] + table["response"]["found"]
     # ANALYSIS.md 1.6 finds 429 response objects and 346 Python payloads; this reader finds a few more objects
     # (streamed chunks one by one) and JavaScript, curl and SDK payloads besides.
@@ -177,12 +186,10 @@ def test_every_aimlapi_doc_sample_is_accounted_for(seeds: Path) -> None:
 
 
 @pytest.mark.seeds
-def test_the_mock_accepts_every_request_sample_valid_against_the_spec(seeds: Path) -> None:
+def test_the_mock_accepts_every_request_sample_valid_against_the_spec(aimlapi_verdicts: list[dict[str, Any]]) -> None:
     from apitwin.mockserver import create_app
 
-    entry = shipped("aimlapi")
-    assert entry is not None
-    verdicts = sample_verdicts.judge_seed(seeds / entry.seed, entry.spec_path) or []
+    verdicts = aimlapi_verdicts
     accepted = ("valid", "repaired")  # both are valid against the built spec the mock serves
     valid = [verdict for verdict in verdicts if verdict["kind"] == "request" and verdict["verdict"] in accepted]
     assert len(valid) > 500
@@ -262,3 +269,19 @@ def test_a_stream_payload_behind_a_ref_is_judged_as_an_event() -> None:
     judge = sample_verdicts.Judge(document)
     chunk = Sample("response", "p", "json", 0, "", {"object": "chat.completion.chunk"})
     assert judge.response(chunk, ["POST /v1/chat/completions"]).verdict == "valid"
+
+
+def test_the_log_counts_every_sample_and_lists_all_but_the_plainly_valid(verdicts: list[dict[str, Any]]) -> None:
+    written = sample_verdicts.log("seed.txt", verdicts)
+    assert written["counts"] == counts(verdicts)
+    kinds = [entry["kind"] for entry in written["entries"]]
+    assert kinds == [f"doc-{verdict['verdict']}" for verdict in verdicts if verdict["verdict"] != "valid"]
+    conflict = next(entry for entry in written["entries"] if entry["kind"] == "doc-conflict")
+    assert conflict["pointer"] == "/temperature" and "value" not in conflict
+
+
+@pytest.mark.seeds
+def test_the_shipped_doc_sample_log_is_up_to_date(aimlapi_verdicts: list[dict[str, Any]]) -> None:
+    shipped_log = json.loads(AIMLAPI.doc_samples_path.read_text(encoding="utf-8"))
+    expected = sample_verdicts.log(AIMLAPI.seed, aimlapi_verdicts)
+    assert shipped_log == expected, "doc-samples.json is stale: run `make specs`"
