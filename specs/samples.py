@@ -418,10 +418,48 @@ class JavascriptLiterals:
             return json5.loads(_plain_templates(text))
         except ValueError:
             pass
-        names = re.findall(r":\s*([A-Za-z_$][\w$.]*)\s*[,}\]]", text)
-        if any(name not in ("true", "false", "null") for name in names):
-            raise Unresolved(f"`{_short(text)}` holds expressions (`{names[0]}`)")
-        raise ValueError("not a JavaScript literal")
+        names = [name for name in re.findall(r":\s*([A-Za-z_$][\w$.]*)\s*[,}\]]", text) if name not in JS_WORDS]
+        if not names:
+            raise ValueError("not a JavaScript literal")
+        substituted = _outside_strings(text, partial(self._substitute, position=position, depth=depth))
+        try:
+            return json5.loads(_plain_templates(substituted))
+        except ValueError:
+            raise Unresolved(f"`{_short(text)}` holds expressions (`{names[0]}`)") from None
+
+    def _substitute(self, code: str, position: int, depth: int) -> str:
+        """Property values that are names bound to literals on the page, written as those literals (JSON)."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(2)
+            if name in JS_WORDS or _latest(self._assigned, name, position) is None:
+                return match.group(0)
+            try:
+                return match.group(1) + json.dumps(self.evaluate(name, position, depth + 1))
+            except (Unresolved, ValueError):
+                return match.group(0)
+
+        return JS_VALUE_NAME.sub(value, code)
+
+
+JS_WORDS = frozenset({"true", "false", "null", "undefined"})
+JS_VALUE_NAME = re.compile(r"(:\s*)([A-Za-z_$][\w$]*)(?=\s*[,}\]])")
+
+
+def _outside_strings(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to each run of code between string literals."""
+    out: list[str] = []
+    start = index = 0
+    while index < len(text):
+        if text[index] in STRING_QUOTES:
+            out.append(change(text[start:index]))
+            end = _string_end(text, index)
+            out.append(text[index:end])
+            start = index = end
+            continue
+        index += 1
+    out.append(change(text[start:]))
+    return "".join(out)
 
 
 def _plain_templates(text: str) -> str:
@@ -487,7 +525,7 @@ def _python_sdk_sample(
 ) -> Sample:
     sample = Sample("request", page, "python", number, _short(arguments), method="POST")
     base = re.search(r"\bbase_url\s*=\s*", code)
-    base_url = split_arguments(code[base.end() :])[0][1] if base else json.dumps(DEFAULT_SDK_BASE)
+    base_url = _expression_at(code, base.end()) if base else json.dumps(DEFAULT_SDK_BASE)
 
     def body() -> dict[str, Any]:
         keywords: dict[str, Any] = {}
@@ -502,6 +540,18 @@ def _python_sdk_sample(
         return keywords
 
     return _read(sample, lambda: _sdk_url(literals, base_url, call), body)
+
+
+def _expression_at(code: str, start: int) -> str:
+    """The string literal, bracketed value or name that begins at ``start``."""
+    prefixed = code[start : start + 1] in ("f", "F") and code[start + 1 : start + 2] in STRING_QUOTES
+    if code[start : start + 1] in STRING_QUOTES or prefixed:
+        return code[start : _string_end(code, start + prefixed)]
+    if code[start : start + 1] in OPENERS:
+        end = balanced_end(code, start)
+        return code[start:] if end < 0 else code[start:end]
+    name = re.match(r"[\w.$]*", code[start:])
+    return name.group(0) if name else ""
 
 
 def _sdk_url(literals: PythonLiterals | JavascriptLiterals, base_url: str, call: re.Match[str]) -> str:
@@ -569,7 +619,7 @@ def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
     for call, arguments in _calls(code, SDK_CALL):
         sample = Sample("request", page, "javascript", number, _short(arguments), method="POST")
         base = re.search(r"\bbaseURL\s*:\s*", code)
-        base_url = split_arguments(code[base.end() :])[0][1] if base else json.dumps(DEFAULT_SDK_BASE)
+        base_url = _expression_at(code, base.end()) if base else json.dumps(DEFAULT_SDK_BASE)
         found.append(
             _read(
                 sample, partial(_sdk_url, literals, base_url, call), partial(literals.evaluate, arguments, call.start())

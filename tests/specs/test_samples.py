@@ -154,3 +154,16 @@ def test_node_https_request_writes_its_body(code: str, url: str, value: dict[str
     """Node's https.request: the body is what req.write sends, the URL from the options or a URL object."""
     [sample] = samples.javascript_samples("p", 0, code)
     assert (sample.method, sample.url, sample.value) == ("POST", url, value)
+
+
+def test_javascript_property_values_bound_to_literals_are_substituted_outside_strings() -> None:
+    code = (
+        'const client = new OpenAI({ baseURL: "https://api.aimlapi.com/v1" }); const text = "Laura is a DJ."; '
+        'const response = await client.embeddings.create({ input: text, model: "voyage-law-2", note: "a: text," });'
+    )
+    [sample] = samples.javascript_samples("p", 0, code)
+    assert sample.url == "https://api.aimlapi.com/v1/embeddings"
+    assert sample.value == {"input": "Laura is a DJ.", "model": "voyage-law-2", "note": "a: text,"}
+    unbound = 'client.embeddings.create({ input: userText, model: "m" })'
+    [sample] = samples.javascript_samples("p", 0, unbound)
+    assert sample.problem is not None and "holds expressions (`userText`)" in sample.problem
