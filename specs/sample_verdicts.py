@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
+from apitwin.specs import sample_fragments
 from apitwin.specs import samples as found
 from apitwin.specs.pointer import resolve
-from apitwin.specs.sample_fragments import PageFragments
 from apitwin.specs.spec_cache import cache_dir
 from apitwin.specs.validation import SchemaChecker
 
@@ -231,7 +231,7 @@ def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
             page_samples.extend(found.block_samples(url, number, block))
         requests = [sample for sample in page_samples if sample.kind == "request"]
         operations = page_operations(judge, body, requests)
-        fragments = PageFragments(body) if page_samples else None
+        fragments = sample_fragments.PageFragments(body) if page_samples else None
         for sample in page_samples:
             verdict = judge.request(sample) if sample.kind == "request" else judge.response(sample, operations)
             if fragments is not None and verdict.verdict in ("valid", "conflict"):
@@ -240,7 +240,7 @@ def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
     return verdicts
 
 
-def _second_opinion(verdict: Verdict, sample: found.Sample, fragments: PageFragments) -> None:
+def _second_opinion(verdict: Verdict, sample: found.Sample, fragments: sample_fragments.PageFragments) -> None:
     """The page's own fragment judges too: a sample only the built spec accepts was repaired."""
     if sample.kind == "request":
         verdict.raw = fragments.request(sample.method or "POST", sample.url or "", sample.value)
@@ -259,11 +259,17 @@ def counts(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return table
 
 
+CACHE_ENTRIES = 4
+"""Verdicts kept per cache directory (about 1 MB each): the current seed and spec, and a few before them."""
+
+
 def judge_file(seed: Path, spec: Path, document: dict[str, Any]) -> list[dict[str, Any]]:
-    """``judge_text`` for a seed file, kept in the spec cache keyed by the seed's, the spec's and this code's bytes."""
+    """``judge_text`` for a seed file as JSON values, kept in the spec cache directory keyed by the bytes of the
+    seed, the spec and the code that judges."""
     data = seed.read_bytes()
     digest = hashlib.sha256()
-    for part in (data, spec.read_bytes(), Path(__file__).read_bytes(), Path(found.__file__).read_bytes()):
+    code = (Path(__file__), Path(found.__file__), Path(sample_fragments.__file__))
+    for part in (data, spec.read_bytes(), *(path.read_bytes() for path in code)):
         digest.update(hashlib.sha256(part).digest())
     directory = cache_dir()
     entry = directory / "doc-samples" / f"{digest.hexdigest()[:32]}.json" if directory else None
@@ -272,16 +278,24 @@ def judge_file(seed: Path, spec: Path, document: dict[str, Any]) -> list[dict[st
             return list(json.loads(entry.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             pass
-    verdicts = [asdict(verdict) for verdict in judge_text(data.decode("utf-8"), document)]
+    # Through JSON, so a sample's Python-literal value (a tuple, say) reads the same from the cache as now.
+    text = json.dumps([asdict(verdict) for verdict in judge_text(data.decode("utf-8"), document)], default=repr)
     if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            temporary = entry.with_suffix(".tmp")
-            temporary.write_text(json.dumps(verdicts, default=repr), encoding="utf-8")
-            temporary.replace(entry)
-        except OSError:
-            pass  # an unwritable cache costs the next run the seconds, nothing else
-    return verdicts
+        _store(entry, text)
+    return list(json.loads(text))
+
+
+def _store(entry: Path, text: str) -> None:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_suffix(".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(entry)
+        kept = sorted(entry.parent.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in kept[CACHE_ENTRIES:]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # an unwritable cache costs the next run the seconds, nothing else
 
 
 def judge_seed(seed: Path, spec: Path) -> list[dict[str, Any]] | None:

@@ -151,6 +151,10 @@ def test_verdicts_are_cached_by_the_bytes_of_seed_spec_and_code(tmp_path: Path, 
         "unparseable",
     }
     assert sample_verdicts.judge_seed(tmp_path / "absent.txt", spec) is None
+    for title in range(6):  # every spec change is a new entry; the oldest go
+        spec.write_text(json.dumps({**DOCUMENT, "info": {"title": str(title), "version": "1"}}), encoding="utf-8")
+        sample_verdicts.judge_seed(seed, spec)
+    assert len(list((tmp_path / "cache" / "doc-samples").glob("*.json"))) == sample_verdicts.CACHE_ENTRIES
 
 
 AIMLAPI = shipped("aimlapi")
