@@ -19,7 +19,7 @@ from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
@@ -78,7 +78,7 @@ from apitwin.mockserver.selection import (
 )
 from apitwin.mockserver.state import DEFAULT_MAX_BYTES, DEFAULT_TTL, StoreLimits, open_store
 from apitwin.mockserver.state.scoped import CURRENT_SCOPE, ScopedStore, scope_for
-from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
+from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
 
 logger = logging.getLogger("apitwin.mock")
@@ -663,9 +663,8 @@ async def _parse_body(
             return _ABSENT, limit_status or _validation_status(operation), violation
         return value, 0, None
     if media_type == "application/x-www-form-urlencoded":
-        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        flat = {key: values[-1] if len(values) == 1 else values for key, values in fields.items()}
-        return coerce_fields(flat, form.field_types), 0, None
+        pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return form_fields(pairs, form.field_types), 0, None
     if media_type.startswith("multipart/"):
         try:
             form_data = await request.form()
@@ -677,8 +676,8 @@ async def _parse_body(
                     label, "body", "", "multipart form data", "unparseable", f"malformed multipart body: {error}"
                 ),
             )
-        flat = {key: (value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()}
-        return coerce_fields(flat, form.field_types), 0, None
+        pairs = [(key, value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()]
+        return form_fields(pairs, form.field_types), 0, None
     return raw.decode("utf-8", "replace"), 0, None
 
 

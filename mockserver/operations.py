@@ -152,6 +152,8 @@ class Operation:
     """Query parameters a request may carry: the declared ones and API keys the security schemes put there."""
     query_prefixes: tuple[str, ...] = ()
     """``name[`` of each deepObject query parameter: ``name[key]=…`` is declared by it."""
+    query_open: bool = False
+    """An exploded ``form`` object parameter takes properties it does not list: any query key can be one of them."""
 
     @property
     def label(self) -> str:
@@ -218,6 +220,7 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             [parameter.name for parameter in query] + _exploded_properties(query) + _query_keys(document) + fixed
         )
         operation.query_prefixes = tuple(f"{p.name}[" for p in query if p.style == "deepObject")
+        operation.query_open = any(_takes_any_key(parameter) for parameter in query)
         operations.append(operation)
         router.add(path, method, operation)
     return CompiledApi(
@@ -239,6 +242,12 @@ def _exploded_properties(query: list[Parameter]) -> list[str]:
         if parameter.style == "form" and parameter.explode and types(parameter.schema) == {"object"}:
             names += list(parameter.schema.get("properties") or {})
     return names
+
+
+def _takes_any_key(parameter: Parameter) -> bool:
+    schema = parameter.schema
+    exploded_object = parameter.style == "form" and parameter.explode and types(schema) == {"object"}
+    return exploded_object and schema.get("additionalProperties", True) is not False
 
 
 def _query_keys(document: dict[str, Any]) -> list[str]:
@@ -297,6 +306,11 @@ def _variant_validators(checker: SchemaChecker, mapping: dict[str, Any]) -> dict
     return {value: checker.fast({"$ref": ref}) for value, ref in mapping.items()}
 
 
+def _implied_types(schema: dict[str, Any]) -> set[str]:
+    """The type a schema without ``type`` still implies (``properties``: an object, ``items``: an array)."""
+    return {"object"} if "properties" in schema else {"array"} if "items" in schema else set()
+
+
 def _field_types(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, set[str]]:
     """Field types of an object schema, merged over the branches of a union (per-model variants)."""
     result: dict[str, set[str]] = {}
@@ -311,10 +325,14 @@ def _field_types(document: dict[str, Any], schema: dict[str, Any], depth: int = 
             continue
         declared = prop.get("type")
         types = set(declared) if isinstance(declared, list) else {declared} if isinstance(declared, str) else set()
-        for member in prop.get("anyOf") or prop.get("oneOf") or []:
+        for member in [*(prop.get("anyOf") or prop.get("oneOf") or []), *(prop.get("allOf") or [])]:
             branch = follow(document, member)
             if isinstance(branch, dict) and isinstance(branch.get("type"), str):
                 types.add(branch["type"])
+            elif isinstance(branch, dict):
+                types |= _implied_types(branch)
+        if not types:
+            types = _implied_types(prop)
         if types:
             result.setdefault(name, set()).update(types)
     return result

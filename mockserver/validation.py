@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from apitwin.mockserver.operations import Operation, RequestBody
@@ -82,7 +82,10 @@ def validate_parameters(
 
 
 def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) -> list[Violation]:
-    """A query parameter the operation does not declare is a client mistake (a typo, a wrong API)."""
+    """A query parameter the operation does not declare is a client mistake (a typo, a wrong API), unless an
+    exploded object parameter takes any key (``effective_at`` sends ``gt=…``, and may send keys it does not list)."""
+    if operation.query_open:
+        return []
     undeclared = [
         name
         for name in query
@@ -103,6 +106,23 @@ def _undeclared_query(operation: Operation, query: Mapping[str, Sequence[str]]) 
         )
         for name in undeclared[:MAX_VIOLATIONS]
     ]
+
+
+def form_fields(pairs: Iterable[tuple[str, Any]], field_types: Mapping[str, set[str]]) -> dict[str, Any]:
+    """Form fields by name, typed as their property schemas declare: a repeated name is a list, and so is
+    one value of a field declared as an array (unless it is the array written as JSON text)."""
+    grouped: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    flat: dict[str, Any] = {}
+    for name, values in grouped.items():
+        single = values[0] if len(values) == 1 else None
+        json_text = isinstance(single, str) and single.lstrip().startswith("[")
+        if len(values) > 1 or ("array" in field_types.get(name, set()) and not json_text):
+            flat[name] = values
+        else:
+            flat[name] = single
+    return coerce_fields(flat, field_types)
 
 
 def coerce_fields(fields: dict[str, Any], field_types: Mapping[str, set[str]]) -> dict[str, Any]:

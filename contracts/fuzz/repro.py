@@ -18,8 +18,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_]")
 
 
 def hide(text: str, secret: str | None) -> str:
-    """``text`` with the credential replaced by ``$APITWIN_API_KEY`` (and nothing else touched)."""
-    return text.replace(secret, PLACEHOLDER) if secret else text
+    """``text`` with the credential replaced by ``$APITWIN_API_KEY`` (and nothing else touched).
+
+    Only where it stands alone (not inside a longer word), so that a short key (``k``) does not turn
+    ``keep-alive`` into ``$APITWIN_API_KEYeep-alive``."""
+    if not secret:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(secret)}(?![A-Za-z0-9_\-])", PLACEHOLDER, text)
 
 
 def curl(prepared: Any, secret: str | None) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -380,6 +381,12 @@ class Runner:
                         "(e.g. a one-item array in a query is also a string); not judged"
                     )
                     continue
+                if name == "positive_data_acceptance" and not self.wire.is_valid(response.request):
+                    result.notes.append(
+                        f"{case.method} {case.formatted_path}: drawn as valid, but invalid as sent (e.g. an example "
+                        "that leaves out a required file, or a null a form cannot carry); not judged"
+                    )
+                    continue
                 if name == "status_code_conformance" and self._undocumented_rejection(case, response):
                     result.notes.append(
                         f"{case.method} {case.formatted_path}: an invalid request was refused with "
@@ -393,10 +400,28 @@ class Runner:
         """A 4xx to a request that is invalid as sent, from an operation that documents no way to refuse
         input (no 400, 422, ``4XX`` or ``default``; a 404 "no matching record" is not one): the gateway had
         to refuse it somehow, and the spec left the how open."""
-        if not 400 <= response.status_code < 500 or self.wire.is_valid(response.request):
+        if not 400 <= response.status_code < 500:
             return False
         documented = {str(status).upper() for status in case.operation.definition.raw.get("responses") or {}}
+        if response.status_code in (401, 403) and self._lacks_credentials(case, response.request):
+            return not documented & {"401", "403", "4XX", "DEFAULT"}  # refused for want of the credential
+        if self.wire.is_valid(response.request):
+            return False
         return not documented & REJECTION_STATUSES
+
+    def _lacks_credentials(self, case: Any, prepared: Any) -> bool:
+        """The operation requires a credential and the request as sent carries none where its scheme puts it
+        (schemathesis' negative cases drop the ``Authorization`` header)."""
+        if not (case.operation.definition.raw.get("security", self.document.get("security")) or []):
+            return False
+        headers, params = credentials(self.document, case.operation, "credential")
+        sent = {name.lower(): str(value) for name, value in (prepared.headers or {}).items()}
+        for name, value in headers.items():
+            scheme = value.split(" ", 1)[0] + " " if " " in value else ""
+            if not sent.get(name.lower(), "").removeprefix(scheme).strip():
+                return True
+        query = parse_qs(urlsplit(str(prepared.url or "")).query, keep_blank_values=True)
+        return any(not (query.get(name) or [""])[0] for name in params)
 
     def _response_causes(self, plan: OperationPlan, response: Any, raised: list[tuple[str, Any]]) -> list[Failure]:
         """schemathesis' failures of one response, one per cause: what several checks say about the response as

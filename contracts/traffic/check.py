@@ -13,14 +13,14 @@ import email.policy
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import jsonschema
 
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
 from apitwin.mockserver.recorded_urls import strip_base, url_path
-from apitwin.mockserver.validation import coerce_fields, validate_body, validate_parameters
+from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
 from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
 
@@ -416,11 +416,10 @@ def _request_value(
 ) -> tuple[Any, Violation | None]:
     media_type = form.media_type.split(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
-        fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        flat = {key: values[-1] if len(values) == 1 else values for key, values in fields.items()}
-        return coerce_fields(flat, form.field_types), None
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return form_fields(pairs, form.field_types), None
     if media_type.startswith("multipart/"):
-        return coerce_fields(_multipart_fields(body, content_type), form.field_types), None
+        return form_fields(_multipart_fields(body, content_type), form.field_types), None
     text, problem = _text(operation, "request body", body)
     if problem is not None:
         return None, problem
@@ -429,14 +428,24 @@ def _request_value(
     return text, None
 
 
-def _multipart_fields(body: bytes, content_type: str) -> dict[str, Any]:
-    """Text fields as strings, files as ``<file>`` (as the mock server reads them)."""
+def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]]:
+    """Text fields as strings, files as ``<file>``, in order (as the mock server reads them)."""
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    fields: dict[str, Any] = {}
+    fields: list[tuple[str, Any]] = []
     if not message.is_multipart():
         return fields
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        if part.get_filename() is not None:
+            fields.append((name, "<file>"))
+        else:
+            payload = part.get_payload(decode=True)
+            fields.append((name, payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""))
+    return fields
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):

@@ -13,6 +13,7 @@ import httpx
 import openai
 import pytest
 
+from tests.contracts.conftest import fuzz
 from tests.e2e.conftest import API_KEY, serving
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "foreign-specs" / "openai-2026-08-21.yaml"
@@ -139,3 +140,18 @@ def test_audio_speech_is_binary(strict):
     speech = strict.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hello there")
     assert speech.content  # the bytes of an audio file, not JSON
     assert not speech.content.lstrip().startswith(b"{")
+
+
+# --- point 7: self-fuzz clean within a 1,000-request budget ------------------------------------------
+
+
+def test_self_fuzz_exercises_every_operation_within_1000_requests(base, tmp_path):
+    report = tmp_path / "openai.json"
+    result = fuzz(
+        str(SPEC), "--base-url", f"{base}/v1", "--max-requests", "1000", "--max-examples", "3", "--json", str(report)
+    )
+    assert result.exit_code == 0, result.output[-4000:]
+    data = json.loads(report.read_text())
+    operations = data["operations"]
+    assert len(operations) > 200 and all(operation["answered"] for operation in operations)
+    assert data["requests_sent"] <= 1000
