@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonschema
 
+from apitwin.mockserver.deltas import delta_key, done_text_field
 from apitwin.specs.validation import SchemaChecker
 
 TERMINAL_SUFFIXES = (".completed", ".failed", ".incomplete")
@@ -29,8 +30,6 @@ BUFFERED_MIN_EVENTS = 3
 """A tiny answer may legitimately fit in one write; three or more events in one read is buffering."""
 MAX_ERRORS_PER_EVENT = 10
 """Schema errors reported for one event: enough to act on, few enough to read."""
-IDENTIFYING_FIELDS = ("item_id", "output_index", "content_index", "summary_index")
-NON_TEXT_FIELDS = {"type", "item_id", "id", "obfuscation", "event_id"}
 
 # -- framing (the WHATWG rules) ----------------------------------------------------------------
 
@@ -407,7 +406,7 @@ def sse_deltas(stream: Stream) -> list[Problem]:
         if kind is None or not isinstance(event.payload, dict):
             continue
         if kind.endswith(".delta") and isinstance(event.payload.get("delta"), str):
-            key = (kind.removesuffix(".delta"), *(event.payload.get(name) for name in IDENTIFYING_FIELDS))
+            key = delta_key(kind.removesuffix(".delta"), event.payload)
             joined[key] = joined.get(key, "") + event.payload["delta"]
         elif kind.endswith(".done"):
             problems += _done_matches(event, kind.removesuffix(".done"), joined)
@@ -584,13 +583,11 @@ def _sequence_problems(stream: Stream) -> list[Problem]:
 
 def _done_matches(event: Event, family: str, joined: dict[tuple[Any, ...], str]) -> list[Problem]:
     payload = event.payload
-    key = (family, *(payload.get(name) for name in IDENTIFYING_FIELDS))
-    if key not in joined:
+    key = delta_key(family, payload)
+    name = done_text_field(payload)
+    if key not in joined or name is None:
         return []
-    texts = [(name, value) for name, value in payload.items() if isinstance(value, str) and name not in NON_TEXT_FIELDS]
-    if len(texts) != 1:
-        return []
-    name, text = texts[0]
+    text = payload[name]
     if text == joined[key]:
         return []
     return [

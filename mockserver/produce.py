@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from apitwin.mockserver.deltas import DeltaJoiner
 from apitwin.mockserver.operations import EventStream, Media, ResponseSpec
 
 STREAM_EVENTS = (3, 6)
@@ -75,8 +76,9 @@ def _serialise(media_type: str, value: Any, media: Media, rng: random.Random) ->
 
 def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[bytes]:
     frames = []
+    deltas = DeltaJoiner()  # drawn events, but a `.done` says what its deltas joined to, as a client checks
     for _ in range(rng.randint(*STREAM_EVENTS)):
-        payload = stream.payload.generate(rng)
+        payload = deltas.settle(stream.payload.generate(rng), stream.payload_validator.is_valid)
         if self_check and not stream.payload_validator.is_valid(payload):
             raise SelfCheckError(
                 f"generated event payload does not validate: {first_error(stream.payload_validator, payload)}"
