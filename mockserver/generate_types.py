@@ -9,10 +9,13 @@ import base64
 import datetime
 import json
 import math
+import os
 import random
 import re
 import string
+import time
 import uuid
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -21,9 +24,25 @@ from openapi_schema_validator import OAS31Validator
 from apitwin.mockserver.generate_nodes import ATTEMPTS, INF, Node, unique_key
 from apitwin.mockserver.generate_regex import RegexGenerator
 
-EPOCH = 1_700_000_000
-"""Timestamps are this Unix time (Nov 2023) plus a seeded offset of up to ~4 months."""
-EPOCH_SPREAD = 10_000_000
+DAY = 86_400
+
+
+def run_epoch(environ: Mapping[str, str] = os.environ, now: Callable[[], float] = time.time) -> int:
+    """Where generated timestamps start: midnight (UTC) of the day before this process started, so answers look
+    as recent as a real gateway's and stay the same all day for a seed. ``APITWIN_EPOCH`` (Unix seconds) pins it,
+    for answers that must match across days (golden files, recordings compared later)."""
+    pinned = environ.get("APITWIN_EPOCH", "").strip()
+    if pinned:
+        try:
+            return int(float(pinned))
+        except ValueError:
+            raise ValueError(f"APITWIN_EPOCH must be Unix seconds, got {pinned!r}") from None
+    return int(now() // DAY * DAY) - DAY
+
+
+EPOCH = run_epoch()
+"""Timestamps are this Unix time plus a seeded offset of up to a day: the day before the run's."""
+EPOCH_SPREAD = DAY
 WORDS = [
     "the",
     "quick",

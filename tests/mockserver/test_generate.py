@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from apitwin import specs
 from apitwin.mockserver.generate import GenerationError, Generator
+from apitwin.mockserver.generate_types import DAY, EPOCH, run_epoch
 from apitwin.specs import pointer as json_pointer
 from apitwin.specs.validation import SchemaChecker
 
@@ -117,7 +118,7 @@ def test_a_chat_completion_looks_real():
     schema = document["components"]["schemas"]["ChatCompletionResponse"]
     compiled = Generator(document).compile(schema)
     values = [compiled.generate(random.Random(seed)) for seed in range(20)]
-    assert all(1_700_000_000 <= value["created"] < 1_800_000_000 for value in values)
+    assert all(EPOCH <= value["created"] < EPOCH + DAY for value in values)  # the day before the run's
     assert all(value["usage"]["prompt_tokens"] >= 0 for value in values)
     assert all(value["object"] == "chat.completion" for value in values)
     assert len({value["id"] for value in values}) == 20
@@ -449,3 +450,11 @@ def test_oneof_exclusivity_is_checked_only_where_branches_can_overlap():
     overlapping = HAND_WRITTEN["overlapping oneOf"]
     assert Generator({}).compile(tagged).node.disjoint
     assert not Generator({}).compile(overlapping).node.disjoint
+
+
+def test_timestamps_are_near_the_run_unless_pinned() -> None:
+    noon = 1_796_212_800.0  # 2026-12-02 12:00 UTC
+    assert run_epoch({}, lambda: noon) == 1_796_083_200  # midnight of the day before
+    assert run_epoch({"APITWIN_EPOCH": "1700000000"}, lambda: noon) == 1_700_000_000
+    with pytest.raises(ValueError, match="APITWIN_EPOCH must be Unix seconds"):
+        run_epoch({"APITWIN_EPOCH": "yesterday"}, lambda: noon)
