@@ -12,6 +12,8 @@ import shlex
 from typing import Any
 
 PLACEHOLDER = "$APITWIN_API_KEY"
+SHORT_SECRET = 8
+"""Keys shorter than this are hidden only where they stand alone (see :func:`hide`)."""
 LEFT_TO_CURL = {"content-length", "connection", "accept-encoding", "user-agent"}
 """Headers curl sets itself (requests' defaults, not part of the case)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]")
@@ -20,10 +22,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_]")
 def hide(text: str, secret: str | None) -> str:
     """``text`` with the credential replaced by ``$APITWIN_API_KEY`` (and nothing else touched).
 
-    Only where it stands alone (not inside a longer word), so that a short key (``k``) does not turn
-    ``keep-alive`` into ``$APITWIN_API_KEYeep-alive``."""
+    A real key is replaced wherever it appears, inside longer words too (nothing of it may leak). A key
+    shorter than :data:`SHORT_SECRET` (a test key like ``k``) only where it stands alone, so that it does
+    not turn ``keep-alive`` into ``$APITWIN_API_KEYeep-alive``."""
     if not secret:
         return text
+    if len(secret) >= SHORT_SECRET:
+        return text.replace(secret, PLACEHOLDER)
     return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(secret)}(?![A-Za-z0-9_\-])", PLACEHOLDER, text)
 
 

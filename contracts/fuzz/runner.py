@@ -201,13 +201,7 @@ class Runner:
         before = session.sent
         started = time.monotonic()
         try:
-            response = case.call(
-                base_url=self.target.base_url,
-                session=session,
-                headers=headers,
-                params=params or None,
-                timeout=self.target.timeout,
-            )
+            response = self._send(case, session, headers, params)
             outcome.answered += 1
             key = str(response.status_code)
             outcome.statuses[key] = outcome.statuses.get(key, 0) + 1
@@ -266,13 +260,7 @@ class Runner:
         headers, params = credentials(self.document, create.operation, self.target.api_key)
         before = session.sent
         try:
-            response = case.call(
-                base_url=self.target.base_url,
-                session=session,
-                headers=headers,
-                params=params or None,
-                timeout=self.target.timeout,
-            )
+            response = self._send(case, session, headers, params)
         finally:
             result.sent += session.sent - before
         if not 200 <= response.status_code < 300:
@@ -338,6 +326,16 @@ class Runner:
         if smallest:
             failure.exchange, failure.curl = smallest[0].exchange, smallest[0].curl
             failure.shrunk = f"{fields(body)} → {fields(shrunk)} body fields in {tried} requests"
+
+    def _send(self, case: Any, session: BudgetSession, headers: dict[str, str], params: dict[str, str]) -> Any:
+        """``case`` over the wire to the target, through the budget session, with the credentials."""
+        return case.call(
+            base_url=self.target.base_url,
+            session=session,
+            headers=headers,
+            params=params or None,
+            timeout=self.target.timeout,
+        )
 
     def _probes_affordable(self) -> bool:
         """Whether the budget left covers the auth probes and still every operation's first case."""

@@ -100,7 +100,10 @@ def test_only_the_credential_is_hidden():
     command = curl(request, "k1")
     assert '"max_tokens": 7' in command and '"token": "t"' in command
     assert '-H "X-Api-Key: $APITWIN_API_KEY"' in command
-    assert hide("key=k1&x=k12", "k1") == "key=$APITWIN_API_KEY&x=$APITWIN_API_KEY2"
+    assert hide("key=sk-live-1&x=sk-live-12", "sk-live-1") == "key=$APITWIN_API_KEY&x=$APITWIN_API_KEY2"
+    # a short test key is hidden only where it stands alone: it must not eat the letters of other words
+    hidden = hide("Connection: keep-alive; Bearer k; x=k1", "k")
+    assert hidden == "Connection: keep-alive; Bearer $APITWIN_API_KEY; x=k1"
 
 
 def test_pointer_and_value_shapes():
