@@ -28,6 +28,7 @@ from apitwin.mockserver import dashboard, journal_stream, state_view
 from apitwin.mockserver.base_path import sdk_path
 from apitwin.mockserver.behaviours.jobs import status_now
 from apitwin.mockserver.coverage import coverage as coverage_view
+from apitwin.mockserver.errors import problem_response as problem
 from apitwin.mockserver.journal_query import QueryError
 from apitwin.mockserver.journal_query import parse as parse_filters
 from apitwin.mockserver.live_settings import SettingsError
@@ -57,15 +58,6 @@ class Served(Protocol):
     def apis(self) -> dict[str, CompiledApi]: ...
 
     def base_paths(self) -> dict[str, str]: ...
-
-
-def problem(status: int, message: str, path: str, **extra: Any) -> Response:
-    """An admin error: RFC 9457 problem JSON, as the mock's other own errors."""
-    from http import HTTPStatus
-
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": message}
-    body.update({"instance": path, **extra})
-    return Response(json.dumps(body), status_code=status, media_type="application/problem+json")
 
 
 def json_answer(body: Any, status: int = 200) -> Response:

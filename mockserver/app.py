@@ -35,7 +35,7 @@ from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.behaviours.skeleton import Skeletons
 from apitwin.mockserver.error_media import declared_media_error
 from apitwin.mockserver.errors import declared_error as _error_response
-from apitwin.mockserver.errors import error_answer
+from apitwin.mockserver.errors import error_answer, problem_response
 from apitwin.mockserver.errors import validation_status as _validation_status
 from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
 from apitwin.mockserver.faults import (
@@ -181,7 +181,9 @@ class MockApp:
                 return  # nobody is left to answer
             except Exception:  # a bug in apitwin: say so in a 500 rather than drop the connection
                 logger.exception("apitwin failed on %s %s", scope.get("method"), scope.get("path"))
-                response = _problem(500, "apitwin failed on this request (see the server log)", scope.get("path", ""))
+                response = problem_response(
+                    500, "apitwin failed on this request (see the server log)", scope.get("path", "")
+                )
             await response(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -305,7 +307,7 @@ class MockServer:
         api, path = self._pick_api(path)
         note_api(request, api.name if api is not None else "")
         if api is None:
-            return _problem(
+            return problem_response(
                 404,
                 f"no API is served at {request.scope['path']}; APIs: " + ", ".join(f"/{n}/" for n in self.apis),
                 request.scope["path"],
@@ -314,7 +316,7 @@ class MockServer:
             return await self._serve(api, path, request)
         except SelfCheckError as error:
             logger.error("self-check failed for %s %s: %s", request.method, request.scope["path"], error)
-            return _problem(500, f"apitwin self-check: {error}", request.scope["path"])
+            return problem_response(500, f"apitwin self-check: {error}", request.scope["path"])
 
     def _pick_api(self, path: str) -> tuple[CompiledApi | None, str]:
         if self.at_root:
@@ -325,12 +327,12 @@ class MockServer:
     async def _media(self, path: str, method: str) -> Response:
         """A media file a job answer pointed to (``/_apitwin/media/<name>``)."""
         if method not in ("GET", "HEAD"):
-            return _problem(405, f"{method} is not allowed on {path}; allowed: GET, HEAD", path)
+            return problem_response(405, f"{method} is not allowed on {path}; allowed: GET, HEAD", path)
         answer = await media_answer(self.store, path[len(MEDIA_PREFIX) :])
         return (
             answer
             if answer is not None
-            else _problem(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
+            else problem_response(404, f"no media file at {path} (unknown name, or the server's state was reset)", path)
         )
 
     def _reveals(self, request: Request) -> bool:
@@ -375,7 +377,7 @@ class MockServer:
         try:
             preferences = parse_prefer(headers.get("prefer"))
         except PreferenceError as error:
-            return _problem(400, str(error), path)
+            return problem_response(400, str(error), path)
         try:
             pacing = parse_header(headers.get(PACING_HEADER), self.live[api.name].pacing)
         except PacingError as error:
@@ -456,7 +458,7 @@ class MockServer:
             media = choose_media(response, accept=headers.get("accept"), wants_stream=wants_stream(body))
             example = choose_example(media, preferences) if media is not None else (False, None)
         except PreferenceError as error:
-            return _problem(400, str(error), path)
+            return problem_response(400, str(error), path)
         seed = preferences.seed if preferences.seed is not None else self.options.seed
         rng = seeded(seed, request.method, path, _query(request), raw)
         behaviours = self.behaviours_of(api, operation)[0]
@@ -679,16 +681,3 @@ async def _parse_body(
         pairs = [(key, value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()]
         return form_fields(pairs, form.field_types), 0, None
     return raw.decode("utf-8", "replace"), 0, None
-
-
-def _problem(status: int, message: str, path: str) -> Response:
-    import http
-
-    body = {
-        "type": "about:blank",
-        "title": http.HTTPStatus(status).phrase,
-        "status": status,
-        "detail": message,
-        "instance": path,
-    }
-    return Response(json.dumps(body), status_code=status, media_type="application/problem+json")

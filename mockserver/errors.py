@@ -12,13 +12,18 @@ Where the spec declares no error response, the answer is RFC 7807 ``application/
 from __future__ import annotations
 
 import datetime
+import http
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json, seeded
 from apitwin.mockserver.violations import Violation
+
+PROBLEM_JSON = "application/problem+json"
 
 MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title", "error")
 PATH_FIELDS = ("path", "instance", "url")
@@ -115,9 +120,9 @@ def _json_media(response: ResponseSpec | None) -> Media | None:
     return None
 
 
-def _problem(status: int, message: str, path: str, violations: list[Violation]) -> ErrorAnswer:
-    import http
-
+def problem_body(status: int, message: str, path: str, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem object: how the mock words an error where no spec says otherwise (its own routes,
+    the admin endpoints, an API that documents no error body)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": http.HTTPStatus(status).phrase,
@@ -125,9 +130,19 @@ def _problem(status: int, message: str, path: str, violations: list[Violation]) 
         "detail": message,
         "instance": path,
     }
-    if violations:
-        body["errors"] = [violation.as_dict() for violation in violations]
-    return ErrorAnswer(status, "application/problem+json", json_bytes(body))
+    body.update(extra)
+    return body
+
+
+def problem_response(status: int, message: str, path: str, **extra: Any) -> Response:
+    """:func:`problem_body` as a Starlette response."""
+    body = json.dumps(problem_body(status, message, path, **extra))
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _problem(status: int, message: str, path: str, violations: list[Violation]) -> ErrorAnswer:
+    extra = {"errors": [violation.as_dict() for violation in violations]} if violations else {}
+    return ErrorAnswer(status, PROBLEM_JSON, json_bytes(problem_body(status, message, path, **extra)))
 
 
 @dataclass(slots=True)
