@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apitwin.mockserver.edits import Judge, keep_valid
+
 IDENTIFYING_FIELDS = ("item_id", "output_index", "content_index", "summary_index")
 NON_TEXT_FIELDS = frozenset({"type", "item_id", "id", "obfuscation", "event_id"})
 
@@ -31,8 +33,8 @@ class DeltaJoiner:
     def __init__(self) -> None:
         self.joined: dict[tuple[Any, ...], str] = {}
 
-    def settle(self, payload: Any, is_valid: Any) -> Any:
-        """``payload`` with a ``.done`` text set to its deltas joined (kept only while ``is_valid`` says so)."""
+    def settle(self, payload: Any, validator: Judge) -> Any:
+        """``payload`` with a ``.done`` text set to its deltas joined (kept only while ``validator`` accepts it)."""
         kind = payload.get("type") if isinstance(payload, dict) else None
         if not isinstance(kind, str):
             return payload
@@ -43,7 +45,5 @@ class DeltaJoiner:
             key = delta_key(kind.removesuffix(".done"), payload)
             name = done_text_field(payload)
             if key in self.joined and name is not None and payload[name] != self.joined[key]:
-                settled = {**payload, name: self.joined[key]}
-                if is_valid(settled):
-                    return settled
+                return keep_valid(validator, payload, (name,), self.joined[key])
         return payload

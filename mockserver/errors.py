@@ -20,6 +20,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from apitwin.mockserver.edits import keep_valid
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json, seeded
 from apitwin.mockserver.violations import Violation
 
@@ -156,18 +157,10 @@ class _Context:
     kind: str
     rng: Any
 
-    def valid(self, body: Any) -> bool:
-        validator = self.media.validator
-        return validator is None or validator.is_valid(body)
-
     def fill(self, body: Any, schema: Any) -> Any:
         """Set each meaningful field the body has (or may have), keeping only fills that stay valid."""
         for pointer, candidates in self._fills(body):
-            for candidate in candidates:
-                trial = _set(body, pointer, candidate)
-                if self.valid(trial):
-                    body = trial
-                    break
+            body = keep_valid(self.media.validator, body, pointer, *candidates)
         return body
 
     def _fills(self, body: Any) -> list[tuple[tuple[Any, ...], list[Any]]]:
@@ -237,13 +230,3 @@ def _location(violation: Violation) -> list[Any]:
         if token:
             parts.append(int(token) if token.isdigit() else token.replace("~1", "/").replace("~0", "~"))
     return parts
-
-
-def _set(body: Any, pointer: tuple[Any, ...], value: Any) -> Any:
-    """A copy of ``body`` with ``value`` at ``pointer`` (copying only along the way)."""
-    if not pointer:
-        return value
-    head, rest = pointer[0], pointer[1:]
-    copy = dict(body)
-    copy[head] = _set(body[head], rest, value)
-    return copy

@@ -78,7 +78,7 @@ def _events(stream: EventStream, rng: random.Random, self_check: bool) -> list[b
     frames = []
     deltas = DeltaJoiner()  # drawn events, but a `.done` says what its deltas joined to, as a client checks
     for _ in range(rng.randint(*STREAM_EVENTS)):
-        payload = deltas.settle(stream.payload.generate(rng), stream.payload_validator.is_valid)
+        payload = deltas.settle(stream.payload.generate(rng), stream.payload_validator)
         if self_check and not stream.payload_validator.is_valid(payload):
             raise SelfCheckError(
                 f"generated event payload does not validate: {first_error(stream.payload_validator, payload)}"

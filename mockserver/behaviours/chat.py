@@ -26,18 +26,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange, structured
 from apitwin.mockserver.behaviours.skeleton import copy_json
-from apitwin.mockserver.behaviours.structured import (
-    DELETE,
-    Call,
-    Shape,
-    Shapes,
-    edit,
-    payload_schema,
-    plan_calls,
-    quiet,
-    settle,
-    shapes_for,
-)
+from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import (
     answer_rng,
     compose,
@@ -47,6 +36,7 @@ from apitwin.mockserver.behaviours.text import (
     prompt_tokens,
     truncate,
 )
+from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.mockserver.produce import frame
 

@@ -25,15 +25,9 @@ from apitwin.mockserver.behaviours.chat import (
     filled_usage,
     plan_choices,
 )
-from apitwin.mockserver.behaviours.structured import (
-    DELETE,
-    Shape,
-    edit,
-    quiet,
-    settle,
-    shapes_for,
-)
+from apitwin.mockserver.behaviours.structured import Shape, shapes_for
 from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
+from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json
 from apitwin.mockserver.produce import frame
 

@@ -30,16 +30,8 @@ from typing import Any
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
-from apitwin.mockserver.behaviours.structured import (
-    DELETE,
-    Edit,
-    Shape,
-    Shapes,
-    edit,
-    request_default,
-    settle,
-    shapes_for,
-)
+from apitwin.mockserver.behaviours.structured import Shape, Shapes, request_default, shapes_for
+from apitwin.mockserver.edits import DELETE, Edit, edit, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 
 NOT_SETTINGS = frozenset({"stream", "stream_options"})

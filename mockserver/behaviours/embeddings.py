@@ -21,8 +21,9 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
-from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, request_default, settle, shapes_for
+from apitwin.mockserver.behaviours.structured import Shape, request_default, shapes_for
 from apitwin.mockserver.behaviours.text import count_tokens, random_shorts
+from apitwin.mockserver.edits import DELETE, edit, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
 SIZES = (256, 384, 512, 768, 1024, 1536)

@@ -21,7 +21,8 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.jobs import MEDIA_KIND
-from apitwin.mockserver.behaviours.structured import DELETE, Shape, edit, settle, shapes_for
+from apitwin.mockserver.behaviours.structured import Shape, shapes_for
+from apitwin.mockserver.edits import DELETE, edit, settle
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 

@@ -35,6 +35,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver import media as media_files
 from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.edits import DELETE, keep_valid
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
 from apitwin.specs.pointer import follow
 
@@ -531,9 +532,6 @@ class _Shaper:
         self.media = media
         self.schema = follow(exchange.api.document, media.schema)
 
-    def valid(self, value: Any) -> bool:
-        return self.media.validator is None or self.media.validator.is_valid(value)
-
     def properties(self) -> set[str]:
         return set((self.schema or {}).get("properties") or {}) if isinstance(self.schema, dict) else set()
 
@@ -555,8 +553,7 @@ class _Shaper:
         """``body`` with ``name`` set, only where the schema declares that property and accepts the value."""
         if value is None or name not in self.properties():
             return body
-        trial = {**body, name: value}
-        return trial if self.valid(trial) else body
+        return keep_valid(self.media.validator, body, (name,), value)
 
     def clear(self, body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
         for name in names:
@@ -567,11 +564,7 @@ class _Shaper:
     def set_time(self, body: dict[str, Any], names: tuple[str, ...], moment: float) -> dict[str, Any]:
         for name in names:
             if name in self.properties():
-                for value in (_iso(moment), int(moment)):
-                    trial = {**body, name: value}
-                    if self.valid(trial):
-                        body = trial
-                        break
+                body = keep_valid(self.media.validator, body, (name,), _iso(moment), int(moment))
         return body
 
     def withhold_outcome(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -585,16 +578,11 @@ class _Shaper:
         head = slot[0]
         if head not in body:
             return body
-        trial = {**body, head: None}
-        if self.valid(trial):
-            return trial
-        trial = {key: value for key, value in body.items() if key != head}
-        return trial if self.valid(trial) else body
+        return keep_valid(self.media.validator, body, (head,), None, DELETE)
 
     def place(self, body: dict[str, Any], slot: tuple[str, ...], value: str) -> dict[str, Any]:
         """``body`` with ``value`` at ``slot``, creating the holding objects; ``body`` itself when invalid."""
-        trial = _placed(body, slot, value)
-        return trial if self.valid(trial) else body
+        return keep_valid(self.media.validator, body, slot, value)
 
     def url_slots(self) -> list[tuple[str, ...]]:
         slots = _SLOTS.get(self.media)
@@ -605,15 +593,6 @@ class _Shaper:
 
 _SLOTS: weakref.WeakKeyDictionary[Any, list[tuple[str, ...]]] = weakref.WeakKeyDictionary()
 """URL slots per compiled media, dropped with the media (an ``id()`` key could be reused by a later object)."""
-
-
-def _placed(node: Any, slot: tuple[str, ...], value: str) -> dict[str, Any]:
-    holder = dict(node) if isinstance(node, dict) else {}
-    if len(slot) == 1:
-        holder[slot[0]] = value
-        return holder
-    holder[slot[0]] = _placed(holder.get(slot[0]), slot[1:], value)
-    return holder
 
 
 def _url_slots(document: dict[str, Any], schema: Any, at: tuple[str, ...], depth: int = 0) -> Iterator[tuple[str, ...]]:

@@ -17,7 +17,8 @@ from typing import Any
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
-from apitwin.mockserver.behaviours.structured import Shape, edit, settle, shapes_for
+from apitwin.mockserver.behaviours.structured import Shape, shapes_for
+from apitwin.mockserver.edits import edit, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json
 from apitwin.specs.inventory import request_models
 from apitwin.specs.walk import iter_operations

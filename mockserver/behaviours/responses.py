@@ -36,16 +36,12 @@ from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import (
-    DELETE,
     Call,
     Shape,
     Shapes,
     caller_value,
-    edit,
     payload_schema,
     plan_calls,
-    quiet,
-    settle,
     shapes_for,
 )
 from apitwin.mockserver.behaviours.text import (
@@ -57,6 +53,7 @@ from apitwin.mockserver.behaviours.text import (
     prompt_tokens,
     truncate,
 )
+from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.mockserver.produce import frame
 

@@ -1,14 +1,15 @@
 """Values that must satisfy a schema: the caller's (structured output, tool arguments) or the spec's.
 
-Three jobs, all about keeping a value valid while giving it meaning:
+Two jobs, both about drawing a value valid while giving it meaning:
 
 - :func:`caller_value` draws a value valid against a JSON Schema the *caller* sent
   (``response_format.json_schema.schema``, a tool's ``parameters``) with the same generator that
   answers the spec, guarding against schemas that are broken or unsatisfiable.
 - :class:`Shapes` looks inside a spec schema: the sub-schema at a property path, and the variants of a
   union keyed by their ``type`` tag (output items, stream events), compiled once and cached.
-- :func:`settle` applies the edits a behaviour wants on a generated value and keeps only those the
-  schema allows: a realistic value the schema forbids is dropped, the generated valid one stays.
+
+The edits a behaviour makes to a drawn value, each kept only where the schema allows it, are
+:mod:`apitwin.mockserver.edits` (``edit``, ``settle``, ``quiet``, ``DELETE``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from apitwin.mockserver.operations import CompiledApi
 from apitwin.specs.pointer import follow
 from apitwin.specs.validation import FastValidator, SchemaChecker
 
-DELETE = object()
-"""An edit value meaning "remove this key"."""
 MEMO_ENTRIES = 4096
 """What :meth:`Shapes.remember` keeps per API."""
 CALLER_CACHE = 256
@@ -332,84 +331,6 @@ def shapes_for(api: CompiledApi) -> Shapes:
     if found is None or found.document is not api.document:
         found = _shapes[id(api.document)] = Shapes(api.document, api.checker)
     return found
-
-
-# ---------------------------------------------------------------- editing a value within its schema
-
-
-@dataclass(slots=True)
-class Edit:
-    """Set ``container[key]`` to the first of ``options`` the schema allows (``DELETE`` removes the key)."""
-
-    container: Any
-    key: Any
-    options: tuple[Any, ...]
-
-
-def edit(container: Any, key: Any, *options: Any) -> Edit:
-    return Edit(container, key, options)
-
-
-def settle(root: Any, validator: Any, edits: Iterable[Edit]) -> Any:
-    """Apply ``edits`` to ``root`` (in place), keeping each one only if ``root`` stays valid.
-
-    Fast path: all first options at once, one validation. Otherwise edit by edit, option by option,
-    so what the schema forbids is left as generated. Returns ``root``.
-    """
-    edits = [item for item in edits if item.options]
-    applied = [_apply(item, item.options[0]) for item in edits]
-    if validator.is_valid(root):
-        return root
-    for before in reversed(applied):
-        _restore(before)
-    for item in edits:
-        for option in item.options:
-            before = _apply(item, option)
-            if validator.is_valid(root):
-                break
-            _restore(before)
-    return root
-
-
-Before = tuple[Any, Any, bool, Any]
-"""What an edit replaced: (container, key, whether the key was there, its value)."""
-
-
-def _apply(item: Edit, value: Any) -> Before:
-    container, key = item.container, item.key
-    had = _has(container, key)
-    old = container[key] if had else None
-    if value is DELETE:
-        if had:
-            del container[key]
-    else:
-        container[key] = value
-    return container, key, had, old
-
-
-def _restore(before: Before) -> None:
-    container, key, had, old = before
-    if had:
-        container[key] = old
-    elif _has(container, key):
-        del container[key]
-
-
-def _has(container: Any, key: Any) -> bool:
-    if isinstance(container, dict):
-        return key in container
-    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
-
-
-def quiet(container: dict[str, Any], keys: Iterable[str]) -> list[Edit]:
-    """Edits that silence generated noise: ``null``, else absent, else empty."""
-    result = []
-    for key in keys:
-        if key not in container:
-            continue
-        options: tuple[Any, ...] = (None, DELETE, [] if isinstance(container[key], list) else {})
-        result.append(Edit(container, key, options))
-    return result
 
 
 def request_default(shapes: Shapes, schema: Any, body: Mapping[str, Any], name: str) -> Any:

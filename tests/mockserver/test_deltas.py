@@ -4,6 +4,7 @@ stream: ``transcript.text.delta`` then ``transcript.text.done``), as the fuzzer'
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,16 @@ def test_every_done_event_says_what_the_deltas_before_it_joined_to(tmp_path: Pat
     assert checked >= 5  # enough streams had a delta before a done for the rule to be exercised
 
 
+class _Rule:
+    """A validator made of a predicate."""
+
+    def __init__(self, rule: Callable[[Any], bool]) -> None:
+        self.is_valid = rule
+
+
 def test_a_done_is_left_alone_when_the_joined_text_would_break_its_schema() -> None:
     joiner = DeltaJoiner()
-    joiner.settle({"type": "x.delta", "delta": "too long"}, lambda payload: True)
+    joiner.settle({"type": "x.delta", "delta": "too long"}, _Rule(lambda payload: True))
     done = {"type": "x.done", "text": "ok"}
-    assert joiner.settle(done, lambda payload: len(payload["text"]) <= 4) == done
-    assert joiner.settle(done, lambda payload: True) == {"type": "x.done", "text": "too long"}
+    assert joiner.settle(done, _Rule(lambda payload: len(payload["text"]) <= 4)) == done
+    assert joiner.settle(done, _Rule(lambda payload: True)) == {"type": "x.done", "text": "too long"}
