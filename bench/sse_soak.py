@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from apitwin.specs.sse_wire import DONE, parse_block, split
 from bench import hotspots, machine, proc, targets, tools
 
 API = "lmdeploy"
@@ -351,11 +352,12 @@ def dechunk(raw: bytes) -> tuple[bytes, bool]:
 
 def _read_events(payload: bytes, result: StreamResult) -> None:
     """Count the events; the last must be ``[DONE]``, every other one JSON."""
-    blocks = [block for block in payload.replace(b"\r\n", b"\n").split(b"\n\n") if block.strip()]
+    blocks = [block.text for block in split(payload.decode("utf-8", "replace")) if block.text.strip()]
     for number, block in enumerate(blocks, start=1):
-        data = b"\n".join(line[5:].lstrip(b" ") for line in block.split(b"\n") if line.startswith(b"data:"))
+        parsed = parse_block(block)
+        data = parsed[1] if parsed is not None else ""
         result.events += 1
-        if data == b"[DONE]":
+        if data == DONE:
             result.done = number == len(blocks)
             continue
         try:

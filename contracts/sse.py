@@ -1,7 +1,8 @@
-"""Server-sent events, once for every checker: the framing, what a spec declares, and the stream checks.
+"""Server-sent events, once for every checker: the events of a body, what a spec declares, and the stream checks.
 
-``apitwin fuzz`` (a live answer), ``apitwin check-traffic`` (a recorded one) and any later reader
-(a proxy) parse a ``text/event-stream`` body with :func:`parse_events`, read what the spec declares
+``apitwin fuzz`` (a live answer), ``apitwin check-traffic`` (a recorded one) and the proxy parse a
+``text/event-stream`` body with :func:`parse_events` (cut and read by :mod:`apitwin.specs.sse_wire`, the wire
+format the mock writes with), read what the spec declares
 with :class:`StreamSpecs`, and judge the stream with :func:`run_stream_checks`; each turns the
 :class:`Problem` list into its own report. None of it knows a vendor: a lifecycle vocabulary,
 sequence numbers, a terminator or a ``usage`` property are held to only where the spec declares them.
@@ -14,7 +15,6 @@ optionally ``data: {if: {const: "[DONE]"}, else: {...}}`` for a stream-ending te
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 
 from apitwin.mockserver.deltas import delta_key, done_text_field
+from apitwin.specs.sse_wire import parse_block, split
 from apitwin.specs.validation import SchemaChecker
 
 TERMINAL_SUFFIXES = (".completed", ".failed", ".incomplete")
@@ -31,9 +32,7 @@ BUFFERED_MIN_EVENTS = 3
 MAX_ERRORS_PER_EVENT = 10
 """Schema errors reported for one event: enough to act on, few enough to read."""
 
-# -- framing (the WHATWG rules) ----------------------------------------------------------------
-
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# -- events of a body (the framing is specs.sse_wire's) -------------------------------------------
 
 
 @dataclass(slots=True)
@@ -53,25 +52,6 @@ class Event:
         return self.index + 1
 
 
-def parse_block(block: str) -> tuple[str | None, str] | None:
-    """(event name, data) of one event block; None for a block without ``data:`` (a comment, a keep-alive).
-
-    ``data:`` lines are joined by newlines; one space after the colon is not part of the value."""
-    name, data = None, []
-    for line in LINE_BREAK.split(block):
-        if not line or line.startswith(":"):
-            continue
-        field_name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field_name == "data":
-            data.append(value)
-        elif field_name == "event":
-            name = value
-    if not data:
-        return None
-    return name, "\n".join(data)
-
-
 def parse_events(body: bytes | str, reads: list[int] | None = None) -> list[Event]:
     """The events of an SSE body (a blank line ends each); ``reads`` (sizes of the body reads, in bytes) tell
     which read completed each event."""
@@ -79,24 +59,17 @@ def parse_events(body: bytes | str, reads: list[int] | None = None) -> list[Even
     text = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
     ends = _read_ends(reads or [len(raw)])
     events: list[Event] = []
-    block_start = line_start = 0
     counted, byte = 0, 0  # bytes up to text[counted], grown as the scan goes (streams can be long)
-    for match in LINE_BREAK.finditer(text):
-        blank = match.start() == line_start
-        line_start = match.end()
-        if blank:
-            byte += len(text[counted : match.end()].encode("utf-8", errors="replace"))
-            counted = match.end()
-            _append(events, text[block_start : match.start()], _read_index(ends, byte))
-            block_start = match.end()
-    _append(events, text[block_start:], len(ends) - 1)
+    for block in split(text):
+        read = len(ends) - 1
+        if block.ended:
+            byte += len(text[counted : block.end].encode("utf-8", errors="replace"))
+            counted = block.end
+            read = _read_index(ends, byte)
+        parsed = parse_block(block.text)
+        if parsed is not None:
+            events.append(Event(len(events), parsed[0], parsed[1], read))
     return events
-
-
-def _append(events: list[Event], block: str, read: int) -> None:
-    parsed = parse_block(block)
-    if parsed is not None:
-        events.append(Event(len(events), parsed[0], parsed[1], read))
 
 
 def _read_ends(reads: list[int]) -> list[int]:

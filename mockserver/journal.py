@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apitwin.mockserver.violations import Violation
+from apitwin.specs.sse_wire import EVENT_END, LINE_BREAK, LINE_END, Block, Splitter
 
 DEFAULT_LIMIT = 10_000
 """Entries kept; older ones are dropped so a long-running server does not grow without bound."""
@@ -318,34 +319,30 @@ class Journal:
 
 class EventSplitter:
     """Whole events out of an event stream read in pieces cut anywhere (an event, or a UTF-8 character, may
-    straddle two pieces): each event is kept at the time its last piece arrived; past ``limit`` characters of
-    event text they are only counted."""
+    straddle two pieces): each event is kept, its line breaks written as ``\n``, at the time its last piece
+    arrived; past ``limit`` characters of event text they are only counted."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.events: list[Event] = []
         self.dropped = 0
         self._kept = 0
-        self._pending = ""
+        self._splitter = Splitter()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def feed(self, data: bytes, at_ms: float) -> None:
-        self._pending += self._decoder.decode(data).replace("\r\n", "\n")
-        complete, separator, self._pending = self._pending.rpartition("\n\n")
-        if separator:
-            self._keep(complete, at_ms)
+        self._keep(self._splitter.feed(self._decoder.decode(data)), at_ms)
 
     def finish(self, at_ms: float) -> None:
         """The stream ended: what is left (an event without its blank line) counts too."""
-        self._pending += self._decoder.decode(b"", final=True)
-        self._keep(self._pending, at_ms)
-        self._pending = ""
+        blocks = self._splitter.feed(self._decoder.decode(b"", final=True))
+        self._keep(blocks + self._splitter.finish(), at_ms)
 
-    def _keep(self, text: str, at_ms: float) -> None:
-        for part in text.split("\n\n"):
-            if not part.strip():
+    def _keep(self, blocks: list[Block], at_ms: float) -> None:
+        for block in blocks:
+            if not block.text.strip():
                 continue
-            event = part + "\n\n"
+            event = LINE_BREAK.sub(LINE_END, block.text) + EVENT_END
             if self._kept + len(event) > self.limit:
                 self.dropped += 1
                 continue

@@ -18,6 +18,7 @@ from starlette.responses import StreamingResponse
 
 from apitwin.mockserver.journal import Entry, Journal
 from apitwin.mockserver.journal_query import Filters
+from apitwin.specs import sse_wire
 
 CONNECTION_SECONDS = 10.0
 KEEPALIVE_SECONDS = 5.0
@@ -36,14 +37,14 @@ async def _events(journal: Journal, filters: Filters, reveal: bool) -> AsyncIter
     subscription = journal.subscribe()  # before the backlog is read: nothing falls between the two
     ends = time.monotonic() + CONNECTION_SECONDS
     try:
-        yield f"retry: {RETRY_MS}\n\n".encode()
+        yield sse_wire.frame(retry=RETRY_MS)
         for entry in filters.select(journal.records()):
             yield _frame(entry, reveal)
         while (left := ends - time.monotonic()) > 0:
             try:
                 entry = await asyncio.wait_for(subscription.queue.get(), timeout=min(left, KEEPALIVE_SECONDS))
             except TimeoutError:
-                yield b": keep-alive\n\n"
+                yield sse_wire.comment("keep-alive")
                 continue
             if filters.matches(entry):
                 yield _frame(entry, reveal)
@@ -52,5 +53,4 @@ async def _events(journal: Journal, filters: Filters, reveal: bool) -> AsyncIter
 
 
 def _frame(entry: Entry, reveal: bool) -> bytes:
-    data = json.dumps(entry.as_dict(reveal), ensure_ascii=False)
-    return f"id: {entry.sequence}\nevent: entry\ndata: {data}\n\n".encode()
+    return sse_wire.frame(json.dumps(entry.as_dict(reveal), ensure_ascii=False), "entry", event_id=entry.sequence)

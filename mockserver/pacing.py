@@ -27,6 +27,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.specs.sse_wire import parse_block
 
 HEADER = "x-apitwin-pacing"
 MAX_TTFT_MS = 600_000.0
@@ -158,11 +159,11 @@ async def joined(frames: AsyncIterator[bytes], limit: int = JOINED_BYTES) -> Asy
 
 def frame_tokens(item: bytes) -> int:
     """Tokens of new text an SSE frame carries (see the module docstring)."""
-    data = "\n".join(
-        line[5:].lstrip() for line in item.decode("utf-8", "replace").split("\n") if line.startswith("data:")
-    )
+    parsed = parse_block(item.decode("utf-8", "replace"))
+    if parsed is None:
+        return 0
     try:
-        payload = json.loads(data)
+        payload = json.loads(parsed[1])
     except ValueError:
         return 0
     return sum(count_tokens(text) for text in _delta_strings(payload, inside=False))

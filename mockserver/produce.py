@@ -12,6 +12,7 @@ import orjson
 
 from apitwin.mockserver.deltas import DeltaJoiner
 from apitwin.mockserver.operations import EventStream, Media, ResponseSpec
+from apitwin.specs.sse_wire import frame, json_frame
 
 STREAM_EVENTS = (3, 6)
 """How many payload events a generated stream carries (before the terminator)."""
@@ -94,18 +95,6 @@ def _event_name(stream: EventStream, payload: Any) -> str | None:
         return None
     kind = payload.get("type") if isinstance(payload, dict) else None
     return kind if kind in stream.event_names else stream.event_names[0]
-
-
-def frame(data: str, event: str | None) -> bytes:
-    lines = [f"event: {event}"] if event else []
-    lines += [f"data: {line}" for line in data.split("\n")]
-    return ("\n".join(lines) + "\n\n").encode("utf-8")
-
-
-def json_frame(payload: bytes, event: str | None) -> bytes:
-    """An event carrying one JSON text: :func:`frame` without splitting lines (JSON escapes line breaks)."""
-    head = b"event: " + event.encode("utf-8") + b"\ndata: " if event else b"data: "
-    return head + payload + b"\n\n"
 
 
 async def iterate(events: list[bytes]) -> AsyncIterator[bytes]:

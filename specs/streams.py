@@ -28,15 +28,15 @@ from typing import Any
 
 from apitwin.specs.pointer import follow, join
 from apitwin.specs.repairs import RepairLog
+from apitwin.specs.sse_wire import DATA, DONE, EVENT, ID, RETRY
 from apitwin.specs.walk import iter_operations
 
 EVENT_STREAM = "text/event-stream"
 JSON = "application/json"
 EVENT_TYPE_PROPERTY = "type"
-DONE = "[DONE]"
-DONE_TEXT = re.compile(r"data:\s*\[DONE\]")
+DONE_TEXT = re.compile(rf"{DATA}:\s*{re.escape(DONE)}")
 SSE_TEXT = re.compile(r"server[- ]sent[- ]events?|event[- ]stream|\bSSE\b", re.IGNORECASE)
-SSE_FIELDS = {"id", "event", "data", "retry"}
+SSE_FIELDS = {ID, EVENT, DATA, RETRY}
 FERN_HINT = "x-fern-streaming"
 SPEAKEASY_SENTINEL = "x-speakeasy-sse-sentinel"
 MAX_DEPTH = 8

@@ -2,20 +2,15 @@
 
 The client has had an event's bytes before it is judged here; what this adds is the moment of the report: a
 broken event is a line while the stream still runs (a long agent stream may run for minutes), with its index and
-the pointer into it. The framing is :func:`apitwin.contracts.sse.parse_events`' (WHATWG: a blank line ends an
-event; ``\\r\\n``, ``\\r`` and ``\\n`` are line breaks), applied to text as it grows; a ``\\r`` at the end of
-what has arrived waits for the next piece, which may turn it into ``\\r\\n``.
+the pointer into it. The framing is :mod:`apitwin.specs.sse_wire`'s, applied to text as it grows.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 
-from apitwin.contracts.sse import Event, Problem, StreamSpec, event_problems, parse_block
-
-BLOCK_END = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
-"""Two line breaks in a row; a ``\\r\\n`` is one break, never a ``\\r`` and then a ``\\n``."""
+from apitwin.contracts.sse import Event, Problem, StreamSpec, event_problems
+from apitwin.specs.sse_wire import Block, Splitter, parse_block
 
 
 class LiveEvents:
@@ -29,32 +24,21 @@ class LiveEvents:
         self.events: list[Event] = []
         self.pieces = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._text = ""
+        self._splitter = Splitter()
 
     def feed(self, piece: bytes) -> list[Problem]:
         self.pieces += 1
-        self._text += self._decoder.decode(piece)
-        return self._cut(final=False)
+        return self._judge(self._splitter.feed(self._decoder.decode(piece)))
 
     def finish(self) -> list[Problem]:
         """The problems of a last event the stream did not end with a blank line."""
-        self._text += self._decoder.decode(b"", final=True)
-        return self._cut(final=True)
+        blocks = self._splitter.feed(self._decoder.decode(b"", final=True))
+        return self._judge(blocks + self._splitter.finish())
 
-    def _cut(self, final: bool) -> list[Problem]:
+    def _judge(self, blocks: list[Block]) -> list[Problem]:
         problems: list[Problem] = []
-        start = 0
-        text = self._text
-        for match in BLOCK_END.finditer(text):
-            if not final and match.end() == len(text) and text.endswith("\r"):
-                break  # the \r may be the first half of a \r\n still on its way
-            problems += self._event(text[start : match.start()])
-            start = match.end()
-        rest = text[start:]
-        if final and rest:
-            problems += self._event(rest)
-            rest = ""
-        self._text = rest
+        for block in blocks:
+            problems += self._event(block.text)
         return problems
 
     def _event(self, block: str) -> list[Problem]:

@@ -24,7 +24,8 @@ from starlette.responses import Response
 
 from apitwin.mockserver.generate import CompiledSchema
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
-from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, json_frame, response_headers
+from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, response_headers
+from apitwin.specs.sse_wire import json_frame
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -38,7 +38,7 @@ from apitwin.mockserver.behaviours.text import (
 )
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
-from apitwin.mockserver.produce import frame
+from apitwin.specs.sse_wire import frame
 
 MAX_CHOICES = 16
 """More choices than this are answered with this many (the spec's own bounds apply first)."""

@@ -29,7 +29,7 @@ from apitwin.mockserver.behaviours.structured import Shape, shapes_for
 from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json
-from apitwin.mockserver.produce import frame
+from apitwin.specs.sse_wire import frame
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:

@@ -55,7 +55,7 @@ from apitwin.mockserver.behaviours.text import (
 )
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
-from apitwin.mockserver.produce import frame
+from apitwin.specs.sse_wire import frame
 
 STORE_KIND = "response"
 ASSUMED = {"tool_choice": "auto"}

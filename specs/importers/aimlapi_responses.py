@@ -18,6 +18,7 @@ from apitwin.specs.importers.aimlapi_models import operation_prefix
 from apitwin.specs.pointer import join
 from apitwin.specs.repairs import RepairLog
 from apitwin.specs.sources import Source
+from apitwin.specs.sse_wire import DONE
 from apitwin.specs.walk import iter_operations
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ STATUS_CANDIDATES: dict[str, tuple[str, ...]] = {
     "/v1/stt/{generation_id}": ("waiting", "active"),
 }
 AUDIO_URL_EVIDENCE = re.compile(r"\[[\"']audio[\"']\]\s*\[[\"']url[\"']\]|[\"']audio[\"']\s*:\s*\{\s*[\"']url[\"']")
-DONE_SENTINEL = "[DONE]"
 
 Entry = tuple["Fragment", dict[str, Any]]
 
@@ -442,7 +442,7 @@ def _framed_chunks(
         "properties": {
             "data": {
                 "type": "string",
-                "if": {"const": DONE_SENTINEL},
+                "if": {"const": DONE},
                 "else": {"contentMediaType": JSON, "contentSchema": {"$ref": f"#/components/schemas/{name}"}},
             }
         },

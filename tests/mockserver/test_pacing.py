@@ -21,7 +21,7 @@ from apitwin.mockserver.pacing import (
     paced,
     parse_header,
 )
-from apitwin.mockserver.produce import frame
+from apitwin.specs.sse_wire import frame
 from tests.mockserver.test_chat_behaviour import AUTH, chunks, streamed_text
 
 BODY = {"model": "internlm2", "messages": [{"role": "user", "content": "pace me"}], "stream": True}
