@@ -13,6 +13,7 @@ A repeated request (served from the answer cache) is the floor for comparison.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import statistics
 import time
@@ -90,6 +91,8 @@ def run(requests: int = 300, rounds: int = 5) -> list[Row]:
 
     slow = create_app([API], answer_templates=False)
     fast = create_app([API], answer_templates=True)
+    gc.collect()
+    gc.freeze()  # as `apitwin serve` does once its specs are compiled (mockserver.cli.settled)
     return asyncio.run(_measure(slow, fast, requests, rounds))
 
 

@@ -16,10 +16,13 @@ import asyncio
 import codecs
 import threading
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, overload
 
 from apitwin.mockserver.violations import Violation
+from apitwin.recordings.credentials import masked_headers
 from apitwin.specs.sse_wire import EVENT_END, LINE_BREAK, LINE_END, Block, Splitter
 
 DEFAULT_LIMIT = 10_000
@@ -39,21 +42,88 @@ SUBSCRIBER_BACKLOG = 1000
 """Entries a slow live viewer may fall behind before it misses some (it can catch up with ``since``)."""
 
 
-@dataclass(slots=True)
 class Body:
-    """A body as text (UTF-8, undecodable bytes replaced), cut at the journal's body limit."""
+    """A body as text (UTF-8, undecodable bytes replaced), cut at the journal's body limit.
 
-    text: str
-    size: int
-    """Bytes the whole body had."""
-    truncated: bool = False
+    A recorded body (:meth:`of`) keeps its bytes and is decoded when first read: most entries are never looked at,
+    and decoding every answer cost more than the rest of keeping it.
+    """
+
+    __slots__ = ("_kept", "_text", "size", "truncated")
+
+    def __init__(self, text: str, size: int, truncated: bool = False) -> None:
+        self._text: str | None = text
+        self._kept = b""
+        self.size = size
+        """Bytes the whole body had."""
+        self.truncated = truncated
 
     @classmethod
     def of(cls, raw: bytes, limit: int) -> Body:
-        return cls(raw[:limit].decode("utf-8", "replace"), len(raw), len(raw) > limit)
+        body = cls("", len(raw), len(raw) > limit)
+        body._text, body._kept = None, raw[:limit]  # the same bytes object when it is not cut: nothing copied
+        return body
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text is None:  # another thread decoding at the same time makes the same text
+            text = self._text = self._kept.decode("utf-8", "replace")
+        return text
+
+    def held(self) -> int:
+        """Characters (or, not yet decoded, bytes) the body holds, for the journal's byte bound."""
+        return len(self._kept) if self._text is None else len(self._text)
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "size": self.size, "truncated": self.truncated}
+
+    def __repr__(self) -> str:
+        return f"Body(text={self.text!r}, size={self.size}, truncated={self.truncated})"
+
+
+class WireHeaders(Sequence[tuple[str, str]]):
+    """Headers as ASGI carries them (byte pairs), read as text with their credentials masked (see
+    ``recordings.credentials``) when first read, for the same reason as :class:`Body`."""
+
+    __slots__ = ("_raw", "_shown")
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = list(raw)  # a copy: the answer's list may still change after it was recorded
+        self._shown: list[tuple[str, str]] | None = None
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        shown = self._shown
+        if shown is None:
+            text = ((name.decode("latin-1"), value.decode("latin-1")) for name, value in self._raw)
+            shown = self._shown = masked_headers(text)
+        return shown
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[str, str] | list[tuple[str, str]]:
+        return self._pairs()[index]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs())
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"WireHeaders({list(self)!r})"
+
+    def held(self) -> int:
+        return sum(map(len, chain.from_iterable(self._raw)))
+
+
+def _headers_held(headers: Sequence[tuple[str, str]]) -> int:
+    """Characters of the header names and values (bytes of those not read yet), for the journal's byte bound."""
+    if isinstance(headers, WireHeaders):
+        return headers.held()
+    return sum(map(len, chain.from_iterable(headers)))
 
 
 @dataclass(slots=True)
@@ -134,9 +204,10 @@ class Entry:
     """When the request arrived, seconds since the epoch (the server's clock)."""
     query: str = ""
     """The query string, credential parameters masked."""
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_headers: Sequence[tuple[str, str]] = field(default_factory=list)
+    """Credentials masked (see ``recordings.credentials``)."""
     request_body: Body | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_headers: Sequence[tuple[str, str]] = field(default_factory=list)
     response_body: Body | None = None
     events: list[Event] | None = None
     """The events of a streamed answer (None: not a stream)."""
@@ -171,9 +242,8 @@ class Entry:
         size = ENTRY_OVERHEAD + len(self.path) + len(self.query)
         for body in (self.request_body, self.response_body):
             if body is not None:
-                size += len(body.text)
-        for name, value in (*self.request_headers, *self.response_headers):
-            size += len(name) + len(value)
+                size += body.held()
+        size += _headers_held(self.request_headers) + _headers_held(self.response_headers)
         for event in self.events or ():
             size += len(event.data)
         for violation in self.violations:

@@ -15,11 +15,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apitwin.mockserver.journal import Body, Entry, Journal, StreamTrace
+from apitwin.mockserver.journal import Body, Entry, Journal, StreamTrace, WireHeaders
 from apitwin.mockserver.journal_query import QueryError
 from apitwin.mockserver.journal_query import parse as parse_filters
 from apitwin.mockserver.violations import Violation
-from apitwin.recordings.credentials import masked_headers, masked_query
+from apitwin.recordings.credentials import masked_query
 
 OPERATION_KEY = "apitwin.operation"
 VIOLATIONS_KEY = "apitwin.violations"
@@ -37,22 +37,27 @@ class RequestLog(Journal):
     def record(
         self, request: Request, response: Response, *, api: str, started: float, clock: Callable[[], float]
     ) -> Response:
-        """Keep the exchange; a streamed answer is returned wrapped, so its events and end are kept as sent."""
-        violations = [*request.scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
-        raw = request.scope.get(BODY_KEY, b"")
+        """Keep the exchange; a streamed answer is returned wrapped, so its events and end are kept as sent.
+
+        Headers and bodies are kept as they went over the wire and read as text when someone looks (see
+        :class:`~apitwin.mockserver.journal.WireHeaders`): every answer is recorded, few are read."""
+        scope = request.scope
+        violations = [*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
+        raw = scope.get(BODY_KEY, b"")
+        query = scope.get("query_string", b"")
         entry = Entry(
             0,
-            request.method,
-            request.scope["path"],
-            request.scope.get(OPERATION_KEY, ""),
+            scope["method"],
+            scope["path"],
+            scope.get(OPERATION_KEY, ""),
             response.status_code,
             violations,
             api=api,
             started=started,
-            query=masked_query(request.scope.get("query_string", b"").decode("latin-1")),
-            request_headers=masked_headers(request.headers.items()),
+            query=masked_query(query.decode("latin-1")) if query else "",
+            request_headers=WireHeaders(scope["headers"]),
             request_body=Body.of(raw, self.body_limit) if raw else None,
-            response_headers=masked_headers(response.headers.items()),
+            response_headers=WireHeaders(response.raw_headers),
         )
         if isinstance(response, StreamingResponse):
             media_type = response.media_type or response.headers.get("content-type", "")
