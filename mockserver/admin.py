@@ -172,7 +172,11 @@ async def state(server: MockServer, request: Request, rest: str, reveal: bool) -
 
 def _job_status(server: MockServer, api: str, create: str, record: dict[str, Any]) -> str | None:
     compiled = server.apis.get(api)
-    return status_now(compiled, create, record, server.options) if compiled is not None else None
+    return (
+        status_now(compiled, create, record, server.services.jobs, server.options.clock())
+        if compiled is not None
+        else None
+    )
 
 
 async def settings(server: MockServer, request: Request, rest: str, reveal: bool) -> Response:

@@ -32,6 +32,7 @@ from apitwin.mockserver.auth import authenticate, presented_credential
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
+from apitwin.mockserver.behaviours.services import JobTiming, Services
 from apitwin.mockserver.behaviours.skeleton import Skeletons
 from apitwin.mockserver.error_media import declared_media_error
 from apitwin.mockserver.errors import declared_error as _error_response
@@ -244,6 +245,16 @@ class MockServer:
         """By operation, chosen on its first request (see ``behaviours_of``)."""
         self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
         self.skeletons = Skeletons(keep=options.answer_templates)
+        self.services = Services(
+            store=self.store,
+            clock=options.clock,
+            self_check=options.self_check,
+            skeletons=self.skeletons,
+            jobs=JobTiming(options.job_polls, options.job_seconds, options.job_paths),
+            stream=self.event_stream,
+            error=self.error_for,
+        )
+        """What behaviours may use of this server."""
         self.replay = (
             replay.load(
                 options.replay,
@@ -465,7 +476,7 @@ class MockServer:
         exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:
             exchange = Exchange(
-                self,
+                self.services,
                 api,
                 operation,
                 path,
@@ -502,7 +513,6 @@ class MockServer:
         if produced.events is not None:
             return self.event_stream(
                 iterate(produced.events),
-                None,
                 pacing=pacing,
                 status_code=status_code,
                 media_type=produced.media_type,
@@ -513,16 +523,16 @@ class MockServer:
     def event_stream(
         self,
         frames: AsyncIterator[bytes],
-        exchange: Exchange | None,
         *,
-        pacing: Pacing | None = None,
+        pacing: Pacing | None,
         status_code: int,
         media_type: str | None,
         headers: dict[str, str],
     ) -> StreamingResponse:
-        """An event-stream answer of these frames: the place where pacing and stream faults apply."""
+        """An event-stream answer of these frames: the place where pacing and stream faults apply (``pacing``: the
+        request's, ``None`` for the server's)."""
         if pacing is None:
-            pacing = exchange.pacing if exchange is not None and exchange.pacing is not None else self.pacing
+            pacing = self.pacing
         faults = _FAULTS.get()
         if faults is not None and faults.cut_after is not None:
             # Frames are counted one by one up to the cut, so they are not joined into fewer writes.

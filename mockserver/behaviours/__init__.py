@@ -30,15 +30,16 @@ from apitwin.specs.sse_wire import json_frame
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from apitwin.mockserver.app import MockServer
+    from apitwin.mockserver.behaviours.services import Services
     from apitwin.mockserver.pacing import Pacing
 
 
 @dataclass(slots=True)
 class Exchange:
-    """One request, validated, with the response the generic path would have chosen."""
+    """One request, validated, with the response the generic path would have chosen, and what a behaviour may use
+    of the server (:class:`~apitwin.mockserver.behaviours.services.Services`)."""
 
-    server: MockServer
+    services: Services
     api: CompiledApi
     operation: Operation
     path: str
@@ -86,11 +87,11 @@ class Exchange:
     @property
     def fast(self) -> bool:
         """Whether behaviours may take their fast paths (``Options.answer_templates``): same bytes, less work."""
-        return self.server.skeletons.keep
+        return self.services.skeletons.keep
 
     @property
     def self_check(self) -> bool:
-        return self.server.options.self_check
+        return self.services.self_check
 
     def generate(self, media: Media | None = None, skip: tuple[str, ...] = ()) -> Any:
         """A fresh generated value for ``media`` (default: the chosen media), without the top-level
@@ -118,7 +119,7 @@ class Exchange:
         if compiled is None:
             return None
         where = f"{self.operation.label} {self.status} {role}"
-        return self.server.skeletons.draw(compiled, where, self.seed, self.rng, skip, caller_sets, shallow)
+        return self.services.skeletons.draw(compiled, where, self.seed, self.rng, skip, caller_sets, shallow)
 
     def check(self, value: Any, media: Media | None = None) -> None:
         """Raise :class:`SelfCheckError` when self-check is on and ``value`` breaks the schema."""
@@ -167,7 +168,9 @@ class Exchange:
             **(headers or {}),
         }
         iterator = frames if isinstance(frames, AsyncIterator) else _aiter(frames)
-        return self.server.event_stream(iterator, self, status_code=self.status, media_type=media_type, headers=extra)
+        return self.services.stream(
+            iterator, pacing=self.pacing, status_code=self.status, media_type=media_type, headers=extra
+        )
 
     def sse(self, payload: Any, event: str | None = None) -> bytes:
         """One framed event carrying ``payload`` as JSON, self-checked against the stream's payload schema."""
@@ -188,7 +191,7 @@ class Exchange:
         kind: str = "invalid_request_error",
     ) -> Response:
         """An error in the API's own shape, for the status the operation declares (or its nearest)."""
-        return self.server.error_for(
+        return self.services.error(
             self.api, self.operation, status, message, self.path, location=location, pointer=pointer, kind=kind
         )
 

@@ -73,7 +73,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         data = [_item(exchange, item_shape, image, inline, prompt) for image in images]
         if not inline:
             for image in images:
-                await exchange.server.store.put(MEDIA_KIND, _name(image), _record(image))
+                await exchange.services.store.put(MEDIA_KIND, _name(image), _record(image))
         settle(value, exchange.answer_media.validator, [edit(value, "data", data)])
         return exchange.json(value)
 

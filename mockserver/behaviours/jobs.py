@@ -35,6 +35,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver import media as media_files
 from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.services import JobTiming
 from apitwin.mockserver.edits import DELETE, keep_valid
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
 from apitwin.specs.pointer import follow
@@ -178,10 +179,10 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
         job_id = _new_id(shaper, body, lifecycle.id_from)
         if job_id is None:
             return None
-        pending = pending_of(lifecycle, exchange.server.options)
+        pending = pending_of(lifecycle, exchange.services.jobs)
         body = shaper.set(body, lifecycle.field, pending[0] if pending else None)
         body = shaper.withhold_outcome(body)
-        now = exchange.server.options.clock()
+        now = exchange.services.clock()
         record = {
             "id": job_id,
             "created": now,
@@ -190,7 +191,7 @@ def _create_behaviour(lifecycle: Lifecycle) -> Behaviour:
             "cancelled_poll": None,
             "cancelled_time": None,
         }
-        await exchange.server.store.put(JOB_KIND, _job_key(exchange, lifecycle, job_id), record)
+        await exchange.services.store.put(JOB_KIND, _job_key(exchange, lifecycle, job_id), record)
         return exchange.json(body, media=media)
 
     return create
@@ -202,7 +203,7 @@ def _poll_behaviour(lifecycle: Lifecycle, operation: Operation) -> Behaviour:
         if job_id is None:
             return None
         key = _job_key(exchange, lifecycle, job_id)
-        record = await exchange.server.store.update(JOB_KIND, key, _count_poll)
+        record = await exchange.services.store.update(JOB_KIND, key, _count_poll)
         if record is None:
             return _unknown(exchange, lifecycle.poll, job_id)
         progress = _progress(lifecycle, record, exchange)
@@ -225,17 +226,16 @@ def _cancel_behaviour(lifecycle: Lifecycle) -> Behaviour:
         if job_id is None:
             return None
         key = _job_key(exchange, lifecycle, job_id)
-        options = exchange.server.options
-        now = options.clock()
-
-        steps = len(pending_of(lifecycle, options))
+        timing = exchange.services.jobs
+        now = exchange.services.clock()
+        steps = len(pending_of(lifecycle, timing))
 
         def request_cancel(record: dict[str, Any]) -> dict[str, Any]:
-            if record["cancelled_poll"] is not None or _stage(record, options, now) >= steps:
+            if record["cancelled_poll"] is not None or _stage(record, timing, now) >= steps:
                 return record
             return {**record, "cancelled_poll": record["polls"], "cancelled_time": now}
 
-        record = await exchange.server.store.update(JOB_KIND, key, request_cancel)
+        record = await exchange.services.store.update(JOB_KIND, key, request_cancel)
         if record is None:
             return _unknown(exchange, lifecycle.cancel, job_id)
         progress = _progress(lifecycle, record, exchange)
@@ -260,47 +260,46 @@ def _count_poll(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "polls": record["polls"] + 1}
 
 
-def _stage(record: dict[str, Any], options: Any, now: float) -> int:
+def _stage(record: dict[str, Any], timing: JobTiming, now: float) -> int:
     """How many status steps the job has moved: one per ``job_polls`` polls or ``job_seconds`` seconds."""
     steps = []
-    if options.job_polls > 0:
-        steps.append(record["polls"] // options.job_polls)
-    if options.job_seconds:
-        steps.append(int((now - record["created"]) / options.job_seconds))
+    if timing.polls > 0:
+        steps.append(record["polls"] // timing.polls)
+    if timing.seconds:
+        steps.append(int((now - record["created"]) / timing.seconds))
     return max(steps) if steps else 1 << 30  # neither set: done at once
 
 
-def status_now(api: CompiledApi, create: str, record: dict[str, Any], options: Any) -> str | None:
-    """The status a stored job of the family ``create`` has now: what its latest poll (or its creation) showed, moved
-    on by time when ``--job-seconds`` is set (the dashboard's state view)."""
+def status_now(api: CompiledApi, create: str, record: dict[str, Any], timing: JobTiming, now: float) -> str | None:
+    """The status a stored job of the family ``create`` has ``now``: what its latest poll (or its creation) showed,
+    moved on by time when ``--job-seconds`` is set (the dashboard's state view)."""
     for lifecycle in _lifecycles(api):
         if lifecycle.create == create:
-            return _progress_at(lifecycle, record, options).status
+            return _progress_at(lifecycle, record, timing, now).status
     return None
 
 
 def _progress(lifecycle: Lifecycle, record: dict[str, Any], exchange: Exchange) -> Progress:
-    return _progress_at(lifecycle, record, exchange.server.options)
+    return _progress_at(lifecycle, record, exchange.services.jobs, exchange.services.clock())
 
 
-def _progress_at(lifecycle: Lifecycle, record: dict[str, Any], options: Any) -> Progress:
-    now = options.clock()
+def _progress_at(lifecycle: Lifecycle, record: dict[str, Any], timing: JobTiming, now: float) -> Progress:
     done = lifecycle.done[0] if lifecycle.done else None
     if record.get("cancelled_poll") is not None:
         since = {**record, "polls": record["polls"] - record["cancelled_poll"], "created": record["cancelled_time"]}
-        if _stage(since, options, now) >= 1:
+        if _stage(since, timing, now) >= 1:
             return Progress(done, True, True)
         return Progress(lifecycle.cancel_status, False, True)
-    stage = _stage(record, options, now)
-    pending = pending_of(lifecycle, options)
+    stage = _stage(record, timing, now)
+    pending = pending_of(lifecycle, timing)
     if stage < len(pending):
         return Progress(pending[stage], False, False)
     return Progress(done, True, False)
 
 
-def pending_of(lifecycle: Lifecycle, options: Any) -> tuple[str, ...]:
+def pending_of(lifecycle: Lifecycle, timing: JobTiming) -> tuple[str, ...]:
     """The statuses a job walks before it is done: the overlay's ``pending``, or ``--job-path`` for its family."""
-    chosen = (getattr(options, "job_paths", None) or {}).get(lifecycle.create)
+    chosen = (timing.paths or {}).get(lifecycle.create)
     return tuple(chosen) if chosen is not None else lifecycle.pending
 
 
@@ -341,7 +340,7 @@ async def _job_object(
     if not progress.finished:
         return shaper.withhold_outcome(body)
     body = shaper.clear(body, ERROR_FIELDS)
-    body = shaper.set_time(body, END_TIME_FIELDS, exchange.server.options.clock())
+    body = shaper.set_time(body, END_TIME_FIELDS, exchange.services.clock())
     return await _fill_urls(exchange, lifecycle, shaper, body, record)
 
 
@@ -355,10 +354,10 @@ async def _fill_urls(
             body = shaper.withhold(body, slot)
             continue
         name = f"{token}-{'-'.join(slot)}.{extension}"
-        trial = shaper.place(body, slot, f"{_base_url(exchange)}{media_files.MEDIA_PREFIX}{name}")
+        trial = shaper.place(body, slot, f"{exchange.base_url}{media_files.MEDIA_PREFIX}{name}")
         if trial is body:
             continue
-        await exchange.server.store.put(MEDIA_KIND, name, await _media_record(exchange, lifecycle, record, extension))
+        await exchange.services.store.put(MEDIA_KIND, name, await _media_record(exchange, lifecycle, record, extension))
         body = trial
     return body
 
@@ -502,10 +501,6 @@ def _unknown(exchange: Exchange, endpoint: Endpoint, job_id: str) -> Response:
     return exchange.error(
         404, message, location=endpoint.location, pointer=f"/{endpoint.parameter}", kind="not_found_error"
     )
-
-
-def _base_url(exchange: Exchange) -> str:
-    return getattr(exchange, "base_url", "") or ""
 
 
 def _new_id(shaper: _Shaper, body: dict[str, Any], field: str) -> str | None:

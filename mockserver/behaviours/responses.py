@@ -161,17 +161,12 @@ def _properties(shapes: Shapes, schema: Any) -> set[str]:
 # ---------------------------------------------------------------- stored responses
 
 
-def _store(exchange: Exchange) -> Any:
-    return getattr(exchange.server, "store", None)
-
-
 async def _previous(exchange: Exchange) -> tuple[dict[str, Any] | None, Response | None]:
     """(the stored previous response, None) or (None, the refusal) for ``previous_response_id``."""
     wanted = exchange.body.get("previous_response_id")
-    store = _store(exchange)
-    if not isinstance(wanted, str) or store is None:
+    if not isinstance(wanted, str):
         return None, None
-    found = await store.get(STORE_KIND, wanted)
+    found = await exchange.services.store.get(STORE_KIND, wanted)
     if found is not None:
         return found, None
     if not _declares_not_found(exchange.operation):
@@ -193,10 +188,9 @@ def _declares_not_found(operation: Operation) -> bool:
 
 
 async def _remember(exchange: Exchange, value: dict[str, Any]) -> None:
-    store = _store(exchange)
-    if store is None or exchange.body.get("store") is False or not isinstance(value.get("id"), str):
+    if exchange.body.get("store") is False or not isinstance(value.get("id"), str):
         return
-    await store.put(STORE_KIND, value["id"], value)
+    await exchange.services.store.put(STORE_KIND, value["id"], value)
 
 
 # ---------------------------------------------------------------- planning

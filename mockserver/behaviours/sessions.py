@@ -13,7 +13,6 @@ client sends back next, so the client follows the new id instead of failing.
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -40,21 +39,21 @@ def _session_behaviour(header: str) -> Behaviour:
     async def session(exchange: Exchange) -> Response | None:
         if header not in exchange.response.headers:
             return None  # the chosen answer (an error) does not carry the session
-        store = exchange.server.store
+        store, now = exchange.services.store, exchange.services.clock()
         sent = exchange.headers.get(header.lower())
-        record = await store.update(SESSION_KIND, _key(exchange, sent), _next_turn) if sent else None
+
+        def next_turn(record: dict[str, Any]) -> dict[str, Any]:
+            return {**record, "turns": record["turns"] + 1, "last": now}
+
+        record = await store.update(SESSION_KIND, _key(exchange, sent), next_turn) if sent else None
         if record is None:
-            record = {"id": str(uuid.uuid4()), "created": time.time(), "turns": 1, "continued_from": sent}
+            record = {"id": str(uuid.uuid4()), "created": now, "turns": 1, "continued_from": sent}
             await store.put(SESSION_KIND, _key(exchange, record["id"]), record)
         exchange.reply_headers[header] = record["id"]
         exchange.notes["session"] = record
         return None
 
     return session
-
-
-def _next_turn(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "turns": record["turns"] + 1, "last": time.time()}
 
 
 def _key(exchange: Exchange, session_id: str | None) -> str:
