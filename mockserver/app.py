@@ -35,8 +35,16 @@ from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.behaviours.services import JobTiming, Services
 from apitwin.mockserver.behaviours.skeleton import Skeletons
 from apitwin.mockserver.error_media import declared_media_error
+from apitwin.mockserver.errors import (
+    INVALID_REQUEST,
+    NOT_FOUND,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    UNAUTHENTICATED,
+    error_answer,
+    problem_response,
+)
 from apitwin.mockserver.errors import declared_error as _error_response
-from apitwin.mockserver.errors import error_answer, problem_response
 from apitwin.mockserver.errors import validation_status as _validation_status
 from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
 from apitwin.mockserver.faults import (
@@ -379,7 +387,7 @@ class MockServer:
             api_key=self.options.api_key,
         )
         if reason is not None:
-            return self._error(api, operation, 401, reason, path, kind="authentication_error")
+            return self._error(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
         secret = presented_credential(
             operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies
         )
@@ -427,7 +435,7 @@ class MockServer:
             return self._error(api, operation, _validation_status(operation), message, path, violations)
         if self.replay is not None and self.replay.strict:
             missed = self.replay.miss(api.name, request.method, path, _query(request), raw)
-            return self.error_for(api, operation, 404, missed, path, location="replay", kind="not_found_error")
+            return self.error_for(api, operation, 404, missed, path, location="replay", kind=NOT_FOUND)
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
         if faults.active:
@@ -545,7 +553,7 @@ class MockServer:
 
     def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:
         """An injected error: the API's error shape for the status, ``Retry-After`` on a 429."""
-        kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+        kind = RATE_LIMITED if status == 429 else SERVER_ERROR if status >= 500 else INVALID_REQUEST
         message = f"injected fault: {status} {HTTPStatus(status).phrase} (apitwin --faults / X-Apitwin-Faults)"
         answer = self.error_for(api, operation, status, message, path, location="fault", kind=kind)
         answer.headers.update(error_headers(status))
@@ -561,7 +569,7 @@ class MockServer:
         *,
         location: str = "request",
         pointer: str = "",
-        kind: str = "invalid_request_error",
+        kind: str = INVALID_REQUEST,
     ) -> Response:
         """An error answer in the API's shape, for behaviours (unknown ids, bad references, …)."""
         violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
@@ -578,7 +586,7 @@ class MockServer:
         path: str,
         violations: Sequence[Violation] = (),
         *,
-        kind: str = "invalid_request_error",
+        kind: str = INVALID_REQUEST,
     ) -> Response:
         found = list(violations) or [
             Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)

@@ -1,12 +1,13 @@
 """Error answers in the API's own shape.
 
-The spec declares what an error body looks like (AIML's ``{message, path, requestId,
-statusCode, timestamp}``, OpenAI-style ``{"error": {...}}``, FastAPI's ``{"detail": [...]}``).
-The body starts from a generated value of that schema, deterministic for the request, and
-then every field whose name says what it carries (a message, the path, the status, a
-location list) is filled from the violation, keeping each fill only if the body still
-validates. The shape comes from the spec; only the meaning of common field names is code.
-Where the spec declares no error response, the answer is RFC 7807 ``application/problem+json``.
+The spec declares what an error body looks like (``{message, path, requestId, statusCode, timestamp}``,
+``{"error": {message, type, param, code}}``, FastAPI's ``{"detail": [...]}``). The body starts from a generated
+value of that schema, deterministic for the request, and then every field whose name says what it carries (a
+message, the path, the status, a location list) is filled from the violation, keeping each fill only if the body
+still validates. The shape comes from the spec; the meaning of common field names is code, and an API's own words
+come from its document (see :class:`ErrorWords`): ``x-apitwin-error-fields`` names the properties that carry what
+(``status: [statusCode]``), ``x-apitwin-error-types`` the value of a ``type`` field for each kind of error.
+Where the spec declares no error response, the answer is RFC 9457 ``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -26,14 +27,28 @@ from apitwin.mockserver.violations import Violation
 
 PROBLEM_JSON = "application/problem+json"
 
-MESSAGE_FIELDS = ("message", "msg", "detail", "error_description", "error_message", "title", "error")
-PATH_FIELDS = ("path", "instance", "url")
-STATUS_FIELDS = ("statusCode", "status_code", "status", "code")
-REQUEST_ID_FIELDS = ("requestId", "request_id", "id")
-TIME_FIELDS = ("timestamp", "time")
-PARAM_FIELDS = ("param", "field")
-LOCATION_FIELDS = ("loc",)
-TYPE_FIELDS = ("type",)
+FIELDS_EXTENSION = "x-apitwin-error-fields"
+TYPES_EXTENSION = "x-apitwin-error-types"
+GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "message": ("message", "msg", "detail", "error_description", "error_message", "title", "error"),
+    "path": ("path", "instance", "url"),
+    "status": ("status_code", "status", "code"),
+    "request-id": ("request_id", "id"),
+    "time": ("timestamp", "time"),
+    "param": ("param", "field"),
+    "location": ("loc",),
+    "type": ("type",),
+}
+"""What each meaning is called where an API does not say (``x-apitwin-error-fields`` adds its own names)."""
+
+INVALID_REQUEST = "invalid_request"
+NOT_FOUND = "not_found"
+RATE_LIMITED = "rate_limited"
+UNAUTHENTICATED = "unauthenticated"
+SERVER_ERROR = "server_error"
+KINDS = (INVALID_REQUEST, NOT_FOUND, UNAUTHENTICATED, RATE_LIMITED, SERVER_ERROR)
+"""The kinds of error the mock answers; a ``type`` field says the kind itself unless ``x-apitwin-error-types``
+gives the API's word for it."""
 FIXED_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -52,13 +67,13 @@ def error_answer(
     *,
     path: str,
     violations: list[Violation] = (),  # type: ignore[assignment]
-    kind: str = "invalid_request_error",
+    kind: str = INVALID_REQUEST,
 ) -> ErrorAnswer:
     media = _json_media(response)
     if media is None or media.schema is None:
         return _problem(status, message, path, violations)
     rng = seeded("error", status, path, message)
-    context = _Context(api, media, status, message, path, list(violations), kind, rng)
+    context = _Context(error_words(api.document), media, status, message, path, list(violations), kind, rng)
     body = context.fill(_richest_body(media, context), media.schema)
     return ErrorAnswer(status, media.media_type, json_bytes(body))
 
@@ -146,9 +161,44 @@ def _problem(status: int, message: str, path: str, violations: list[Violation]) 
     return ErrorAnswer(status, PROBLEM_JSON, json_bytes(problem_body(status, message, path, **extra)))
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorWords:
+    """How one API words its errors: the property names that carry each meaning (the generic ones and those of
+    ``x-apitwin-error-fields``) and the ``type`` value of each kind of error (``x-apitwin-error-types``)."""
+
+    fields: dict[str, frozenset[str]]
+    types: dict[str, str]
+
+    def means(self, key: str, meaning: str) -> bool:
+        return key in self.fields[meaning]
+
+    def type_of(self, kind: str) -> str:
+        return self.types.get(kind, kind)
+
+
+_words: dict[int, tuple[dict[str, Any], ErrorWords]] = {}
+
+
+def error_words(document: dict[str, Any]) -> ErrorWords:
+    """The :class:`ErrorWords` of ``document``, read once per served document."""
+    known = _words.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
+    declared = document.get(FIELDS_EXTENSION)
+    declared = declared if isinstance(declared, dict) else {}
+    fields = {
+        meaning: frozenset(generic) | frozenset(name for name in declared.get(meaning) or () if isinstance(name, str))
+        for meaning, generic in GENERIC_FIELDS.items()
+    }
+    types = document.get(TYPES_EXTENSION)
+    words = ErrorWords(fields, {k: v for k, v in (types or {}).items() if isinstance(v, str)})
+    _words[id(document)] = (document, words)
+    return words
+
+
 @dataclass(slots=True)
 class _Context:
-    api: CompiledApi
+    words: ErrorWords
     media: Media
     status: int
     message: str
@@ -183,24 +233,25 @@ class _Context:
 
     def _candidates(self, key: str, value: Any) -> list[Any]:
         first = self.violations[0] if self.violations else None
-        if key in MESSAGE_FIELDS and isinstance(value, str):
+        means = self.words.means
+        if means(key, "message") and isinstance(value, str):
             return [self.message]
-        if key in PATH_FIELDS and isinstance(value, str):
+        if means(key, "path") and isinstance(value, str):
             return [self.path]
-        if key in STATUS_FIELDS and isinstance(value, (int, str)) and not isinstance(value, bool):
+        if means(key, "status") and isinstance(value, (int, str)) and not isinstance(value, bool):
             return [self.status, str(self.status)] if isinstance(value, int) else [str(self.status), self.status]
-        if key in REQUEST_ID_FIELDS and isinstance(value, str):
+        if means(key, "request-id") and isinstance(value, str):
             return [str(uuid.UUID(int=self.rng.getrandbits(128), version=4))]
-        if key in TIME_FIELDS and isinstance(value, str):
+        if means(key, "time") and isinstance(value, str):
             return [FIXED_TIME.isoformat().replace("+00:00", "Z")]
-        if key in TIME_FIELDS and isinstance(value, int):
+        if means(key, "time") and isinstance(value, int):
             return [int(FIXED_TIME.timestamp())]
-        if key in PARAM_FIELDS and first is not None and (value is None or isinstance(value, str)):
+        if means(key, "param") and first is not None and (value is None or isinstance(value, str)):
             return [first.field()]
-        if key in LOCATION_FIELDS and first is not None and isinstance(value, list):
+        if means(key, "location") and first is not None and isinstance(value, list):
             return [_location(first)]
-        if key in TYPE_FIELDS and isinstance(value, str):
-            return [self.kind]
+        if means(key, "type") and isinstance(value, str):
+            return [self.words.type_of(self.kind)]
         return []
 
     def _violation_items(self, items: list[Any]) -> list[Any]:

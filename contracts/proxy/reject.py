@@ -4,7 +4,14 @@ and never reaches (nor costs money at) the upstream."""
 from __future__ import annotations
 
 from apitwin.contracts.proxy.findings import Finding
-from apitwin.mockserver.errors import ErrorAnswer, declared_error, error_answer, validation_status
+from apitwin.mockserver.errors import (
+    INVALID_REQUEST,
+    NOT_FOUND,
+    ErrorAnswer,
+    declared_error,
+    error_answer,
+    validation_status,
+)
 from apitwin.mockserver.operations import CompiledApi, Operation
 from apitwin.mockserver.violations import Violation
 
@@ -18,7 +25,7 @@ def rejection(api: CompiledApi, operation: Operation | None, path: str, findings
         for f in findings
     ]
     message = "; ".join(finding.message for finding in findings[:3])
-    kind = "not_found_error" if status == 404 else "invalid_request_error"
+    kind = NOT_FOUND if status == 404 else INVALID_REQUEST
     return error_answer(
         api, declared_error(api, operation, status), status, message, path=path, violations=violations, kind=kind
     )

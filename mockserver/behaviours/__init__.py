@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from apitwin.mockserver.errors import INVALID_REQUEST
 from apitwin.mockserver.generate import CompiledSchema
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
 from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, response_headers
@@ -188,7 +189,7 @@ class Exchange:
         *,
         pointer: str = "",
         location: str = "request",
-        kind: str = "invalid_request_error",
+        kind: str = INVALID_REQUEST,
     ) -> Response:
         """An error in the API's own shape, for the status the operation declares (or its nearest)."""
         return self.services.error(

@@ -1,9 +1,9 @@
 """Image generation: ``n`` images for a ``prompt``, as URLs or inline base64 as the caller asks.
 
 Applies to an operation whose request has ``prompt`` and whose success answer has a ``data`` list
-whose items declare ``url`` or ``b64_json``. The count is ``n`` (or ``num_images``, the other
-spelling the shipped specs use), the form ``response_format`` (``url``, the default, or
-``b64_json``). The image is a real, small PNG whose colour depends on the prompt, the seed and the
+whose items declare ``url`` or ``b64_json``. The count is ``n``, or a property the document names in its
+``x-apitwin-image-count`` list (an API's own spelling, ``num_images``); the form ``response_format`` (``url``, the
+default, or ``b64_json``). The image is a real, small PNG whose colour depends on the prompt, the seed and the
 image's position, so a client that decodes it gets a valid picture; a URL points at the mock itself
 (``/_apitwin/media/<digest>.png``, kept in the state store as job results are) and serves that same
 image, so a client that downloads it gets it.
@@ -26,7 +26,9 @@ from apitwin.mockserver.edits import DELETE, edit, settle
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
-COUNT_FIELDS = ("n", "num_images")
+COUNT_FIELDS = ("n",)
+"""What the number of images asked for is called where the document does not say."""
+COUNT_EXTENSION = "x-apitwin-image-count"
 MAX_IMAGES = 10
 SIDE = 8
 """Width and height of the generated PNG, in pixels."""
@@ -53,6 +55,9 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     if not any(shapes.has(item, "url") or shapes.has(item, "b64_json") for item in items):
         return None
     item_shape = shapes.first_shape(items)
+    count_fields = COUNT_FIELDS + tuple(
+        name for name in api.document.get(COUNT_EXTENSION) or () if isinstance(name, str)
+    )
 
     async def behaviour(exchange: Exchange) -> Response | None:
         if (
@@ -69,7 +74,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         inline = body.get("response_format") == "b64_json"
         asked = body.get("prompt")
         prompt = asked if isinstance(asked, str) else ""
-        images = [png(exchange.seed, prompt, index) for index in range(count(body))]
+        images = [png(exchange.seed, prompt, index) for index in range(count(body, count_fields))]
         data = [_item(exchange, item_shape, image, inline, prompt) for image in images]
         if not inline:
             for image in images:
@@ -80,8 +85,9 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     return behaviour
 
 
-def count(body: dict[str, Any]) -> int:
-    for name in COUNT_FIELDS:
+def count(body: dict[str, Any], fields: tuple[str, ...] = COUNT_FIELDS) -> int:
+    """How many images ``body`` asks for (within ``MAX_IMAGES``), under the first of ``fields`` it sets."""
+    for name in fields:
         value = body.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1:
             return min(int(value), MAX_IMAGES)

@@ -37,6 +37,7 @@ from apitwin.mockserver import media as media_files
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.services import JobTiming
 from apitwin.mockserver.edits import DELETE, keep_valid
+from apitwin.mockserver.errors import NOT_FOUND
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json, seeded
 from apitwin.specs.pointer import follow
 
@@ -498,9 +499,7 @@ def _unknown(exchange: Exchange, endpoint: Endpoint, job_id: str) -> Response:
     message = (
         f"no job with {endpoint.parameter} {job_id!r}; it was never created here (or the server's state was reset)"
     )
-    return exchange.error(
-        404, message, location=endpoint.location, pointer=f"/{endpoint.parameter}", kind="not_found_error"
-    )
+    return exchange.error(404, message, location=endpoint.location, pointer=f"/{endpoint.parameter}", kind=NOT_FOUND)
 
 
 def _new_id(shaper: _Shaper, body: dict[str, Any], field: str) -> str | None:

@@ -49,7 +49,7 @@ class ErrorAnswer(Protocol):
         *,
         location: str = "request",
         pointer: str = "",
-        kind: str = "invalid_request_error",
+        kind: str = ...,
     ) -> Response: ...
 
 

@@ -1,0 +1,122 @@
+"""An API's own words come from its document, not from code: ``x-apitwin-error-fields`` names the properties of an
+error body that carry the status, the request id, …; ``x-apitwin-error-types`` the ``type`` of each kind of error;
+``x-apitwin-image-count`` the property that asks for several images. A document without them gets generic words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from apitwin import specs
+from apitwin.mockserver import create_app
+from apitwin.mockserver.errors import KINDS, error_words
+
+ERROR = {
+    "type": "object",
+    "required": ["httpStatus", "traceRef", "kind", "status", "type"],
+    "properties": {
+        "httpStatus": {"type": "integer"},
+        "traceRef": {"type": "string"},
+        "kind": {"type": "string"},
+        "status": {"type": "integer"},
+        "type": {"type": "string"},
+    },
+}
+
+
+def client(**extensions: Any) -> TestClient:
+    """``GET /items/{id}`` (an integer id), a 400 in the ``ERROR`` shape; the document carries ``extensions``."""
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/items/{id}": {
+                "get": {
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                    "responses": {
+                        "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "integer"}}}},
+                        "400": {"description": "Bad", "content": {"application/json": {"schema": ERROR}}},
+                    },
+                }
+            }
+        },
+        **{f"x-apitwin-{name.replace('_', '-')}": value for name, value in extensions.items()},
+    }
+    return TestClient(create_app({"api": document}))
+
+
+def test_declared_error_fields_carry_what_they_mean() -> None:
+    error = client(error_fields={"status": ["httpStatus"], "request-id": ["traceRef"]}).get("/items/x").json()
+    assert error["httpStatus"] == 400 and error["status"] == 400
+    assert len(error["traceRef"]) == 36 and error["traceRef"].count("-") == 4  # a request id, a UUID
+
+
+def test_without_the_extension_only_generic_names_are_filled() -> None:
+    plain = client().get("/items/x").json()
+    assert plain["status"] == 400 and plain["httpStatus"] != 400
+
+
+def test_a_type_field_says_the_apis_word_for_the_kind_of_error() -> None:
+    assert client(error_types={"invalid_request": "bad_input"}).get("/items/x").json()["type"] == "bad_input"
+    assert client().get("/items/x").json()["type"] == "invalid_request"
+
+
+def test_error_words_read_the_document_once_and_keep_generic_names() -> None:
+    document: dict[str, Any] = {"x-apitwin-error-fields": {"status": ["statusCode"]}}
+    words = error_words(document)
+    assert words is error_words(document)
+    assert words.means("statusCode", "status") and words.means("status_code", "status")
+    assert not error_words({}).means("statusCode", "status")
+    assert [words.type_of(kind) for kind in KINDS] == list(KINDS)
+
+
+def test_the_shipped_specs_declare_the_words_the_mock_used_to_know() -> None:
+    aimlapi, openresponses = specs.load("aimlapi"), specs.load("openresponses")
+    assert aimlapi["x-apitwin-error-fields"] == {"status": ["statusCode"], "request-id": ["requestId"]}
+    assert aimlapi["x-apitwin-image-count"] == ["num_images"]
+    assert error_words(openresponses).type_of("not_found") == "not_found_error"
+
+
+def test_the_image_count_is_read_under_the_declared_name() -> None:
+    operation = {
+        "post": {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["prompt"],
+                            "properties": {"prompt": {"type": "string"}, "how_many": {"type": "integer"}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["data"],
+                                "properties": {
+                                    "data": {
+                                        "type": "array",
+                                        "items": {"type": "object", "properties": {"b64_json": {"type": "string"}}},
+                                    }
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    }
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/images": operation}}
+    asked = {"prompt": "a cat", "how_many": 3, "response_format": "b64_json"}
+    declared = TestClient(create_app({"api": {**document, "x-apitwin-image-count": ["how_many"]}}))
+    assert len(declared.post("/images", json=asked).json()["data"]) == 3
+    plain = TestClient(create_app({"api": document}))
+    assert len(plain.post("/images", json=asked).json()["data"]) == 1
