@@ -86,17 +86,19 @@ class WireHeaders(Sequence[tuple[str, str]]):
     """Headers as ASGI carries them (byte pairs), read as text with their credentials masked (see
     ``recordings.credentials``) when first read, for the same reason as :class:`Body`."""
 
-    __slots__ = ("_raw", "_shown")
+    __slots__ = ("_extra", "_raw", "_shown")
 
-    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]], extra: Sequence[str] = ()) -> None:
         self._raw = list(raw)  # a copy: the answer's list may still change after it was recorded
+        self._extra = extra
+        """More names that carry credentials (a spec's own ``apiKey`` header names)."""
         self._shown: list[tuple[str, str]] | None = None
 
     def _pairs(self) -> list[tuple[str, str]]:
         shown = self._shown
         if shown is None:
             text = ((name.decode("latin-1"), value.decode("latin-1")) for name, value in self._raw)
-            shown = self._shown = masked_headers(text)
+            shown = self._shown = masked_headers(text, self._extra)
         return shown
 
     @overload

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from apitwin.contracts.sse import Problem
     from apitwin.mockserver.operations import Operation
 
-DROPPED_REQUEST_HEADERS = ("host", "content-length", "expect")
+DROPPED_REQUEST_HEADERS = frozenset({b"host", b"content-length", b"expect"})
 """The upstream client writes the first two for its connection; ``Expect: 100-continue`` was met already (uvicorn
 answered it, the proxy holds the whole body)."""
 REPORTED_BODY_LIMIT = 20_000
@@ -122,36 +122,35 @@ class ProxyApp:
         method = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"").decode("latin-1")
-        url = self.upstream + raw_path.decode("latin-1") + (f"?{query}" if query else "")
-        headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in scope["headers"]]
-        secrets = secret_values(headers, query, self.secret_names)
+        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        url = self.upstream + target
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw_headers]
+        secrets = _Secrets(headers, query, self.secret_names)
         recorded = RecordedExchange(
             number, f"exchange {number}", RecordedRequest(method, url, join_headers(headers), body), None
         )
-        seen = Seen(
-            number,
-            "undocumented",
-            _report_exchange(recorded, headers, self.secret_names),
-            _curl(recorded, headers, self.secret_names),
-        )
-        arrived = entries.Arrived(self.journal.api, method, scope["path"], query, wall, headers, body)
+        arrived = entries.Arrived(self.journal.api, method, scope["path"], query, wall, raw_headers, body)
         verdict = None
-        if self.options.reject_invalid:  # judged before it may go upstream; otherwise after, off the loop
-            verdict = self._judged_request(recorded, seen, secrets)
+        if self.options.reject_invalid:  # judged before it may go upstream; otherwise after the answer has passed
+            verdict = self._judged_request(recorded, secrets)
             if verdict.findings:
                 answer = rejection(self.judge.api, verdict.operation, verdict.path, verdict.findings)
                 await _send_whole(send, answer.status, [("content-type", answer.media_type)], answer.body)
                 self.journal.judged += 1
-                arrived.status, arrived.response_headers = answer.status, [("content-type", answer.media_type)]
+                arrived.status = answer.status
+                arrived.response_headers = [(b"content-type", answer.media_type.encode("latin-1"))]
                 arrived.response_body, arrived.latency_ms = answer.body, (self.clock() - started) * 1000
                 self._entry(arrived, verdict, verdict.findings, secrets)
+                self._show(recorded, headers, arrived, verdict.label)
                 return
-        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
         try:
-            response = await self._client().send(method, target, forwarded(headers, drop=DROPPED_REQUEST_HEADERS), body)
+            response = await self._client().send(
+                method, target, forwarded(raw_headers, drop=DROPPED_REQUEST_HEADERS), body
+            )
         except UpstreamError as error:
             if verdict is None:
-                verdict = self._judged_request(recorded, seen, secrets)
+                verdict = self._judged_request(recorded, secrets)
             message = f"#{number} {method} {scope['path']}: the upstream {self.upstream} did not answer: {error}"
             self.journal.error(message)
             await _send_whole(
@@ -161,34 +160,32 @@ class ProxyApp:
             arrived.status, arrived.response_body = 502, f"apitwin proxy: {message}\n".encode()
             arrived.latency_ms = (self.clock() - started) * 1000
             self._entry(arrived, verdict, verdict.findings, secrets)
+            self._show(recorded, headers, arrived, verdict.label)
             return
         wait_ms = (self.clock() - started) * 1000
-        response_headers = response.headers
         await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": [
-                    (key.encode("latin-1"), value.encode("latin-1")) for key, value in forwarded(response_headers)
-                ],
-            }
+            {"type": "http.response.start", "status": response.status_code, "headers": forwarded(response.raw_headers)}
         )
+        response_headers = join_headers(response.headers)
         chunks: list[bytes] = []
-        timings: list[Chunk] = []
+        arrivals: list[float] = []
         cut_short = False
-        encoding = _header(response_headers, "content-encoding")
+        encoding = response_headers.get("content-encoding")
         operation = verdict.operation if verdict is not None else self.judge.route(method, url)
         live = _live(self.judge, operation, response.status_code, response_headers, encoding)
         live_findings: list[Finding] = []
+        clock = self.clock
         try:
             async for chunk in response.pieces():
                 if not chunk:
                     continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 chunks.append(chunk)
-                timings.append(Chunk((self.clock() - started) * 1000, len(chunk)))
+                arrivals.append(clock())
                 if live is not None:
-                    live_findings += self._live_problems(recorded, operation, live.feed(chunk), secrets)
+                    problems = live.feed(chunk)
+                    if problems:
+                        live_findings += self._live_problems(recorded, operation, problems, secrets)
         except UpstreamError as error:
             cut_short = True
             self.journal.error(f"#{number} {method} {scope['path']}: the upstream broke off the answer: {error.kind}")
@@ -200,33 +197,29 @@ class ProxyApp:
         raw = b"".join(chunks)
         decoded = _decoded(raw, encoding)
         recorded.response = RecordedResponse(
-            response.status_code, join_headers(response_headers), decoded, truncated=cut_short or decoded is None
+            response.status_code, response_headers, decoded, truncated=cut_short or decoded is None
         )
-        seen.exchange.status = response.status_code
-        seen.exchange.response_headers = dict(masked_headers(response_headers, self.secret_names))
-        seen.exchange.response_body = _shown(decoded)
-        seen.exchange.elapsed = self.clock() - started
-        reads = [timing.size for timing in timings]
+        latency_ms = (clock() - started) * 1000
+        reads = [len(chunk) for chunk in chunks]
         inline = len(raw) + len(body) <= INLINE_JUDGING_BYTES
         if verdict is None:
             verdict = self.judge.request(recorded) if inline else await asyncio.to_thread(self.judge.request, recorded)
-            self._note_request(verdict, seen, secrets)
+            self._note_request(verdict, secrets)
         judged_events = live.events if live is not None and verdict.operation is operation else None
         judging = functools.partial(
             self.judge.response, recorded, verdict.operation, reads, cut_short=cut_short, judged_events=judged_events
         )
         findings = judging() if inline else await asyncio.to_thread(judging)
-        self.journal.found(findings, secrets)
+        if findings:
+            self.journal.found(findings, secrets.values)
         findings = live_findings + findings
         self.journal.judged += 1
-        arrived.status, arrived.response_headers = response.status_code, response_headers
-        arrived.response_body, arrived.latency_ms = decoded, seen.exchange.elapsed * 1000
-        arrived.chunks = (
-            [(timing.offset_ms, chunk) for timing, chunk in zip(timings, chunks, strict=True)]
-            if decoded is raw
-            else [(arrived.latency_ms, decoded or b"")]
-        )
+        arrived.status, arrived.response_headers = response.status_code, response.raw_headers
+        arrived.response_body, arrived.latency_ms = decoded, latency_ms
+        offsets = [(at - started) * 1000 for at in arrivals]
+        arrived.chunks = list(zip(offsets, chunks, strict=True)) if decoded is raw else [(latency_ms, decoded or b"")]
         self._entry(arrived, verdict, [*verdict.findings, *findings], secrets)
+        self._show(recorded, headers, arrived, verdict.label)
         if self.recorder is not None:
             await asyncio.to_thread(
                 self.recorder.write,
@@ -238,41 +231,72 @@ class ProxyApp:
                     request_body=body,
                     status=response.status_code,
                     reason=response.reason_phrase or _phrase(response.status_code),
-                    response_headers=_without_encoding(response_headers) if decoded is not raw else response_headers,
+                    response_headers=_without_encoding(response.headers) if decoded is not raw else response.headers,
                     response_body=decoded if decoded is not None else raw,
-                    chunks=timings,
+                    chunks=[Chunk(offset, len(chunk)) for offset, chunk in zip(offsets, chunks, strict=True)],
                     wait_ms=wait_ms,
-                    total_ms=(self.clock() - started) * 1000,
+                    total_ms=(clock() - started) * 1000,
                 ),
             )
 
     def _entry(
-        self, arrived: entries.Arrived, verdict: RequestVerdict, findings: list[Finding], secrets: list[str]
+        self, arrived: entries.Arrived, verdict: RequestVerdict, findings: list[Finding], secrets: _Secrets
     ) -> None:
         """The exchange in the journal the proxy's ``/_apitwin/`` pages read."""
-        clean = [scrubbed(finding, secrets) for finding in findings]
+        clean = [scrubbed(finding, secrets.values) for finding in findings]
         operation = verdict.operation.operation_id if verdict.operation is not None else ""
         entries.write(self.journal.entries, arrived, operation, clean, self.secret_names)
 
+    def _show(
+        self, recorded: RecordedExchange, headers: list[tuple[str, str]], arrived: entries.Arrived, label: str
+    ) -> None:
+        """The exchange as the reports show it (``label``: its operation), made only for one that broke the spec
+        first in some way."""
+        if not self.journal.shows(recorded.number):
+            return
+        exchange = _report_exchange(recorded, headers, self.secret_names)
+        exchange.status = arrived.status
+        exchange.response_headers = dict(masked_headers(_text_pairs(arrived.response_headers), self.secret_names))
+        exchange.response_body = _shown(arrived.response_body)
+        exchange.elapsed = arrived.latency_ms / 1000
+        curl = _curl(recorded, arrived.request_headers, self.secret_names)
+        self.journal.keep(Seen(recorded.number, label, exchange, curl))
+
     def _live_problems(
-        self, recorded: RecordedExchange, operation: Operation | None, problems: list[Problem], secrets: list[str]
+        self, recorded: RecordedExchange, operation: Operation | None, problems: list[Problem], secrets: _Secrets
     ) -> list[Finding]:
         """Findings of events judged as they passed, each a journal line right away."""
         if not problems or operation is None:
             return []
         findings = self.judge.event_findings(recorded, operation, problems)
-        self.journal.found(findings, secrets)
+        self.journal.found(findings, secrets.values)
         return findings
 
-    def _judged_request(self, recorded: RecordedExchange, seen: Seen, secrets: list[str]) -> RequestVerdict:
+    def _judged_request(self, recorded: RecordedExchange, secrets: _Secrets) -> RequestVerdict:
         verdict = self.judge.request(recorded)
-        self._note_request(verdict, seen, secrets)
+        self._note_request(verdict, secrets)
         return verdict
 
-    def _note_request(self, verdict: RequestVerdict, seen: Seen, secrets: list[str]) -> None:
-        seen.operation = verdict.label
-        self.journal.saw(seen)
-        self.journal.found(verdict.findings, secrets)
+    def _note_request(self, verdict: RequestVerdict, secrets: _Secrets) -> None:
+        self.journal.saw(verdict.label)
+        if verdict.findings:
+            self.journal.found(verdict.findings, secrets.values)
+
+
+class _Secrets:
+    """The credentials a request carries, found only when some text is about to be written (a finding)."""
+
+    __slots__ = ("_found", "_headers", "_names", "_query")
+
+    def __init__(self, headers: list[tuple[str, str]], query: str, names: tuple[str, ...]) -> None:
+        self._headers, self._query, self._names = headers, query, names
+        self._found: list[str] | None = None
+
+    @property
+    def values(self) -> list[str]:
+        if self._found is None:
+            self._found = secret_values(self._headers, self._query, self._names)
+        return self._found
 
 
 async def _read_body(receive: Any) -> bytes:
@@ -294,17 +318,17 @@ async def _send_whole(send: Any, status: int, headers: list[tuple[str, str]], bo
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    return next((value for key, value in headers if key.lower() == name), None)
+def _text_pairs(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
 def _live(
-    judge: Judge, operation: Operation | None, status: int, headers: list[tuple[str, str]], encoding: str | None
+    judge: Judge, operation: Operation | None, status: int, headers: dict[str, str], encoding: str | None
 ) -> LiveEvents | None:
     """A reader of the answer's events as they pass, when it is a stream the spec declares and not compressed."""
     if (encoding or "identity").strip().lower() != "identity":
         return None
-    spec = judge.live(operation, status, _header(headers, "content-type") or "")
+    spec = judge.live(operation, status, headers.get("content-type") or "")
     return None if spec is None else LiveEvents(spec)
 
 
@@ -357,7 +381,7 @@ def _report_exchange(
     )
 
 
-def _curl(recorded: RecordedExchange, headers: list[tuple[str, str]], secret_names: tuple[str, ...]) -> str:
+def _curl(recorded: RecordedExchange, headers: Sequence[tuple[bytes, bytes]], secret_names: tuple[str, ...]) -> str:
     """A command that repeats the request (credentials masked: put yours back)."""
     import shlex
 
@@ -369,7 +393,8 @@ def _curl(recorded: RecordedExchange, headers: list[tuple[str, str]], secret_nam
         request.method,
         shlex.quote(base + (f"?{masked_query(query, secret_names)}" if query else "")),
     ]
-    for name, value in masked_headers(forwarded(headers, drop=DROPPED_REQUEST_HEADERS), secret_names):
+    sent = _text_pairs(forwarded(headers, drop=DROPPED_REQUEST_HEADERS))
+    for name, value in masked_headers(sent, secret_names):
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if request.body:
         parts += ["--data-raw", shlex.quote(request.body.decode("utf-8", "replace"))]

@@ -2,7 +2,8 @@
 
 Credentials are masked in headers and query and scrubbed from the texts of the findings; the bodies are the
 decoded ones the judge saw, cut at the journal's body limit; a stream's events carry the time their chunk
-arrived from the upstream.
+arrived from the upstream. As in the mock's journal, headers are masked, bodies decoded and a stream cut into
+events only when someone reads the entry.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from apitwin.contracts.proxy.findings import Finding
-from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
+from apitwin.mockserver.journal import Body, Entry, Journal, StreamTrace, WireHeaders
 from apitwin.mockserver.violations import Violation
-from apitwin.recordings.credentials import masked_headers, masked_query
+from apitwin.recordings.credentials import masked_query
 
 
 @dataclass(slots=True)
@@ -26,10 +27,10 @@ class Arrived:
     query: str
     started: float
     """Seconds since the epoch."""
-    request_headers: list[tuple[str, str]]
+    request_headers: Sequence[tuple[bytes, bytes]]
     request_body: bytes
     status: int = 0
-    response_headers: Sequence[tuple[str, str]] = ()
+    response_headers: Sequence[tuple[bytes, bytes]] = ()
     response_body: bytes | None = None
     chunks: Sequence[tuple[float, bytes]] = ()
     """(ms after the request arrived, bytes) as the upstream sent them."""
@@ -52,18 +53,18 @@ def write(
         source="proxy",
         started=arrived.started,
         query=masked_query(arrived.query, secret_names),
-        request_headers=masked_headers(arrived.request_headers, secret_names),
+        request_headers=WireHeaders(arrived.request_headers, secret_names),
         request_body=Body.of(arrived.request_body, journal.body_limit) if arrived.request_body else None,
-        response_headers=masked_headers(arrived.response_headers, secret_names),
+        response_headers=WireHeaders(arrived.response_headers, secret_names),
         response_body=Body.of(arrived.response_body, journal.body_limit) if arrived.response_body else None,
         latency_ms=arrived.latency_ms,
     )
     if _is_stream(arrived.response_headers):
-        events = EventSplitter(journal.body_limit)
+        trace = StreamTrace(journal.body_limit, events=True)
         for at_ms, data in arrived.chunks:
-            events.feed(data, at_ms)
-        events.finish(arrived.latency_ms)
-        entry.events, entry.events_dropped = events.events, events.dropped
+            trace.add(data, at_ms)
+        trace.ended_ms = arrived.latency_ms
+        entry.trace = trace
     return journal.append(entry)
 
 
@@ -79,5 +80,5 @@ def _violation(finding: Finding) -> Violation:
     )
 
 
-def _is_stream(headers: Sequence[tuple[str, str]]) -> bool:
-    return any(name.lower() == "content-type" and "text/event-stream" in value.lower() for name, value in headers)
+def _is_stream(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    return any(name.lower() == b"content-type" and b"text/event-stream" in value.lower() for name, value in headers)

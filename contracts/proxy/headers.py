@@ -18,31 +18,30 @@ from apitwin.recordings.credentials import (
 
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
     }
 )
 """RFC 9110 §7.6.1: meaningful for one connection only, so a proxy drops them (and those ``Connection`` names)."""
 
 
-def forwarded(headers: Iterable[tuple[str, str]], *, drop: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """``headers`` without hop-by-hop ones (nor those named by ``Connection``) and without ``drop``."""
+def forwarded(
+    headers: Iterable[tuple[bytes, bytes]], *, drop: frozenset[bytes] = frozenset()
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` (as they cross the wire) without hop-by-hop ones (nor those named by ``Connection``) and
+    without ``drop`` (lower-case names)."""
     pairs = list(headers)
-    named = {
-        token.strip().lower()
-        for name, value in pairs
-        if name.lower() == "connection"
-        for token in value.split(",")
-        if token.strip()
-    }
-    excluded = HOP_BY_HOP | named | {name.lower() for name in drop}
+    excluded = HOP_BY_HOP | drop
+    for name, value in pairs:
+        if name.lower() == b"connection":
+            excluded = excluded | {token.strip().lower() for token in value.split(b",") if token.strip()}
     return [(name, value) for name, value in pairs if name.lower() not in excluded]
 
 

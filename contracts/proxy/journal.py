@@ -37,6 +37,9 @@ class Journal:
     clock: Callable[[], float] = time.monotonic
     findings: list[Finding] = field(default_factory=list)
     exchanges: dict[int, Seen] = field(default_factory=dict)
+    """The exchanges the reports show: those that broke the spec first in some way (each cause names its first)."""
+    seen: int = 0
+    """Exchanges forwarded (or refused)."""
     per_operation: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     entries: EntryJournal = field(default_factory=EntryJournal)
@@ -44,19 +47,36 @@ class Journal:
     judged: int = 0
     """Exchanges whose answer has been judged (the client may have its last byte a moment earlier)."""
     started: float = field(init=False)
+    _causes: set[tuple[str, str, str, str]] = field(default_factory=set)
+    _shown: set[int] = field(default_factory=set)
+    """Exchanges that first broke the spec in some way, whose :class:`Seen` is still to come."""
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
-    def saw(self, seen: Seen) -> None:
+    def saw(self, operation: str) -> None:
+        """One more exchange reached ``operation`` (``METHOD /template``, or ``undocumented``)."""
+        self.seen += 1
+        self.per_operation[operation] += 1
+
+    def shows(self, number: int) -> bool:
+        """Whether exchange ``number`` is one the reports show (it broke the spec first in some way)."""
+        return number in self._shown
+
+    def keep(self, seen: Seen) -> None:
+        """The exchange as the reports show it (asked only for those that :meth:`shows`)."""
+        self._shown.discard(seen.number)
         self.exchanges[seen.number] = seen
-        self.per_operation[seen.operation] += 1
 
     def found(self, findings: list[Finding], secrets: list[str]) -> None:
         """Keep ``findings`` (credentials scrubbed from every text) and print one line each."""
         for finding in findings:
             clean = scrubbed(finding, secrets)
             self.findings.append(clean)
+            cause = clean.cause()
+            if cause not in self._causes:
+                self._causes.add(cause)
+                self._shown.add(clean.exchange)
             if self.out is not None:
                 self.out.write(f"apitwin proxy: {clean.line()}\n")
                 self.out.flush()
@@ -74,7 +94,7 @@ class Journal:
     def summary(self) -> list[str]:
         """Human lines: the totals, then each cause once with how often it recurred."""
         causes = self.causes
-        total = len(self.exchanges)
+        total = self.seen
         failing = len({finding.exchange for finding in self.findings})
         lines = [
             f"apitwin proxy {self.api} → {self.upstream}: {total} exchanges, {total - failing} OK, "
@@ -113,7 +133,7 @@ class Journal:
             api=self.api,
             base_url=self.upstream,
             seed=0,
-            requests_sent=len(self.exchanges),
+            requests_sent=self.seen,
             duration=self.clock() - self.started,
             operations=list(by_operation.values()),
         )
@@ -123,7 +143,7 @@ class Journal:
         return {
             **self.report().to_dict(),
             "proxy": {
-                "exchanges": len(self.exchanges),
+                "exchanges": self.seen,
                 "causes": [cause.as_dict() for cause in self.causes],
                 "findings": [finding.as_dict() for finding in self.findings],
                 "errors": self.errors,

@@ -36,7 +36,6 @@ STREAM_WIDE_CHECKS = tuple(check for check in STREAM_CHECKS if check is not sse_
 """What is left to judge once each event has been judged alone (:mod:`apitwin.contracts.proxy.live_events`)."""
 REMEMBERED_PATHS = 4096
 """Request paths whose base path is remembered (paths with ids in them would otherwise grow without bound)."""
-REQUEST_LOCATIONS = {"query", "path", "header", "cookie", "request body", "body"}
 
 
 @dataclass(slots=True)
@@ -132,15 +131,10 @@ class Judge:
         if operation is None or response is None:
             return []
         spec = self._stream_spec(operation, exchange)
-        judged = exchange
-        if spec is not None:  # the stream is judged below, with how it arrived
-            judged = replace(exchange, response=replace(response, truncated=True))
-        verdict = self._checker(exchange.request.url).check(judged)
-        findings = [
-            _finding(exchange, operation.label, violation)
-            for violation in verdict.violations
-            if not _is_request_side(violation)
-        ]
+        judged = response if spec is None else replace(response, truncated=True)  # the stream is judged below
+        checker = self._checker(exchange.request.url)
+        violations = checker.check_response(operation, exchange.request, judged, notes=[])
+        findings = [_finding(exchange, operation.label, violation) for violation in violations]
         if spec is not None and not findings and response.body is not None:
             findings += self._stream(exchange, operation, spec, reads, cut_short, judged_events)
         return findings
@@ -184,12 +178,6 @@ def _stream_finding(exchange: RecordedExchange, operation: Operation, problem: P
         problem.expected,
         problem.received,
     )
-
-
-def _is_request_side(violation: Violation) -> bool:
-    if violation.location == "content-type":
-        return violation.message.startswith("request ")
-    return violation.location in REQUEST_LOCATIONS or violation.location == "route"
 
 
 def _check_name(violation: Violation) -> str:

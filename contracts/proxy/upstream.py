@@ -3,9 +3,14 @@
 A proxy in front of one origin needs little of a general client, and what httpx adds cost ~4 ms of CPU per
 exchange here (its pool probes every idle socket on each request, anyio wraps every read). This client keeps a
 stack of idle connections, writes the request in one piece and reads the answer with httptools (uvicorn's
-parser). Body pieces come out one per HTTP chunk as the upstream wrote it (a chunk split across reads comes out
-in parts, never two chunks in one), so the stream checks see how the upstream framed its events, not how TCP
-happened to coalesce them; the bytes are the upstream's (content encoding untouched, chunk framing removed).
+parser) straight from the transport: each connection is an :class:`asyncio.Protocol` whose bytes go into the
+parser as they arrive, with no stream buffer in between and one idle timer per exchange, not one per read. Body
+pieces come out one per HTTP chunk as the upstream wrote it (a chunk split across reads comes out in parts,
+never two chunks in one), so the stream checks see how the upstream framed its events, not how TCP happened to
+coalesce them; the bytes and the headers are the upstream's (content encoding untouched, chunk framing removed).
+
+The connection goes straight to the upstream: ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``NO_PROXY`` are not read (the
+proxy sits next to the gateway it checks; a forward proxy between them would be a second hop to judge through).
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ import asyncio
 import contextlib
 import ssl
 import time
+from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlsplit
 
 import certifi
 import httptools
 
-READ_SIZE = 65536
 IDLE_SECONDS = 4.0
 """An idle connection is dropped before the upstream may drop it (uvicorn's default keep-alive is 5 s)."""
 MAX_IDLE = 64
+PAUSE_BYTES = 256 * 1024
+"""Body bytes held for a client that has not taken them yet before the upstream is asked to wait (TCP does)."""
 
 
 class UpstreamError(Exception):
@@ -35,48 +42,97 @@ class UpstreamError(Exception):
         self.kind = kind
 
 
-@dataclass(slots=True)
-class _Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    idle_since: float = 0.0
-    used: bool = False
+class _StaleConnection(Exception):
+    """A reused connection the upstream had closed: the request may go again on a new one."""
 
 
-@dataclass(slots=True)
-class _Parsed:
-    """What httptools has handed over so far, for one answer."""
+class _Connection(asyncio.Protocol):
+    """One kept-alive connection and the answer it is reading (httptools calls the ``on_*`` methods)."""
 
-    reason: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    pieces: list[bytes] = field(default_factory=list)
-    headers_done: bool = False
-    complete: bool = False
-    keep_alive: bool = False
-    interim: bool = False
-    parser: httptools.HttpResponseParser | None = None
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.used = False
+        """It carried an answer before (a request on it may meet a close the upstream sent meanwhile)."""
+        self.idle_since = 0.0
+        self.last_read = 0.0
+        self.received = False
+        """A byte of the current answer came."""
+        self.failure: UpstreamError | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._paused = False
+        self._start(None)
 
-    def on_message_begin(self) -> None:
-        self.reason, self.headers = b"", []
+    def _start(self, parser: httptools.HttpResponseParser | None) -> None:
+        self.parser = parser
+        self.reason = b""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.pieces: deque[bytes] = deque()
+        self.held = 0
+        self.headers_done = self.complete = self.keep_alive = self.interim = False
+
+    def begin(self) -> None:
+        """A new answer follows (a new parser: one that saw a HEAD answer's length expects a body)."""
+        self._start(httptools.HttpResponseParser(self))
+        self.received = False
+        self.failure = None
+        self.last_read = self.loop.time()
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+
+    def data_received(self, data: bytes) -> None:
+        if self.parser is None:  # bytes while idle: nothing can follow them on this connection
+            self.close()
+            return
+        self.received = True
+        self.last_read = self.loop.time()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self.failure = UpstreamError("RemoteProtocolError", f"the upstream's answer is not HTTP/1.1: {error}")
+        if self.held > PAUSE_BYTES and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if exc is not None and self.failure is None and self.parser is not None:
+            self.failure = UpstreamError("ReadError", str(exc))
+        self._wake()
+
+    # -- httptools
 
     def on_status(self, reason: bytes) -> None:
         self.reason += reason
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self.raw_headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         assert self.parser is not None
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:  # 100 Continue, 103 Early Hints: the real answer follows
             self.interim = True
+            self.reason, self.raw_headers = b"", []
             return
         self.headers_done = True
         # llhttp answers this only until the message is complete, which may be within the same feed
         self.keep_alive = self.parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
-        self.pieces.append(bytes(body))
+        self.pieces.append(body)
+        self.held += len(body)
 
     def on_message_complete(self) -> None:
         if self.interim:
@@ -84,38 +140,105 @@ class _Parsed:
             return
         self.complete = True
 
+    # -- the reader's side
+
+    def take(self) -> bytes:
+        piece = self.pieces.popleft()
+        self.held -= len(piece)
+        if self._paused and self.held <= PAUSE_BYTES // 4 and self.transport is not None:
+            self._paused = False
+            self.last_read = self.loop.time()  # the wait was the client's, not the upstream's
+            self.transport.resume_reading()
+        return piece
+
+    async def wait(self, timeout: float) -> None:
+        """Until the upstream sends something or goes away; :class:`UpstreamError` after ``timeout`` seconds
+        without a byte. One timer per connection, moved on only when it comes due, not one per read."""
+        self._waiter = self.loop.create_future()
+        if self._timer is None:
+            self._timer = self.loop.call_at(self.last_read + timeout, self._check_idle, timeout)
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _check_idle(self, timeout: float) -> None:
+        self._timer = None
+        if self._waiter is None:
+            return  # nobody is waiting: the next wait sets the timer again
+        due = self.last_read + timeout
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._check_idle, timeout)
+            return
+        if self.failure is None:
+            self.failure = UpstreamError("ReadTimeout", f"no byte from the upstream in {timeout:g} s")
+        self._wake()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def idle(self) -> None:
+        self._stop_timer()
+        self.parser = None
+        self.used = True
+        self.idle_since = time.monotonic()
+
+    def close(self) -> None:
+        self.closed = True
+        self._stop_timer()
+        if self.transport is not None:
+            with contextlib.suppress(Exception):  # closing a transport the peer already dropped may raise anything
+                self.transport.close()
+
 
 class Answer:
     """An answer whose status and headers have arrived; :meth:`pieces` reads the body (once)."""
 
-    def __init__(
-        self, upstream: Upstream, connection: _Connection, parser: httptools.HttpResponseParser, parsed: _Parsed
-    ) -> None:
-        self.status_code = parser.get_status_code()
-        self.reason_phrase = parsed.reason.decode("latin-1")
-        self.headers = parsed.headers
+    def __init__(self, upstream: Upstream, connection: _Connection, status: int) -> None:
+        self.status_code = status
+        self.raw_headers = connection.raw_headers
+        """As the upstream sent them (names in its case), for passing on unchanged."""
+        self._reason = connection.reason
+        self._headers: list[tuple[str, str]] | None = None
         self._upstream = upstream
         self._connection = connection
-        self._parser = parser
-        self._parsed = parsed
         self._released = False
+
+    @property
+    def reason_phrase(self) -> str:
+        return self._reason.decode("latin-1")
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers as text."""
+        if self._headers is None:
+            self._headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers]
+        return self._headers
 
     async def pieces(self) -> AsyncIterator[bytes]:
         """The body as the upstream framed it; raises :class:`UpstreamError` when it breaks off."""
-        parsed = self._parsed
+        connection = self._connection
         try:
             while True:
-                while parsed.pieces:
-                    yield parsed.pieces.pop(0)
-                if parsed.complete:
+                while connection.pieces:
+                    yield connection.take()
+                if connection.complete:
                     break
-                data = await self._upstream._read(self._connection)
-                if not data:
-                    if _ends_at_close(self.headers):
+                if connection.failure is not None:
+                    raise connection.failure
+                if connection.closed:
+                    if _ends_at_close(self.raw_headers):
                         break
                     raise UpstreamError("RemoteProtocolError", "the upstream closed the connection mid-answer")
-                _feed(self._parser, data)
-            self._release(reusable=parsed.complete and parsed.keep_alive)
+                await connection.wait(self._upstream.timeout)
+            self._release(reusable=connection.keep_alive)
         finally:
             self._release(reusable=False)  # no-op once released; closes a connection left mid-answer
 
@@ -145,8 +268,9 @@ class Upstream:
         self._idle: list[_Connection] = []
         self._ssl = _trusted() if self.secure else None
 
-    async def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
-        """Send a request (``target``: path and query, below the prefix) and wait for the answer's headers.
+    async def send(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
+        """Send a request (``target``: path and query, below the prefix; ``headers`` as they go on the wire) and
+        wait for the answer's headers.
 
         A kept-alive connection the upstream closed meanwhile gets the request again on a new one, only when
         not one byte of an answer came back on it."""
@@ -156,89 +280,80 @@ class Upstream:
             try:
                 return await self._exchange(connection, head, body, method)
             except _StaleConnection:
-                self._close(connection)
+                connection.close()
             except BaseException:
-                self._close(connection)
+                connection.close()
                 raise
 
     async def aclose(self) -> None:
         while self._idle:
-            self._close(self._idle.pop())
+            self._idle.pop().close()
 
-    def _head(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
-        lines = [f"{method} {self.prefix}{target} HTTP/1.1", f"host: {self.authority}"]
-        lines += [f"{name}: {value}" for name, value in headers]
+    def _head(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+        lines = [f"{method} {self.prefix}{target} HTTP/1.1\r\nhost: {self.authority}\r\n".encode("latin-1")]
+        for name, value in headers:
+            lines += (name, b": ", value, b"\r\n")
         if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
-            lines.append(f"content-length: {len(body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            lines.append(b"content-length: %d\r\n" % len(body))
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
     async def _exchange(self, connection: _Connection, head: bytes, body: bytes, method: str) -> Answer:
-        connection.writer.write(head + body if len(body) < READ_SIZE else head)
-        if len(body) >= READ_SIZE:
-            connection.writer.write(body)
-        parsed = _Parsed()
-        parser = parsed.parser = httptools.HttpResponseParser(parsed)
-        received = False
-        while not parsed.headers_done:
-            try:
-                data = await self._read(connection)
-            except UpstreamError:
-                if connection.used and not received:
-                    raise _StaleConnection from None
-                raise
-            if not data:
-                if connection.used and not received:
+        assert connection.transport is not None
+        connection.begin()
+        connection.transport.write(head + body if len(body) < 65536 else head)
+        if len(body) >= 65536:
+            connection.transport.write(body)
+        while not connection.headers_done:
+            if connection.failure is not None:
+                if connection.used and not connection.received:
+                    raise _StaleConnection
+                raise connection.failure
+            if connection.closed:
+                if connection.used and not connection.received:
                     raise _StaleConnection
                 raise UpstreamError("RemoteProtocolError", "the upstream closed the connection before answering")
-            received = True
-            _feed(parser, data)
-        if method == "HEAD" or parser.get_status_code() in (204, 304):
-            parsed.complete = True  # no body follows, whatever the headers announce
-        return Answer(self, connection, parser, parsed)
-
-    async def _read(self, connection: _Connection) -> bytes:
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await connection.reader.read(READ_SIZE)
-        except TimeoutError:
-            raise UpstreamError("ReadTimeout", f"no byte from the upstream in {self.timeout:g} s") from None
-        except OSError as error:
-            raise UpstreamError("ReadError", str(error)) from None
+            await connection.wait(self.timeout)
+        assert connection.parser is not None
+        status = connection.parser.get_status_code()
+        if method == "HEAD" or status in (204, 304):
+            connection.complete = True  # no body follows, whatever the headers announce
+            connection.pieces.clear()
+        return Answer(self, connection, status)
 
     async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(loop),
+                    self.host,
+                    self.port,
+                    ssl=self._ssl,
+                    server_hostname=self.host if self._ssl else None,
                 )
         except TimeoutError:
             detail = f"{self.authority} did not accept within {self.connect_timeout:g} s"
             raise UpstreamError("ConnectTimeout", detail) from None
         except OSError as error:
             raise UpstreamError("ConnectError", str(error)) from None
-        return _Connection(reader, writer)
+        return connection
 
     def _idle_connection(self) -> _Connection | None:
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()
-            if now - connection.idle_since < IDLE_SECONDS and not connection.reader.at_eof():
+            if now - connection.idle_since < IDLE_SECONDS and not connection.closed:
                 return connection
-            self._close(connection)
+            connection.close()
         return None
 
     def _release(self, connection: _Connection, reusable: bool) -> None:
-        if not reusable or len(self._idle) >= MAX_IDLE or connection.reader.at_eof():
-            self._close(connection)
+        if not reusable or len(self._idle) >= MAX_IDLE or connection.closed or not connection.complete:
+            connection.close()
             return
-        connection.used = True
-        connection.idle_since = time.monotonic()
+        connection.idle()
         self._idle.append(connection)
-
-    @staticmethod
-    def _close(connection: _Connection) -> None:
-        with contextlib.suppress(Exception):  # closing a transport the peer already dropped may raise anything
-            connection.writer.close()
 
 
 def _trusted() -> ssl.SSLContext:
@@ -249,18 +364,7 @@ def _trusted() -> ssl.SSLContext:
     return context
 
 
-class _StaleConnection(Exception):
-    """A reused connection the upstream had closed: the request may go again on a new one."""
-
-
-def _feed(parser: httptools.HttpResponseParser, data: bytes) -> None:
-    try:
-        parser.feed_data(data)
-    except httptools.HttpParserError as error:
-        raise UpstreamError("RemoteProtocolError", f"the upstream's answer is not HTTP/1.1: {error}") from None
-
-
-def _ends_at_close(headers: list[tuple[str, str]]) -> bool:
+def _ends_at_close(headers: list[tuple[bytes, bytes]]) -> bool:
     """An answer without a length or chunking ends when the connection does (RFC 9112 §6.3)."""
     names = {name.lower() for name, _ in headers}
-    return "content-length" not in names and "transfer-encoding" not in names
+    return b"content-length" not in names and b"transfer-encoding" not in names

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import jsonschema
 
+from apitwin.contracts import fast_json
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
 from apitwin.mockserver.recorded_urls import strip_base, url_path
@@ -94,7 +95,7 @@ class TrafficChecker:
         else:
             verdict.violations += request_violations
         if exchange.response is not None:
-            verdict.violations += self._check_response(operation, request, exchange.response, verdict.notes)
+            verdict.violations += self.check_response(operation, request, exchange.response, verdict.notes)
         return verdict
 
     def _route(self, verdict: Verdict, path: str | None) -> Operation | None:
@@ -152,9 +153,11 @@ class TrafficChecker:
 
     # -- response --------------------------------------------------------------------------
 
-    def _check_response(
+    def check_response(
         self, operation: Operation, request: RecordedRequest, response: RecordedResponse, notes: list[str]
     ) -> list[Violation]:
+        """Status, content type and body of ``response`` to a request already routed to ``operation`` (what a
+        reader that judged the request before the answer came, the proxy, asks about the answer alone)."""
         declared = operation.response_for(response.status)
         if declared is None:
             statuses = ", ".join(operation.responses)
@@ -353,7 +356,7 @@ def _text(operation: Operation, where: str, body: bytes) -> tuple[str, Violation
 
 def _json(operation: Operation, where: str, text: str) -> tuple[Any, Violation | None]:
     try:
-        return json.loads(text), None
+        return fast_json.loads(text), None
     except json.JSONDecodeError as error:
         return None, Violation(
             operation.operation_id,

@@ -6,7 +6,7 @@ from apitwin.contracts.proxy.entries import Arrived, write
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.mockserver.journal import Journal
 
-STREAM_HEADERS = [("content-type", "text/event-stream"), ("set-cookie", "s=1")]
+STREAM_HEADERS = [(b"content-type", b"text/event-stream"), (b"set-cookie", b"s=1")]
 
 
 def arrived(**changes: object) -> Arrived:
@@ -16,7 +16,7 @@ def arrived(**changes: object) -> Arrived:
         "/v1/chat/completions",
         "key=sk-1&user=u",
         1_700_000_000.0,
-        [("Authorization", "Bearer sk-1"), ("X-Goog-Api-Key", "g-2"), ("Accept", "*/*")],
+        [(b"Authorization", b"Bearer sk-1"), (b"X-Goog-Api-Key", b"g-2"), (b"Accept", b"*/*")],
         b'{"model":"gpt-4o"}',
         200,
         STREAM_HEADERS,
@@ -54,8 +54,9 @@ def test_a_proxied_stream_is_an_entry_with_events_at_the_time_their_last_piece_a
 
 
 def test_a_plain_answer_has_no_events_and_its_events_past_the_limit_are_counted() -> None:
-    plain = write(Journal(), arrived(response_headers=[("content-type", "application/json")]), "x", [], [])
-    assert plain.events is None and plain.valid
+    plain = write(Journal(), arrived(response_headers=[(b"content-type", b"application/json")]), "x", [], [])
+    assert plain.stream_events() is None and plain.valid
     small = write(Journal(body_limit=20), arrived(), "x", [], [])
-    assert small.events is not None and len(small.events) == 1 and small.events_dropped == 2
+    events = small.stream_events()
+    assert events is not None and len(events[0]) == 1 and events[1] == 2
     assert small.response_body is not None and small.response_body.truncated

@@ -54,7 +54,7 @@ def run(script: Script, exercise: Callable[[Upstream], Awaitable[object]], prefi
 
 
 async def body_of(upstream: Upstream, method: str = "POST", body: bytes = b"{}") -> tuple[int, list[bytes]]:
-    answer = await upstream.send(method, "/v1/x?a=1", [("content-type", "application/json")], body)
+    answer = await upstream.send(method, "/v1/x?a=1", [(b"content-type", b"application/json")], body)
     return answer.status_code, [piece async for piece in answer.pieces()]
 
 
