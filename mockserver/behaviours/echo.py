@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
-from apitwin.mockserver.behaviours.structured import Shape, Shapes, request_default, shapes_for
+from apitwin.mockserver.behaviours.structured import Shape, Shapes, declared_default, request_variant, shapes_for
 from apitwin.mockserver.edits import DELETE, Edit, edit, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 
@@ -61,13 +61,16 @@ class Echo:
     shapes: Shapes
     request_schema: Any
     settings: tuple[Setting, ...]
+    _fallbacks: dict[str | None, list[tuple[Any, tuple[Any, ...]]]] = field(default_factory=dict)
+    """Per variant of the request schema: each setting's declared default and the values after it (see
+    :meth:`fallbacks`)."""
 
     def names(self) -> list[str]:
         return [setting.name for setting in self.settings]
 
     def edits(self, value: dict[str, Any], body: Mapping[str, Any], assumed: Mapping[str, Any] = {}) -> list[Edit]:
         result = []
-        for setting in self.settings:
+        for setting, (declared, plainer) in zip(self.settings, self.fallbacks(body), strict=True):
             name = setting.name
             if name in body:
                 sent = body[name]
@@ -78,13 +81,22 @@ class Echo:
                 if setting.fits.is_valid(filled):
                     result.append(edit(value, name, filled))
                     continue
-            default = (
-                assumed[name] if name in assumed else request_default(self.shapes, self.request_schema, body, name)
-            )
-            options = [default] if default is not None else []
-            options += [*setting.plain, DELETE]
-            result.append(edit(value, name, *options))
+            default = assumed.get(name, declared)
+            result.append(edit(value, name, *plainer) if default is None else edit(value, name, default, *plainer))
         return result
+
+    def fallbacks(self, body: Mapping[str, Any]) -> list[tuple[Any, tuple[Any, ...]]]:
+        """Per setting, what stands in for it when ``body`` leaves it out: the default the request schema declares
+        (in the variant ``body`` picks; None when none), and the plainest values, then none at all. The same for
+        every request of a variant, so worked out once per variant (every answer asks)."""
+        variant = request_variant(self.shapes, self.request_schema, body)
+        found = self._fallbacks.get(variant)
+        if found is None:
+            found = self._fallbacks[variant] = [
+                (declared_default(self.shapes, self.request_schema, variant, setting.name), (*setting.plain, DELETE))
+                for setting in self.settings
+            ]
+        return found
 
     def apply(self, value: Any, body: Any, validator: Any, assumed: Mapping[str, Any] = {}) -> Any:
         """``value`` (a generated answer) repeating ``body``'s settings, still valid against ``validator``."""

@@ -266,7 +266,7 @@ def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
 def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
     body = exchange.body
     plan = plan_output(body, exchange.seed, found)
-    value = exchange.skeleton(found.plain.generator, "response")
+    value = exchange.skeleton(found.plain.generator, "response", shallow=True)  # only its top-level keys change
     if not isinstance(value, dict):
         value = {}
     stable = {key: item for key, item in body.items() if key not in ("stream", "stream_options")}

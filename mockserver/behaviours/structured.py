@@ -337,11 +337,16 @@ def request_default(shapes: Shapes, schema: Any, body: Mapping[str, Any], name: 
     """The ``default`` the request schema declares for ``name`` (in the variant ``body`` picks, if a union).
 
     Asked per answer and per echoed setting, so what the schema says is looked up once and remembered."""
+    variant = request_variant(shapes, schema, body)
+    return shapes.remember("default", schema, (name, variant), lambda: declared_default(shapes, schema, variant, name))
+
+
+def request_variant(shapes: Shapes, schema: Any, body: Mapping[str, Any]) -> str | None:
+    """The ``$ref`` of the variant ``body`` picks when ``schema`` is a union with a mapped discriminator, else None."""
     property_name, mapping = shapes.remember("discriminator", schema, None, lambda: _discriminator(shapes, schema))
     tag = body.get(property_name) if property_name is not None else None
     chosen = mapping.get(tag) if isinstance(tag, str) else None
-    variant = chosen if isinstance(chosen, str) else None
-    return shapes.remember("default", schema, (name, variant), lambda: _declared_default(shapes, schema, variant, name))
+    return chosen if isinstance(chosen, str) else None
 
 
 def _discriminator(shapes: Shapes, schema: Any) -> tuple[str | None, dict[str, Any]]:
@@ -353,7 +358,8 @@ def _discriminator(shapes: Shapes, schema: Any) -> tuple[str | None, dict[str, A
     return None, {}
 
 
-def _declared_default(shapes: Shapes, schema: Any, variant: str | None, name: str) -> Any:
+def declared_default(shapes: Shapes, schema: Any, variant: str | None, name: str) -> Any:
+    """The ``default`` of ``name`` in the request ``schema`` (or its ``variant``); None when none is declared."""
     for candidate in shapes.at(schema if variant is None else {"$ref": variant}, name):
         for member in shapes.members(candidate):
             if "default" in member:
