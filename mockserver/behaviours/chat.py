@@ -234,6 +234,9 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[st
     drawn = choice.get("message")
     message: dict[str, Any] = dict(drawn) if isinstance(drawn, dict) else {}  # its keys are edited below
     choice["message"] = message
+    quick = _quick_choice(shape, choice, message, planned) if exchange.fast else None
+    if quick is not None:
+        return quick
     edits = [edit(choice, "index", planned.index), edit(choice, "finish_reason", planned.finish_reason)]
     edits += quiet(choice, ["logprobs"])
     edits.append(edit(message, "role", "assistant"))
@@ -245,6 +248,28 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[st
         edits += quiet(message, ["tool_calls"])
     edits += quiet(message, [key for key in message if key not in MESSAGE_KEYS])
     return settle(choice, shape.validator, edits)
+
+
+def _quick_choice(
+    shape: Shape, choice: dict[str, Any], message: dict[str, Any], planned: PlannedChoice
+) -> dict[str, Any] | None:
+    """The choice :func:`_choice` makes of a text answer, without its edit records.
+
+    Its edits are applied with their first options in the same order (so keys keep their places), which
+    :func:`settle` keeps whenever the result is valid; so when the one check below passes, these are the slow path's
+    values. ``None`` (tool calls, or a choice the schema refuses): take the slow path. ``choice`` and ``message``
+    are left as they were, for it.
+    """
+    if planned.calls:
+        return None
+    quick_message = {**message, "role": "assistant", "content": planned.text}
+    for key in message:
+        if key not in MESSAGE_KEYS or key == "tool_calls":
+            quick_message[key] = None
+    quick = {**choice, "message": quick_message, "index": planned.index, "finish_reason": planned.finish_reason}
+    if "logprobs" in quick:
+        quick["logprobs"] = None
+    return quick if shape.validator.is_valid(quick) else None
 
 
 def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: Call) -> dict[str, Any]:

@@ -128,11 +128,12 @@ def vector(seed: int, model: str, text: Any, size: int) -> list[float]:
     dimension: a vector of 1,536 in ~0.1 ms instead of ~1 ms); in that many dimensions two texts'
     vectors are still nearly orthogonal, as with Gaussian draws.
     """
-    raw = array("h", random_shorts(seeded("embedding", seed, model, repr(text)), size).tobytes())  # signed
-    norm = math.hypot(*raw)
+    drawn = random_shorts(seeded("embedding", seed, model, repr(text)), size).tobytes()
+    signed = array("h", drawn).tolist()  # made into integers once, for the norm and the division both
+    norm = math.hypot(*signed)
     if norm == 0:
-        raw[0], norm = 1, 1.0
-    return array("f", [x / norm for x in raw]).tolist()
+        signed[0], norm = 1, 1.0
+    return array("f", [x / norm for x in signed]).tolist()
 
 
 def encode_base64(values: list[float]) -> str:
