@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import os
 import sys
@@ -133,7 +134,18 @@ def proxy_command(
     )
     click.echo(f"  dashboard: http://{host}:{port}/_apitwin/" + (f"?token={admin_token}" if admin_token else ""))
     sys.stdout.flush()
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False, date_header=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,  # never shown at "warning", yet uvicorn would format every request's line
+        proxy_headers=False,  # the proxy reads no client address: X-Forwarded-* need not be parsed
+        server_header=False,
+        date_header=False,
+    )
+    gc.collect()
+    gc.freeze()  # the compiled spec lives as long as the proxy: full collections need not walk it mid-traffic
     ReturningServer(config).run()
     for line in journal.summary():
         click.echo(line, err=True)
