@@ -96,6 +96,7 @@ def proxy_command(
     from apitwin.contracts.proxy.judge import Judge
     from apitwin.contracts.proxy.record import Recorder
     from apitwin.contracts.proxy.server import ReturningServer
+    from apitwin.contracts.proxy.upstream import Upstream
     from apitwin.mockserver.admin_access import AccessError
     from apitwin.mockserver.admin_access import admin_token as required_token
     from apitwin.mockserver.journal import Journal as EntryJournal
@@ -107,6 +108,10 @@ def proxy_command(
         raise click.BadParameter(str(error), param_hint="--admin-token") from None
     if not upstream.startswith(("http://", "https://")):
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
+    try:
+        Upstream(upstream, timeout)  # the environment's forward proxy for it must be one it can go through
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     document = specs.load(api)
     name = api if specs.shipped(api) else Path(api).stem
     compiled = compile_api(name, document)

@@ -9,20 +9,27 @@ pieces come out one per HTTP chunk as the upstream wrote it (a chunk split acros
 never two chunks in one), so the stream checks see how the upstream framed its events, not how TCP happened to
 coalesce them; the bytes and the headers are the upstream's (content encoding untouched, chunk framing removed).
 
-The connection goes straight to the upstream: ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``NO_PROXY`` are not read (the
-proxy sits next to the gateway it checks; a forward proxy between them would be a second hop to judge through).
+Like httpx (whose ``trust_env`` this client replaced), the environment's forward proxy is honoured: an ``https``
+upstream is reached through a ``CONNECT`` tunnel of ``HTTPS_PROXY``, an ``http`` one through ``HTTP_PROXY`` (the
+request in absolute form), ``ALL_PROXY`` when the other is unset, none for a host ``NO_PROXY`` names nor for a
+loopback one; credentials in the proxy's URL go as ``Proxy-Authorization: Basic``. A gateway behind a company's
+egress proxy is reached as the application reaches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import ipaddress
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
 
 import certifi
 import httptools
@@ -62,7 +69,10 @@ class _Connection(asyncio.Protocol):
         self.failure: UpstreamError | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._timeout = 0.0
         self._paused = False
+        self.handshake: bytearray | None = None
+        """The forward proxy's answer to ``CONNECT`` while it is read."""
         self._start(None)
 
     def _start(self, parser: httptools.HttpResponseParser | None) -> None:
@@ -86,6 +96,11 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
 
     def data_received(self, data: bytes) -> None:
+        if self.handshake is not None:
+            self.handshake += data
+            self.last_read = self.loop.time()
+            self._wake()
+            return
         if self.parser is None:  # bytes while idle: nothing can follow them on this connection
             self.close()
             return
@@ -155,26 +170,27 @@ class _Connection(asyncio.Protocol):
         """Until the upstream sends something or goes away; :class:`UpstreamError` after ``timeout`` seconds
         without a byte. One timer per connection, moved on only when it comes due, not one per read."""
         self._waiter = self.loop.create_future()
+        self._timeout = timeout
         if self._timer is None:
-            self._timer = self.loop.call_at(self.last_read + timeout, self._check_idle, timeout)
+            self._timer = self.loop.call_at(self.last_read + timeout, self._check_idle)
         try:
             await self._waiter
         finally:
             self._waiter = None
 
-    def _check_idle(self, timeout: float) -> None:
+    def _check_idle(self) -> None:
         self._timer = None
         if self._waiter is None:
             return  # nobody is waiting: the next wait sets the timer again
-        due = self.last_read + timeout
+        due = self.last_read + self._timeout
         if self.loop.time() < due:
-            self._timer = self.loop.call_at(due, self._check_idle, timeout)
+            self._timer = self.loop.call_at(due, self._check_idle)
             return
         if self.failure is None:
-            self.failure = UpstreamError("ReadTimeout", f"no byte from the upstream in {timeout:g} s")
+            self.failure = UpstreamError("ReadTimeout", f"no byte from the upstream in {self._timeout:g} s")
         self._wake()
 
-    def _stop_timer(self) -> None:
+    def stop_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -185,14 +201,14 @@ class _Connection(asyncio.Protocol):
             waiter.set_result(None)
 
     def idle(self) -> None:
-        self._stop_timer()
+        self.stop_timer()
         self.parser = None
         self.used = True
         self.idle_since = time.monotonic()
 
     def close(self) -> None:
         self.closed = True
-        self._stop_timer()
+        self.stop_timer()
         if self.transport is not None:
             with contextlib.suppress(Exception):  # closing a transport the peer already dropped may raise anything
                 self.transport.close()
@@ -267,6 +283,10 @@ class Upstream:
         self.connect_timeout = connect_timeout
         self._idle: list[_Connection] = []
         self._ssl = _trusted() if self.secure else None
+        self.via = forward_proxy(parts.scheme, self.host, self.port, getproxies_environment())
+        """The forward proxy the environment names for this upstream, None to connect directly."""
+        origin = f"{parts.scheme}://{self.authority}" if self.via is not None and not self.secure else ""
+        self._target_prefix = origin + self.prefix
 
     async def send(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
         """Send a request (``target``: path and query, below the prefix; ``headers`` as they go on the wire) and
@@ -290,7 +310,9 @@ class Upstream:
             self._idle.pop().close()
 
     def _head(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
-        lines = [f"{method} {self.prefix}{target} HTTP/1.1\r\nhost: {self.authority}\r\n".encode("latin-1")]
+        lines = [f"{method} {self._target_prefix}{target} HTTP/1.1\r\nhost: {self.authority}\r\n".encode("latin-1")]
+        if self.via is not None and not self.secure and self.via.authorization:
+            lines.append(b"proxy-authorization: " + self.via.authorization + b"\r\n")
         for name, value in headers:
             lines += (name, b": ", value, b"\r\n")
         if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
@@ -323,21 +345,57 @@ class Upstream:
 
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
+        via = self.via
+        host, port = (via.host, via.port) if via is not None else (self.host, self.port)
+        secure = self._ssl if via is None else None  # through a proxy, TLS starts inside the tunnel
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, connection = await loop.create_connection(
-                    lambda: _Connection(loop),
-                    self.host,
-                    self.port,
-                    ssl=self._ssl,
-                    server_hostname=self.host if self._ssl else None,
+                    lambda: _Connection(loop), host, port, ssl=secure, server_hostname=self.host if secure else None
                 )
+                if via is not None and self._ssl is not None:
+                    await self._tunnel(loop, connection, via, self._ssl)
         except TimeoutError:
             detail = f"{self.authority} did not accept within {self.connect_timeout:g} s"
-            raise UpstreamError("ConnectTimeout", detail) from None
+            raise UpstreamError(
+                "ConnectTimeout", detail + (f" (through {via.host}:{via.port})" if via else "")
+            ) from None
         except OSError as error:
             raise UpstreamError("ConnectError", str(error)) from None
         return connection
+
+    async def _tunnel(
+        self, loop: asyncio.AbstractEventLoop, connection: _Connection, via: ForwardProxy, context: ssl.SSLContext
+    ) -> None:
+        """``CONNECT`` through the forward proxy, then TLS with the upstream inside the tunnel."""
+        assert connection.transport is not None
+        authority = f"{self.host}:{self.port}"
+        request = f"CONNECT {authority} HTTP/1.1\r\nhost: {authority}\r\n".encode("latin-1")
+        if via.authorization:
+            request += b"proxy-authorization: " + via.authorization + b"\r\n"
+        connection.handshake = bytearray()
+        connection.last_read = loop.time()
+        connection.transport.write(request + b"\r\n")
+        while b"\r\n\r\n" not in connection.handshake:
+            if connection.failure is not None:
+                connection.close()
+                raise connection.failure
+            if connection.closed:
+                connection.close()
+                raise UpstreamError("ProxyError", f"the proxy {via.host}:{via.port} closed the tunnel it was asked for")
+            await connection.wait(self.connect_timeout)
+        status_line = bytes(connection.handshake).split(b"\r\n", 1)[0].decode("latin-1")
+        connection.handshake = None
+        connection.stop_timer()  # it ran for the connect timeout; reads set their own
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit() or not 200 <= int(parts[1]) < 300:
+            connection.close()
+            raise UpstreamError("ProxyError", f"the proxy {via.host}:{via.port} refused the tunnel: {status_line}")
+        transport = await loop.start_tls(connection.transport, connection, context, server_hostname=self.host)
+        if transport is None:
+            connection.close()
+            raise UpstreamError("ProxyError", "TLS could not start inside the tunnel")
+        connection.transport = transport
 
     def _idle_connection(self) -> _Connection | None:
         now = time.monotonic()
@@ -354,6 +412,40 @@ class Upstream:
             return
         connection.idle()
         self._idle.append(connection)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardProxy:
+    host: str
+    port: int
+    authorization: bytes
+    """``Basic …`` from the URL's user and password; empty without them."""
+
+
+def forward_proxy(scheme: str, host: str, port: int, environment: Mapping[str, str]) -> ForwardProxy | None:
+    """The forward proxy ``environment`` (``getproxies_environment()``: ``HTTPS_PROXY`` as ``https`` and so on)
+    names for an upstream at ``scheme://host:port``; None when it names none or ``NO_PROXY`` exempts the host."""
+    url = environment.get(scheme) or environment.get("all")
+    if not url or _is_loopback(host) or proxy_bypass_environment(f"{host}:{port}", dict(environment)):
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"the forward proxy {url!r} is not an http:// URL (the only kind apitwin proxy goes through)")
+    authorization = b""
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = b"Basic " + base64.b64encode(pair)
+    return ForwardProxy(parts.hostname, parts.port or 80, authorization)
+
+
+def _is_loopback(host: str) -> bool:
+    """A gateway on this machine is never reached through a forward proxy (Go's rule for ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _trusted() -> ssl.SSLContext:

@@ -1,4 +1,5 @@
-"""The proxy's upstream client against a scripted HTTP/1.1 server on loopback: framing, keep-alive, failures."""
+"""The proxy's upstream client against a scripted HTTP/1.1 server on loopback: framing, keep-alive, failures, and
+the environment's forward proxy."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from apitwin.contracts.proxy.upstream import Upstream, UpstreamError
+from apitwin.contracts.proxy import upstream as upstream_module
+from apitwin.contracts.proxy.upstream import Upstream, UpstreamError, forward_proxy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CERT, KEY = FIXTURES / "loopback-tls-cert.pem", FIXTURES / "loopback-tls-key.pem"
@@ -215,3 +218,109 @@ def test_an_https_upstream_with_an_untrusted_certificate_is_refused():
             server.close()
 
     assert "certificate verify failed" in asyncio.run(main())
+
+
+class ForwardProxy:
+    """A forward proxy on loopback: answers plain requests itself (noting their request line) and tunnels
+    ``CONNECT`` to the address it names; it notes every request line and ``Proxy-Authorization`` it gets."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.authorizations: list[bytes] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await request_head(reader)
+                line = head.split(b"\r\n", 1)[0]
+                self.lines.append(line)
+                self.authorizations += [
+                    header.split(b":", 1)[1].strip()
+                    for header in head.split(b"\r\n")
+                    if header.lower().startswith(b"proxy-authorization:")
+                ]
+                if line.startswith(b"CONNECT "):
+                    await self._tunnel(line.split(b" ")[1].decode(), reader, writer)
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\nproxied")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _tunnel(self, target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+
+
+def test_the_environments_forward_proxy_is_used_as_httpx_would(monkeypatch):
+    """An http upstream through HTTP_PROXY (absolute form, the proxy's credentials sent to it); an https one
+    through a CONNECT tunnel of HTTPS_PROXY, its certificate verified inside the tunnel."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(CERT))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(CERT, KEY)
+    proxy = ForwardProxy()
+
+    async def tls_origin(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await request_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecure")
+        await writer.drain()
+        writer.close()
+
+    async def main() -> list[tuple[int, list[bytes]]]:
+        forward = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+        origin = await asyncio.start_server(tls_origin, "127.0.0.1", 0, ssl=served)
+        proxy_url = f"http://user:p%40ss@127.0.0.1:{forward.sockets[0].getsockname()[1]}"
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.setenv("HTTPS_PROXY", proxy_url)
+        plain = Upstream("http://gateway.example:8080/base", timeout=5)
+        secure = Upstream(f"https://127.0.0.1:{origin.sockets[0].getsockname()[1]}", timeout=5)
+        secure.via = plain.via  # a loopback upstream goes direct; the certificate here is 127.0.0.1's
+        try:
+            return [await body_of(plain), await body_of(secure)]
+        finally:
+            await plain.aclose()
+            await secure.aclose()
+            forward.close()
+            origin.close()
+
+    assert asyncio.run(main()) == [(200, [b"proxied"]), (200, [b"secure"])]
+    assert proxy.lines[0] == b"POST http://gateway.example:8080/base/v1/x?a=1 HTTP/1.1"
+    assert proxy.lines[1].startswith(b"CONNECT 127.0.0.1:") and len(proxy.lines) == 2
+    assert proxy.authorizations == [b"Basic dXNlcjpwQHNz"] * 2  # user:p@ss
+
+
+def test_no_proxy_and_loopback_upstreams_go_direct(monkeypatch):
+    environment = {"https": "http://proxy.corp:3128", "http": "http://proxy.corp:3128", "no": "internal.corp,.lan"}
+    assert forward_proxy("https", "api.example.com", 443, environment) == upstream_module.ForwardProxy(
+        "proxy.corp", 3128, b""
+    )
+    assert forward_proxy("https", "gw.internal.corp", 443, environment) is None
+    assert forward_proxy("http", "box.lan", 80, environment) is None
+    assert forward_proxy("http", "127.0.0.1", 4010, environment) is None
+    assert forward_proxy("http", "localhost", 4010, environment) is None
+    assert forward_proxy("http", "api.example.com", 80, {"all": "proxy.corp:8080"}) is not None
+    assert forward_proxy("http", "api.example.com", 80, {}) is None
+    with pytest.raises(ValueError, match="not an http:// URL"):
+        forward_proxy("https", "api.example.com", 443, {"https": "socks5://proxy.corp:1080"})
+
+
+def test_the_command_refuses_a_forward_proxy_it_cannot_go_through():
+    from apitwin.contracts.proxy.cli import proxy_command
+
+    result = CliRunner().invoke(
+        proxy_command,
+        ["lmdeploy", "--upstream", "https://gateway.example"],
+        env={"HTTPS_PROXY": "socks5://proxy.corp:1080", "NO_PROXY": ""},
+    )
+    assert result.exit_code == 2 and "socks5://proxy.corp:1080" in result.output and "not an http://" in result.output
