@@ -13,7 +13,7 @@ import contextvars
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from apitwin import specs
 from apitwin.mockserver import admin, admin_access, replay
@@ -34,7 +34,7 @@ from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
 from apitwin.mockserver.behaviours.services import JobTiming, Services
 from apitwin.mockserver.behaviours.skeleton import Skeletons
-from apitwin.mockserver.error_media import declared_media_error
+from apitwin.mockserver.error_responses import error_response, refusal
 from apitwin.mockserver.errors import (
     INVALID_REQUEST,
     NOT_FOUND,
@@ -44,14 +44,12 @@ from apitwin.mockserver.errors import (
     error_answer,
     problem_response,
 )
-from apitwin.mockserver.errors import declared_error as _error_response
 from apitwin.mockserver.errors import validation_status as _validation_status
 from apitwin.mockserver.faults import HEADER as FAULTS_HEADER
 from apitwin.mockserver.faults import (
     FaultDice,
     FaultError,
     Faults,
-    cut,
     delayed,
     error_headers,
     for_request,
@@ -65,12 +63,11 @@ from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
-from apitwin.mockserver.pacing import EventStreamResponse, Pacing, PacingError, checked, pace, parse_header
+from apitwin.mockserver.pacing import Pacing, PacingError, Streams, checked, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
 from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, read_body
 from apitwin.mockserver.request_log import (
     RequestLog,
-    attach_violations,
     note_api,
     note_body,
     note_operation,
@@ -239,6 +236,7 @@ class MockServer:
         limits = StoreLimits(options.state_ttl, options.state_max_bytes, options.clock)
         self.store = ScopedStore(open_store(options.state, limits))
         self.pacing: Pacing = checked(options.ttft_ms, options.tokens_per_second)
+        self.streams = Streams(self.pacing, options.sleep, _cut_after)
         self.faults: Faults = parse_faults(
             options.faults,
             latency_ms=options.latency_ms,
@@ -259,8 +257,7 @@ class MockServer:
             self_check=options.self_check,
             skeletons=self.skeletons,
             jobs=JobTiming(options.job_polls, options.job_seconds, options.job_paths),
-            stream=self.event_stream,
-            error=self.error_for,
+            streams=self.streams,
         )
         """What behaviours may use of this server."""
         self.replay = (
@@ -366,12 +363,14 @@ class MockServer:
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         path, match = _route(api, path, request.method, _query(request))
         if not match.found_path:
-            return self._error(api, None, 404, f"no operation at {request.method} {path}", path)
+            return error_response(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
         if operation is None:
             assert match.route is not None
             allowed = ", ".join(api.router.allowed(match.route))
-            answer = self._error(api, None, 405, f"{request.method} is not allowed on {path}; allowed: {allowed}", path)
+            answer = error_response(
+                api, None, 405, f"{request.method} is not allowed on {path}; allowed: {allowed}", path
+            )
             answer.headers["Allow"] = allowed
             return answer
         note_operation(request, operation.operation_id)
@@ -387,7 +386,7 @@ class MockServer:
             api_key=self.options.api_key,
         )
         if reason is not None:
-            return self._error(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
+            return error_response(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
         secret = presented_credential(
             operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies
         )
@@ -400,21 +399,21 @@ class MockServer:
         try:
             pacing = parse_header(headers.get(PACING_HEADER), self.live[api.name].pacing)
         except PacingError as error:
-            return self._error(api, operation, 400, str(error), path)
+            return error_response(api, operation, 400, str(error), path)
         try:
             faults = for_request(headers.get(FAULTS_HEADER), self.live[api.name].faults)
         except FaultError as error:
-            return self._error(api, operation, 400, str(error), path)
+            return error_response(api, operation, 400, str(error), path)
 
         raw, refused = await read_body(request, self.options.max_body, self.options.body_timeout)
         note_body(request, raw)
         if refused == 413:
-            return self._error(
+            return error_response(
                 api, operation, 413, f"request body is larger than the limit of {self.options.max_body} bytes", path
             )
         if refused == 408:
             message = f"request body not received within {self.options.body_timeout:g} s of its last piece"
-            return self._error(api, operation, 408, message, path)
+            return error_response(api, operation, 408, message, path)
         if self.replay is not None and (
             recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
         ):
@@ -424,7 +423,7 @@ class MockServer:
         )
         body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
-            return self._error(api, operation, status, problem.message, path, [problem])
+            return error_response(api, operation, status, problem.message, path, [problem])
         if body is not _ABSENT and status == 0:
             form = _body_form(operation, headers.get("content-type"))
             violations += await off_loop(partial(validate_body, operation, form, body), len(raw))
@@ -432,10 +431,10 @@ class MockServer:
             note_violations(request, violations)
         elif violations:
             message = "; ".join(violation.message for violation in violations[:3])
-            return self._error(api, operation, _validation_status(operation), message, path, violations)
+            return error_response(api, operation, _validation_status(operation), message, path, violations)
         if self.replay is not None and self.replay.strict:
             missed = self.replay.miss(api.name, request.method, path, _query(request), raw)
-            return self.error_for(api, operation, 404, missed, path, location="replay", kind=NOT_FOUND)
+            return refusal(api, operation, 404, missed, path, location="replay", kind=NOT_FOUND)
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
         if faults.active:
@@ -519,7 +518,7 @@ class MockServer:
             **(exchange.reply_headers if exchange is not None else {}),
         }
         if produced.events is not None:
-            return self.event_stream(
+            return self.streams.answer(
                 iterate(produced.events),
                 pacing=pacing,
                 status_code=status_code,
@@ -528,73 +527,13 @@ class MockServer:
             )
         return Response(produced.content, status_code=status_code, media_type=produced.media_type, headers=extra)
 
-    def event_stream(
-        self,
-        frames: AsyncIterator[bytes],
-        *,
-        pacing: Pacing | None,
-        status_code: int,
-        media_type: str | None,
-        headers: dict[str, str],
-    ) -> StreamingResponse:
-        """An event-stream answer of these frames: the place where pacing and stream faults apply (``pacing``: the
-        request's, ``None`` for the server's)."""
-        if pacing is None:
-            pacing = self.pacing
-        faults = _FAULTS.get()
-        if faults is not None and faults.cut_after is not None:
-            # Frames are counted one by one up to the cut, so they are not joined into fewer writes.
-            frames = pace(cut(frames, faults.cut_after), pacing, self.options.sleep, join=False)
-        else:
-            frames = pace(frames, pacing, self.options.sleep)
-        return EventStreamResponse(
-            frames, waits=pacing.active, status_code=status_code, media_type=media_type, headers=headers
-        )
-
     def _injected(self, api: CompiledApi, operation: Operation, status: int, path: str) -> Response:
         """An injected error: the API's error shape for the status, ``Retry-After`` on a 429."""
         kind = RATE_LIMITED if status == 429 else SERVER_ERROR if status >= 500 else INVALID_REQUEST
         message = f"injected fault: {status} {HTTPStatus(status).phrase} (apitwin --faults / X-Apitwin-Faults)"
-        answer = self.error_for(api, operation, status, message, path, location="fault", kind=kind)
+        answer = refusal(api, operation, status, message, path, location="fault", kind=kind)
         answer.headers.update(error_headers(status))
         return answer
-
-    def error_for(
-        self,
-        api: CompiledApi,
-        operation: Operation | None,
-        status: int,
-        message: str,
-        path: str,
-        *,
-        location: str = "request",
-        pointer: str = "",
-        kind: str = INVALID_REQUEST,
-    ) -> Response:
-        """An error answer in the API's shape, for behaviours (unknown ids, bad references, …)."""
-        violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
-        return attach_violations(
-            self._error(api, operation, status, message, path, [violation], kind=kind), []
-        )  # not a spec violation
-
-    def _error(
-        self,
-        api: CompiledApi,
-        operation: Operation | None,
-        status: int,
-        message: str,
-        path: str,
-        violations: Sequence[Violation] = (),
-        *,
-        kind: str = INVALID_REQUEST,
-    ) -> Response:
-        found = list(violations) or [
-            Violation(operation.operation_id if operation else "", _where(status), "", "", "", message)
-        ]
-        answer = declared_media_error(operation, status, message) or error_answer(
-            api, _error_response(api, operation, status), status, message, path=path, violations=found, kind=kind
-        )
-        return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
 
 
 def _route(api: CompiledApi, path: str, method: str, query: str = "") -> tuple[str, Match[Operation]]:
@@ -621,13 +560,15 @@ def _query(request: Request) -> str:
     return request.scope["query_string"].decode("latin-1")
 
 
-def _where(status: int) -> str:
-    return {401: "auth", 404: "path", 405: "method", 413: "body", 415: "content-type"}.get(status, "request")
-
-
 _ABSENT = object()
 _FAULTS: contextvars.ContextVar[Faults | None] = contextvars.ContextVar("apitwin_faults", default=None)
 """The faults of the request being served (read where its stream is wrapped and its answer sent)."""
+
+
+def _cut_after() -> int | None:
+    """After how many events the stream being answered is dropped (an injected fault), if at all."""
+    faults = _FAULTS.get()
+    return faults.cut_after if faults is not None else None
 
 
 def _body_form(operation: Operation, content_type: str | None) -> RequestBody:

@@ -27,6 +27,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.faults import cut
 from apitwin.specs.sse_wire import parse_block
 
 HEADER = "x-apitwin-pacing"
@@ -182,3 +183,35 @@ def _delta_strings(value: Any, inside: bool) -> list[str]:
             found.extend(_delta_strings(item, inside or key == "delta"))
         return found
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """How a server sends an event stream: paced by the request's pacing (else ``pacing``, the server's), and
+    dropped after the number of events an injected fault of the request says (``cut_after()``)."""
+
+    pacing: Pacing
+    sleep: Callable[[float], Awaitable[None]]
+    cut_after: Callable[[], int | None]
+
+    def answer(
+        self,
+        frames: AsyncIterator[bytes],
+        *,
+        pacing: Pacing | None,
+        status_code: int,
+        media_type: str | None,
+        headers: dict[str, str],
+    ) -> StreamingResponse:
+        """An event-stream answer of these frames (``pacing``: the request's, ``None`` for the server's)."""
+        if pacing is None:
+            pacing = self.pacing
+        after = self.cut_after()
+        if after is not None:
+            # Frames are counted one by one up to the cut, so they are not joined into fewer writes.
+            frames = pace(cut(frames, after), pacing, self.sleep, join=False)
+        else:
+            frames = pace(frames, pacing, self.sleep)
+        return EventStreamResponse(
+            frames, waits=pacing.active, status_code=status_code, media_type=media_type, headers=headers
+        )

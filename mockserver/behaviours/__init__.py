@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from apitwin.mockserver.error_responses import refusal
 from apitwin.mockserver.errors import INVALID_REQUEST
 from apitwin.mockserver.generate import CompiledSchema
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
@@ -169,7 +170,7 @@ class Exchange:
             **(headers or {}),
         }
         iterator = frames if isinstance(frames, AsyncIterator) else _aiter(frames)
-        return self.services.stream(
+        return self.services.streams.answer(
             iterator, pacing=self.pacing, status_code=self.status, media_type=media_type, headers=extra
         )
 
@@ -192,7 +193,7 @@ class Exchange:
         kind: str = INVALID_REQUEST,
     ) -> Response:
         """An error in the API's own shape, for the status the operation declares (or its nearest)."""
-        return self.services.error(
+        return refusal(
             self.api, self.operation, status, message, self.path, location=location, pointer=pointer, kind=kind
         )
 

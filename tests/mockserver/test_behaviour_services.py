@@ -1,5 +1,5 @@
-"""Behaviours see the server only through ``Services`` (the store, the clock, self-check, skeletons, job timing, a
-stream and an error answer): mypy holds them to its fields; this keeps them from importing their way around it."""
+"""Behaviours see the server only through ``Services`` (the store, the clock, self-check, skeletons, job timing, how
+a stream goes out): mypy holds them to its fields; this keeps them from importing their way around it."""
 
 from __future__ import annotations
 
@@ -35,5 +35,6 @@ def test_an_exchange_carries_services_not_the_server() -> None:
     services = server.services
     assert isinstance(services, Services)
     assert services.store is server.store and services.skeletons is server.skeletons
+    assert services.streams is server.streams
     assert services.clock() == 42.0
     assert not hasattr(services, "options") and not hasattr(services, "__dict__")

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
+from tests.mockserver.documents import item_lookup
 
 OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "integer"}}}}
 MESSAGE = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
@@ -16,19 +17,7 @@ MESSAGE = {"type": "object", "required": ["message"], "properties": {"message": 
 
 def api(errors: dict[str, Any]) -> TestClient:
     """One operation, ``GET /items/{id}`` with an integer id, declaring ``errors`` beside its 200."""
-    document = {
-        "openapi": "3.1.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/items/{id}": {
-                "get": {
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                    "responses": {"200": OK, **errors},
-                }
-            }
-        },
-    }
-    return TestClient(create_app({"api": document}))
+    return TestClient(create_app({"api": item_lookup({"200": OK, **errors})}))
 
 
 def test_a_400_declared_as_text_html_is_answered_as_html():
