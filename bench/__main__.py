@@ -180,7 +180,7 @@ def _sse(arguments: argparse.Namespace) -> None:
 def _answer_cpu(arguments: argparse.Namespace) -> None:
     rows = answer_cpu.run(arguments.answers, arguments.rounds + 2)
     markdown = answer_cpu.markdown(rows, arguments.answers, arguments.rounds + 2)
-    paths = report.write("answer-cpu", markdown, answer_cpu.as_json(rows, arguments.answers, arguments.rounds + 2))
+    paths = report.write("answer-cpu", markdown, report.rows_json(rows, arguments.answers, arguments.rounds + 2))
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")
@@ -189,7 +189,7 @@ def _answer_cpu(arguments: argparse.Namespace) -> None:
 def _journal(arguments: argparse.Namespace) -> None:
     rows = journal_cost.run(arguments.answers, arguments.rounds + 2)
     markdown = journal_cost.markdown(rows, arguments.answers, arguments.rounds + 2)
-    paths = report.write("journal", markdown, journal_cost.as_json(rows, arguments.answers, arguments.rounds + 2))
+    paths = report.write("journal", markdown, report.rows_json(rows, arguments.answers, arguments.rounds + 2))
     print()
     print(markdown)
     print(f"written: {', '.join(str(path) for path in paths)}")

@@ -34,14 +34,14 @@ class Case:
     body: Callable[[int], dict[str, Any]]
 
 
-def _chat(number: int) -> dict[str, Any]:
+def chat_body(number: int) -> dict[str, Any]:
     return {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Hello{number}"}]}
 
 
 CASES = (
-    Case("chat completion", CHAT, _chat),
-    Case("chat completion, repeated (answer cache)", CHAT, lambda _: _chat(0)),
-    Case("chat completion stream", CHAT, lambda number: {**_chat(number), "stream": True}),
+    Case("chat completion", CHAT, chat_body),
+    Case("chat completion, repeated (answer cache)", CHAT, lambda _: chat_body(0)),
+    Case("chat completion stream", CHAT, lambda number: {**chat_body(number), "stream": True}),
     Case("Responses", "/v1/responses", lambda number: {"model": "gpt-4o", "input": f"Hello{number}", "store": False}),
     Case(
         "Responses stream",
@@ -195,12 +195,3 @@ def markdown(rows: list[Row], requests: int, rounds: int) -> str:
         "stream of ~30 events at ≤ 1 ms of server CPU, sockets included (see `sse.md`).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def as_json(rows: list[Row], requests: int, rounds: int) -> dict[str, Any]:
-    return {
-        "machine": machine.describe(),
-        "requests": requests,
-        "rounds": rounds,
-        "rows": [row.as_json() for row in rows],
-    }

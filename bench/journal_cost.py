@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bench import machine
-from bench.answer_cpu import Case
+from bench.answer_cpu import Case, chat_body
 from bench.answer_cpu import _cpu_per_answer as cpu_per_answer
 
 API = "aimlapi"
@@ -29,13 +29,9 @@ LONG_PROMPT = "lorem ipsum " * 9_000
 """About 108 KB: past the journal's 64 KB body limit, so the cut is measured too."""
 
 
-def _chat(number: int) -> dict[str, Any]:
-    return {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Hello{number}"}]}
-
-
 CASES = (
-    Case("chat completion", CHAT, _chat),
-    Case("chat completion stream", CHAT, lambda number: {**_chat(number), "stream": True}),
+    Case("chat completion", CHAT, chat_body),
+    Case("chat completion stream", CHAT, lambda number: {**chat_body(number), "stream": True}),
     Case(
         "chat completion, 108 KB prompt",
         CHAT,
@@ -139,12 +135,3 @@ def markdown(rows: list[Row], requests: int, rounds: int) -> str:
         "10,000 entries kept) costs about 20 µs; a stream adds about 10 µs at its end.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def as_json(rows: list[Row], requests: int, rounds: int) -> dict[str, Any]:
-    return {
-        "machine": machine.describe(),
-        "requests": requests,
-        "rounds": rounds,
-        "rows": [row.as_json() for row in rows],
-    }

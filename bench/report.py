@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bench import machine as machines
 
 if TYPE_CHECKING:
     from bench.hotspots import Hotspots
@@ -24,6 +27,22 @@ def write(name: str, markdown: str, data: dict[str, Any]) -> tuple[Path, Path]:
         partial.write_text(text)
         partial.replace(path)
     return paths
+
+
+class Measured(Protocol):
+    """A row of an in-process measurement."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+def rows_json(rows: Sequence[Measured], requests: int, rounds: int) -> dict[str, Any]:
+    """The JSON of an in-process measurement: the machine, the answers per round and the rounds, each row."""
+    return {
+        "machine": machines.describe(),
+        "requests": requests,
+        "rounds": rounds,
+        "rows": [row.as_json() for row in rows],
+    }
 
 
 def http_markdown(results: HttpResults) -> str:
