@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from apitwin import specs
+from apitwin.mockserver.cli_options import admin_token_option, checked_admin_token, journal_body_bytes_option
 from apitwin.specs.cli import reports_spec_errors
 
 if TYPE_CHECKING:
@@ -41,23 +42,10 @@ if TYPE_CHECKING:
     "(a browser signs in with /_apitwin/?token=KEY); others see only their types. Not with --admin-token, whose "
     "holders see them anyway.",
 )
-@click.option(
-    "--admin-token",
-    default=None,
-    metavar="TOKEN|auto",
-    help="Require this token (16+ characters) on every /_apitwin/ route but media: Authorization: Bearer TOKEN, or "
-    "open /_apitwin/?token=TOKEN in a browser. 'auto' generates one and prints it. Needed when --host is not a "
-    "loopback address; its holders see the values clients sent (it subsumes --admin-key).",
+@admin_token_option(
+    "every /_apitwin/ route but media", "; its holders see the values clients sent (it subsumes --admin-key)"
 )
-@click.option(
-    "--journal-body-bytes",
-    default=64 * 1024,
-    show_default=True,
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Bytes of each request and response body (and of a stream's events) the journal keeps for "
-    "GET /_apitwin/requests and the dashboard; longer bodies are cut and marked truncated.",
-)
+@journal_body_bytes_option("GET /_apitwin/requests and the dashboard")
 @click.option(
     "--journal-max-bytes",
     default=64 * 1024 * 1024,
@@ -298,13 +286,7 @@ def serve_command(
         raise click.BadParameter(
             "memory is private to one process; with --workers use sqlite or redis://…", param_hint="--state"
         )
-    from apitwin.mockserver.admin_access import AccessError
-    from apitwin.mockserver.admin_access import admin_token as required_token
-
-    try:
-        admin_token = required_token(host, admin_token, admin_key=admin_key)
-    except AccessError as error:
-        raise click.BadParameter(str(error), param_hint="--admin-token") from None
+    admin_token = checked_admin_token(host, admin_token, admin_key)
     _ensure_free(host, port)  # before compiling and printing URLs that would not answer
     started = time.perf_counter()
     names = list(apis) or specs.names()

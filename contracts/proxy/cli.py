@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from apitwin import specs
+from apitwin.mockserver.cli_options import admin_token_option, checked_admin_token, journal_body_bytes_option
 from apitwin.specs.cli import reports_spec_errors
 
 
@@ -44,22 +45,8 @@ from apitwin.specs.cli import reports_spec_errors
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON report, written at exit."
 )
-@click.option(
-    "--journal-body-bytes",
-    default=64 * 1024,
-    show_default=True,
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Bytes of each body (and of a stream's events) the dashboard's journal keeps; longer ones are cut and "
-    "marked truncated (recordings and reports are not affected).",
-)
-@click.option(
-    "--admin-token",
-    default=None,
-    metavar="TOKEN|auto",
-    help="Require this token (16+ characters) on the dashboard at /_apitwin/ (Authorization: Bearer TOKEN, or "
-    "/_apitwin/?token=TOKEN in a browser); 'auto' generates one and prints it. Needed when --host is not loopback.",
-)
+@journal_body_bytes_option("the dashboard", " (recordings and reports are not affected)")
+@admin_token_option("the dashboard at /_apitwin/")
 @click.option(
     "--timeout",
     default=600.0,
@@ -97,15 +84,10 @@ def proxy_command(
     from apitwin.contracts.proxy.record import Recorder
     from apitwin.contracts.proxy.server import ReturningServer
     from apitwin.contracts.proxy.upstream import Upstream
-    from apitwin.mockserver.admin_access import AccessError
-    from apitwin.mockserver.admin_access import admin_token as required_token
     from apitwin.mockserver.journal import Journal as EntryJournal
     from apitwin.mockserver.operations import compile_api
 
-    try:
-        admin_token = required_token(host, admin_token)
-    except AccessError as error:
-        raise click.BadParameter(str(error), param_hint="--admin-token") from None
+    admin_token = checked_admin_token(host, admin_token)
     if not upstream.startswith(("http://", "https://")):
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
     try:
