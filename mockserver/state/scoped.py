@@ -11,6 +11,7 @@ the behaviours keep reading and writing ``server.store`` as before; only the key
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 from typing import Any
 
@@ -22,8 +23,10 @@ SCOPED_KINDS = frozenset({"response", "job", "session"})
 CURRENT_SCOPE: contextvars.ContextVar[str] = contextvars.ContextVar("apitwin_scope", default="")
 
 
+@functools.lru_cache(maxsize=1024)
 def scope_for(api: str, credential: str) -> str:
-    """The scope of a request: its API and a digest of the secret it presented (none: the API alone)."""
+    """The scope of a request: its API and a digest of the secret it presented (none: the API alone). Asked on every
+    request, mostly with the same few keys: remembered."""
     digest = hashlib.sha256(credential.encode("utf-8", "backslashreplace")).hexdigest()[:24] if credential else "-"
     return f"{api}/{digest}"
 
