@@ -38,7 +38,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--size", type=int, required=True)
     arguments = parser.parse_args()
-    uvicorn.run(create_app(arguments.size), host=arguments.host, port=arguments.port, log_level="warning")
+    uvicorn.run(
+        create_app(arguments.size), host=arguments.host, port=arguments.port, log_level="warning", access_log=False
+    )
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ class Limits:
             # A worker compiling its specs on a busy host holds the interpreter for seconds; uvicorn's
             # 5 s health check then kills it and starts another, which compiles again, for ever.
             "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+            # At log level warning no access line is ever shown, but uvicorn still formats one per request
+            # (client address, quoted path) unless the access log is off.
+            "access_log": False,
         }
 
 
