@@ -24,18 +24,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from apitwin.mockserver.behaviours import Behaviour, Exchange, structured
+from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
-from apitwin.mockserver.behaviours.text import (
-    answer_rng,
-    compose,
-    compose_counted,
-    count_tokens,
-    pieces,
-    prompt_tokens,
-    truncate,
-)
+from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.specs.sse_wire import frame
@@ -122,12 +115,9 @@ def plan_choices(body: dict[str, Any], seed: int) -> list[PlannedChoice]:
         rng = answer_rng(seed, body, "choice", index)
         calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng)
         if calls:
-            tokens = sum(count_tokens(call.name) + count_tokens(call.arguments) for call in calls)
-            result.append(PlannedChoice(index, None, calls, "tool_calls", tokens))
+            result.append(PlannedChoice(index, None, calls, "tool_calls", call_tokens(calls)))
             continue
-        content, counted = _content(body, rng)
-        text, cut = truncate(content, limit)
-        tokens = counted if counted is not None and not cut else count_tokens(text)
+        text, cut, tokens = within(*_content(body, rng), limit)
         result.append(PlannedChoice(index, text, [], "length" if cut else "stop", tokens))
     return result
 
@@ -141,18 +131,10 @@ def _limit(body: dict[str, Any]) -> int | None:
 
 
 def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
-    """(free text, its tokens), or (JSON, None) when ``response_format`` asks for it (valid against its schema
-    when one is given)."""
+    """The message's text as ``response_format`` asks (its schema under ``json_schema.schema``)."""
     response_format = body.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
-        holder = response_format.get("json_schema")
-        schema = holder.get("schema") if isinstance(holder, dict) else None
-        found, value = structured.caller_value(schema if schema is not None else {"type": "object"}, rng)
-        if found:
-            return json.dumps(value, ensure_ascii=False), None
-    if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
-        return json.dumps({"answer": compose(rng)}, ensure_ascii=False), None
-    return compose_counted(rng)
+    holder = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    return message_content(response_format, holder.get("schema") if isinstance(holder, dict) else None, rng)
 
 
 def call_id(seed: int, body: dict[str, Any], choice: int, position: int) -> str:

@@ -33,26 +33,11 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
+from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import copy_json
-from apitwin.mockserver.behaviours.structured import (
-    Call,
-    Shape,
-    Shapes,
-    caller_value,
-    payload_schema,
-    plan_calls,
-    shapes_for,
-)
-from apitwin.mockserver.behaviours.text import (
-    answer_rng,
-    compose,
-    compose_counted,
-    count_tokens,
-    pieces,
-    prompt_tokens,
-    truncate,
-)
+from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
+from apitwin.mockserver.behaviours.text import answer_rng, compose, compose_counted, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.specs.sse_wire import frame
@@ -217,14 +202,10 @@ def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan
         plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng) if "function_call" in found.items else []
     )
     for call in calls:
-        items.append(
-            PlannedItem("function_call", call=call, tokens=count_tokens(call.name) + count_tokens(call.arguments))
-        )
+        items.append(PlannedItem("function_call", call=call, tokens=call_tokens([call])))
     incomplete = False
     if not calls:
-        content, counted = _content(body, rng)
-        text, incomplete = truncate(content, budget)
-        tokens = counted if counted is not None and not incomplete else count_tokens(text)
+        text, incomplete, tokens = within(*_content(body, rng), budget)
         items.append(PlannedItem("message", text, tokens=tokens))
     return Plan(items, incomplete, reasoning_tokens)
 
@@ -242,17 +223,10 @@ def _wants_summary(body: dict[str, Any]) -> bool:
 
 
 def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
-    """(free text, its tokens), or (JSON valid against ``text.format``'s schema, None) when it asks for
-    ``json_schema``."""
+    """The message's text as ``text.format`` asks (its schema beside its ``type``)."""
     text = body.get("text")
     form = text.get("format") if isinstance(text, dict) else None
-    if isinstance(form, dict) and form.get("type") == "json_schema":
-        found, value = caller_value(form.get("schema") if form.get("schema") is not None else {"type": "object"}, rng)
-        if found:
-            return json.dumps(value, ensure_ascii=False), None
-    if isinstance(form, dict) and form.get("type") in ("json_object", "json_schema"):
-        return json.dumps({"answer": compose(rng)}, ensure_ascii=False), None
-    return compose_counted(rng)
+    return message_content(form, form.get("schema") if isinstance(form, dict) else None, rng)
 
 
 def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
