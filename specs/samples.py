@@ -491,9 +491,45 @@ def _short(text: str, limit: int = 160) -> str:
 PYTHON_HTTP_CALL = re.compile(r"\brequests\.(post|put|patch|request)\s*\(")
 
 
+@dataclass(frozen=True, slots=True)
+class Language:
+    """How a language's code samples are read: its comments, its literals, where its SDK client is given a base
+    URL, and the calls of its HTTP libraries (in the order a page's samples are listed)."""
+
+    name: str
+    comment: str
+    literals: Callable[[str], PythonLiterals | JavascriptLiterals]
+    sdk_base: re.Pattern[str]
+    http_calls: Callable[[str, int, str, Any], list[Sample]]
+    sdk_body: Callable[[Any, str, int], Any]
+    """The body an SDK call's arguments make (literals, arguments, position)."""
+
+
+def _samples(language: Language, page: str, number: int, raw: str) -> list[Sample]:
+    """The request payloads of one code block: its HTTP-library calls, then its OpenAI SDK calls."""
+    code = strip_comments(raw, language.comment)
+    literals = language.literals(code)
+    found = language.http_calls(page, number, code, literals)
+    base_url = ""
+    for call, arguments in _calls(code, SDK_CALL):
+        if not base_url:
+            base = language.sdk_base.search(code)
+            base_url = _expression_at(code, base.end()) if base else json.dumps(DEFAULT_SDK_BASE)
+        sample = Sample("request", page, language.name, number, _short(arguments), method="POST")
+        url = partial(_sdk_url, literals, base_url, call)
+        found.append(_read(sample, url, partial(language.sdk_body, literals, arguments, call.start())))
+    return found
+
+
 def python_samples(page: str, number: int, raw: str) -> list[Sample]:
-    code = strip_comments(raw, "#")
-    literals = PythonLiterals(code)
+    return _samples(PYTHON, page, number, raw)
+
+
+def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
+    return _samples(JAVASCRIPT, page, number, raw)
+
+
+def _python_http_calls(page: str, number: int, code: str, literals: PythonLiterals) -> list[Sample]:
     found: list[Sample] = []
     for call, arguments in _calls(code, PYTHON_HTTP_CALL):
         parts = split_arguments(arguments)
@@ -508,8 +544,6 @@ def python_samples(page: str, number: int, raw: str) -> list[Sample]:
         sample = Sample("request", page, "python", number, _short(body), method=method)
         url_text = keywords.get("url", positional[0] if positional else None)
         found.append(_call_sample(sample, literals, url_text, body, call.start()))
-    for call, arguments in _calls(code, SDK_CALL):
-        found.append(_python_sdk_sample(page, number, code, literals, call, arguments))
     return found
 
 
@@ -520,26 +554,18 @@ def _python_text(literals: PythonLiterals, expression: str, position: int) -> st
         return expression
 
 
-def _python_sdk_sample(
-    page: str, number: int, code: str, literals: PythonLiterals, call: re.Match[str], arguments: str
-) -> Sample:
-    sample = Sample("request", page, "python", number, _short(arguments), method="POST")
-    base = re.search(r"\bbase_url\s*=\s*", code)
-    base_url = _expression_at(code, base.end()) if base else json.dumps(DEFAULT_SDK_BASE)
-
-    def body() -> dict[str, Any]:
-        keywords: dict[str, Any] = {}
-        for keyword, expression in split_arguments(arguments):
-            if keyword is None:
-                raise Unresolved("a positional argument to an SDK call")
-            value = literals.evaluate(expression, call.start())
-            if keyword == "extra_body" and isinstance(value, dict):
-                keywords.update(value)
-            elif keyword not in ("extra_headers", "extra_query", "timeout"):
-                keywords[keyword] = value
-        return keywords
-
-    return _read(sample, lambda: _sdk_url(literals, base_url, call), body)
+def _python_sdk_body(literals: PythonLiterals, arguments: str, position: int) -> dict[str, Any]:
+    """An SDK call's keyword arguments as the request body (``extra_body`` merged, client-side settings left out)."""
+    keywords: dict[str, Any] = {}
+    for keyword, expression in split_arguments(arguments):
+        if keyword is None:
+            raise Unresolved("a positional argument to an SDK call")
+        value = literals.evaluate(expression, position)
+        if keyword == "extra_body" and isinstance(value, dict):
+            keywords.update(value)
+        elif keyword not in ("extra_headers", "extra_query", "timeout"):
+            keywords[keyword] = value
+    return keywords
 
 
 def _expression_at(code: str, start: int) -> str:
@@ -591,9 +617,8 @@ FETCH_CALL = re.compile(r"\bfetch\s*\(")
 AXIOS_CALL = re.compile(r"\baxios\.(post|put|patch)\s*\(")
 
 
-def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
-    code = strip_comments(raw, "//")
-    literals = JavascriptLiterals(code)
+def _javascript_http_calls(page: str, number: int, code: str, literals: JavascriptLiterals) -> list[Sample]:
+    """``fetch``, Node's ``https.request`` and ``axios`` calls."""
     found: list[Sample] = []
     for call, arguments in _calls(code, FETCH_CALL):
         parts = split_arguments(arguments)
@@ -616,15 +641,6 @@ def javascript_samples(page: str, number: int, raw: str) -> list[Sample]:
             continue
         sample = Sample("request", page, "javascript", number, _short(parts[1][1]), method=call.group(1).upper())
         found.append(_call_sample(sample, literals, parts[0][1], parts[1][1], call.start()))
-    for call, arguments in _calls(code, SDK_CALL):
-        sample = Sample("request", page, "javascript", number, _short(arguments), method="POST")
-        base = re.search(r"\bbaseURL\s*:\s*", code)
-        base_url = _expression_at(code, base.end()) if base else json.dumps(DEFAULT_SDK_BASE)
-        found.append(
-            _read(
-                sample, partial(_sdk_url, literals, base_url, call), partial(literals.evaluate, arguments, call.start())
-            )
-        )
     return found
 
 
@@ -662,6 +678,17 @@ def _node_url(literals: JavascriptLiterals, options: str, position: int) -> str 
     if host is None or path is None:
         return None
     return f"https://{literals.evaluate(host.group(1), position)}{literals.evaluate(path.group(1), position)}"
+
+
+PYTHON = Language("python", "#", PythonLiterals, re.compile(r"\bbase_url\s*=\s*"), _python_http_calls, _python_sdk_body)
+JAVASCRIPT = Language(
+    "javascript",
+    "//",
+    JavascriptLiterals,
+    re.compile(r"\bbaseURL\s*:\s*"),
+    _javascript_http_calls,
+    lambda literals, arguments, position: literals.evaluate(arguments, position),
+)
 
 
 CURL_DATA = re.compile(r"(?:-d|--data(?:-raw|-binary)?)\s+(['\"])")
