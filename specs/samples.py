@@ -191,15 +191,23 @@ def _string_end(code: str, start: int) -> int:
     return len(code)
 
 
-def balanced_end(code: str, start: int) -> int:
-    """The index after the bracket closing the one at ``start``; -1 when it never closes."""
-    stack: list[str] = []
+def _code_characters(code: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Each position of ``code`` from ``start`` with its character, string literals skipped whole: what the
+    scanners for brackets and commas read."""
     index = start
     while index < len(code):
         char = code[index]
         if char in STRING_QUOTES:
             index = _string_end(code, index)
             continue
+        yield index, char
+        index += 1
+
+
+def balanced_end(code: str, start: int) -> int:
+    """The index after the bracket closing the one at ``start``; -1 when it never closes."""
+    stack: list[str] = []
+    for index, char in _code_characters(code, start):
         if char in OPENERS:
             stack.append(OPENERS[char])
         elif char in ")]}":
@@ -207,19 +215,14 @@ def balanced_end(code: str, start: int) -> int:
                 return -1
             if not stack:
                 return index + 1
-        index += 1
     return -1
 
 
 def split_arguments(arguments: str) -> list[tuple[str | None, str]]:
     """A call's argument text as ``(keyword or None, expression)`` at the top level."""
     parts: list[str] = []
-    depth, start, index = 0, 0, 0
-    while index < len(arguments):
-        char = arguments[index]
-        if char in STRING_QUOTES:
-            index = _string_end(arguments, index)
-            continue
+    depth, start = 0, 0
+    for index, char in _code_characters(arguments):
         if char in OPENERS:
             depth += 1
         elif char in ")]}":
@@ -227,7 +230,6 @@ def split_arguments(arguments: str) -> list[tuple[str | None, str]]:
         elif char == "," and depth == 0:
             parts.append(arguments[start:index])
             start = index + 1
-        index += 1
     parts.append(arguments[start:])
     found: list[tuple[str | None, str]] = []
     for part in (part.strip() for part in parts):
@@ -308,19 +310,14 @@ def assignments(code: str, pattern: re.Pattern[str], *, top_level: bool) -> dict
 def _outside_brackets(code: str) -> set[int]:
     """The positions of ``code`` outside any bracket and string."""
     positions: set[int] = set()
-    depth, index = 0, 0
-    while index < len(code):
-        char = code[index]
-        if char in STRING_QUOTES:
-            index = _string_end(code, index)
-            continue
+    depth = 0
+    for index, char in _code_characters(code):
         if char in OPENERS:
             depth += 1
         elif char in ")]}":
             depth = max(0, depth - 1)
         elif depth == 0:
             positions.add(index)
-        index += 1
     return positions
 
 
