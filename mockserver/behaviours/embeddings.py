@@ -12,6 +12,7 @@ base64, as OpenAI does, where the schema allows a string there; otherwise the fl
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import struct
 from array import array
@@ -118,6 +119,12 @@ def dimensions(body: dict[str, Any], declared_default: Any, model: str) -> int:
     for candidate in (body.get("dimensions"), declared_default):
         if isinstance(candidate, int) and not isinstance(candidate, bool) and 0 < candidate <= MAX_DIMENSIONS:
             return candidate
+    return _size_of(model)
+
+
+@functools.lru_cache(maxsize=256)
+def _size_of(model: str) -> int:
+    """The vector size of a model that declares none: one of SIZES, the same for every request naming it."""
     return seeded("dimensions", model).choice(SIZES)
 
 

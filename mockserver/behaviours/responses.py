@@ -229,9 +229,16 @@ def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
     return message_content(form, form.get("schema") if isinstance(form, dict) else None, rng)
 
 
-def _ident(prefix: str, seed: int, body: dict[str, Any], *parts: Any) -> str:
-    digest = hashlib.sha256(json.dumps([seed, body, *parts], sort_keys=True, default=str).encode()).hexdigest()
+def _ident(prefix: str, seed: int, body: str, *parts: Any) -> str:
+    """``prefix_`` and a digest of ``[seed, body, *parts]`` as ``json.dumps`` writes it with sorted keys; ``body``
+    comes written already (:func:`_written`): an answer names several things after the same request."""
+    written = ", ".join([json.dumps(seed), body, *(_written(part) for part in parts)])
+    digest = hashlib.sha256(f"[{written}]".encode()).hexdigest()
     return f"{prefix}_{digest[:32]}"
+
+
+def _written(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 # ---------------------------------------------------------------- the response object
@@ -243,7 +250,7 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
     value = exchange.skeleton(found.plain.generator, "response", shallow=True)  # only its top-level keys change
     if not isinstance(value, dict):
         value = {}
-    stable = {key: item for key, item in body.items() if key not in ("stream", "stream_options")}
+    stable = _written({key: item for key, item in body.items() if key not in ("stream", "stream_options")})
     output = [_item(exchange, found, planned, position, stable) for position, planned in enumerate(plan.items)]
     text = "".join(item.text for item in plan.items if item.kind == "message")
     status = "incomplete" if plan.incomplete else "completed"
@@ -294,7 +301,7 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
 
 
 def _item(
-    exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: dict[str, Any]
+    exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: str
 ) -> dict[str, Any]:
     shape = found.items[planned.kind]
     item = exchange.skeleton(shape.generator, f"item {planned.kind}", shallow=True)
