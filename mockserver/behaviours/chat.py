@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,11 +158,10 @@ def filled_usage(
     rng: Any = None,
 ) -> dict[str, Any]:
     """``base`` (a generated usage; drawn from ``schemas`` when absent) saying ``prompt``/``completion``/total,
-    with every detail count zero unless ``details`` gives it."""
+    with every detail count zero unless ``details`` gives it. What ``schemas`` declare is looked up once per list
+    (behaviours keep theirs), not per answer."""
     if not isinstance(base, dict) and rng is not None:
-        shape = shapes.first_shape(
-            [member for schema in schemas for member in shapes.members(schema) if "properties" in member]
-        )
+        shape = shapes.remember("usage shape", schemas, None, lambda: _usage_shape(shapes, schemas))
         base = shape.generate(rng) if shape is not None else None
     usage = copy_json(base) if isinstance(base, dict) else {}
     names = {
@@ -172,8 +171,9 @@ def filled_usage(
         "output_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    declared = shapes.remember("usage names", schemas, None, lambda: _declared_names(shapes, schemas, names))
     for key, number in names.items():
-        if key in usage or any(shapes.has(schema, key) for schema in schemas):
+        if key in usage or key in declared:
             usage[key] = number
     for detail in usage.values():
         if isinstance(detail, dict):
@@ -181,6 +181,16 @@ def filled_usage(
                 if isinstance(number, int) and not isinstance(number, bool):
                     detail[name] = (details or {}).get(name, 0)
     return usage
+
+
+def _usage_shape(shapes: Shapes, schemas: list[Any]) -> Shape | None:
+    return shapes.first_shape(
+        [member for schema in schemas for member in shapes.members(schema) if "properties" in member]
+    )
+
+
+def _declared_names(shapes: Shapes, schemas: list[Any], names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name for name in names if any(shapes.has(schema, name) for schema in schemas))
 
 
 # ---------------------------------------------------------------- the plain answer
