@@ -274,7 +274,7 @@ def compose_counted(rng: random.Random, tokens: int | None = None) -> tuple[str,
             break
         chosen = words[start : start + length]
         start += length
-        used += sum(_WORD_TOKENS[word] for word in chosen) + (comma > 0) + 1
+        used += sum(map(_WORD_TOKENS.__getitem__, chosen)) + (comma > 0) + 1
         chosen[0] = chosen[0].capitalize()
         if comma:
             chosen[comma] += ","
