@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 
 from apitwin.mockserver.deltas import delta_key, done_text_field
+from apitwin.specs.pointer import follow, join
 from apitwin.specs.sse_wire import parse_block, split
 from apitwin.specs.validation import SchemaChecker
 
@@ -124,19 +125,19 @@ class StreamSpecs:
     def _compile(self, path: str, method: str, status: int, media_type: str) -> StreamSpec | None:
         operation = ((self.document.get("paths") or {}).get(path) or {}).get(method.lower()) or {}
         response = _response_for(operation.get("responses") or {}, status)
-        content = (deref(self.document, response) or {}).get("content") or {}
-        event = deref(self.document, _media_schema(content, media_type))
+        content = (follow(self.document, response) or {}).get("content") or {}
+        event = follow(self.document, _media_schema(content, media_type))
         if not isinstance(event, dict):
             return None
         properties = event.get("properties") or {}
-        data = deref(self.document, properties.get("data")) or {}
+        data = follow(self.document, properties.get("data")) or {}
         holder = data.get("else", data)
         payload = holder.get("contentSchema")
         if payload is None:
             return None
         if self._checker is None:
             self._checker = SchemaChecker(self.document)
-        names = tuple((deref(self.document, properties.get("event")) or {}).get("enum") or ())
+        names = tuple((follow(self.document, properties.get("event")) or {}).get("enum") or ())
         kinds = names or tuple(sorted(_type_constants(self.document, payload)))
         declared = property_names(self.document, payload)
         return StreamSpec(
@@ -148,17 +149,6 @@ class StreamSpecs:
             sequenced="sequence_number" in declared,
             declares_usage="usage" in declared,
         )
-
-
-def deref(document: dict[str, Any], schema: Any, depth: int = 0) -> Any:
-    """Follow local ``$ref``s until a schema without one."""
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and depth < 32:
-        target: Any = document
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            key = part.replace("~1", "/").replace("~0", "~")
-            target = target.get(key) if isinstance(target, dict) else None
-        schema, depth = target, depth + 1
-    return schema
 
 
 def property_names(document: dict[str, Any], schema: Any) -> set[str]:
@@ -187,7 +177,7 @@ def _media_schema(content: dict[str, Any], media_type: str) -> Any:
 def _walk(document: dict[str, Any], schema: Any, seen: set[int] | None = None, depth: int = 0) -> list[dict[str, Any]]:
     """The object schemas reachable through refs and combinators (not through properties)."""
     seen = set() if seen is None else seen
-    schema = deref(document, schema)
+    schema = follow(document, schema)
     if not isinstance(schema, dict) or id(schema) in seen or depth > 12:
         return []
     seen.add(id(schema))
@@ -204,7 +194,7 @@ def _walk(document: dict[str, Any], schema: Any, seen: set[int] | None = None, d
 def _type_constants(document: dict[str, Any], schema: Any) -> set[str]:
     constants: set[str] = set()
     for node in _walk(document, schema):
-        kind = deref(document, (node.get("properties") or {}).get("type"))
+        kind = follow(document, (node.get("properties") or {}).get("type"))
         if isinstance(kind, dict):
             if isinstance(kind.get("const"), str):
                 constants.add(kind["const"])
@@ -512,7 +502,7 @@ def _schema_problems(validator: Any, event: Event) -> list[Problem]:
     problems = []
     for error in errors[:MAX_ERRORS_PER_EVENT]:
         best = jsonschema.exceptions.best_match([error])
-        pointer = "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in best.absolute_path)
+        pointer = join("", *best.absolute_path)
         message = best.message if len(best.message) <= 300 else best.message[:299] + "…"
         problems.append(
             Problem(

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from apitwin.mockserver.edits import keep_valid
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json, seeded
 from apitwin.mockserver.violations import Violation
+from apitwin.specs.pointer import unescape
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -279,5 +280,5 @@ def _location(violation: Violation) -> list[Any]:
     parts: list[Any] = [violation.location]
     for token in violation.pointer.strip("/").split("/"):
         if token:
-            parts.append(int(token) if token.isdigit() else token.replace("~1", "/").replace("~0", "~"))
+            parts.append(int(token) if token.isdigit() else unescape(token))
     return parts

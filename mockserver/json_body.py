@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from apitwin.mockserver.violations import Violation
+from apitwin.specs.pointer import join
 
 MAX_DEPTH = 64
 """Arrays and objects nested deeper than this are refused before validation (validators recurse)."""
@@ -182,7 +183,7 @@ def _lone_surrogate(text: str) -> bool:
 
 
 def _surrogate_problem(path: tuple[str | int, ...], text: str, what: str) -> ShapeProblem:
-    pointer = "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in path)
+    pointer = join("", *path)
     shown = json.dumps(text[:40])  # ASCII: the surrogate shown as its escape
     return ShapeProblem(
         pointer,

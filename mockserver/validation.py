@@ -8,6 +8,7 @@ from typing import Any
 from apitwin.mockserver.operations import Operation, RequestBody
 from apitwin.mockserver.parameters import coerce, coerce_scalar, read
 from apitwin.mockserver.violations import Violation, describe
+from apitwin.specs.pointer import join
 from apitwin.specs.validation import FastValidator, Problem
 
 MAX_VIOLATIONS = 10
@@ -189,7 +190,7 @@ def _errors(operation: Operation, validator: FastValidator, value: Any) -> list[
     for problem in validator.problems(judged, limit=MAX_VIOLATIONS):
         if cut and problem.keyword in LENGTH_KEYWORDS:
             continue  # the sample's arrays are shorter than the body's
-        pointer = "".join(f"/{_escape(part)}" for part in problem.path)
+        pointer = join("", *problem.path)
         violations.append(_from_problem(operation, "body", pointer, problem, prefix="body" + pointer))
     if violations:
         return violations
@@ -236,10 +237,6 @@ def _cut(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _cut(item) for key, item in value.items()}
     return value
-
-
-def _escape(part: str | int) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
 
 
 def _from_problem(operation: Operation, location: str, pointer: str, problem: Problem, *, prefix: str) -> Violation:

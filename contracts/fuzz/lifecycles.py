@@ -32,7 +32,7 @@ import requests
 
 from apitwin.contracts.fuzz.events import Exchange, Failure
 from apitwin.contracts.fuzz.repro import curl, hide
-from apitwin.specs.pointer import follow, resolve
+from apitwin.specs.pointer import follow, resolve, unescape
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 EMBEDDED = re.compile(r"\{(\$[^}]+)\}")
@@ -189,7 +189,7 @@ def _target(document: dict[str, Any], link: dict[str, Any]) -> tuple[str, str, d
         except KeyError:
             return None
         parts = reference.split("/")
-        path = parts[2].replace("~1", "/").replace("~0", "~")
+        path = unescape(parts[2])
         return (path, parts[3], operation) if isinstance(operation, dict) else None
     return None
 

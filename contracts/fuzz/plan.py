@@ -28,7 +28,8 @@ from apitwin.contracts.schemathesis_adapter import (
     generation_mode,
     load_openapi,
 )
-from apitwin.contracts.sse import deref, property_names
+from apitwin.contracts.sse import property_names
+from apitwin.specs.pointer import follow
 
 PHASES = ("examples", "coverage", "fuzzing", "lifecycles")
 DRAWN_PHASES = PHASES[:3]
@@ -254,7 +255,7 @@ def weight(operation: Any) -> int:
     raw = operation.definition.raw
     document = operation.schema.raw_schema
     fields = len(raw.get("parameters") or ())
-    body = deref(document, raw.get("requestBody")) or {}
+    body = follow(document, raw.get("requestBody")) or {}
     paths: set[str] = set()
     for media in (body.get("content") or {}).values():
         if isinstance(media, dict):
@@ -263,7 +264,7 @@ def weight(operation: Any) -> int:
 
 
 def _field_paths(document: dict[str, Any], schema: Any, prefix: str, found: set[str], depth: int) -> None:
-    schema = deref(document, schema)
+    schema = follow(document, schema)
     if not isinstance(schema, dict) or depth > 6 or len(found) >= MAX_WEIGHT:
         return
     for keyword in ("allOf", "oneOf", "anyOf"):
@@ -310,9 +311,9 @@ def streams(operation: Any) -> bool:
     answers_stream = any(
         "event-stream" in media
         for response in (raw.get("responses") or {}).values()
-        for media in (deref(document, response) or {}).get("content") or {}
+        for media in (follow(document, response) or {}).get("content") or {}
     )
-    body = deref(document, raw.get("requestBody")) or {}
+    body = follow(document, raw.get("requestBody")) or {}
     return answers_stream and any(
         "stream" in property_names(document, media.get("schema")) for media in (body.get("content") or {}).values()
     )

@@ -37,6 +37,7 @@ from apitwin.contracts.schemathesis_adapter import (
     with_body,
 )
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
+from apitwin.specs.pointer import join
 
 BODY_LIMIT = 4000
 VERDICT_FIRST = (
@@ -658,7 +659,7 @@ def _pointer(failure: Any) -> str:
     path = getattr(failure, "instance_path", None)
     if path is None:
         return ""
-    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in path)
+    return join("", *path)
 
 
 def _exchange(response: Any, secret: str | None) -> Exchange:
