@@ -168,6 +168,21 @@ class StreamTrace:
             rest = data[max(room, 0) :]
             self.overflow_events += max(rest.count(b"\n\n"), rest.count(b"\r\n\r\n"))
 
+    def add_all(self, pieces: Sequence[tuple[float, bytes]]) -> None:
+        """:meth:`add` for each ``(at_ms, data)``: at once when all of them fit under the limit (a stream noted
+        when it is over, as the proxy notes one)."""
+        size = sum(len(data) for _, data in pieces)
+        if len(self.kept) + size > self.limit:
+            for at_ms, data in pieces:
+                self.add(data, at_ms)
+            return
+        end = len(self.kept)
+        for at_ms, data in pieces:
+            end += len(data)
+            self.marks.append((at_ms, end))
+        self.kept += b"".join(data for _, data in pieces)
+        self.total += size
+
     def body(self) -> Body:
         return Body(bytes(self.kept).decode("utf-8", "replace"), self.total, self.total > len(self.kept))
 

@@ -61,8 +61,7 @@ def write(
     )
     if _is_stream(arrived.response_headers):
         trace = StreamTrace(journal.body_limit, events=True)
-        for at_ms, data in arrived.chunks:
-            trace.add(data, at_ms)
+        trace.add_all(arrived.chunks)
         trace.ended_ms = arrived.latency_ms
         entry.trace = trace
     return journal.append(entry)

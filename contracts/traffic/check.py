@@ -147,7 +147,7 @@ class TrafficChecker:
 
     def _check_request(self, operation: Operation, request: RecordedRequest, path: str) -> list[Violation]:
         match = self.api.router.match(path, request.method)
-        query = parse_qs(urlsplit(request.url).query, keep_blank_values=True)
+        query = parse_qs(urlsplit(request.url).query, keep_blank_values=True) if "?" in request.url else {}
         violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=request.headers)
         return violations + _check_request_body(operation, request)
 

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
-from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal
+from apitwin.mockserver.journal import Body, Entry, EventSplitter, Journal, StreamTrace
 from apitwin.mockserver.request_log import RequestLog
 from apitwin.mockserver.violations import Violation
 
@@ -185,6 +185,19 @@ def test_events_cut_anywhere_are_kept_whole_at_the_time_their_last_piece_came() 
     small = EventSplitter(limit=20)
     small.feed(stream, 1.0)
     assert len(small.events) == 1 and small.dropped == 2
+
+
+@pytest.mark.parametrize("limit", [1000, 20])
+def test_a_stream_noted_at_once_is_the_stream_noted_piece_by_piece(limit: int) -> None:
+    pieces = [(1.0, b'data: {"a":1}\n\ndata: {"b"'), (2.5, b":2}\n\n"), (4.0, b"data: [DONE]\n\n")]
+    one_by_one, at_once = StreamTrace(limit, events=True), StreamTrace(limit, events=True)
+    for at_ms, data in pieces:
+        one_by_one.add(data, at_ms)
+    at_once.add_all(pieces)
+    for trace in (one_by_one, at_once):
+        trace.ended_ms = 5.0
+    assert at_once.split() == one_by_one.split() and at_once.body().as_dict() == one_by_one.body().as_dict()
+    assert (at_once.marks, at_once.total) == (one_by_one.marks, one_by_one.total)
 
 
 def test_a_live_viewer_gets_entries_appended_from_another_thread() -> None:
