@@ -407,7 +407,8 @@ class Upstream:
         return None
 
     def _release(self, connection: _Connection, reusable: bool) -> None:
-        if not reusable or len(self._idle) >= MAX_IDLE or connection.closed or not connection.complete:
+        spoilt = connection.closed or not connection.complete or connection.failure is not None
+        if not reusable or spoilt or len(self._idle) >= MAX_IDLE:
             connection.close()
             return
         connection.idle()

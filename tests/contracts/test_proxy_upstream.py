@@ -324,3 +324,51 @@ def test_the_command_refuses_a_forward_proxy_it_cannot_go_through():
         env={"HTTPS_PROXY": "socks5://proxy.corp:1080", "NO_PROXY": ""},
     )
     assert result.exit_code == 2 and "socks5://proxy.corp:1080" in result.output and "not an http://" in result.output
+
+
+class ManualClock:
+    """The loop's clock and timers as the connection sees them, moved by the test."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.now = loop, 0.0
+        self.timers: list[tuple[float, Callable[[], None]]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        self.timers.append((when, callback))
+        return asyncio.TimerHandle(when, callback, (), self.loop)
+
+    def create_future(self) -> asyncio.Future[None]:
+        return self.loop.create_future()
+
+    def advance(self, to: float) -> None:
+        self.now = to
+        due = [timer for timer in self.timers if timer[0] <= to]
+        self.timers = [timer for timer in self.timers if timer[0] > to]
+        for _, callback in due:
+            callback()
+
+
+def test_a_read_times_out_counted_from_the_last_byte_not_from_the_start_of_the_wait():
+    async def main() -> list[str | None]:
+        clock = ManualClock(asyncio.get_running_loop())
+        connection = upstream_module._Connection(clock)  # type: ignore[arg-type]
+        connection.begin()
+        waiting = asyncio.ensure_future(connection.wait(10.0))
+        await asyncio.sleep(0)
+        clock.advance(6.0)
+        connection.data_received(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")  # a byte at 6 s
+        await waiting
+        seen = [None if connection.failure is None else connection.failure.kind]
+        waiting = asyncio.ensure_future(connection.wait(10.0))
+        await asyncio.sleep(0)
+        clock.advance(10.0)  # the timer set at the start comes due: 4 s since the last byte, so it moves on
+        seen.append(None if connection.failure is None else connection.failure.kind)
+        clock.advance(16.0)  # 10 s without a byte
+        await waiting
+        seen.append(None if connection.failure is None else connection.failure.kind)
+        return seen
+
+    assert asyncio.run(main()) == [None, None, "ReadTimeout"]
