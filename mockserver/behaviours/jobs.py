@@ -5,7 +5,8 @@ Keyed on the ``x-apitwin-job`` extension of a create operation (see ``specs/over
     poll:    {path, method, parameter, in: query|path, from: <id field of the create answer>}
     field:   the status property (default ``status``)
     statuses, pending, done, failed: the status values; a job walks ``pending`` then reaches ``done[0]``
-    cancel:  {path, method, parameter, in, status: <status a cancel sets>, refused: <status when finished>}
+    cancel:  {path, method, parameter, in, status: <status a cancel sets>, refused: <status when finished>,
+              time: [<properties that say when the cancel was asked, besides cancelled_at/canceled_at>]}
 
 Three behaviours come from one extension: on the create operation (store a new job, answer its id
 and first status), on the poll operation (advance and answer the job, or 404 for an unknown id),
@@ -46,7 +47,8 @@ MEDIA_KIND = "media"
 LINE_MEDIA_TYPES = ("application/jsonl", "application/x-ndjson", "application/json-seq")
 ERROR_FIELDS = ("error", "errors", "failure", "failure_reason")
 END_TIME_FIELDS = ("ended_at", "completed_at", "finished_at")
-CANCEL_TIME_FIELDS = ("cancel_initiated_at", "cancelled_at", "canceled_at")
+CANCEL_TIME_FIELDS = ("cancelled_at", "canceled_at")
+"""What says when a job was cancelled where the extension does not name the API's own property (``cancel.time``)."""
 MAX_RESULT_LINES = 1000
 KEPT_STRING = 1024
 """Longest string of a create request a job keeps (ids and names, not prompts or files)."""
@@ -75,6 +77,8 @@ class Lifecycle:
     cancel: Endpoint | None
     cancel_status: str | None
     refused: int
+    cancel_times: tuple[str, ...]
+    """The properties that say when a cancel was asked: the extension's ``cancel.time``, then the generic ones."""
 
 
 @dataclass(slots=True)
@@ -135,6 +139,8 @@ def _lifecycle(api: CompiledApi, create: str, extension: dict[str, Any]) -> Life
         cancel=cancel,
         cancel_status=(extension.get("cancel") or {}).get("status"),
         refused=int((extension.get("cancel") or {}).get("refused", 409)),
+        cancel_times=tuple(name for name in (extension.get("cancel") or {}).get("time") or () if isinstance(name, str))
+        + CANCEL_TIME_FIELDS,
     )
 
 
@@ -335,9 +341,9 @@ async def _job_object(
             break
     body = shaper.set(body, lifecycle.field, progress.status)
     if progress.cancelled:
-        body = shaper.set_time(body, CANCEL_TIME_FIELDS, record["cancelled_time"])
+        body = shaper.set_time(body, lifecycle.cancel_times, record["cancelled_time"])
     else:
-        body = shaper.clear(body, CANCEL_TIME_FIELDS)
+        body = shaper.clear(body, lifecycle.cancel_times)
     if not progress.finished:
         return shaper.withhold_outcome(body)
     body = shaper.clear(body, ERROR_FIELDS)

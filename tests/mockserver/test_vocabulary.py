@@ -4,6 +4,7 @@ error body that carry the status, the request id, …; ``x-apitwin-error-types``
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -74,3 +75,23 @@ def test_the_image_count_is_read_under_the_declared_name_only() -> None:
         http = TestClient(create_app({"aimlapi": document}), headers={"Authorization": "Bearer k"})
         answer = http.post("/v1/images/generations", json=asked)
         assert answer.status_code == 200 and len(answer.json()["data"]) == count
+
+
+def test_a_cancelled_job_says_when_in_the_property_its_extension_names() -> None:
+    """aimlapi's batches say when a cancel was asked in ``cancel_initiated_at`` (``x-apitwin-job.cancel.time``);
+    without that word a job fills only the generic ``cancelled_at``/``canceled_at``."""
+    asked = {"requests": [{"custom_id": "a", "params": {"model": "claude-3-5-haiku-20241022", "messages": []}}]}
+    asked["requests"][0]["params"]["messages"] = [{"role": "user", "content": "Hi"}]
+    said = {}
+    for declared in (True, False):
+        document = copy.deepcopy(specs.load("aimlapi"))
+        cancel = document["paths"]["/v1/batches"]["post"]["x-apitwin-job"]["cancel"]
+        assert cancel["time"] == ["cancel_initiated_at"]
+        if not declared:
+            del cancel["time"]
+        app = create_app({"aimlapi": document}, clock=lambda: 1_800_000_000.0, self_check=True)
+        http = TestClient(app, headers={"Authorization": "Bearer k"})
+        batch = http.post("/v1/batches", json=asked).json()
+        said[declared] = http.post(f"/v1/batches/cancel/{batch['id']}").json().get("cancel_initiated_at")
+    assert said[True] == "2027-01-15T08:00:00+00:00"
+    assert said[False] != said[True]
