@@ -163,7 +163,13 @@ def filled_usage(
     if not isinstance(base, dict) and rng is not None:
         shape = shapes.remember("usage shape", schemas, None, lambda: _usage_shape(shapes, schemas))
         base = shape.generate(rng) if shape is not None else None
-    usage = copy_json(base) if isinstance(base, dict) else {}
+    # A copy of the two levels changed below (the counts and the detail objects' counts): ``base`` may be a kept
+    # skeleton's, and anything deeper is only read.
+    usage = (
+        {key: dict(part) if isinstance(part, dict) else part for key, part in base.items()}
+        if isinstance(base, dict)
+        else {}
+    )
     names = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
