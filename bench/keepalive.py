@@ -33,6 +33,16 @@ class Load:
     errors: int = 0
     non_2xx: int = 0
 
+    def joined(self, later: Load) -> Load:
+        """This run and ``later`` (the same load again), as one."""
+        return Load(
+            self.concurrency,
+            self.seconds + later.seconds,
+            self.answers + later.answers,
+            self.errors + later.errors,
+            self.non_2xx + later.non_2xx,
+        )
+
     @property
     def rate(self) -> float:
         return len(self.answers) / self.seconds if self.seconds else 0.0

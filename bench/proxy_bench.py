@@ -39,6 +39,9 @@ class Settings:
     duration_s: float = 10.0
     warmup_s: float = 2.0
     concurrencies: tuple[int, ...] = (1, 16)
+    rounds: int = 5
+    """Direct and proxied runs alternate this many times, each ``duration_s / rounds`` long, so the other work on
+    the shared machine (which comes and goes) weighs on both sides alike."""
     spaced_ms: float = 20.0
     """Also one connection with this pause between requests (0: not measured), so nothing queues anywhere."""
 
@@ -50,6 +53,14 @@ class Side:
     load: keepalive.Load
     upstream_cpu_s: float
     proxy_cpu_s: float
+
+    def joined(self, later: Side) -> Side:
+        """This run and ``later``, as one."""
+        return Side(
+            self.load.joined(later.load),
+            self.upstream_cpu_s + later.upstream_cpu_s,
+            self.proxy_cpu_s + later.proxy_cpu_s,
+        )
 
     def cpu_ms_per_exchange(self, seconds: float) -> float | None:
         answers = len(self.load.answers)
@@ -133,6 +144,7 @@ class ProxyResults:
                 "warmup_s": self.settings.warmup_s,
                 "concurrencies": list(self.settings.concurrencies),
                 "spaced_ms": self.settings.spaced_ms,
+                "rounds": self.settings.rounds,
             },
             "machine": self.machine,
             "rows": [row.as_json() for row in self.rows],
@@ -165,10 +177,7 @@ def run(settings: Settings, profile: bool = True) -> ProxyResults:
             loads = [(concurrency, 0.0) for concurrency in settings.concurrencies]
             loads += [(1, settings.spaced_ms)] if settings.spaced_ms else []
             for concurrency, spacing_ms in loads:
-                direct, proxied = (
-                    _measure(server, upstream, proxy, payload, headers, concurrency, settings, spacing_ms / 1000)
-                    for server in (upstream, proxy)
-                )
+                direct, proxied = _measure(upstream, proxy, payload, headers, concurrency, settings, spacing_ms / 1000)
                 row = Row(kind, concurrency, direct, proxied, spacing_ms)
                 results.rows.append(row)
                 _say(
@@ -187,7 +196,6 @@ def run(settings: Settings, profile: bool = True) -> ProxyResults:
 
 
 def _measure(
-    server: targets.Server,
     upstream: targets.Server,
     proxy: targets.Server,
     payload: bytes,
@@ -195,12 +203,27 @@ def _measure(
     concurrency: int,
     settings: Settings,
     spacing_s: float = 0.0,
-) -> Side:
-    request = keepalive.request_bytes(targets.HOST, server.port, PATH, payload, headers)
-    asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.warmup_s, spacing_s))
-    cpu = (proc.cpu_seconds(upstream.pid), proc.cpu_seconds(proxy.pid))
-    load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, settings.duration_s, spacing_s))
-    return Side(load, proc.cpu_seconds(upstream.pid) - cpu[0], proc.cpu_seconds(proxy.pid) - cpu[1])
+) -> tuple[Side, Side]:
+    """The same load directly and through the proxy, in alternating rounds after a warm-up of each."""
+    requests = {
+        server.port: keepalive.request_bytes(targets.HOST, server.port, PATH, payload, headers)
+        for server in (upstream, proxy)
+    }
+    for server in (upstream, proxy):
+        asyncio.run(
+            keepalive.load(targets.HOST, server.port, requests[server.port], concurrency, settings.warmup_s, spacing_s)
+        )
+    rounds = max(settings.rounds, 1)
+    seconds = settings.duration_s / rounds
+    sides: dict[int, Side] = {}
+    for _ in range(rounds):
+        for server in (upstream, proxy):
+            cpu = (proc.cpu_seconds(upstream.pid), proc.cpu_seconds(proxy.pid))
+            request = requests[server.port]
+            load = asyncio.run(keepalive.load(targets.HOST, server.port, request, concurrency, seconds, spacing_s))
+            side = Side(load, proc.cpu_seconds(upstream.pid) - cpu[0], proc.cpu_seconds(proxy.pid) - cpu[1])
+            sides[server.port] = sides[server.port].joined(side) if server.port in sides else side
+    return sides[upstream.port], sides[proxy.port]
 
 
 def _profile(proxy: targets.Server, kind: str, body: dict[str, Any], seconds: float) -> hotspots.Hotspots:
@@ -231,8 +254,9 @@ def markdown(results: ProxyResults) -> str:
         "",
         f'`POST {PATH}` of `{API}` (`{json.dumps(CHAT)}`; streams with `"stream": true` and '
         f"`X-Apitwin-Pacing: {PACED[1]}`, so each event is its own write), sent directly to `apitwin serve {API}` "
-        f"(1 worker) and through `apitwin proxy {API}`, in turn, by one client over kept-alive connections; "
-        f"{results.settings.duration_s:g} s per run after a {results.settings.warmup_s:g} s warm-up. The rows "
+        f"(1 worker) and through `apitwin proxy {API}`, by one client over kept-alive connections, "
+        f"{results.settings.duration_s:g} s each after a {results.settings.warmup_s:g} s warm-up, in "
+        f"{results.settings.rounds} alternating rounds (so the shared machine's other work weighs on both). The rows "
         f"'1, N ms apart' pause between requests, so no process waits for another: what the extra hop itself costs.",
         f"Machine: {machine_['cpus']} × {machine_['cpu_model']}, load average at start "
         f"{machine_['load_average_at_start']}; client, upstream and proxy share these cores (absolute numbers are "

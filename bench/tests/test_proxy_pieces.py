@@ -54,3 +54,11 @@ def test_what_the_proxy_adds_is_proxied_minus_direct_and_the_target_is_judged_at
     table = proxy_bench.markdown(results)
     assert "| chat | 16 | through the proxy | 3.0 | 2.50 |" in table and "MISSED" in table
     assert results.rows[0].proxied.as_json()["proxy_cpu_ms_per_exchange"] == 2.0
+
+
+def test_alternating_rounds_join_into_one_side_per_target():
+    first, second = side(1.0, 2.0), side(3.0)
+    joined = first.joined(second)
+    assert [answer.total_ms for answer in joined.load.answers] == [1.0, 2.0, 3.0]
+    assert joined.load.seconds == 2.0 and joined.load.rate == 1.5
+    assert (joined.upstream_cpu_s, joined.proxy_cpu_s) == (0.003, 0.006)
