@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from apitwin import specs
-from apitwin.specs import sample_verdicts, spec_cache
-from apitwin.specs.build import build_api, render, write_atomically, write_specs
+from apitwin.specs import sample_causes, sample_verdicts, spec_cache
+from apitwin.specs.build import BuiltSpec, build_api, render, write_atomically, write_specs
 from apitwin.specs.catalogue import DEFAULT_SEEDS, SHIPPED, ShippedApi, shipped
 from apitwin.specs.diff import diff, render_text
 from apitwin.specs.errors import SpecError
@@ -75,9 +75,9 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
             f"{len(spec.problems)} lint problems ({time.perf_counter() - started:.1f} s)"
         )
     written = write_specs(built, apis)
-    written += _write_doc_sample_logs(apis, seeds)
+    written += _write_doc_sample_logs(built, apis, seeds)
     _update_readme_catalogue()
-    console.print(f"wrote {len(written)} files")
+    console.print(f"wrote {len(set(written))} files")
     problems = [(spec.name, problem) for spec in built for problem in spec.problems]
     for name, problem in problems[:50]:
         console.print(f"[red]{name}[/]: {problem}", markup=True, highlight=False)
@@ -85,9 +85,11 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-def _write_doc_sample_logs(apis: list[ShippedApi], seeds: Path) -> list[Path]:
-    """Each vendor doc sample judged against the spec just written: ``apis/<api>/doc-samples.json``."""
+def _write_doc_sample_logs(built: list[BuiltSpec], apis: list[ShippedApi], seeds: Path) -> list[Path]:
+    """Each vendor doc sample judged against the spec just written: ``apis/<api>/doc-samples.json``, and the
+    conflicts per cause added to the repair log (``repairs.json``) after the repairs."""
     pending = []
+    repairs = {spec.name: spec.repairs for spec in built}
     for api in apis:
         verdicts = sample_verdicts.judge_seed(seeds / api.seed, api.spec_path)
         if verdicts is None:
@@ -98,6 +100,8 @@ def _write_doc_sample_logs(apis: list[ShippedApi], seeds: Path) -> list[Path]:
             + "; ".join(f"{kind}s {row['found']} found, {row['conflict']} conflict" for kind, row in table.items())
         )
         pending.append((api.doc_samples_path, render(sample_verdicts.log(api.seed, verdicts))))
+        logged = repairs[api.name].as_list() + sample_causes.repair_entries(verdicts)
+        pending.append((api.repairs_path, render(logged)))
     return write_atomically(pending) if pending else []
 
 
@@ -250,25 +254,38 @@ def report_command(api: str, seeds: Path, shown: int, as_json: bool) -> None:
     groups: dict[str, list[dict[str, Any]]] = {}
     for repair in repairs:
         groups.setdefault(repair["kind"], []).append(repair)
+    conflicts = groups.pop(sample_causes.KIND, [])
     verdicts = sample_verdicts.judge_seed(seeds / entry.seed, entry.spec_path)
     if as_json:
         samples = None if verdicts is None else {"counts": sample_verdicts.counts(verdicts), "samples": verdicts}
         repair_counts = {kind: len(items) for kind, items in sorted(groups.items())}
-        click.echo(json.dumps({"api": api, "repairs": repair_counts, "doc_samples": samples}, indent=2, default=repr))
-        return
-    console.print(f"[bold]{api}[/]: {len(repairs)} repairs in {len(groups)} kinds")
-    for kind in sorted(groups):
-        items = groups[kind]
-        console.print(f"\n[bold]{kind}[/] ({len(items)})")
-        for repair in items[:10]:
-            console.print(f"  {repair['pointer']}  [dim]{repair['source']}[/]", highlight=False)
-            console.print(f"    {repair['reason']}", markup=False, highlight=False)
-        if len(items) > 10:
-            console.print(
-                f"  … and {len(items) - 10} more of this kind (all in {entry.repairs_path.name})", highlight=False
+        click.echo(
+            json.dumps(
+                {"api": api, "repairs": repair_counts, "doc_conflicts": conflicts, "doc_samples": samples},
+                indent=2,
+                default=repr,
             )
+        )
+        return
+    console.print(f"[bold]{api}[/]: {len(repairs) - len(conflicts)} repairs in {len(groups)} kinds")
+    for kind in sorted(groups):
+        _print_repairs(kind, groups[kind], entry.repairs_path.name)
+    if conflicts:
+        _print_repairs(sample_causes.KIND, conflicts, entry.repairs_path.name, noun="cause")
     if verdicts is not None:
         _print_doc_samples(verdicts, seeds / entry.seed, shown)
+
+
+def _print_repairs(kind: str, items: list[dict[str, Any]], log_name: str, noun: str = "repair") -> None:
+    """A kind's first ten entries: where, from what source (a long list of pages cut to three), and why."""
+    console.print(f"\n[bold]{kind}[/] ({len(items)}{' causes' if noun == 'cause' else ''})")
+    for repair in items[:10]:
+        sources = repair["source"].split(", ")
+        source = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+        console.print(f"  {repair['pointer']}  [dim]{source}[/]", highlight=False)
+        console.print(f"    {repair['reason']}", markup=False, highlight=False)
+    if len(items) > 10:
+        console.print(f"  … and {len(items) - 10} more of this kind (all in {log_name})", highlight=False)
 
 
 def _print_doc_samples(verdicts: list[dict[str, Any]], seed: Path, shown: int) -> None:

@@ -30,7 +30,10 @@ def _materialise_path_aliases(document: dict[str, Any], log: RepairLog, source: 
     """A path item that is only a ``$ref`` to another path becomes a copy of it.
 
     Tools disagree on path-item references, so the shipped document has none: the copy's
-    operations are marked with ``x-apitwin-alias-of`` to say which path they mirror.
+    operations are marked with ``x-apitwin-alias-of`` to say which path they mirror. Keys beside the
+    ``$ref`` are the alias's own: path-level ones (``parameters``) replace the target's, and an
+    operation's (``post: {security: …}``) replace those keys of the copied operation only (an alias that
+    authenticates or takes its body differently is still the same operation).
     """
     paths = document.get("paths") or {}
     for path, item in list(paths.items()):
@@ -44,6 +47,9 @@ def _materialise_path_aliases(document: dict[str, Any], log: RepairLog, source: 
                 target[method]["x-apitwin-alias-of"] = target_path
                 target[method].pop("operationId", None)
         extra = {key: value for key, value in item.items() if key != "$ref"}
+        for method in HTTP_METHODS:
+            if isinstance(extra.get(method), dict) and isinstance(target.get(method), dict):
+                target[method].update(extra.pop(method))
         paths[path] = {**target, **extra}
         log.record(
             "path-alias",

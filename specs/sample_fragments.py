@@ -16,6 +16,9 @@ import jsonschema
 import referencing.exceptions
 from openapi_schema_validator import OAS30Validator
 
+from apitwin.specs.samples import sent_body
+
+MULTIPART = "multipart/form-data"
 FRAGMENT = re.compile(r"```json\s*(\{\"openapi\".*?)\s*```", re.S)
 BROKEN_SCHEMA = (
     jsonschema.exceptions.SchemaError,
@@ -41,16 +44,23 @@ class PageFragments:
                     if isinstance(operation, dict):
                         self._operations.append((method.upper(), pattern, operation, components))
 
-    def request(self, method: str, url: str, value: Any) -> str | None:
-        """``valid`` or ``invalid`` against the page's request schema for this call; None when it has none."""
+    def request(self, method: str, url: str, value: Any, files: list[str] | None = None) -> str | None:
+        """``valid`` or ``invalid`` against the page's request schema for this call; None when it has none.
+
+        An upload (``files``) is judged against the fragment's multipart body, or its JSON one when it has none."""
         path = urlsplit(url).path
         for declared, pattern, operation, components in self._operations:
             if declared != method.upper() or not pattern.fullmatch(path):
                 continue
             content: dict[str, Any] = (operation.get("requestBody") or {}).get("content") or {}
-            media = content.get("application/json") or next(iter(content.values()), None) or {}
+            media = (
+                (content.get(MULTIPART) if files else None)
+                or content.get("application/json")
+                or next(iter(content.values()), None)
+                or {}
+            )
             schema = media.get("schema")
-            return None if schema is None else _verdict([schema], components, value)
+            return None if schema is None else _verdict([schema], components, sent_body(value, files))
         return None
 
     def response(self, value: Any) -> str | None:

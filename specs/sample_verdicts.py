@@ -4,11 +4,14 @@ A request payload is routed by its method and URL (the server's base path stripp
 checked against that operation's request body; a response example is checked against the 2xx answers of
 the operations its page documents (its OpenAPI fragments and the calls its code makes) and is valid when
 one of them accepts it, else a conflict with the closest one. A valid sample that the page's own fragment
-refuses is ``repaired`` (``specs/sample_fragments.py``). Every sample lands in exactly one class.
+refuses is ``repaired`` (``specs/sample_fragments.py``), and so is one that lacks only fields an overlay
+requires for clients' sake (``x-apitwin-client-required``), not the vendor. Every sample lands in exactly one
+class. A call that uploads files (``files=``) is judged against the operation's multipart/form-data body.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -28,6 +31,9 @@ from apitwin.specs.validation import SchemaChecker
 
 CLASSES = ("valid", "repaired", "conflict", "unparseable", "unresolved", "unrouted")
 METHODS = ("get", "put", "post", "delete", "patch")
+CLIENT_REQUIRED = "x-apitwin-client-required"
+"""Beside a schema's ``required``: the names in it that an overlay added for clients, not the vendor."""
+MULTIPART = "multipart/form-data"
 FRAGMENT_OPERATION = re.compile(r'"paths":\{"(/[^"]*)":\{"(get|post|put|patch|delete)"')
 
 
@@ -51,6 +57,8 @@ class Verdict:
 
     A conflict the fragment calls valid is apitwin's (a repair or an overlay refuses it), not the vendor's."""
     value: Any = None
+    files: list[str] | None = None
+    """The form fields a request uploads as files (its body is multipart/form-data); None for JSON."""
 
 
 class Router:
@@ -83,9 +91,15 @@ class Router:
 class Judge:
     """Verdicts against one built document; validators are built once per schema."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], *, relax: bool = True) -> None:
         self.router = Router(document)
         self._checker = SchemaChecker(document)
+        self._relaxed: Judge | None = None
+        self._client_fields: list[str] = []
+        if relax:
+            relaxed, self._client_fields = without_client_requirements(document)
+            if self._client_fields:
+                self._relaxed = Judge(relaxed, relax=False)
 
     def request(self, sample: found.Sample) -> Verdict:
         verdict = _verdict(sample)
@@ -97,12 +111,14 @@ class Judge:
             return verdict
         path, operation = routed
         verdict.operation = f"{(sample.method or 'POST').upper()} {path}"
-        schema = _request_schema(operation)
+        schema = _request_schema(operation, multipart=bool(sample.files))
         if schema is None:
             verdict.verdict, verdict.message = "conflict", "the operation takes no request body"
             verdict.pointer = ""
             return verdict
-        self._judge(verdict, sample.value, [schema])
+        self._judge(verdict, found.sent_body(sample.value, sample.files), [schema])
+        if verdict.verdict == "conflict" and self._relaxed is not None:
+            self._for_clients(verdict, self._relaxed.request(sample))
         return verdict
 
     def response(self, sample: found.Sample, operations: list[str]) -> Verdict:
@@ -118,7 +134,21 @@ class Judge:
             verdict.verdict, verdict.message = "unrouted", "the page documents no operation to check it against"
             return verdict
         self._judge(verdict, sample.value, [schema for _, schema in candidates], [name for name, _ in candidates])
+        if verdict.verdict == "conflict" and self._relaxed is not None:
+            self._for_clients(verdict, self._relaxed.response(sample, operations))
         return verdict
+
+    def _for_clients(self, verdict: Verdict, relaxed: Verdict) -> None:
+        """A conflict only over fields an overlay requires for clients is the overlay's repair, not the vendor's
+        error: the sample is what the vendor documents, the spec asks more of answers for clients' sake."""
+        if relaxed.verdict != "valid":
+            return
+        verdict.verdict = "repaired"
+        verdict.operation = relaxed.operation
+        verdict.message = (
+            f"repaired (overlay, client compatibility): valid but for {verdict.message}; an overlay requires "
+            f"{', '.join(self._client_fields)} for clients ({CLIENT_REQUIRED}), the vendor's document does not"
+        )
 
     def _judge(self, verdict: Verdict, value: Any, schemas: list[Any], names: list[str] | None = None) -> None:
         best: tuple[int, str, str, int] | None = None
@@ -149,6 +179,7 @@ def _verdict(sample: found.Sample) -> Verdict:
         sample.kind, "", sample.page, sample.language, sample.block, sample.text, sample.method, sample.url
     )
     verdict.value = sample.value
+    verdict.files = sample.files
     if sample.problem is not None:
         kind, _, message = sample.problem.partition(": ")
         verdict.verdict, verdict.message = kind, message
@@ -166,13 +197,38 @@ def _shorten(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[:60] + " … " + message[-(limit - 63) :]
 
 
-def _request_schema(operation: dict[str, Any]) -> Any:
+def _request_schema(operation: dict[str, Any], *, multipart: bool = False) -> Any:
+    """The JSON body's schema, or for an upload the multipart one (else whatever body the operation takes)."""
     content = (operation.get("requestBody") or {}).get("content") or {}
-    for media in ("application/json", *content):
+    first = MULTIPART if multipart else "application/json"
+    for media in (first, *content):
         schema = (content.get(media) or {}).get("schema")
         if schema is not None:
             return schema
     return None
+
+
+def without_client_requirements(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the document whose schemas no longer require what ``x-apitwin-client-required`` names, and
+    those names (empty, and the document itself, when no schema carries the mark)."""
+    if f'"{CLIENT_REQUIRED}"' not in json.dumps(document):
+        return document, []
+    relaxed = copy.deepcopy(document)
+    names: list[str] = []
+    stack: list[Any] = [relaxed]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        marked = node.get(CLIENT_REQUIRED)
+        if isinstance(marked, list) and isinstance(node.get("required"), list):
+            node["required"] = [name for name in node["required"] if name not in marked]
+            names.extend(name for name in marked if name not in names)
+        stack.extend(node.values())
+    return relaxed, sorted(names)
 
 
 def _answer_schemas(document: dict[str, Any], operation: dict[str, Any]) -> list[Any]:
@@ -234,7 +290,7 @@ def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
         fragments = sample_fragments.PageFragments(body) if page_samples else None
         for sample in page_samples:
             verdict = judge.request(sample) if sample.kind == "request" else judge.response(sample, operations)
-            if fragments is not None and verdict.verdict in ("valid", "conflict"):
+            if fragments is not None and verdict.verdict in ("valid", "repaired", "conflict"):
                 _second_opinion(verdict, sample, fragments)
             verdicts.append(verdict)
     return verdicts
@@ -243,7 +299,7 @@ def judge_text(text: str, document: dict[str, Any]) -> list[Verdict]:
 def _second_opinion(verdict: Verdict, sample: found.Sample, fragments: sample_fragments.PageFragments) -> None:
     """The page's own fragment judges too: a sample only the built spec accepts was repaired."""
     if sample.kind == "request":
-        verdict.raw = fragments.request(sample.method or "POST", sample.url or "", sample.value)
+        verdict.raw = fragments.request(sample.method or "POST", sample.url or "", sample.value, sample.files)
     else:
         verdict.raw = fragments.response(sample.value)
     if verdict.verdict == "valid" and verdict.raw == "invalid":

@@ -59,6 +59,21 @@ class Sample:
     """Why the sample could not be read: ``unparseable: …`` or ``unresolved: …``; None when ``value`` holds it."""
     method: str | None = None
     url: str | None = None
+    files: list[str] | None = None
+    """The form fields the call uploads as files (``files={"audio": …}``): the body is multipart/form-data,
+    ``value`` its other fields; None for a JSON body."""
+
+
+FILE_PLACEHOLDER = "<file>"
+"""What stands for an uploaded file's content when an upload is judged (a binary form field is a string)."""
+
+
+def sent_body(value: Any, files: list[str] | None) -> Any:
+    """The body a request sample sends: for an upload its form fields and a placeholder for each file."""
+    if not files:
+        return value
+    fields = value if isinstance(value, dict) else {}
+    return {**fields, **{name: FILE_PLACEHOLDER for name in files}}
 
 
 class Unresolved(Exception):
@@ -158,6 +173,9 @@ def _comment_end(code: str, index: int, marker: str) -> int:
     stop = index
     while stop < len(code):
         char = code[stop]
+        if char in "()" and code[stop - 1 : stop] in (":", ";"):  # a smiley, ``# Choose your fighter :)``
+            stop += 1
+            continue
         if char in '"`{}[]()':
             break
         if char == "'" and not (code[stop - 1 : stop].isalpha() and code[stop + 1 : stop + 2].isalpha()):
@@ -375,6 +393,10 @@ class PythonLiterals:
             return str(self._node(part.value, position, depth))
         return str(self._node(part, position, depth))
 
+    def assigned(self, name: str, position: int) -> str | None:
+        """The expression last assigned to ``name`` before ``position``."""
+        return _latest(self._assigned, name, position)
+
     def _name(self, name: str, position: int, depth: int) -> Any:
         text = _latest(self._assigned, name, position)
         if text is None or depth > 5:
@@ -539,9 +561,22 @@ def _python_http_calls(page: str, number: int, code: str, literals: PythonLitera
         if body is None:
             continue
         sample = Sample("request", page, "python", number, _short(body), method=method)
+        if "files" in keywords:
+            sample.files = _file_fields(literals, keywords["files"], call.start())
         url_text = keywords.get("url", positional[0] if positional else None)
         found.append(_call_sample(sample, literals, url_text, body, call.start()))
     return found
+
+
+FILE_FIELD = re.compile(r"""[{,]\s*["'](\w+)["']\s*:""")
+
+
+def _file_fields(literals: PythonLiterals, expression: str, position: int) -> list[str]:
+    """The keys of a ``files=`` dict (its values are open files and tuples, no literals), inline or assigned."""
+    text = expression.strip()
+    if re.fullmatch(r"[A-Za-z_]\w*", text):
+        text = literals.assigned(text, position) or text
+    return FILE_FIELD.findall(text)
 
 
 def _python_text(literals: PythonLiterals, expression: str, position: int) -> str:

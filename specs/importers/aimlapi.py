@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from apitwin.specs.importers.aimlapi_models import build_request_variants
+from apitwin.specs.importers.aimlapi_models import build_request_variants, page_model_list
 from apitwin.specs.importers.aimlapi_responses import merge_responses, rewrite_streams
 from apitwin.specs.pointer import join
 from apitwin.specs.repairs import RepairLog
@@ -27,6 +27,8 @@ from apitwin.specs.walk import HTTP_METHODS
 
 PAGE_MARKER = re.compile(r"# Source: (\S+)")
 FRAGMENT_MARKER = re.compile(r"```json\s*(?=\{\s*\"openapi\")")
+# GitBook's tag for an API schema: ``{% openapi src="…" path="/v1/embeddings" method="post" %}``.
+OPENAPI_TAG = re.compile(r'\{% openapi [^%]*?path="([^"]+)" method="(\w+)" %\}')
 SERVER_URL = "https://api.aimlapi.com"
 
 # The one fragment written for an unversioned path documents an alias of a versioned
@@ -77,6 +79,8 @@ class OperationGroup:
     method: str
     path: str
     fragments: list[Fragment] = field(default_factory=list)
+    listed: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """``(page url, file:line, model ids)`` of pages that point at the operation without embedding a fragment."""
 
     @property
     def pointer(self) -> str:
@@ -88,6 +92,7 @@ def import_api(source: Source, log: RepairLog, **options: Any) -> dict[str, Any]
     pages = split_pages(source)
     fragments = extract_fragments(source, pages)
     groups = group_operations(fragments, log)
+    _attach_listed_models(groups, pages, fragments, source)
     document = _skeleton(fragments)
     components = _merge_components(fragments, source, log)
     for group in groups:
@@ -164,6 +169,25 @@ def group_operations(fragments: list[Fragment], log: RepairLog) -> list[Operatio
             groups[key] = OperationGroup(key[0], key[1])
         groups[key].fragments.append(fragment)
     return list(groups.values())
+
+
+def _attach_listed_models(
+    groups: list[OperationGroup], pages: list[Page], fragments: list[Fragment], source: Source
+) -> None:
+    """Pages that name an operation in an ``{% openapi path=… method=… %}`` tag and list their models, but whose
+    fragment the dump left out (the tag links a JSON file instead): their ids, for the operation's variants."""
+    with_fragment = {id(fragment.page) for fragment in fragments}
+    by_key = {(group.method, group.path): group for group in groups}
+    for page in pages:
+        if id(page) in with_fragment:
+            continue
+        ids = page_model_list(page.text)
+        if not ids:
+            continue
+        for path, method in OPENAPI_TAG.findall(page.text):
+            group = by_key.get((method.lower(), path))
+            if group is not None:
+                group.listed.append((page.url, source.where(page.start), ids))
 
 
 def _canonical_path(fragment: Fragment, versioned: set[tuple[str, str]], log: RepairLog) -> str:

@@ -4,7 +4,9 @@ Each model page documents the request body its models accept. Merging them into 
 schema would let a request pass with another model's parameters, so each distinct body
 becomes a variant in ``components.schemas`` whose ``model`` is an enum of its ids, and the
 operation's body is a ``oneOf`` of the variants with a discriminator mapping every id to
-exactly one variant. Pages whose bodies differ only in the model enum share one variant.
+exactly one variant. Pages whose bodies differ only in the model enum share one variant; a lone variant is
+the body itself, no union. A page that links its schema instead of embedding it still lists its models: those
+ids join a variant of what the documented ones agree on.
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ class Variant:
     ids: list[str] = field(default_factory=list)
     fragments: list[Fragment] = field(default_factory=list)
     name: str = ""
+    listed: list[tuple[str, str]] = field(default_factory=list)
+    """``(page url, file:line)`` of the pages that only list this variant's ids (they carry no fragment)."""
 
 
 def build_request_variants(group: OperationGroup, components: dict[str, Any], log: RepairLog) -> dict[str, Any] | None:
-    """The operation's requestBody: a discriminated union when its pages carry model enums."""
+    """The operation's requestBody: a discriminated union when its pages carry model enums (one variant alone
+    is no union: it needs no discriminator, so ``model`` stays as optional as the vendor wrote it)."""
     bodies: list[tuple[Fragment, dict[str, Any]]] = [
         (fragment, found)
         for fragment in group.fragments
@@ -54,6 +59,10 @@ def build_request_variants(group: OperationGroup, components: dict[str, Any], lo
     variants = _collect_variants(bodies, components, group, log)
     if not variants:
         return first_body
+    _add_listed_ids(variants, group, log)
+    if len(variants) > 1:
+        for variant in variants:
+            _require_model(variant, group, log)
     _name_variants(variants, group.path, components)
     schemas = components.setdefault("schemas", {})
     for variant in variants:
@@ -99,6 +108,65 @@ def _collect_variants(
     return variants
 
 
+def _add_listed_ids(variants: list[Variant], group: OperationGroup, log: RepairLog) -> None:
+    """Ids only a page's model list names (the page points at the operation but embeds no fragment) join one
+    variant of what every documented variant of the operation agrees on: refusing them would refuse the
+    vendor's own samples, and allowing any other variant's parameters would accept what no page documents."""
+    known = {model_id for variant in variants for model_id in variant.ids}
+    listed: list[tuple[str, str, list[str]]] = []
+    for url, where, ids in group.listed:
+        new = [model_id for model_id in ids if model_id not in known]
+        if new:
+            listed.append((url, where, new))
+            known.update(new)
+    if not listed:
+        return
+    ids = [model_id for _, _, page_ids in listed for model_id in page_ids]
+    variant = Variant(_shared_core(variants, ids), ids=ids, listed=[(url, where) for url, where, _ in listed])
+    variant.schema["x-apitwin-source"] = {
+        "file": listed[0][1].rsplit(":", 1)[0],
+        "line": int(listed[0][1].rsplit(":", 1)[1]),
+        "url": listed[0][0],
+    }
+    variants.append(variant)
+    log.record(
+        "model-ids-from-pages",
+        join(group.pointer, "requestBody"),
+        source=", ".join(dict.fromkeys(where for _, where, _ in listed)),
+        after={"ids": ids, "properties": sorted(variant.schema["properties"])},
+        reason=(
+            f"{len(listed)} pages point their API schema at {group.method.upper()} {group.path} and list "
+            f"{len(ids)} model ids no fragment declares ({', '.join(ids)}), but embed no fragment of their own: "
+            f"{', '.join(url for url, _, _ in listed)}. Their code samples send these ids, so they are accepted, "
+            "in one variant holding what every documented variant of the operation agrees on (the fields all of "
+            "them require, declared as any of them declares it, and the properties all of them declare alike)"
+        ),
+    )
+
+
+def _shared_core(variants: list[Variant], ids: list[str]) -> dict[str, Any]:
+    """What every variant agrees on: the fields all of them require (declared as any of them declares it, an
+    ``anyOf`` where they differ) and the optional properties all of them declare alike; ``model`` an enum."""
+    first = variants[0].schema
+    required = [
+        name for name in first.get("required") or [] if all(name in (v.schema.get("required") or []) for v in variants)
+    ]
+    properties: dict[str, Any] = {"model": {"type": "string", "enum": list(ids)}}
+    for name in [*required, *(first.get("properties") or {})]:
+        if name == "model" or name in properties:
+            continue
+        declared = [(variant.schema.get("properties") or {}).get(name) for variant in variants]
+        if any(declaration is None for declaration in declared):
+            continue
+        distinct = list({json.dumps(declaration, sort_keys=True): declaration for declaration in declared}.values())
+        if len(distinct) == 1:
+            properties[name] = copy.deepcopy(distinct[0])
+        elif name in required:
+            properties[name] = {"anyOf": copy.deepcopy(distinct)}
+    # The variant is apitwin's, made to be told apart by its model: it requires one whatever the others do.
+    return {"type": "object", "properties": properties, "required": ["model", *(n for n in required if n != "model")]}
+
+
 def _resolved_body_schema(body: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     schema = ((body.get("content") or {}).get(JSON) or {}).get("schema") or {}
     reference = schema.get("$ref") if isinstance(schema, dict) else None
@@ -117,28 +185,35 @@ def _model_ids(schema: dict[str, Any]) -> list[str] | None:
 def _prepare_variant(
     schema: dict[str, Any], ids: list[str], fragment: Fragment, group: OperationGroup, log: RepairLog
 ) -> dict[str, Any]:
-    """Typed model enum, no model-id title, ``model`` required (the discriminator needs it)."""
-    pointer = join(group.pointer, "requestBody", "content", JSON, "schema")
+    """Typed model enum, no model-id title."""
     if _log_title(schema, ids, fragment, group, log):
         del schema["title"]
     model = schema["properties"]["model"]
     if model.get("type") != "string":
         model["type"] = "string"
-    required = schema.setdefault("required", [])
-    if "model" not in required:
-        required.insert(0, "model")
-        log.record(
-            "model-required",
-            join(pointer, "required"),
-            source=fragment.where,
-            after="model",
-            reason=(
-                f"{fragment.page.url} leaves model optional, but the operation's body is a union "
-                "discriminated by model: without it a request would match no single variant"
-            ),
-        )
     schema["x-apitwin-source"] = fragment.provenance()
     return schema
+
+
+def _require_model(variant: Variant, group: OperationGroup, log: RepairLog) -> None:
+    """In a union of several variants ``model`` is required: the discriminator picks the variant by it.
+
+    (A lone variant is no union: luma's page gives ``model`` a default and its own samples omit it.)"""
+    required = variant.schema.setdefault("required", [])
+    if "model" in required:
+        return
+    required.insert(0, "model")
+    url = variant.fragments[0].page.url if variant.fragments else variant.listed[0][0]
+    log.record(
+        "model-required",
+        join(group.pointer, "requestBody", "content", JSON, "schema", "required"),
+        source=variant.fragments[0].where if variant.fragments else variant.listed[0][1],
+        after="model",
+        reason=(
+            f"{url} leaves model optional, but the operation's body is a union "
+            "discriminated by model: without it a request would match no single variant"
+        ),
+    )
 
 
 def _log_title(
@@ -191,16 +266,16 @@ def _body(fragment: Fragment) -> dict[str, Any]:
     return schema
 
 
-def page_model_list(fragment: Fragment) -> list[str]:
+def page_model_list(text: str) -> list[str]:
     """The ids a page's "valid for the following list of our models" box names."""
-    match = MODEL_LIST.search(fragment.page.text)
+    match = MODEL_LIST.search(text)
     return BACKTICKED.findall(match.group(1)) if match else []
 
 
 def _page_claim(fragment: Fragment) -> dict[str, Any]:
     return {
         "page": fragment.page.url,
-        "page_text_models": page_model_list(fragment),
+        "page_text_models": page_model_list(fragment.page.text),
         "enum": _model_ids(_body(fragment)) or [],
     }
 
@@ -208,7 +283,7 @@ def _page_claim(fragment: Fragment) -> dict[str, Any]:
 def _collision_reason(model_id: str, declaring: list[Fragment]) -> str:
     parts = []
     for fragment in declaring:
-        listed = page_model_list(fragment)
+        listed = page_model_list(fragment.page.text)
         if model_id in listed:
             parts.append(f"{fragment.page.slug}: page text and enum both say {model_id}")
         else:
@@ -217,7 +292,7 @@ def _collision_reason(model_id: str, declaring: list[Fragment]) -> str:
         f"{model_id} is in the model enum of {len(declaring)} pages ({'; '.join(parts)}). Their request "
         "schemas are identical apart from the model enum and title, so they form one variant and the id maps "
         "to exactly one schema. The spec follows the enums, the machine-readable contract, and adds no id that "
-        "no enum declares (so it keeps the 390 distinct ids); a page whose text names another id is a "
+        "only the text of a page with an enum names; a page whose text names another id is a "
         "copy-paste error for the vendor to fix"
     )
 
@@ -267,6 +342,8 @@ def operation_prefix(path: str) -> str:
 
 
 def _union(variants: list[Variant]) -> dict[str, Any]:
+    if len(variants) == 1:
+        return {"$ref": f"#/components/schemas/{variants[0].name}"}
     mapping = {}
     for variant in variants:
         for model_id in variant.ids:

@@ -60,9 +60,9 @@ def test_unknown_model_is_rejected_naming_the_accepted_ids(aiml):
     assert response.status_code == 400
     body = response.json()
     assert body["message"].startswith(
-        'body/model: "no-such-model" is not one of the 171 accepted values: MiniMax-Text-01, '
+        'body/model: "no-such-model" is not one of the 174 accepted values: MiniMax-Text-01, '
     )
-    assert body["message"].endswith("(171 in all)")
+    assert body["message"].endswith("(174 in all)")
     assert_valid("aimlapi", error_schema("aimlapi", "/v1/chat/completions", "post", 400)[1], body)
 
 

@@ -95,6 +95,27 @@ def test_path_alias_is_written_out_with_its_own_operation_id():
     assert result["paths"]["/a"]["post"]["operationId"] == "createA"
 
 
+def test_an_alias_may_replace_keys_of_its_operations_and_its_path_parameters():
+    """The Azure flow's chat URL authenticates and takes its body differently: the alias says so beside its $ref."""
+    doc = doc_with_two_copies()
+    parameter = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
+    doc["paths"]["/deployments/{deployment}/a"] = {
+        "$ref": "#/paths/~1a",
+        "parameters": [parameter],
+        "post": {"security": [{"api-key": []}], "requestBody": body({"type": "object"})},
+    }
+    log = RepairLog()
+    result = compose(doc, log, source="t")
+    alias = result["paths"]["/deployments/{deployment}/a"]
+    assert alias["parameters"] == [parameter]
+    assert alias["post"]["security"] == [{"api-key": []}]
+    assert alias["post"]["requestBody"] == body({"type": "object"})
+    assert alias["post"]["responses"] == result["paths"]["/a"]["post"]["responses"]
+    assert alias["post"]["x-apitwin-alias-of"] == "/a"
+    assert "security" not in result["paths"]["/a"]["post"]
+    assert result["paths"]["/a"]["post"]["requestBody"] != alias["post"]["requestBody"]
+
+
 def test_duplicate_operation_ids_are_replaced_by_derived_ones():
     doc = doc_with_two_copies()
     doc["paths"]["/a"]["post"]["operationId"] = "same"

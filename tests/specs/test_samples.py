@@ -58,6 +58,34 @@ def test_python_sdk_call_posts_its_keywords_to_the_sdk_path() -> None:
     assert sample.value == {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "top_k": 3}
 
 
+def test_a_smiley_in_a_flattened_comment_does_not_close_the_call() -> None:
+    code = (
+        'client = OpenAI( base_url="https://api.aimlapi.com/v2", api_key="" ) items = ["a", "b"] '
+        'response = client.embeddings.create( model="text-embedding-3-large", # Choose your fighter :) input=items )'
+    )
+    [sample] = samples.python_samples("p", 0, code)
+    assert sample.url == "https://api.aimlapi.com/v2/embeddings"
+    assert sample.value == {"model": "text-embedding-3-large", "input": ["a", "b"]}
+
+
+def test_a_python_upload_names_its_file_fields_and_sends_the_rest_as_form_fields() -> None:
+    assigned = (
+        'url = "https://api.aimlapi.com/v2/generate/audio/minimax/upload" payload = {"purpose": "song"} '
+        'files = {"file": (file_name, response.content, "audio/mpeg")} '
+        "upload_response = requests.post(url, headers=headers, files=files, data=payload)"
+    )
+    [sample] = samples.python_samples("p", 0, assigned)
+    assert (sample.files, sample.value) == (["file"], {"purpose": "song"})
+    inline = (
+        'requests.post("https://h/v1/stt/create", data={"model": "m"}, files={"audio": ("a.mp3", f, "audio/mpeg")})'
+    )
+    [sample] = samples.python_samples("p", 0, inline)
+    assert (sample.files, sample.value) == (["audio"], {"model": "m"})
+    assert samples.sent_body(sample.value, sample.files) == {"model": "m", "audio": samples.FILE_PLACEHOLDER}
+    [json_body] = samples.python_samples("p", 0, 'requests.post("https://h/v1/x", json={"model": "m"})')
+    assert json_body.files is None and samples.sent_body(json_body.value, None) == {"model": "m"}
+
+
 def test_javascript_fetch_with_a_named_body_and_an_object_key_inside_a_comment() -> None:
     code = (
         "const API_URL = 'https://api.aimlapi.com/v1/chat/completions'; async function main() { "

@@ -25,19 +25,22 @@ def test_the_catalogue_ships_six_apis():
 
 
 def test_aimlapi_keeps_all_operations_and_model_ids():
-    """The dump documents 30 (method, path) pairs and 390 model ids; all are served.
+    """The dump's fragments document 30 (method, path) pairs and 390 model ids; all are served, and so are the 16
+    ids that pages linking their schema list (13 embedding models, 3 Llama Guard models).
 
     ``POST /chat/completions`` is the unversioned alias of ``POST /v1/chat/completions`` (the docs
     say both base URLs work), so it is one operation with two paths, not an operation of its own.
-    ``GET /v1/models`` is the overlay's OpenAI-style page of the same models for OpenAI clients.
+    ``GET /v1/models`` is the overlay's OpenAI-style page of the same models for OpenAI clients, and
+    ``POST /v2/generate/audio/minimax/upload`` the operation music-01.md links instead of embedding.
     """
     document = specs.load("aimlapi")
-    own = {(op.method, op.path) for op in operations(document)} - {("GET", "/v1/models")}
+    added = {("GET", "/v1/models"), ("POST", "/v2/generate/audio/minimax/upload")}
+    own = {(op.method, op.path) for op in operations(document)} - added
     every = {(op.method, op.path) for op in operations(document, aliases=True)}
-    assert len(own) == 29
+    assert len(own) == 29 and added <= every
     assert ("POST", "/chat/completions") in every - own
     assert len(own | {("POST", "/chat/completions")}) == 30
-    assert len(model_ids(document)) == 390
+    assert len(model_ids(document)) == 406
 
 
 def test_load_is_cached():

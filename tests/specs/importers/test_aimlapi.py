@@ -147,10 +147,9 @@ def test_same_id_on_two_pages_is_logged_with_what_page_and_enum_say() -> None:
         "c/speciale", fragment("/v1/chat/completions", "post", chat_operation(["d/v3.1"])), models=["d/speciale"]
     )
     document, log = run(text)
-    mapping = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"][
-        "discriminator"
-    ]["mapping"]
-    assert list(mapping) == ["d/v3.1"]
+    schema = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    variant = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    assert variant["properties"]["model"]["enum"] == ["d/v3.1"]
     [collision] = kinds(log, "model-id-collision")
     assert "page text says d/speciale, enum says d/v3.1" in collision["reason"]
     assert collision["before"][1]["page_text_models"] == ["d/speciale"]
@@ -161,9 +160,55 @@ def test_unversioned_fragment_folds_into_the_v1_operation() -> None:
     text += page("c/g", fragment("/chat/completions", "post", chat_operation(["g"])))
     document, log = run(text)
     assert list(document["paths"]) == ["/v1/chat/completions"]
-    mapping = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert set(mapping["discriminator"]["mapping"]) == {"a", "g"}
+    assert _model_ids(document) == {"a", "g"}
     assert len(kinds(log, "alias-folded")) == 1
+
+
+def test_a_lone_variant_is_no_union_and_keeps_model_optional() -> None:
+    """Luma's page gives `model` a default and its own samples omit it: one variant needs no discriminator, so
+    nothing makes `model` required (issue 12)."""
+    body = chat_body(["ray-1-6", "ray-2"])
+    schema = body["content"]["application/json"]["schema"]
+    schema["properties"]["model"]["default"] = "ray-2"
+    schema["required"] = ["messages"]
+    operation = {"requestBody": body, "responses": {"201": {"description": "queued"}}}
+    document, log = run(page("v/luma", fragment("/v2/generate/video/luma-ai/generation", "post", operation)))
+    union = document["paths"]["/v2/generate/video/luma-ai/generation"]["post"]["requestBody"]["content"]
+    reference = union["application/json"]["schema"]
+    assert list(reference) == ["$ref"]
+    variant = document["components"]["schemas"][reference["$ref"].rsplit("/", 1)[-1]]
+    assert variant["required"] == ["messages"] and variant["properties"]["model"]["default"] == "ray-2"
+    assert kinds(log, "model-required") == []
+
+
+def test_in_a_union_model_becomes_required_and_is_logged() -> None:
+    first, second = chat_operation(["a"]), chat_operation(["b"], {"top_k": {"type": "number"}})
+    first["requestBody"]["content"]["application/json"]["schema"]["required"] = ["messages"]
+    text = page("c/a", fragment("/v1/chat/completions", "post", first))
+    text += page("c/b", fragment("/v1/chat/completions", "post", second))
+    document, log = run(text)
+    schemas = document["components"]["schemas"]
+    assert all(schemas[name]["required"][0] == "model" for name in schemas if name.startswith("ChatCompletionsRequest"))
+    [required] = kinds(log, "model-required")
+    assert "docs.aimlapi.com/c/a.md leaves model optional" in required["reason"]
+
+
+def test_ids_only_a_page_lists_join_a_variant_of_what_the_documented_ones_share() -> None:
+    """A page that links its schema instead of embedding it still lists its models (13 embedding pages)."""
+    text = page("c/a", fragment("/v1/chat/completions", "post", chat_operation(["a"], {"n": {"type": "integer"}})))
+    text += page("c/b", fragment("/v1/chat/completions", "post", chat_operation(["b"], {"top_k": {"type": "number"}})))
+    linked = '{% openapi src="" path="/v1/chat/completions" method="post" %} [linked.json](https://files/linked.json)'
+    text += page("c/linked", linked, models=["l/1", "a"])
+    text += page("c/other", '{% openapi src="" path="/v1/other" method="post" %}', models=["o/1"])
+    document, log = run(text)
+    schema = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["discriminator"]["mapping"]) == {"a", "b", "l/1"}
+    listed = document["components"]["schemas"][schema["discriminator"]["mapping"]["l/1"].rsplit("/", 1)[-1]]
+    assert listed["properties"]["model"] == {"type": "string", "enum": ["l/1"]}
+    assert set(listed["properties"]) == {"model", "messages"} and listed["required"] == ["model", "messages"]
+    assert listed["x-apitwin-source"]["url"] == "https://docs.aimlapi.com/c/linked.md"
+    [repair] = kinds(log, "model-ids-from-pages")
+    assert repair["after"]["ids"] == ["l/1"] and "https://docs.aimlapi.com/c/linked.md" in repair["reason"]
 
 
 def test_binary_fields_in_json_become_multipart() -> None:
@@ -277,6 +322,12 @@ def seed_import() -> tuple[dict[str, Any], RepairLog]:
     return document, log
 
 
+def _model_ids(document: dict[str, Any]) -> set[str]:
+    from apitwin.specs.inventory import model_ids
+
+    return set(model_ids(document))
+
+
 def _mappings(document: dict[str, Any]) -> dict[str, dict[str, str]]:
     found = {}
     for path, item in document["paths"].items():
@@ -289,14 +340,17 @@ def _mappings(document: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.seeds
-def test_seed_merges_into_29_operations_with_390_model_ids(seed_import: Any) -> None:
-    document, _ = seed_import
+def test_seed_merges_into_29_operations_with_406_model_ids(seed_import: Any) -> None:
+    """390 ids in the fragments' enums, 16 more in the model lists of pages that link their schema (13 embedding
+    models, 3 Llama Guard moderation models served by chat)."""
+    document, log = seed_import
     operations = [(path, method) for path, item in document["paths"].items() for method in item]
     assert len(operations) == 29
-    ids = set()
-    for mapping in _mappings(document).values():
-        ids |= set(mapping)
-    assert len(ids) == 390
+    ids = _model_ids(document)
+    assert len(ids) == 406
+    listed = {model_id for repair in kinds(log, "model-ids-from-pages") for model_id in repair["after"]["ids"]}
+    assert len(listed) == 16 and {"BAAI/bge-base-en-v1.5", "voyage-2", "meta-llama/LlamaGuard-2-8b"} <= listed
+    assert len(ids - listed) == 390
 
 
 @pytest.mark.seeds
