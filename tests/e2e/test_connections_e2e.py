@@ -64,6 +64,23 @@ def test_headers_that_never_finish_get_a_408_and_the_connection_is_closed(server
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
+def test_pipelined_requests_get_their_answers_whole_and_in_order(server):
+    """Three requests in one packet on a kept-alive connection: each answer leaves whole, head and body together,
+    in the order asked (the last closes the connection, so the read ends)."""
+    port, _ = server
+    ask = f"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+    data = exchange(port, (ask + "\r\n" + ask + "\r\n" + ask + "Connection: close\r\n\r\n").encode())
+    answers_read = []
+    rest = data
+    while rest:
+        head, _, rest = rest.partition(b"\r\n\r\n")
+        length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
+        answers_read.append((head.split(b"\r\n")[0], rest[:length]))
+        rest = rest[length:]
+    assert [status for status, _ in answers_read] == [b"HTTP/1.1 200 OK"] * 3
+    assert all(body.startswith(b"{") and body.endswith(b"}") for _, body in answers_read)
+
+
 def test_a_connection_that_sends_nothing_is_closed(server):
     port, _ = server
     assert exchange(port, b"") == b""
