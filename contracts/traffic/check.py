@@ -24,6 +24,7 @@ from apitwin.mockserver.recorded_urls import strip_base, url_path
 from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
 from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
+from apitwin.specs.pointer import join
 
 MAX_VIOLATIONS = 10
 """Per body or event: enough to act on, few enough to read."""
@@ -323,7 +324,7 @@ def schema_violations(
     violations = []
     for error in errors[:MAX_VIOLATIONS]:
         best = jsonschema.exceptions.best_match([error])
-        pointer = prefix + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in best.absolute_path)
+        pointer = join(prefix, *best.absolute_path)
         expected = f"{best.validator} {describe(best.validator_value, 60)}"
         message = best.message if len(best.message) <= 300 else best.message[:299] + "…"
         violations.append(
