@@ -86,14 +86,20 @@ def build_command(seeds: Path, only: tuple[str, ...]) -> None:
 
 
 def _write_doc_sample_logs(built: list[BuiltSpec], apis: list[ShippedApi], seeds: Path) -> list[Path]:
-    """Each vendor doc sample judged against the spec just written: ``apis/<api>/doc-samples.json``, and the
-    conflicts per cause added to the repair log (``repairs.json``) after the repairs."""
+    """Each vendor doc sample judged against the spec just written: ``apis/<api>/doc-samples.json``; the ids its
+    response examples agree on given to the spec as examples (annotations: no verdict changes), and the conflicts
+    per cause added to the repair log (``repairs.json``) after the repairs."""
     pending = []
+    by_name = {spec.name: spec for spec in built}
     repairs = {spec.name: spec.repairs for spec in built}
     for api in apis:
         verdicts = sample_verdicts.judge_seed(seeds / api.seed, api.spec_path)
         if verdicts is None:
             continue
+        spec = by_name[api.name]
+        if sample_verdicts.id_examples(spec.document, verdicts, spec.repairs):
+            spec.document["info"]["x-apitwin"]["repairs"] = len(spec.repairs)
+            pending.append((api.spec_path, render(spec.document)))
         table = sample_verdicts.counts(verdicts)
         console.print(
             f"doc samples of [bold]{api.name}[/]: "

@@ -14,13 +14,22 @@ import math
 from typing import Any
 
 from apitwin.specs.errors import SpecError
+from apitwin.specs.example_ids import IdExamples
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.repairs import RepairLog
+from apitwin.specs.samples import response_samples
 from apitwin.specs.streams import recognise_streams
 from apitwin.specs.structure import check_structure
 from apitwin.specs.validation import SchemaChecker
-from apitwin.specs.walk import HTTP_METHODS, iter_operations, schema_holders, walk_document, walk_schema
+from apitwin.specs.walk import (
+    HTTP_METHODS,
+    answer_schemas,
+    iter_operations,
+    schema_holders,
+    walk_document,
+    walk_schema,
+)
 
 COUNT_KEYWORDS = (
     "minLength",
@@ -54,6 +63,7 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     recognise_streams(document, log, source=source)  # adds discriminators the next stage maps
     _repair_discriminators(document, log, source)
     _repair_values_against_schemas(document, log, source)
+    _ids_from_meta_examples(document, log, source)
     return document
 
 
@@ -791,6 +801,49 @@ def _repair_holder_examples(
             )
     if not examples:
         del holder["examples"]
+
+
+# --- ids from the examples OpenAI keeps in x-oaiMeta ----------------------------------------------------
+
+META_KIND = "examples-from-x-oaiMeta"
+
+
+def _ids_from_meta_examples(document: dict[str, Any], log: RepairLog, source: str) -> None:
+    """OpenAI's document keeps its examples as JSON text in ``x-oaiMeta``: a schema's ``example``, an operation's
+    ``examples[].response``. Where they parse, their ids go to the string schemas they fill, as examples where the
+    ids of one schema agree on a prefix (``specs/example_ids.py``), so answers carry ``chatcmpl-…``, ``file-…``."""
+    ids = IdExamples(document)
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        meta = schema.get("x-oaiMeta") if isinstance(schema, dict) else None
+        pointer = join("", "components", "schemas", name)
+        for value in _meta_values(meta.get("example") if isinstance(meta, dict) else None):
+            ids.add(value, schema, pointer, f"{source}#{pointer}/x-oaiMeta/example")
+    for path, method, operation in iter_operations(document):
+        meta = operation.get("x-oaiMeta")
+        examples = meta.get("examples") if isinstance(meta, dict) else None
+        pointer = join("", "paths", path, method)
+        answers = answer_schemas(document, operation, pointer)
+        for index, example in enumerate(examples if isinstance(examples, list) else [examples]):
+            where = f"{source}#{pointer}/x-oaiMeta/examples" + (f"/{index}" if isinstance(examples, list) else "")
+            for value in _meta_values(example.get("response") if isinstance(example, dict) else None):
+                answer = _answer_for(ids, answers, value)
+                if answer is not None:
+                    ids.add(value, answer[1], answer[0], f"{where}/response")
+    ids.give(document, log, kind=META_KIND, examples="x-oaiMeta examples")
+
+
+def _meta_values(text: Any) -> list[Any]:
+    """The JSON values of an example's text (a stream's text holds one per event); none when it does not parse."""
+    if not isinstance(text, str):
+        return []
+    return [sample.value for sample in response_samples("", 0, "json", text) if sample.problem is None]
+
+
+def _answer_for(ids: IdExamples, answers: list[tuple[str, Any]], value: Any) -> tuple[str, Any] | None:
+    """The answer schema an operation's example shows: its only one, else the first that accepts the value."""
+    if len(answers) == 1:
+        return answers[0]
+    return next((answer for answer in answers if ids.accepts(answer[1], value)), None)
 
 
 __all__ = ["HTTP_METHODS", "normalise"]

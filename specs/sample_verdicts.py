@@ -25,15 +25,20 @@ import jsonschema
 
 from apitwin.specs import sample_fragments
 from apitwin.specs import samples as found
-from apitwin.specs.pointer import resolve
+from apitwin.specs.example_ids import IdExamples
+from apitwin.specs.pointer import join
+from apitwin.specs.repairs import RepairLog
 from apitwin.specs.spec_cache import cache_dir
 from apitwin.specs.validation import SchemaChecker
+from apitwin.specs.walk import answer_schemas
 
 CLASSES = ("valid", "repaired", "conflict", "unparseable", "unresolved", "unrouted")
 METHODS = ("get", "put", "post", "delete", "patch")
 CLIENT_REQUIRED = "x-apitwin-client-required"
 """Beside a schema's ``required``: the names in it that an overlay added for clients, not the vendor."""
 MULTIPART = "multipart/form-data"
+EXAMPLES_KIND = "examples-from-samples"
+"""The repair that gives a string schema the ids the vendor's response examples agree on (``id_examples``)."""
 FRAGMENT_OPERATION = re.compile(r'"paths":\{"(/[^"]*)":\{"(get|post|put|patch|delete)"')
 
 
@@ -129,7 +134,8 @@ class Judge:
         for name in operations:
             method, path = name.split(" ", 1)
             operation = self.router.document["paths"][path][method.lower()]
-            candidates.extend((name, schema) for schema in _answer_schemas(self.router.document, operation))
+            pointer = join("", "paths", path, method.lower())
+            candidates.extend((name, schema) for _, schema in answer_schemas(self.router.document, operation, pointer))
         if not candidates:
             verdict.verdict, verdict.message = "unrouted", "the page documents no operation to check it against"
             return verdict
@@ -229,38 +235,6 @@ def without_client_requirements(document: dict[str, Any]) -> tuple[dict[str, Any
             names.extend(name for name in marked if name not in names)
         stack.extend(node.values())
     return relaxed, sorted(names)
-
-
-def _answer_schemas(document: dict[str, Any], operation: dict[str, Any]) -> list[Any]:
-    """The 2xx answers' JSON schemas, and for an event stream the payload schema of its events."""
-    schemas: list[Any] = []
-    for status, response in (operation.get("responses") or {}).items():
-        if not str(status).startswith("2") or not isinstance(response, dict):
-            continue
-        for media, body in (response.get("content") or {}).items():
-            schema = (body or {}).get("schema")
-            if schema is None:
-                continue
-            if media == "text/event-stream":
-                schemas.extend(_content_schemas(document, schema, set()))
-            elif "json" in media:
-                schemas.append(schema)
-    return schemas
-
-
-def _content_schemas(document: dict[str, Any], schema: Any, seen: set[str]) -> list[Any]:
-    """The ``contentSchema``s of an event schema (its ``$ref``s followed): what each event's data holds."""
-    if isinstance(schema, list):
-        return [inner for value in schema for inner in _content_schemas(document, value, seen)]
-    if not isinstance(schema, dict):
-        return []
-    if "contentSchema" in schema:
-        return [schema["contentSchema"]]
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
-        seen.add(ref)
-        return _content_schemas(document, resolve(document, ref), seen)
-    return [inner for value in schema.values() for inner in _content_schemas(document, value, seen)]
 
 
 def page_operations(judge: Judge, body: str, requests: list[found.Sample]) -> list[str]:
@@ -365,6 +339,24 @@ def judge_seed(seed: Path, spec: Path) -> list[dict[str, Any]] | None:
         return None
     document = json.loads(spec.read_text(encoding="utf-8"))
     return judge_file(seed, spec, document)
+
+
+def id_examples(document: dict[str, Any], verdicts: list[dict[str, Any]], log: RepairLog) -> int:
+    """The ids of the vendor's valid and repaired response examples as ``examples`` of the string schemas they
+    fill, where the examples of one schema agree on a prefix (``specs/example_ids.py``): each schema given some is
+    an ``examples-from-samples`` repair citing the pages. How many schemas were given ids."""
+    judged_by, _ = without_client_requirements(document)  # a sample repaired for clients is read as it validates
+    ids = IdExamples(judged_by)
+    for verdict in verdicts:
+        if verdict["kind"] != "response" or verdict["verdict"] not in ("valid", "repaired") or not verdict["operation"]:
+            continue
+        method, path = verdict["operation"].split(" ", 1)
+        operation = judged_by["paths"][path][method.lower()]
+        for pointer, schema in answer_schemas(judged_by, operation, join("", "paths", path, method.lower())):
+            if ids.accepts(schema, verdict["value"]):
+                ids.add(verdict["value"], schema, pointer, verdict["page"])
+                break
+    return ids.give(document, log, kind=EXAMPLES_KIND, examples="response examples on its pages")
 
 
 LOG_FIELDS = ("page", "block", "language", "method", "url", "operation", "pointer", "message", "raw", "text")

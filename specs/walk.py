@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from apitwin.specs.pointer import join
+from apitwin.specs.pointer import join, resolve
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -151,3 +151,56 @@ def walk_document(document: dict[str, Any], visit: Visitor) -> None:
     schemas = (document.get("components") or {}).get("schemas") or {}
     for name, schema in list(schemas.items()):
         walk_schema(schema, join("", "components", "schemas", name), visit)
+
+
+def answer_schemas(document: dict[str, Any], operation: dict[str, Any], pointer: str) -> list[tuple[str, Any]]:
+    """The schemas of what the operation at ``pointer`` answers with success, each with its pointer: its 2xx
+    JSON schemas, and for an event stream the payload schema of its events (``contentSchema``, ``$ref``s
+    followed)."""
+    found: list[tuple[str, Any]] = []
+    for status, declared in (operation.get("responses") or {}).items():
+        where, response = join(pointer, "responses", status), declared
+        if isinstance(declared, dict) and isinstance(declared.get("$ref"), str):
+            where, response = _local_target(document, declared["$ref"], where)
+        if not str(status).startswith("2") or not isinstance(response, dict):
+            continue
+        for media, body in (response.get("content") or {}).items():
+            schema = (body or {}).get("schema")
+            if schema is None:
+                continue
+            at = join(where, "content", media, "schema")
+            if media == "text/event-stream":
+                found.extend(_content_schemas(document, schema, at, set()))
+            elif "json" in media:
+                found.append((at, schema))
+    return found
+
+
+def _content_schemas(document: dict[str, Any], schema: Any, pointer: str, seen: set[str]) -> list[tuple[str, Any]]:
+    """The ``contentSchema``s of an event schema, with their pointers: what each event's data holds."""
+    if isinstance(schema, list):
+        return [
+            found
+            for index, value in enumerate(schema)
+            for found in _content_schemas(document, value, join(pointer, index), seen)
+        ]
+    if not isinstance(schema, dict):
+        return []
+    if "contentSchema" in schema:
+        return [(join(pointer, "contentSchema"), schema["contentSchema"])]
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+        seen.add(ref)
+        where, target = _local_target(document, ref, pointer)
+        return _content_schemas(document, target, where, seen)
+    return [
+        found for key, value in schema.items() for found in _content_schemas(document, value, join(pointer, key), seen)
+    ]
+
+
+def _local_target(document: dict[str, Any], ref: str, pointer: str) -> tuple[str, Any]:
+    """Where a local ``$ref`` leads and what is there (None when it dangles)."""
+    try:
+        return ref[1:], resolve(document, ref)
+    except KeyError:
+        return pointer, None

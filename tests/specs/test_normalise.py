@@ -205,3 +205,52 @@ def test_operation_without_responses_is_a_spec_error_naming_it():
     with pytest.raises(SpecError) as caught:
         run(doc)
     assert caught.value.location == "/paths/~1p/get/responses"
+
+
+def test_ids_of_the_x_oaimeta_examples_become_examples_of_the_string_schemas_they_fill():
+    """Issue 12, point 3: OpenAI keeps its examples as JSON text in x-oaiMeta (a schema's `example`, an operation's
+    `examples[].response`, a stream's events one after another); their ids reach the schemas, logged."""
+    file_schema = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "object": {"type": "string"}},
+        # The published text has a trailing comma; JSON5 reads it.
+        "x-oaiMeta": {"example": '{\n  "id": "file-abc123",\n  "object": "file",\n}\n'},
+    }
+    chunk = {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "chat.completion.chunk"}}}
+    completion = {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "chat.completion"}}}
+    doc = document(OpenAIFile=file_schema, Chunk=chunk, Completion=completion)
+    stream = '{"id":"chatcmpl-123","object":"chat.completion.chunk"}\n\n' * 2
+    doc["paths"]["/chat/completions"] = {
+        "post": {
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Completion"}},
+                        "text/event-stream": {"schema": {"$ref": "#/components/schemas/Chunk"}},
+                    },
+                }
+            },
+            "x-oaiMeta": {
+                "examples": [
+                    {"title": "Default", "response": '{"id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"}'},
+                    {"title": "Streaming", "response": stream},
+                    {"title": "Broken", "response": "not json"},
+                ]
+            },
+        }
+    }
+    result, log = run(doc)
+    schemas = result["components"]["schemas"]
+    assert schemas["OpenAIFile"]["properties"]["id"]["examples"] == ["file-abc123"]
+    assert schemas["Completion"]["properties"]["id"]["examples"] == ["chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"]
+    assert schemas["Chunk"]["properties"]["id"]["examples"] == ["chatcmpl-123"]  # the stream's events, one by one
+    given = [repair for repair in log.repairs if repair.kind == "examples-from-x-oaiMeta"]
+    assert [repair.pointer for repair in given] == [
+        "/components/schemas/OpenAIFile/properties/id/examples",
+        "/components/schemas/Completion/properties/id/examples",
+        "/components/schemas/Chunk/properties/id/examples",
+    ]
+    assert given[0].source == "test.yaml#/components/schemas/OpenAIFile/x-oaiMeta/example"
+    assert given[2].source == "test.yaml#/paths/~1chat~1completions/post/x-oaiMeta/examples/1/response"
+    assert given[2].reason.startswith("2 of the 2 ids the vendor's x-oaiMeta examples give here start with 'chatcmpl-'")

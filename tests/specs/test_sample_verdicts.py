@@ -14,6 +14,8 @@ from starlette.testclient import TestClient
 from apitwin import specs
 from apitwin.specs import sample_causes, sample_verdicts
 from apitwin.specs.catalogue import shipped
+from apitwin.specs.pointer import resolve
+from apitwin.specs.repairs import RepairLog
 from apitwin.specs.sample_verdicts import CLASSES, counts, judge_text
 from apitwin.specs.samples import Sample, extract
 
@@ -155,6 +157,37 @@ def test_verdicts_are_cached_by_the_bytes_of_seed_spec_and_code(tmp_path: Path, 
         spec.write_text(json.dumps({**DOCUMENT, "info": {"title": str(title), "version": "1"}}), encoding="utf-8")
         sample_verdicts.judge_seed(seed, spec)
     assert len(list((tmp_path / "cache" / "doc-samples").glob("*.json"))) == sample_verdicts.CACHE_ENTRIES
+
+
+ID_PAGES = (
+    "# Source: https://docs.example/ids.md "
+    '```python requests.post("https://api.aimlapi.com/v1/chat/completions", json={"model": "m", "messages": []}) ``` '
+    'Response ```json {"id": "chatcmpl-B9MHDbslfkBeAs8l4beb", "choices": []} ``` '
+    'Response ```json {"id": "chatcmpl-AyPNinnUqUDYo9SAdA52", "choices": []} ``` '
+    'Response ```json {"id": "gen-1744191323-N0aZy5Uyzp", "choices": []} ``` '
+    'Response ```json {"id": "cmpl-1a2b3c4d", "choices": [{"finish_reason": "end_turn"}]} ``` '
+    'Response ```json {"id": "cmpl-5e6f7a8b", "choices": [{"finish_reason": "end_turn"}]} ``` '
+)
+
+
+def test_the_ids_valid_response_examples_agree_on_become_examples_of_the_answer() -> None:
+    """Issue 12, point 3: the vendor's chat examples answer `chatcmpl-…` ids; the spec's answer says `string`."""
+    verdicts = [asdict(verdict) for verdict in judge_text(ID_PAGES, DOCUMENT)]
+    assert [verdict["verdict"] for verdict in verdicts] == ["valid", "valid", "valid", "valid", "conflict", "conflict"]
+    document = json.loads(json.dumps(DOCUMENT))
+    log = RepairLog()
+    assert sample_verdicts.id_examples(document, verdicts, log) == 1
+    answer = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"]["properties"]["id"]["examples"] == [
+        "chatcmpl-B9MHDbslfkBeAs8l4beb",
+        "chatcmpl-AyPNinnUqUDYo9SAdA52",
+    ]
+    [repair] = log.repairs
+    assert repair.kind == sample_verdicts.EXAMPLES_KIND == "examples-from-samples"
+    assert repair.source == "https://docs.example/ids.md"
+    # The two conflicting examples (with their `cmpl-` ids) are the vendor's to settle; they give nothing.
+    assert repair.reason.startswith("2 of the 3 ids the vendor's response examples on its pages give here")
+    assert DOCUMENT["paths"]["/v1/chat/completions"]["post"] != document["paths"]["/v1/chat/completions"]["post"]
 
 
 AIMLAPI = shipped("aimlapi")
@@ -417,3 +450,30 @@ def test_responses_examples_lacking_only_an_overlay_client_field_are_repaired(
     assert {v["verdict"] for v in client} == {"repaired"}
     assert all("cache_write_tokens" in v["message"] for v in client)
     assert not [v for v in aimlapi_verdicts if v["verdict"] == "conflict" and "cache_write" in (v["message"] or "")]
+
+
+@pytest.mark.seeds
+def test_the_shipped_spec_answers_the_ids_its_pages_agree_on(aimlapi_verdicts: list[dict[str, Any]]) -> None:
+    """Issue 12, point 3: ~40 of aimlapi's chat examples answer `chatcmpl-…` ids (more than any other prefix), its
+    Responses examples `resp_…`; the shipped spec carries them as examples, each gift in the repair log, up to date."""
+    logged = json.loads(AIMLAPI.repairs_path.read_text(encoding="utf-8"))
+    given = [repair for repair in logged if repair["kind"] == sample_verdicts.EXAMPLES_KIND]
+    document = json.loads(AIMLAPI.spec_path.read_text(encoding="utf-8"))
+    chat = resolve(document, "/components/schemas/V1ChatCompletions2/properties/id")
+    assert chat["examples"] and all(example.startswith("chatcmpl-") for example in chat["examples"])
+    pointers = [repair["pointer"] for repair in given]
+    assert "/components/schemas/V1ChatCompletions2/properties/id/examples" in pointers
+    assert any(repair["after"][0].startswith("resp_") for repair in given)
+    assert all(repair["source"].startswith("https://docs.aimlapi.com/") for repair in given)
+    assert document["info"]["x-apitwin"]["repairs"] == len(logged) - sum(
+        r["kind"] == sample_causes.KIND for r in logged
+    )
+    for repair in given:  # the spec as built before the gifts gives the same gifts again
+        schema = resolve(document, repair["pointer"].removesuffix("/examples"))
+        if repair["before"] == "<absent>":
+            del schema["examples"]
+        else:
+            schema["examples"] = repair["before"]
+    log = RepairLog()
+    sample_verdicts.id_examples(document, aimlapi_verdicts, log)
+    assert log.as_list() == given, "repairs.json is stale: run `make specs`"
