@@ -19,6 +19,7 @@ only when no witness exists either.
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from apitwin.mockserver.generate_nodes import (
 )
 from apitwin.mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
 from apitwin.specs import pointer as json_pointer
+from apitwin.specs.example_ids import id_like
 
 __all__ = ["CompiledSchema", "GenerationError", "Generator", "judging_nodes", "reachable"]
 
@@ -118,6 +120,56 @@ class CompiledSchema:
         return self.node.ok(value)
 
 
+class ExampleNode(ChoiceNode):
+    """An object's examples, answered with their ids drawn afresh: a client that keeps objects by id must not
+    see the documented id on every answer that takes the example."""
+
+    __slots__ = ("fresh",)
+
+    def __init__(self, pointer: str, base: Node, candidates: list[Any], fresh: dict[str, Node]) -> None:
+        super().__init__(pointer, base, candidates, exclusive=False, weight=EXAMPLE_WEIGHT)
+        self.fresh = fresh
+        """The id-like properties whose ids are drawn in the examples' prefix and shape, and how."""
+
+    def gen(self, rng: random.Random, budget: int) -> Any:
+        if not (self.candidates and rng.random() < self.weight):
+            return self.base.gen(rng, budget)
+        value = copy.deepcopy(rng.choice(self.candidates))
+        if isinstance(value, dict):
+            for name, node in self.fresh.items():
+                if name in value:
+                    value[name] = node.gen(rng, budget)
+        return value
+
+
+def _drawn_prefix(node: Node) -> str | None:
+    """The prefix an id-like string node draws its ids with, when it draws one."""
+    if isinstance(node, ChoiceNode):
+        node = node.base
+    if not isinstance(node, TypedNode):
+        return None
+    for kind, typed in node.gen_types:
+        if kind == "string" and isinstance(typed, StringNode) and id_like(typed.name):
+            return typed.id_shape.prefix if typed.id_shape is not None else typed.prefix
+    return None
+
+
+def _fresh_ids(node: Node, candidates: list[Any]) -> dict[str, Node]:
+    """The id-like properties of an object node that the object examples fill with an id it would draw anew."""
+    objects = [typed for kind, typed in node.gen_types if kind == "object"] if isinstance(node, TypedNode) else []
+    if not objects or not isinstance(objects[0], ObjectNode):
+        return {}
+    fresh: dict[str, Node] = {}
+    for name, child in objects[0].properties.items():
+        prefix = _drawn_prefix(child) if id_like(name) else None
+        if prefix is None:
+            continue
+        shown = (value.get(name) for value in candidates if isinstance(value, dict))
+        if any(isinstance(value, str) and value.startswith(prefix) for value in shown):
+            fresh[name] = child
+    return fresh
+
+
 def _object_root(node: Node) -> ObjectNode | None:
     """The object node a schema draws from when it can only be one object shape (through refs)."""
     while True:
@@ -186,9 +238,15 @@ class Generator:
             return self._compile_enum(schema, pointer, name, hints)
         node = self._compile_typed(schema, pointer, name, hints or [])
         candidates = _examples(schema) + list(hints or [])
-        if candidates:
-            return ChoiceNode(pointer, node, candidates, exclusive=False, weight=EXAMPLE_WEIGHT)
-        return node
+        prefix = _drawn_prefix(node)
+        if prefix is not None:  # the node draws ids like these: a documented id is never answered as it is
+            candidates = [value for value in candidates if not (isinstance(value, str) and value.startswith(prefix))]
+        if not candidates:
+            return node
+        fresh = _fresh_ids(node, candidates)
+        if fresh:
+            return ExampleNode(pointer, node, candidates, fresh)
+        return ChoiceNode(pointer, node, candidates, exclusive=False, weight=EXAMPLE_WEIGHT)
 
     def _ref(self, ref: str, pointer: str) -> Node:
         node = self._refs.get(ref)

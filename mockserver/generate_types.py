@@ -23,6 +23,8 @@ from openapi_schema_validator import OAS31Validator
 
 from apitwin.mockserver.generate_nodes import ATTEMPTS, INF, Node, unique_key
 from apitwin.mockserver.generate_regex import RegexGenerator
+from apitwin.specs.example_ids import id_like
+from apitwin.specs.example_ids import id_prefix as example_id_prefix
 
 DAY = 86_400
 
@@ -75,10 +77,15 @@ WORDS = [
     "plainly",
 ]
 ID_ALPHABET = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
 FORMAT_CHECKER = OAS31Validator.FORMAT_CHECKER
 # The OpenAPI validator's checker judges ``time`` by the draft-3 rule (no zone); follow the judge.
 TIME_FORMAT = "%H:%M:%S" if FORMAT_CHECKER.conforms("12:00:00", "time") else "%H:%M:%SZ"
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*[-_])[A-Za-z0-9]{3,}$")
+ID_LENGTH = 24
+"""Letters and digits after the prefix of an id whose example is a placeholder (``chatcmpl-123``)."""
+PLACEHOLDER = 8
+"""An example's suffix with fewer letters and digits than this is a placeholder, not a shape to follow."""
 
 
 def id_prefix(examples: list[Any]) -> str | None:
@@ -91,12 +98,60 @@ def id_prefix(examples: list[Any]) -> str | None:
     return None
 
 
+class IdShape:
+    """How an id-like property's examples look: their prefix, then runs of characters (``8-4-4-4-12`` hex after
+    ``chatcmpl-``, 29 letters and digits after another ``chatcmpl-``). A drawn id has the prefix and fresh runs
+    of the same lengths and alphabets, so it looks like the vendor's ids without being one of them."""
+
+    __slots__ = ("prefix", "runs")
+
+    def __init__(self, prefix: str, suffix: str) -> None:
+        self.prefix = prefix
+        self.runs: list[tuple[str, str, int]] = []
+        """(separator before, alphabet, length) of each run."""
+        if sum(char.isalnum() for char in suffix) < PLACEHOLDER:
+            self.runs = [("", ID_ALPHABET, ID_LENGTH)]
+            return
+        for separator, run in re.findall(r"([-_]?)([A-Za-z0-9]+)", suffix):
+            self.runs.append((separator, _run_alphabet(run), len(run)))
+
+    @classmethod
+    def of(cls, examples: list[Any]) -> IdShape | None:
+        """The shape of the first example that shows an id prefix (``specs.example_ids.id_prefix``)."""
+        for example in examples:
+            prefix = example_id_prefix(example) if isinstance(example, str) else None
+            if prefix is not None:
+                return cls(prefix, example[len(prefix) :])
+        return None
+
+    def draw(self, rng: random.Random, node: StringNode) -> str:
+        parts = [self.prefix]
+        for separator, alphabet, length in self.runs:
+            parts += [separator, "".join(rng.choices(alphabet, k=length))]
+        value = "".join(parts)
+        if node.max_length is not None:
+            value = value[: node.max_length]
+        missing = node.min_length - len(value)
+        if missing > 0:
+            value += "".join(rng.choices(self.runs[-1][1], k=missing))
+        return value
+
+
+def _run_alphabet(run: str) -> str:
+    if run.isdigit():
+        return string.digits
+    if all(char in HEX for char in run):
+        return HEX
+    classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+    return "".join(chars for chars in classes if any(char in chars for char in run))
+
+
 def _timestamp(rng: random.Random) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(EPOCH + rng.randrange(EPOCH_SPREAD), tz=datetime.UTC)
 
 
 class StringNode(Node):
-    __slots__ = ("content", "format", "max_length", "min_length", "name", "pattern", "prefix", "regex")
+    __slots__ = ("content", "format", "id_shape", "max_length", "min_length", "name", "pattern", "prefix", "regex")
 
     def __init__(self, pointer: str, schema: dict[str, Any], name: str | None, examples: list[Any]) -> None:
         super().__init__(pointer)
@@ -109,17 +164,26 @@ class StringNode(Node):
         """The compiled ``contentSchema`` when ``contentMediaType`` is JSON."""
         self.name = name or ""
         self.prefix = id_prefix(examples)
+        self.id_shape = IdShape.of(examples) if id_like(self.name) and not self.format else None
+        """An id-like property whose examples show a prefix: its ids are drawn in their prefix and shape."""
+        if self.max_length is not None:  # a prefix that leaves no room is no prefix to draw
+            if self.prefix is not None and len(self.prefix) >= self.max_length:
+                self.prefix = None
+            if self.id_shape is not None and len(self.id_shape.prefix) >= self.max_length:
+                self.id_shape = None
 
     def gen(self, rng: random.Random, budget: int) -> Any:
-        for _ in range(ATTEMPTS):
-            value = self._draw(rng, budget)
+        for attempt in range(ATTEMPTS):
+            value = self._draw(rng, budget, attempt)
             if self.ok(value):
                 return value
         raise self.fail(f"no drawn string satisfied pattern/length/format {self.format or ''}".rstrip())
 
-    def _draw(self, rng: random.Random, budget: int) -> str:
+    def _draw(self, rng: random.Random, budget: int, attempt: int) -> str:
         if self.content is not None:
             return json.dumps(self.content.gen(rng, budget))
+        if self.id_shape is not None and (self.regex is None or attempt < ATTEMPTS // 2):
+            return self.id_shape.draw(rng, self)  # a pattern the shape misses gets the regex's draws after
         if self.regex is not None:
             return self.regex.generate(rng)
         if self.format:
@@ -128,7 +192,7 @@ class StringNode(Node):
                 return drawn
         if self.prefix is not None:
             return self.prefix + _fit("".join(rng.choices(ID_ALPHABET, k=24)), len(self.prefix), self)
-        if self.name == "id" or self.name.endswith("_id"):
+        if id_like(self.name):
             return _fit("".join(rng.choices(ID_ALPHABET, k=24)), 0, self)
         return _fit(_text(rng), 0, self)
 

@@ -38,6 +38,7 @@ def test_chat_completions_stream_yields_chunks(client):
     chunks = list(client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))
     assert len(chunks) >= 3
     assert {chunk.object for chunk in chunks} == {"chat.completion.chunk"}
+    assert len({chunk.id for chunk in chunks}) == 1 and chunks[0].id.startswith("chatcmpl-")
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
     assert text.strip()
 
@@ -76,6 +77,10 @@ WEATHER = {
 def test_chat_completion_plain(strict):
     completion = strict.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert completion.object == "chat.completion" and completion.choices
+    # Issue 12, point 3: ids in the prefix of the document's x-oaiMeta examples, never a documented one.
+    assert completion.id.startswith("chatcmpl-") and completion.id != "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+    other = strict.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Another one"}])
+    assert other.id.startswith("chatcmpl-") and other.id != completion.id
 
 
 def test_chat_completion_with_tools(strict):
@@ -91,6 +96,8 @@ def test_responses_plain(strict):
     response = strict.responses.create(model="gpt-4o", input="Tell me about rivers.")
     assert response.object == "response" and response.status == "completed"
     assert response.output_text
+    assert response.id.startswith("resp_")
+    assert [item.id[:4] for item in response.output if item.type == "message"] == ["msg_"]
 
 
 def test_responses_stream_helper_names_every_event(strict, base):
@@ -125,6 +132,9 @@ def test_images_generate(strict):
 def test_files_create_multipart(strict):
     uploaded = strict.files.create(file=("batch.jsonl", b'{"custom_id": "a"}\n'), purpose="batch")
     assert uploaded.object == "file"
+    again = strict.files.create(file=("other.jsonl", b'{"custom_id": "b"}\n'), purpose="batch")
+    assert uploaded.id.startswith("file-") and again.id.startswith("file-") and again.id != uploaded.id
+    assert "file-abc123" not in (uploaded.id, again.id)
 
 
 def test_batches_create_and_retrieve(strict):
@@ -132,6 +142,7 @@ def test_batches_create_and_retrieve(strict):
         input_file_id="file-abc123", endpoint="/v1/chat/completions", completion_window="24h"
     )
     assert created.object == "batch"
+    assert created.id.startswith("batch_") and created.id != "batch_abc123"
     retrieved = strict.batches.retrieve(created.id)
     assert retrieved.object == "batch"
 

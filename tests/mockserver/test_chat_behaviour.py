@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from apitwin import specs
 from apitwin.mockserver import create_app
 from apitwin.mockserver.behaviours.text import count_tokens, prompt_tokens
 
@@ -96,6 +98,25 @@ def test_plain_answer_echoes_model_and_counts_usage(api: ChatApi) -> None:
     assert usage["completion_tokens"] == count_tokens(content)
     assert usage["prompt_tokens"] == prompt_tokens(body["messages"])
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+
+
+def test_aimlapi_answers_the_chatcmpl_ids_its_pages_show_a_new_one_per_request() -> None:
+    """Issue 12, point 3: most of aimlapi's chat examples answer `chatcmpl-…` ids (the spec carries a few as
+    examples, from the doc samples); every answer has its own, never a documented one, and a stream one for all its
+    chunks."""
+    api = CHAT_APIS[0]
+    documented = set(
+        specs.load(api.name)["components"]["schemas"]["V1ChatCompletions2"]["properties"]["id"]["examples"]
+    )
+    prompts = [f"Say something about rivers, take {number}." for number in range(12)]
+    ids = [
+        post(api, {**request(api), "messages": [{"role": "user", "content": text}]}).json()["id"] for text in prompts
+    ]
+    assert all(re.fullmatch(r"chatcmpl-[A-Za-z0-9]{29}", answer) for answer in ids), ids
+    assert len(set(ids)) == len(ids) and not documented & set(ids)
+    assert post(api, {**request(api), "messages": [{"role": "user", "content": prompts[0]}]}).json()["id"] == ids[0]
+    payloads, _ = chunks(post(api, request(api, stream=True)).text)
+    assert len({chunk["id"] for chunk in payloads}) == 1 and payloads[0]["id"].startswith("chatcmpl-")
 
 
 @pytest.mark.parametrize("api", CHAT_APIS, ids=IDS)

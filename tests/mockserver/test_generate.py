@@ -407,6 +407,70 @@ def test_examples_and_id_prefixes_are_used():
     assert all(draw(invalid_example, seed) >= 10 for seed in range(20))
 
 
+def _ids(schema: dict[str, Any], seeds: range = range(40), name: str = "id") -> list[str]:
+    wrapped = {"type": "object", "required": [name], "properties": {name: schema}}
+    return [draw(wrapped, seed)[name] for seed in seeds]
+
+
+DOCUMENTED = [
+    "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG",
+    "chatcmpl-81964e30-1a7c-9668-b78c-a750587ec497",
+    "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b",
+    "file-abc123",
+]
+
+
+@pytest.mark.parametrize("example", DOCUMENTED)
+def test_an_id_is_drawn_in_its_examples_prefix_and_shape_never_as_documented(example):
+    """Issue 12, point 3: an id-like field answers `prefix + fresh` ids shaped like its examples (runs of the same
+    lengths and alphabets; a placeholder like `abc123` gets 24 letters and digits), never the documented id."""
+    schema = {"type": "string", "examples": [example]}
+    ids = _ids(schema)
+    prefix = example[: example.index("-" if example[4] != "_" else "_") + 1]
+    assert example not in ids and all(value.startswith(prefix) for value in ids)
+    assert len(set(ids)) == len(ids)
+    shape = [len(run) for run in re.split(r"[-_]", example[len(prefix) :])]
+    if sum(shape) >= 8:
+        assert all([len(run) for run in re.split(r"[-_]", value[len(prefix) :])] == shape for value in ids)
+    if example.startswith("resp_"):  # hex stays hex
+        assert all(re.fullmatch(r"resp_[0-9a-f]{48}", value) for value in ids)
+    assert _ids(schema) == ids  # a seed's ids are the seed's
+    assert _ids(schema, name="input_file_id")[0].startswith(prefix)
+
+
+def test_the_prefix_comes_from_a_parents_example_and_its_id_is_drawn_anew():
+    schema = {
+        "type": "object",
+        "required": ["id", "object"],
+        "examples": [{"id": "batch_abc123", "object": "batch"}],
+        "properties": {"id": {"type": "string"}, "object": {"type": "string"}},
+    }
+    values = [draw(schema, seed) for seed in range(40)]
+    assert all(value["id"].startswith("batch_") and value["id"] != "batch_abc123" for value in values)
+    assert any(value["object"] == "batch" for value in values)  # the example itself is still answered
+
+
+def test_a_drawn_id_fits_the_schemas_length_and_pattern():
+    example = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+    short = {"type": "string", "maxLength": 14, "examples": [example]}
+    assert all(value.startswith("chatcmpl-") and len(value) <= 14 for value in _ids(short))
+    long = {"type": "string", "minLength": 50, "examples": [example]}
+    assert all(value.startswith("chatcmpl-") and len(value) >= 50 for value in _ids(long))
+    patterned = {"type": "string", "pattern": "^chatcmpl-[a-z]{6}$", "examples": ["chatcmpl-abcdef"]}
+    assert all(re.fullmatch("chatcmpl-[a-z]{6}", value) for value in _ids(patterned))
+    too_short = {"type": "string", "maxLength": 6, "examples": [example]}
+    assert all(len(value) <= 6 for value in _ids(too_short))
+    for schema in (short, long, patterned, too_short):
+        for value in _ids(schema):
+            assert check(schema, value) is None
+
+
+def test_other_strings_keep_their_examples():
+    """Only ids are drawn afresh: a model name documented as `davinci-002` is still answered as it is."""
+    assert "davinci-002" in _ids({"type": "string", "examples": ["davinci-002"]}, name="model")
+    assert "alloy" in _ids({"type": "string", "examples": ["alloy"]}, name="voice_id")
+
+
 def test_unsatisfiable_schemas_raise_with_the_pointer():
     contradictory = {"allOf": [{"type": "string"}, {"type": "integer"}]}
     with pytest.raises(GenerationError) as raised:
