@@ -5,12 +5,16 @@ Four rows, each against a real server on loopback:
 - **hostile battery**: every JSON operation of every shipped API gets bodies a parser accepts and a schema
   refuses (lone surrogates, wrong types, deep nesting, bad UTF-8, a million-item array), and raw connections
   misbehave (headers never finished, 1 MB and 10,000 headers, a body announced and never sent, a client leaving
-  mid-body); meanwhile a probe asks ``GET /_apitwin/apis`` every 50 ms. Reported: 5xx answers (target 0) and the
-  longest a probe waited (target < 100 ms over its usual time).
+  mid-body); meanwhile a probe in a process of its own (so that the battery's client work, which shares this
+  process's interpreter, is not counted as the server's) asks ``GET /_apitwin/apis`` every 50 ms. Reported: 5xx
+  answers (target 0), the longest a probe waited (target < 100 ms over its usual time) and the hostile request
+  that was being answered then.
 - **soak**: a mix of chat, stored-and-chained Responses, embeddings and async jobs from 8 clients for
   ``--soak`` seconds; errors and RSS at start, middle and end.
-- **state bound**: ``--objects`` Responses requests with ``store: false``, then as many stored, into a server
-  with ``--state memory --state-max-bytes``; the RSS growth of the stored phase against the bound.
+- **state bound**: ``WARMUP`` Responses requests with ``store: false`` (the journal, the caches and the lazily
+  compiled parts reach their size), then ``--objects`` stored ones over keep-alive connections into a server with
+  ``--state memory --state-max-bytes``; the RSS growth of the stored phase (its largest sample and the end)
+  against the bound, and whether the first stored object was evicted while the last one is kept.
 - **kill -9**: jobs created on ``--workers 2`` with SQLite while one worker is killed with SIGKILL; every job
   that was answered must still be there (lost jobs, target 0).
 """
@@ -20,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import signal
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,11 +37,15 @@ from typing import Any
 import httpx
 
 from apitwin import specs
-from bench import proc, targets
+from bench import keepalive, proc, targets
 
 KEY = "bench-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 PROBE_EVERY = 0.05
+STATE_BOUND = 16 * 2**20
+WARMUP = 20_000
+"""Unstored requests before the stored phase: twice the journal's 10,000 entries."""
+CONNECTIONS = 8
 
 
 @dataclass(slots=True)
@@ -86,14 +94,27 @@ def json_operations(api: str) -> list[tuple[str, str]]:
     return found
 
 
-def _probe(base: str, stop: threading.Event, waits: list[float]) -> None:
-    """In a thread of its own, so that the battery's own work in this process is not counted as a stall."""
+def _probe(base: str, stop: Any, results: Any) -> None:
+    """In a process of its own: (start, wait) of each ``GET /_apitwin/apis``, in ``time.monotonic`` seconds
+    (one clock for every process of the machine), sent to ``results`` once ``stop`` is set."""
+    waits = []
     with httpx.Client(timeout=60) as client:
         while not stop.is_set():
-            started = time.perf_counter()
+            started = time.monotonic()
             client.get(f"{base}/_apitwin/apis")
-            waits.append(time.perf_counter() - started)
+            waits.append((started, time.monotonic() - started))
             stop.wait(PROBE_EVERY)
+    results.send(waits)
+
+
+@dataclass(slots=True)
+class Sent:
+    """What the battery was sending when: (start, end, what) in ``time.monotonic`` seconds."""
+
+    spans: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def during(self, started: float, ended: float) -> list[str]:
+        return [what for begin, end, what in self.spans if begin < ended and end > started]
 
 
 async def _raw(port: int, data: bytes, close: bool = False) -> bytes:
@@ -111,23 +132,30 @@ async def _raw(port: int, data: bytes, close: bool = False) -> bytes:
 
 async def _battery(base: str, port: int) -> Row:
     row = Row("hostile battery")
-    stop, waits = threading.Event(), list[float]()
-    probe = threading.Thread(target=_probe, args=(base, stop, waits), daemon=True)
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    receiving, sending = context.Pipe(duplex=False)
+    probe = context.Process(target=_probe, args=(base, stop, sending), daemon=True)
     probe.start()
-    await asyncio.sleep(0.5)
-    baseline = sorted(waits)[len(waits) // 2] if waits else 0.0
+    await asyncio.sleep(1.0)  # the probe's interpreter starts
+    sent = Sent()
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=120, headers={**AUTH, "Content-Type": "application/json"}) as client:
+
+        async def hostile(method: str, url: str, body: bytes, what: str) -> None:
+            begin = time.monotonic()
+            answer = await client.request(method, url, content=body)
+            sent.spans.append((begin, time.monotonic(), f"{what} → {answer.status_code}"))
+            row.requests += 1
+            row.server_errors += answer.status_code >= 500
+
         apis = list((await client.get(f"{base}/_apitwin/apis")).json())
         for api in apis:
             for method, path in json_operations(api):
-                for body in HOSTILE_BODIES:
-                    answer = await client.request(method, base + path, content=body)
-                    row.requests += 1
-                    row.server_errors += answer.status_code >= 500
-            answer = await client.post(f"{base}/{api}{json_operations(api)[0][1][len(api) + 1 :]}", content=MILLION)
-            row.requests += 1
-            row.server_errors += answer.status_code >= 500
+                for index, body in enumerate(HOSTILE_BODIES):
+                    await hostile(method, base + path, body, f"{method} {path} body {index}")
+            first = json_operations(api)[0][1]
+            await hostile("POST", base + first, MILLION, f"POST {first} a million arrays")
     attacks = [
         b"GET /_apitwin/apis HTTP/1.1\r\nHost: x\r\n",
         b"GET /_apitwin/apis HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n",
@@ -135,17 +163,24 @@ async def _battery(base: str, port: int) -> Row:
         b"POST /lmdeploy/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode()
         + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
     ]  # fmt: skip
+    begin = time.monotonic()
     answers = await asyncio.gather(*(_raw(port, attack) for attack in attacks))
+    sent.spans.append((begin, time.monotonic(), "raw connections"))
     row.requests += len(attacks)
     row.server_errors += sum(answer.startswith(b"HTTP/1.1 5") for answer in answers)
     row.notes["raw answers"] = [answer.split(b"\r\n", 1)[0].decode(errors="replace") for answer in answers]
     await _raw(port, b"POST /lmdeploy/v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 999\r\n\r\n{", close=True)
     row.seconds = time.perf_counter() - started
     stop.set()
+    waits = receiving.recv()
     probe.join()
-    row.notes["probe p50 ms"] = round(baseline * 1000, 1)
-    row.notes["probe max ms"] = round(max(waits) * 1000, 1)
+    usual = sorted(wait for _, wait in waits)[len(waits) // 2]
+    longest_start, longest = max(waits, key=lambda item: item[1])
+    row.notes["probe p50 ms"] = round(usual * 1000, 1)
+    row.notes["probe max ms"] = round(longest * 1000, 1)
+    row.notes["probe max over p50 ms"] = round((longest - usual) * 1000, 1)
     row.notes["probes"] = len(waits)
+    row.notes["longest wait during"] = sent.during(longest_start, longest_start + longest)[:2] or ["nothing"]
     return row
 
 
@@ -206,33 +241,69 @@ async def _soak(server: targets.Server, seconds: float) -> Row:
 
 
 async def _state_bound(server: targets.Server, objects: int, bound: int) -> Row:
-    """The same requests twice: first with ``store: false`` (what serving them costs), then stored; the
-    growth of the second phase over the first is what the stored objects take."""
+    """``WARMUP`` unstored requests (what serving costs, the journal and caches at their bounds), then
+    ``objects`` stored ones; the growth of the second phase over the first is what the stored objects take."""
     row = Row("state bound")
     started = time.perf_counter()
-    rss = [proc.rss_kib(server.pid)]
-    for store in (False, True):
-        counter = iter(range(objects))
-
-        async def client(store: bool = store, counter: Any = counter) -> None:
-            async with httpx.AsyncClient(timeout=60, headers=AUTH) as http:
-                for index in counter:
-                    body = {"model": "gpt-4o", "input": f"object {index}", "store": store}
-                    answer = await http.post(f"{server.base_url}/openresponses/responses", json=body)
-                    row.requests += 1
-                    row.server_errors += answer.status_code >= 500
-                    row.other_failures += 400 <= answer.status_code < 500
-
-        await asyncio.gather(*(client() for _ in range(16)))
-        rss.append(proc.rss_kib(server.pid))
+    await _responses(server, range(WARMUP), store=False, row=row)
+    before = proc.rss_kib(server.pid)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60, headers=AUTH) as http:
+        first = await _stored(http, "first stored object")
+        samples: list[int] = []
+        step = max(1, objects // 10)
+        for offset in range(0, objects - 2, step):
+            await _responses(server, range(offset, min(offset + step, objects - 2)), store=True, row=row)
+            samples.append(proc.rss_kib(server.pid))
+        last = await _stored(http, "last stored object")
+        row.requests += 2
+        kept = {name: await _chained(http, made) for name, made in (("first", first), ("last", last))}
     row.seconds = time.perf_counter() - started
-    stored_growth = (rss[2] - rss[1]) * 1024
+    growth = [(sample - before) * 1024 for sample in samples]
     row.notes["stored objects"] = objects
     row.notes["bound MB"] = round(bound / 2**20)
-    row.notes["RSS MB start/after unstored/after stored"] = "/".join(f"{value / 1024:.0f}" for value in rss)
-    row.notes["stored growth MB"] = round(stored_growth / 2**20, 1)
-    row.notes["within bound"] = stored_growth <= bound
+    row.notes["RSS MB after unstored"] = round(before / 1024)
+    row.notes["RSS MB during stored (10 samples)"] = "/".join(f"{sample / 1024:.0f}" for sample in samples)
+    row.notes["stored growth MB max/end"] = f"{max(growth) / 2**20:.1f}/{growth[-1] / 2**20:.1f}"
+    row.notes["within bound"] = max(growth) <= bound
+    row.notes["first stored object evicted"] = kept["first"] == 404
+    row.notes["last stored object kept"] = kept["last"] == 200
     return row
+
+
+def _responses_request(port: int, index: int, store: bool) -> bytes:
+    body = json.dumps({"model": "gpt-4o", "input": f"object {index}", "store": store}).encode()
+    headers = (("Authorization", f"Bearer {KEY}"), ("Content-Type", "application/json"))
+    return keepalive.request_bytes(targets.HOST, port, "/openresponses/responses", body, headers)
+
+
+async def _responses(server: targets.Server, indexes: range, *, store: bool, row: Row) -> None:
+    """A Responses request per index over CONNECTIONS keep-alive connections (a light client: the server's work
+    is what is timed)."""
+    pending = iter(indexes)
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(targets.HOST, server.port)
+        try:
+            for index in pending:
+                answer = await keepalive.exchange(reader, writer, _responses_request(server.port, index, store))
+                row.requests += 1
+                row.server_errors += answer.status >= 500
+                row.other_failures += 400 <= answer.status < 500
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+
+
+async def _stored(http: httpx.AsyncClient, text: str) -> str:
+    answer = await http.post("/openresponses/responses", json={"model": "gpt-4o", "input": text, "store": True})
+    return str(answer.json()["id"])
+
+
+async def _chained(http: httpx.AsyncClient, previous: str) -> int:
+    """The status of a request continuing ``previous``: 404 once it was evicted (the operation documents errors)."""
+    body = {"model": "gpt-4o", "input": "and then?", "store": False, "previous_response_id": previous}
+    return (await http.post("/openresponses/responses", json=body)).status_code
 
 
 # ---------------------------------------------------------------- kill -9
@@ -292,9 +363,8 @@ def run(soak_seconds: float, objects: int, jobs: int) -> list[Row]:
         _say(rows[-1])
         rows.append(asyncio.run(_soak(server, soak_seconds)))
         _say(rows[-1])
-    bound = 16 * 2**20
-    with serve(["--state", "memory", "--state-max-bytes", str(bound)], ("openresponses", "lmdeploy")) as server:
-        rows.append(asyncio.run(_state_bound(server, objects, bound)))
+    with serve(["--state", "memory", "--state-max-bytes", str(STATE_BOUND)], ("openresponses", "lmdeploy")) as server:
+        rows.append(asyncio.run(_state_bound(server, objects, STATE_BOUND)))
         _say(rows[-1])
     with contextlib.ExitStack() as stack:
         scratch = stack.enter_context(_scratch_dir())

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -249,6 +251,14 @@ class MockServer:
         quiet_cut_logs()
         self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
         """By operation, chosen on its first request (see ``behaviours_of``)."""
+        self._prepared: set[int] = set()
+        """Operations whose lazily built parts exist (see ``prepared``)."""
+        self._preparing = threading.Lock()
+        self.freeze_prepared = False
+        """Keep what ``prepared`` builds out of the garbage collector's scans too (``gc.freeze``), as ``apitwin serve``
+        does with what it compiled at start: left to scan, a warmed-up server's full collections take tens of
+        milliseconds, each one holding every request. Off in-process (tests, the pytest plugin): freezing is for the
+        whole interpreter."""
         self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
         self.skeletons = Skeletons(keep=options.answer_templates)
         self.services = Services(
@@ -281,6 +291,25 @@ class MockServer:
             yield
         finally:
             await self.store.close()
+
+    async def prepared(self, api: CompiledApi, operation: Operation) -> None:
+        """Build, once and in a worker thread, what an operation builds on first use (validators, generators, its
+        behaviours: near a second of Python for a Responses operation), so that its first request does not hold
+        the event loop; requests for other operations are answered meanwhile."""
+        if id(operation) not in self._prepared:
+            await asyncio.to_thread(self._prepare, api, operation)
+
+    def _prepare(self, api: CompiledApi, operation: Operation) -> None:
+        with self._preparing:  # a second first request waits here, in its thread, for the first one's build
+            if id(operation) in self._prepared:
+                return
+            operation.build_deferred()
+            with contextlib.suppress(Exception):  # it fails again, where it is used, as it would have
+                self.behaviours_of(api, operation)
+            self._prepared.add(id(operation))
+            if self.freeze_prepared:
+                gc.collect(1)  # the young garbage the build left, so that freezing keeps none of it
+                gc.freeze()
 
     def behaviours_of(self, api: CompiledApi, operation: Operation) -> tuple[list[Behaviour], bool]:
         """The behaviours that answer ``operation``, and whether its answers depend on the request alone (see
@@ -405,6 +434,7 @@ class MockServer:
         except FaultError as error:
             return error_response(api, operation, 400, str(error), path)
 
+        await self.prepared(api, operation)
         raw, refused = await read_body(request, self.options.max_body, self.options.body_timeout)
         note_body(request, raw)
         if refused == 413:
@@ -498,6 +528,7 @@ class MockServer:
                 seed=seed,
                 pacing=pacing,
                 request=request,
+                body_size=len(raw),
             )
             for behaviour in behaviours:
                 answer = await behaviour(exchange)

@@ -403,12 +403,14 @@ def worker_app() -> MockApp:
 
 
 def settled(app: MockApp) -> MockApp:
-    """``app``, with every object made so far kept out of the garbage collector's scans (``gc.freeze``).
+    """``app``, with every object made so far kept out of the garbage collector's scans (``gc.freeze``), and what
+    each operation builds on its first request too (``MockServer.freeze_prepared``).
 
     The compiled specs are tens of thousands of objects that live as long as the server; without this, each full
     collection walks them all again, in the middle of answering someone."""
     gc.collect()
     gc.freeze()
+    app.server.freeze_prepared = True
     return app
 
 

@@ -7,6 +7,7 @@ them and kept. OpenAI's published spec has 288 operations: compiling them all to
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,6 +167,19 @@ class Operation:
             or self.responses.get(f"{str(status)[0]}XX")
             or self.responses.get("default")
         )
+
+    def build_deferred(self) -> None:
+        """Build now what this operation builds on first use (validators, generators, event streams). A part that
+        fails to build is left to fail where it is used, as it would have."""
+        parts: list[Deferred[Any]] = [parameter.deferred_validator for parameter in self.parameters]
+        for body in self.bodies.values():
+            parts += (body.deferred_validator, body.deferred_variants)
+        for response in self.responses.values():
+            for media in response.media.values():
+                parts += (media.deferred_generator, media.deferred_validator, media.deferred_stream)
+        for part in parts:
+            with contextlib.suppress(Exception):
+                part.get()
 
     def success_status(self) -> str:
         declared = sorted(code for code in self.responses if code[0] == "2" and code[1:].isdigit())

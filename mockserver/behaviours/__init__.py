@@ -18,13 +18,14 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.responses import Response
 
 from apitwin.mockserver.error_responses import refusal
 from apitwin.mockserver.errors import INVALID_REQUEST
 from apitwin.mockserver.generate import CompiledSchema
+from apitwin.mockserver.json_body import off_loop
 from apitwin.mockserver.operations import CompiledApi, EventStream, Media, Operation, ResponseSpec
 from apitwin.mockserver.produce import SelfCheckError, encode_json, first_error, response_headers
 from apitwin.specs.sse_wire import json_frame
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
     from apitwin.mockserver.behaviours.services import Services
     from apitwin.mockserver.pacing import Pacing
+
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -64,6 +68,8 @@ class Exchange:
     """The HTTP request (for :attr:`base_url`)."""
     reply_headers: dict[str, str] = field(default_factory=dict)
     """Headers a behaviour settles for whatever answer is finally sent (a session id)."""
+    body_size: int = 0
+    """Bytes of the request body as it arrived (see :meth:`off_loop`)."""
 
     @property
     def base_url(self) -> str:
@@ -102,6 +108,11 @@ class Exchange:
         if media is None or media.generator is None:
             return None
         return media.generator.generate(self.rng, skip)
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """``work()``, in a worker thread when the request body was large (``json_body.OFF_LOOP_BYTES``): what a
+        behaviour computes from the whole body (its canonical JSON, its tokens) then holds no other request up."""
+        return await off_loop(work, self.body_size)
 
     def skeleton(
         self,

@@ -17,8 +17,10 @@ reasoning summary parts) → ``output_item.done`` → ``response.completed`` (or
 ``response.incomplete``), with increasing ``sequence_number``; the deltas add up to the final text.
 
 With a state store on the server, an answer whose request does not say ``store: false`` is kept
-under kind ``"response"``, and a ``previous_response_id`` that names nothing stored is refused with
-404 in the API's error shape where the operation documents a 404; elsewhere it starts afresh.
+under kind ``"response"`` (what a continuation needs of it: :func:`stored_record`), and a
+``previous_response_id`` that names nothing stored is refused with 404 in the API's error shape where
+the operation documents a 404; elsewhere it starts afresh. The answer itself is worked out in a worker
+thread when the request body is large (its canonical JSON, its tokens), not on the event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -128,7 +131,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         if refusal is not None:
             return refusal
         exchange.notes["assumed"] = ASSUMED
-        value = final_response(exchange, found, previous)
+        value = await exchange.off_loop(partial(final_response, exchange, found, previous))
         await _remember(exchange, value)
         if exchange.media.stream is not None:
             if "response.completed" not in found.events:
@@ -175,7 +178,22 @@ def _declares_not_found(operation: Operation) -> bool:
 async def _remember(exchange: Exchange, value: dict[str, Any]) -> None:
     if exchange.body.get("store") is False or not isinstance(value.get("id"), str):
         return
-    await exchange.services.store.put(STORE_KIND, value["id"], value)
+    await exchange.services.store.put(STORE_KIND, value["id"], stored_record(value))
+
+
+KEPT_FIELDS = ("id", "object", "status", "model", "created_at", "previous_response_id")
+"""What a stored response keeps besides its token count: what the dashboard lists it by."""
+
+
+def stored_record(value: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of an answer stored for later: what a continuation needs of it (its id, and its total tokens,
+    which the continuation's usage counts) and what the dashboard lists it by; the output itself was sent and is
+    not kept (a tenth of the bytes of a whole response object)."""
+    record = {name: value[name] for name in KEPT_FIELDS if name in value}
+    usage = value.get("usage")
+    if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+        record["usage"] = {"total_tokens": usage["total_tokens"]}
+    return record
 
 
 # ---------------------------------------------------------------- planning

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ class Skeletons:
         self.keep = keep
         self.max_kept = max_kept
         self._skeletons: dict[tuple[Any, ...], tuple[CompiledSchema, Any]] = {}
+        self._lock = threading.Lock()
         self._identifying: dict[int, tuple[CompiledSchema, dict[str, Callable[[random.Random], Any]]]] = {}
 
     def draw(
@@ -80,9 +82,11 @@ class Skeletons:
         key = (id(compiled), role, seed, skip)
         found = self._skeletons.get(key)
         if found is None or found[0] is not compiled:
-            found = self._skeletons[key] = (compiled, _fresh(compiled, role, seed, skip))
-            if len(self._skeletons) > self.max_kept:
-                del self._skeletons[next(iter(self._skeletons))]  # the oldest
+            found = (compiled, _fresh(compiled, role, seed, skip))
+            with self._lock:  # a behaviour may draw in a worker thread (a large body) while the loop draws too
+                self._skeletons[key] = found
+                if len(self._skeletons) > self.max_kept:
+                    del self._skeletons[next(iter(self._skeletons))]  # the oldest
         return found[1]
 
     def __len__(self) -> int:

@@ -87,3 +87,92 @@ def test_the_value_limit_counts_every_value_and_the_byte_check_never_refuses_a_b
         _, status, violation = parse_json("op", raw)
     assert (status == 413) == (values > limit), (value, limit)
     assert (violation is None) == (values <= limit)
+
+
+def depth(value) -> int:
+    """Levels of arrays and objects (a scalar: 0)."""
+    if isinstance(value, list):
+        return 1 + max((depth(item) for item in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((depth(item) for item in value.values()), default=0)
+    return 0
+
+
+BRACKETED_TEXT = st.text(alphabet='[]{}"\\ ,:ab', max_size=6)
+NESTED_VALUES = st.recursive(
+    st.integers() | BRACKETED_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(BRACKETED_TEXT, inner, max_size=3),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=150)
+@given(value=NESTED_VALUES, limit=st.integers(min_value=0, max_value=6))
+def test_the_depth_limit_is_exact_whatever_the_strings_hold(value, limit):
+    raw = json.dumps(value).encode()
+    with patch.object(json_body, "MAX_DEPTH", limit):
+        found = json_body.structure_problem(raw)
+    assert (found is not None and "nested too deeply" in found.message) == (depth(value) > limit), (value, limit)
+
+
+def test_a_round_peels_one_level_even_where_brackets_and_braces_alternate():
+    assert json_body.nested_deeper(b"{[{[]}]}", 3)
+    assert not json_body.nested_deeper(b"{[{[]}]}", 4)
+    assert not json_body.nested_deeper(b"[]]", 1)  # unbalanced: left for the parser to name
+
+
+EDGE_TEXTS = [
+    "1e999",
+    "[NaN, Infinity, -Infinity]",
+    "111111111111111111111111111111",
+    "-9223372036854775809",
+    "18446744073709551616",
+    '{"big": 123456789012345678901234567890, "s": "1234567890123456789"}',
+    '"\\ud800"',
+    '{"a": 1, "a": 2}',
+    "-0",
+    "0.1e1",
+    "2.2250738585072014e-308",
+    "[1.0, -0.0, 1E5, 5e-324]",
+    '{"\\ud83d\\ude00": "\\u0000"}',
+]
+
+
+@settings(max_examples=150)
+@given(value=JSON_VALUES | st.floats() | st.integers(min_value=-(10**30), max_value=10**30), ascii_only=st.booleans())
+def test_a_parsed_body_is_what_json_loads_makes_of_it(value, ascii_only):
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if not ascii_only:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return  # not a body anyone can send
+    parsed, _, violation = parse_json("op", text.encode("utf-8"))
+    if violation is None:
+        assert repr(parsed) == repr(json.loads(text))  # repr: NaN equals itself, 1 is not 1.0
+    else:
+        assert "lone surrogate" in violation.message, violation.message
+
+
+def test_what_orjson_would_read_otherwise_is_read_as_json_reads_it():
+    for text in EDGE_TEXTS:
+        assert repr(json_body.loads(text.encode("utf-8", "surrogatepass"), text)) == repr(json.loads(text)), text
+
+
+def test_the_collector_is_paused_while_a_body_is_parsed_and_resumed_after(monkeypatch):
+    import gc
+
+    seen = []
+    real = json_body.orjson.loads
+    monkeypatch.setattr(json_body.orjson, "loads", lambda raw: seen.append(gc.isenabled()) or real(raw))
+    assert gc.isenabled()
+    with json_body.collector_paused():  # another thread parsing at the same time
+        parse_json("op", b'{"a": [1, 2]}')
+        assert not gc.isenabled()
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        parse_json("op", b"[]")
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from apitwin import specs
 from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours.responses import KEPT_FIELDS
 from apitwin.mockserver.behaviours.text import count_tokens
 from apitwin.mockserver.operations import compile_api
 from tests.mockserver.test_chat_behaviour import AUTH, WEATHER, sse
@@ -225,6 +226,20 @@ def test_previous_response_id_chains_and_unknown_is_refused() -> None:
         unstored = fresh.post(api.path, json={"model": api.model, "input": "private", "store": False}).json()
         refused = fresh.post(api.path, json={"model": api.model, "input": "x", "previous_response_id": unstored["id"]})
         assert refused.status_code == 404
+
+
+def test_a_stored_response_keeps_what_a_continuation_and_the_dashboard_need() -> None:
+    """Issue 16, point 5: the output was sent; the store keeps the id, the token count and what it is listed by."""
+    api = APIS[0]
+    app = create_app([api.name])
+    with TestClient(app, headers=AUTH) as fresh:
+        first = fresh.post(api.path, json={"model": api.model, "input": "remember me"}).json()
+        stored = fresh.get("/_apitwin/state").json()["responses"]
+    assert [item["id"] for item in stored] == [first["id"]]
+    kept = stored[0]["value"]
+    assert set(kept) <= {*KEPT_FIELDS, "usage"} and kept["usage"] == {"total_tokens": first["usage"]["total_tokens"]}
+    assert kept["id"] == first["id"] and kept["status"] == first["status"] and kept["model"] == first["model"]
+    assert len(json.dumps(kept)) * 4 < len(json.dumps(first))
 
 
 @pytest.mark.parametrize("api", [APIS[1], APIS[2]], ids=["aimlapi", "sequrity"])

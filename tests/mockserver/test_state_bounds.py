@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,26 @@ def test_memory_keeps_under_its_byte_bound_through_200k_objects() -> None:
     assert len(store) <= 100_000 // len(json.dumps({"id": "resp_0", "text": "x" * 20}))
     assert run(store.get("response", "resp_199999")) is not None  # the newest stay
     assert run(store.get("response", "resp_0")) is None  # the oldest went first
+
+
+@pytest.mark.parametrize(("key_length", "text_length"), [(8, 20), (80, 200), (80, 1500)])
+def test_what_the_memory_store_counts_is_at_least_what_it_allocates(key_length: int, text_length: int) -> None:
+    """The byte bound is on what the process holds: keys, tuples and the ordered dict's table count too (tracemalloc
+    sees the allocations; the store's count adds the allocator's rounding on top, so it must not be below)."""
+    store = MemoryStore(StoreLimits(ttl=3600, max_bytes=2 * 2**20, clock=Clock()))
+
+    async def fill() -> None:
+        for index in range(4 * 2 * 2**20 // (key_length + text_length)):  # four bounds' worth: entries come and go
+            await store.put("response", f"{index:0{key_length}d}", {"text": "x" * text_length})
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run(fill())
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held <= store.bytes <= 2 * 2**20
 
 
 def test_sqlite_prunes_expired_and_over_budget_rows(tmp_path: Path) -> None:
