@@ -89,7 +89,9 @@ class WireHeaders(Sequence[tuple[str, str]]):
     __slots__ = ("_extra", "_raw", "_shown")
 
     def __init__(self, raw: Iterable[tuple[bytes, bytes]], extra: Sequence[str] = ()) -> None:
-        self._raw = list(raw)  # a copy: the answer's list may still change after it was recorded
+        # A copy (the answer's list may still change after it was recorded), as a tuple: a tuple of byte pairs leaves
+        # the collector's view once it has seen it, and a full journal holds tens of thousands of them.
+        self._raw = tuple(raw)
         self._extra = extra
         """More names that carry credentials (a spec's own ``apiKey`` header names)."""
         self._shown: list[tuple[str, str]] | None = None
