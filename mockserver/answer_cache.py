@@ -41,6 +41,8 @@ class AnswerCache:
         self.max_bytes = max_bytes
         self.bytes = 0
         self._entries: OrderedDict[tuple[Any, ...], CachedAnswer] = OrderedDict()
+        self._repeats: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+        """Whole requests (see :meth:`repeated`) → the key of the answer they got."""
         self.hits = 0
         self.misses = 0
 
@@ -48,21 +50,35 @@ class AnswerCache:
     def key(api: str, method: str, path: str, query: str, body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
         return (api, method, path, query, body, *(headers.get(name) for name in VARYING_HEADERS))
 
-    def get(self, key: tuple[Any, ...]) -> Response | None:
+    def get(self, key: tuple[Any, ...], repeat: tuple[Any, ...] | None = None) -> Response | None:
+        """The answer remembered for ``key``; an identical ``repeat`` of the request will find it too."""
         found = self._entries.get(key)
         if found is None:
             self.misses += 1
             return None
         self.hits += 1
         self._entries.move_to_end(key)
+        if repeat is not None:
+            self._remember_repeat(repeat, key)
         return found.response()
 
-    def put(self, key: tuple[Any, ...], answer: Response) -> None:
+    def repeated(self, repeat: tuple[Any, ...]) -> Response | None:
+        """The answer remembered for a byte-identical earlier request (``repeat``: its path, query, every header and
+        body), found before the request is parsed and checked again: the checks read nothing else, so they would
+        pass again. None when there is none (the request then goes the whole way)."""
+        key = self._repeats.get(repeat)
+        if key is None or key not in self._entries:
+            return None
+        return self.get(key)
+
+    def put(self, key: tuple[Any, ...], answer: Response, repeat: tuple[Any, ...] | None = None) -> None:
         """Keep a plain (non-streamed) 2xx answer; anything else is left alone."""
         if isinstance(answer, StreamingResponse) or not 200 <= answer.status_code < 300:
             return
         if len(answer.body) > min(MAX_BODY, self.max_bytes):
             return
+        if repeat is not None:
+            self._remember_repeat(repeat, key)
         previous = self._entries.pop(key, None)
         if previous is not None:
             self.bytes -= _size(key, previous)
@@ -72,6 +88,12 @@ class AnswerCache:
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
             old_key, old = self._entries.popitem(last=False)
             self.bytes -= _size(old_key, old)
+
+    def _remember_repeat(self, repeat: tuple[Any, ...], key: tuple[Any, ...]) -> None:
+        self._repeats[repeat] = key
+        self._repeats.move_to_end(repeat)
+        while len(self._repeats) > self.max_entries:
+            self._repeats.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)

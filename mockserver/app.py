@@ -448,6 +448,9 @@ class MockServer:
             recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
         ):
             return self.replay.answer(recorded, self.options.sleep)
+        repeat = self._repeat_key(api, operation, request, path, raw, faults)
+        if repeat is not None and (remembered := self.answers.repeated(repeat)) is not None:
+            return remembered
         violations = validate_parameters(
             operation, path=match.path_parameters, query=query, headers=headers, cookies=request.cookies
         )
@@ -477,14 +480,28 @@ class MockServer:
                 api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
             )
         key = AnswerCache.key(api.name, request.method, path, _query(request), raw, headers)
-        remembered = self.answers.get(key)
+        remembered = self.answers.get(key, repeat)
         if remembered is not None:
             return remembered
         answer = await self._answer(
             api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
         )
-        self.answers.put(key, answer)
+        self.answers.put(key, answer, repeat)
         return answer
+
+    def _repeat_key(
+        self, api: CompiledApi, operation: Operation, request: Request, path: str, raw: bytes, faults: Faults
+    ) -> tuple[Any, ...] | None:
+        """The whole request (path, query, every header, body), when an identical one may get the answer remembered
+        for it without being checked again (see ``AnswerCache.repeated``): requests that break the spec are refused
+        (so a remembered answer was given to a request that passed every check, and every check reads only what this
+        key holds), and no replay, test responder or fault stands between the checks and the answer."""
+        if not self.options.reject_invalid or self.replay is not None or self.options.responder is not None:
+            return None
+        if faults.active or not self.behaviours_of(api, operation)[1]:
+            return None
+        scope = request.scope
+        return (api.name, scope["method"], path, scope["query_string"], raw, tuple(scope["headers"]))
 
     async def _answer(
         self,
