@@ -10,7 +10,7 @@ Four rows, each against a real server on loopback:
   answers (target 0), the longest a probe waited (target < 100 ms over its usual time) and the hostile request
   that was being answered then.
 - **soak**: a mix of chat, stored-and-chained Responses, embeddings and async jobs from 8 clients for
-  ``--soak`` seconds; errors and RSS at start, middle and end.
+  ``--soak`` seconds, into the battery's server with a 64 MB store; errors and RSS at start, middle and end.
 - **state bound**: ``WARMUP`` Responses requests with ``store: false`` (the journal, the caches and the lazily
   compiled parts reach their size), then ``--objects`` stored ones over keep-alive connections into a server with
   ``--state memory --state-max-bytes``; the RSS growth of the stored phase (its largest sample and the end)
@@ -43,6 +43,9 @@ KEY = "bench-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 PROBE_EVERY = 0.05
 STATE_BOUND = 16 * 2**20
+SOAK_STATE_BOUND = 64 * 2**20
+"""The soak's store: full within its first half at the soak's pace, so that its second half shows whether anything
+grows past the bounds (with the default 256 MB, ten minutes would only show the store filling)."""
 WARMUP = 20_000
 """Unstored requests before the stored phase: twice the journal's 10,000 entries."""
 CONNECTIONS = 8
@@ -234,6 +237,7 @@ async def _soak(server: targets.Server, seconds: float) -> Row:
     rss["end"] = proc.rss_kib(server.pid)
     row.seconds = time.monotonic() - started
     row.notes["RSS MB start/middle/end"] = "/".join(f"{rss[key] / 1024:.0f}" for key in ("start", "middle", "end"))
+    row.notes["bounds MB"] = f"state {SOAK_STATE_BOUND // 2**20}, journal 64, answer cache 32"
     return row
 
 
@@ -357,8 +361,8 @@ async def _kill9(server: targets.Server, jobs: int) -> Row:
 
 def run(soak_seconds: float, objects: int, jobs: int) -> list[Row]:
     rows = []
-    limits = ["--state", "memory", "--header-timeout", "2", "--body-timeout", "2"]
-    with serve(limits) as server:
+    state = ["--state", "memory", "--state-max-bytes", str(SOAK_STATE_BOUND)]
+    with serve([*state, "--header-timeout", "2", "--body-timeout", "2"]) as server:
         rows.append(asyncio.run(_battery(server.base_url, server.port)))
         _say(rows[-1])
         rows.append(asyncio.run(_soak(server, soak_seconds)))
