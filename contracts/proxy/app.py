@@ -191,7 +191,10 @@ class ProxyApp:
             self.journal.error(f"#{number} {method} {scope['path']}: the upstream broke off the answer: {error.kind}")
         finally:
             await response.aclose()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if not cut_short:
+            # Ending a broken answer normally would tell the client it is whole (a chunked one gets its last
+            # chunk); left unfinished, uvicorn drops the connection once this exchange is judged and journaled.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         if live is not None:
             live_findings += self._live_problems(recorded, operation, live.finish(), secrets)
         raw = b"".join(chunks)

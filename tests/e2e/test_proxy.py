@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
 import httpx
 import openai
 import pytest
@@ -153,3 +158,54 @@ def test_a_client_that_expects_100_continue_gets_the_upstreams_answer(mock_url):
         proxied = httpx.post(f"{proxy.url}/v1/chat/completions", json=CHAT, headers=expecting)
         same_answer(httpx.post(f"{upstream}/v1/chat/completions", json=CHAT, headers=HEADERS), proxied)
         assert proxy.settled(1).findings == []
+
+
+@contextlib.contextmanager
+def upstream_that_breaks_off(answer: bytes) -> Iterator[str]:
+    """An upstream on loopback that reads one request, writes ``answer`` (a head and part of its body) and hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(65536)
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    body += connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+CUT_SHORT = {
+    "content-length": b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{"id": "chat',
+    "chunked": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    b'b\r\n{"id": "cha\r\n',
+}
+
+
+@pytest.mark.parametrize("framing", sorted(CUT_SHORT))
+def test_an_answer_the_upstream_breaks_off_reaches_the_client_broken_and_is_journaled(framing):
+    with upstream_that_breaks_off(CUT_SHORT[framing]) as upstream, proxy_in_thread("lmdeploy", upstream) as proxy:
+        with httpx.Client() as client, pytest.raises(httpx.RemoteProtocolError):
+            client.post(f"{proxy.url}/v1/chat/completions", json=CHAT, headers=HEADERS)  # never a whole answer
+        journal = proxy.settled(1)
+    assert len(journal.errors) == 1 and "broke off the answer" in journal.errors[0]
+    assert API_KEY not in proxy.out.getvalue()
