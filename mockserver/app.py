@@ -67,7 +67,7 @@ from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, c
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, Streams, checked, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
-from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, read_body
+from apitwin.mockserver.request_body import DEFAULT_BODY_TIMEOUT, BodyReader
 from apitwin.mockserver.request_log import (
     RequestLog,
     note_api,
@@ -260,6 +260,7 @@ class MockServer:
         milliseconds, each one holding every request. Off in-process (tests, the pytest plugin): freezing is for the
         whole interpreter."""
         self.answers = AnswerCache(max_bytes=options.cache_max_bytes)
+        self.bodies = BodyReader(options.max_body, options.body_timeout)
         self.skeletons = Skeletons(keep=options.answer_templates)
         self.services = Services(
             store=self.store,
@@ -390,7 +391,8 @@ class MockServer:
         return admin_access.matches(admin_access.presented(request), self.options.admin_key)
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
-        path, match = _route(api, path, request.method, _query(request))
+        query_string = _query(request)
+        path, match = _route(api, path, request.method, query_string)
         if not match.found_path:
             return error_response(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -404,20 +406,21 @@ class MockServer:
             return answer
         note_operation(request, operation.operation_id)
 
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        query = parse_qs(_query(request), keep_blank_values=True)
+        headers = _headers(request)
+        query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+        cookies = _cookies(request, headers)
         reason = authenticate(
             operation.security,
             api.security_schemes,
             headers=headers,
             query=query,
-            cookies=request.cookies,
+            cookies=cookies,
             api_key=self.options.api_key,
         )
         if reason is not None:
             return error_response(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
         secret = presented_credential(
-            operation.security, api.security_schemes, headers=headers, query=query, cookies=request.cookies
+            operation.security, api.security_schemes, headers=headers, query=query, cookies=cookies
         )
         CURRENT_SCOPE.set(scope_for(api.name, secret))
 
@@ -434,8 +437,9 @@ class MockServer:
         except FaultError as error:
             return error_response(api, operation, 400, str(error), path)
 
-        await self.prepared(api, operation)
-        raw, refused = await read_body(request, self.options.max_body, self.options.body_timeout)
+        if id(operation) not in self._prepared:
+            await self.prepared(api, operation)
+        raw, refused = await self.bodies.read(request, headers.get("content-length"))
         note_body(request, raw)
         if refused == 413:
             return error_response(
@@ -445,14 +449,14 @@ class MockServer:
             message = f"request body not received within {self.options.body_timeout:g} s of its last piece"
             return error_response(api, operation, 408, message, path)
         if self.replay is not None and (
-            recorded := self.replay.find(api.name, request.method, path, _query(request), raw)
+            recorded := self.replay.find(api.name, request.method, path, query_string, raw)
         ):
             return self.replay.answer(recorded, self.options.sleep)
         repeat = self._repeat_key(api, operation, request, path, raw, faults)
         if repeat is not None and (remembered := self.answers.repeated(repeat)) is not None:
             return remembered
         violations = validate_parameters(
-            operation, path=match.path_parameters, query=query, headers=headers, cookies=request.cookies
+            operation, path=match.path_parameters, query=query, headers=headers, cookies=cookies
         )
         body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
@@ -466,7 +470,7 @@ class MockServer:
             message = "; ".join(violation.message for violation in violations[:3])
             return error_response(api, operation, _validation_status(operation), message, path, violations)
         if self.replay is not None and self.replay.strict:
-            missed = self.replay.miss(api.name, request.method, path, _query(request), raw)
+            missed = self.replay.miss(api.name, request.method, path, query_string, raw)
             return refusal(api, operation, 404, missed, path, location="replay", kind=NOT_FOUND)
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
@@ -479,7 +483,7 @@ class MockServer:
             return await self._answer(
                 api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
             )
-        key = AnswerCache.key(api.name, request.method, path, _query(request), raw, headers)
+        key = AnswerCache.key(api.name, request.method, path, query_string, raw, headers)
         remembered = self.answers.get(key, repeat)
         if remembered is not None:
             return remembered
@@ -606,6 +610,17 @@ def _given_answer(status: int, media_type: str | None, body: Any) -> Response:
 def _query(request: Request) -> str:
     """The raw query string (``request.url`` would build a whole URL object each time)."""
     return request.scope["query_string"].decode("latin-1")
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name (the last of a repeated one), read from the ASGI scope as
+    starlette's ``Headers`` would read them, without building one."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
+
+
+def _cookies(request: Request, headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's cookies, as starlette's ``Request.cookies`` parses them (from the first ``Cookie`` header)."""
+    return request.cookies if "cookie" in headers else {}
 
 
 _ABSENT = object()

@@ -18,7 +18,6 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, overload
 
 from apitwin.mockserver.violations import Violation
@@ -120,14 +119,14 @@ class WireHeaders(Sequence[tuple[str, str]]):
         return f"WireHeaders({list(self)!r})"
 
     def held(self) -> int:
-        return sum(map(len, chain.from_iterable(self._raw)))
+        return sum([len(name) + len(value) for name, value in self._raw])
 
 
 def _headers_held(headers: Sequence[tuple[str, str]]) -> int:
     """Characters of the header names and values (bytes of those not read yet), for the journal's byte bound."""
     if isinstance(headers, WireHeaders):
         return headers.held()
-    return sum(map(len, chain.from_iterable(headers)))
+    return sum([len(name) + len(value) for name, value in headers])
 
 
 @dataclass(slots=True)
@@ -259,14 +258,15 @@ class Entry:
     def size(self) -> int:
         """Bytes of text the entry holds, for the journal's byte bound."""
         size = ENTRY_OVERHEAD + len(self.path) + len(self.query)
-        for body in (self.request_body, self.response_body):
-            if body is not None:
-                size += body.held()
         size += _headers_held(self.request_headers) + _headers_held(self.response_headers)
-        for event in self.events or ():
-            size += len(event.data)
-        for violation in self.violations:
-            size += len(violation.message) + len(violation.received)
+        if self.request_body is not None:
+            size += self.request_body.held()
+        if self.response_body is not None:
+            size += self.response_body.held()
+        if self.events:
+            size += sum([len(event.data) for event in self.events])
+        if self.violations:
+            size += sum([len(violation.message) + len(violation.received) for violation in self.violations])
         if self.trace is not None and self.response_body is None:
             size += len(self.trace.kept)  # a stream still running: its bytes so far
         return size
@@ -353,9 +353,10 @@ class Journal:
             entry.sequence = self._sequence
             self._entries.append(entry)
             self._account(entry)
-            subscribers = list(self._subscribers)
-        for subscriber in subscribers:
-            subscriber.offer(entry)
+            subscribers = list(self._subscribers) if self._subscribers else None
+        if subscribers:  # a live viewer (the dashboard) is open
+            for subscriber in subscribers:
+                subscriber.offer(entry)
         return entry
 
     def changed(self, entry: Entry) -> None:
