@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -28,45 +29,56 @@ class BodyDeadlines:
     ``asyncio.timeout`` turns its own into ``TimeoutError``).
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, timeout: float, clock: Callable[[], float] | None = None
+    ) -> None:
         self.loop = loop
         self.timeout = timeout
+        self.clock = clock or loop.time
+        """The loop's monotonic time (tests pass a fake one and call :meth:`sweep` themselves)."""
         self.pending: dict[asyncio.Task[Any], float] = {}
         """Task reading a body → when its last piece arrived (or it began to wait for the first); a task whose
         deadline passed is taken out, and cancelled."""
         self._armed = False
 
     def start(self, task: asyncio.Task[Any]) -> None:
-        self.pending[task] = self.loop.time()
+        self.pending[task] = self.clock()
         if not self._armed:
             self._armed = True
-            self.loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._sweep)
+            self.loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
     def moved(self, task: asyncio.Task[Any]) -> None:
         """A piece arrived: the wait for the next one starts now."""
-        self.pending[task] = self.loop.time()
+        self.pending[task] = self.clock()
 
     def stop(self, task: asyncio.Task[Any]) -> bool:
         """The read is over; whether its deadline passed (its task was cancelled for it)."""
         return self.pending.pop(task, None) is None
 
-    def _sweep(self) -> None:
-        stalled_since = self.loop.time() - self.timeout
+    def sweep(self) -> None:
+        """Cancel the reads whose last piece is a whole timeout old."""
+        stalled_since = self.clock() - self.timeout
         for task, last in list(self.pending.items()):
             if last <= stalled_since:
                 del self.pending[task]
                 task.cancel()
+
+    def _tick(self) -> None:
+        self.sweep()
         self._armed = bool(self.pending)
         if self._armed:
-            self.loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._sweep)
+            self.loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
 
 class BodyReader:
     """Reads request bodies up to ``limit`` bytes, waiting at most ``timeout`` seconds for each piece."""
 
-    def __init__(self, limit: int, timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
+    def __init__(
+        self, limit: int, timeout: float = DEFAULT_BODY_TIMEOUT, clock: Callable[[], float] | None = None
+    ) -> None:
         self.limit = limit
         self.timeout = timeout
+        self.clock = clock
         self._deadlines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BodyDeadlines] = (
             weakref.WeakKeyDictionary()
         )
@@ -75,7 +87,7 @@ class BodyReader:
     def deadlines(self, loop: asyncio.AbstractEventLoop) -> BodyDeadlines:
         found = self._deadlines.get(loop)
         if found is None:
-            found = self._deadlines[loop] = BodyDeadlines(loop, self.timeout)
+            found = self._deadlines[loop] = BodyDeadlines(loop, self.timeout, self.clock)
         return found
 
     async def read(self, request: Request, declared: str | None) -> tuple[bytes, int]:
