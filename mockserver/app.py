@@ -63,7 +63,7 @@ from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTE
 from apitwin.mockserver.json_body import off_loop, parse_json
 from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
-from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, compile_api, is_json, seeded
+from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, answer_random, compile_api, is_json
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, Streams, checked, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
@@ -529,7 +529,8 @@ class MockServer:
         except PreferenceError as error:
             return problem_response(400, str(error), path)
         seed = preferences.seed if preferences.seed is not None else self.options.seed
-        rng = seeded(seed, request.method, path, _query(request), raw)
+        parsed = body if is_json(headers.get("content-type") or "application/json") else None
+        rng = answer_random(seed, request.method, path, _query(request), raw, parsed)
         behaviours = self.behaviours_of(api, operation)[0]
         exchange: Exchange | None = None
         if behaviours and preferences.code is None and not example[0]:

@@ -8,12 +8,15 @@ them and kept. OpenAI's published spec has 288 operations: compiling them all to
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
+
+import orjson
 
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
@@ -445,9 +448,31 @@ def _fallback_errors(operations: list[Operation]) -> dict[str, ResponseSpec]:
     return {status: max(candidates.values(), key=lambda pair: pair[0])[1] for status, candidates in counts.items()}
 
 
+DELIVERY_FIELDS = frozenset({"stream", "stream_options"})
+"""Request fields that say how an answer is delivered, not what it says."""
+
+
+def answer_random(seed: int, method: str, path: str, query: str, raw: bytes, parsed: Any = None) -> random.Random:
+    """The one random source of an answer: every value drawn for it (its text, ids, headers) comes from here.
+
+    Determined by the seed and the request; a JSON body (``parsed``) counts as parsed, without its
+    :data:`DELIVERY_FIELDS` and whatever the order of its keys, so a streamed answer and a plain one to the same
+    request say the same. Any other body (a form, an upload; JSON that orjson cannot write, such as integers
+    beyond 64 bits) counts as the bytes it arrived as. Seeding a Mersenne Twister costs about 5 µs, so an answer
+    seeds one, never one per part.
+    """
+    body = raw
+    if parsed is not None:
+        if isinstance(parsed, dict):
+            parsed = {key: value for key, value in parsed.items() if key not in DELIVERY_FIELDS}
+        with contextlib.suppress(TypeError):
+            body = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
+    request = f"{seed}\x1f{method}\x1f{path}\x1f{query}\x1f".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(request + body).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
 def seeded(*parts: Any) -> random.Random:
     """A random source determined by the parts (request and seed): same parts, same stream."""
-    import hashlib
-
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8", "surrogatepass")).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
-from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
+from apitwin.mockserver.behaviours.text import pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.specs.sse_wire import frame
@@ -88,7 +89,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     async def behaviour(exchange: Exchange) -> Response | None:
         if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
             return None
-        plan = plan_choices(exchange.body, exchange.seed)
+        plan = plan_choices(exchange.body, exchange.rng)
         if exchange.media.stream is not None:
             return _stream(exchange, found, plan)
         if exchange.media.validator is None or not is_json(exchange.media.media_type):
@@ -105,14 +106,14 @@ def _json_media(media: dict[str, Media]) -> Media | None:
 # ---------------------------------------------------------------- planning
 
 
-def plan_choices(body: dict[str, Any], seed: int) -> list[PlannedChoice]:
-    """The choices of the answer to ``body`` (the same for the plain and the streamed answer)."""
+def plan_choices(body: dict[str, Any], rng: random.Random) -> list[PlannedChoice]:
+    """The choices of the answer to ``body``, the first draws from the answer's random source (which the request's
+    delivery fields do not change), so the plain and the streamed answer carry the same ones."""
     asked = body.get("n")
     count = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
     limit = _limit(body)
     result = []
     for index in range(max(1, min(count, MAX_CHOICES))):
-        rng = answer_rng(seed, body, "choice", index)
         calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng)
         if calls:
             result.append(PlannedChoice(index, None, calls, "tool_calls", call_tokens(calls)))
@@ -320,7 +321,7 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
 
 def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[str, Any]], str | None]]:
     """(delta alternatives, finish_reason) per chunk; the first alternative is the realistic one."""
-    rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
+    rng = exchange.rng
     if not planned.calls:
         result: list[tuple[list[dict[str, Any]], str | None]] = [
             ([{"role": "assistant", "content": ""}, {"role": "assistant"}], None)

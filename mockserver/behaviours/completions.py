@@ -26,7 +26,7 @@ from apitwin.mockserver.behaviours.chat import (
     plan_choices,
 )
 from apitwin.mockserver.behaviours.structured import Shape, shapes_for
-from apitwin.mockserver.behaviours.text import answer_rng, pieces, prompt_tokens
+from apitwin.mockserver.behaviours.text import pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json
 from apitwin.specs.sse_wire import frame
@@ -50,7 +50,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     async def behaviour(exchange: Exchange) -> Response | None:
         if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
             return None
-        plan = plan_choices({key: value for key, value in exchange.body.items() if key != "tools"}, exchange.seed)
+        plan = plan_choices({key: value for key, value in exchange.body.items() if key != "tools"}, exchange.rng)
         if exchange.media.stream is not None:
             return _stream(exchange, found, plan)
         return _plain(exchange, found, plan)
@@ -97,8 +97,7 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
 
     def frames() -> Iterator[bytes]:
         for planned in plan:
-            rng = answer_rng(exchange.seed, exchange.body, "pieces", planned.index)
-            for piece in pieces(planned.text or "", rng):
+            for piece in pieces(planned.text or "", exchange.rng):
                 yield chunk_event(exchange, base, [_choice(exchange, shape, planned, piece, None)], include_usage)
             yield chunk_event(
                 exchange, base, [_choice(exchange, shape, planned, "", planned.finish_reason)], include_usage
