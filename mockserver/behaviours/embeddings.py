@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 import struct
-from array import array
 from typing import Any
 
 from starlette.responses import Response
@@ -23,7 +21,8 @@ from starlette.responses import Response
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.structured import Shape, request_default, shapes_for
-from apitwin.mockserver.behaviours.text import count_tokens, random_shorts
+from apitwin.mockserver.behaviours.text import count_tokens
+from apitwin.mockserver.behaviours.unit_vectors import unit_vector
 from apitwin.mockserver.edits import DELETE, edit, settle
 from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seeded
 
@@ -129,18 +128,9 @@ def _size_of(model: str) -> int:
 
 
 def vector(seed: int, model: str, text: Any, size: int) -> list[float]:
-    """A unit vector for ``text``, as float32 values (so both encodings carry the same numbers).
-
-    Its direction is drawn as one run of random 16-bit integers (one call, not one Gaussian per
-    dimension: a vector of 1,536 in ~0.1 ms instead of ~1 ms); in that many dimensions two texts'
-    vectors are still nearly orthogonal, as with Gaussian draws.
-    """
-    drawn = random_shorts(seeded("embedding", seed, model, repr(text)), size).tobytes()
-    signed = array("h", drawn).tolist()  # made into integers once, for the norm and the division both
-    norm = math.hypot(*signed)
-    if norm == 0:
-        signed[0], norm = 1, 1.0
-    return array("f", [x / norm for x in signed]).tolist()
+    """The unit vector of ``text`` (float32 values, so both encodings carry the same numbers): the same for the
+    same model, text and seed, whatever else the request says."""
+    return unit_vector(f"embedding\x1f{seed}\x1f{model}\x1f{text!r}", size)
 
 
 def encode_base64(values: list[float]) -> str:

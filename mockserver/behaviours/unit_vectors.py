@@ -1,0 +1,95 @@
+"""Unit vectors drawn from a key: what an embedding of a text is made of.
+
+A vector of ``size`` values is ``size // 2`` points on a circle of radius ``r`` (neighbouring values are the
+cosine and sine of one angle) and, for an odd size, one last value ``±r``; with ``r = 1 / √(pairs + lone)`` its
+length is 1 by construction, so no norm is computed and nothing divided per value. The angles are one digest of
+the key (SHAKE-256, two bytes an angle, 65,536 steps a turn), so the same key gives the same vector on every
+machine. In hundreds of dimensions two keys' vectors are nearly orthogonal (their cosine spreads as 1/√size), as
+Gaussian draws are.
+
+Every value is a float32 (``f32(r · cos θ)``), so the floats a JSON answer carries and the little-endian float32
+bytes of ``encoding_format: base64`` are the same numbers. The scaled circle of a size is a table of 65,536
+values, ~6 ms to make: made once a size comes back (kept for a few sizes), worked out value by value for a size
+seen once, so a client that asks a new ``dimensions`` on every request makes no table for each. Both ways give
+the same floats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+import threading
+from array import array
+from collections import OrderedDict
+
+STEPS = 65536
+"""Angles a turn: one per value of the two digest bytes that draw it."""
+QUARTER = STEPS // 4
+_COSINES = array("d", [math.cos(2 * math.pi * step / STEPS) for step in range(STEPS)])
+KEPT_TABLES = 8
+"""Vector sizes whose circle table is kept (each 256 KB: packed float32, not a list of float objects, whose 2 MB
+would not stay in the processor's cache between answers, and a vector reads the table at random)."""
+MAX_SEEN = 1024
+"""Sizes remembered as asked for once (forgotten all at once past this, so a client cannot grow it)."""
+
+
+def unit_vector(key: str, size: int) -> list[float]:
+    """The unit vector of ``size`` float32 values that ``key`` draws (see the module's docstring)."""
+    pairs, lone = divmod(size, 2)
+    drawn = hashlib.shake_256(key.encode("utf-8", "surrogatepass")).digest(2 * pairs + lone)
+    angles = array("H", drawn[: 2 * pairs])
+    if sys.byteorder == "big":
+        angles.byteswap()  # read little-endian on every machine
+    radius = 1 / math.sqrt(pairs + lone)
+    cosines, sines = _circles.values_at(size, radius, angles)
+    values = [0.0] * size
+    values[0 : 2 * pairs : 2] = cosines
+    values[1 : 2 * pairs : 2] = sines
+    if lone:
+        values[-1] = _float32(radius) if drawn[-1] & 1 else -_float32(radius)
+    return values
+
+
+def _float32(value: float) -> float:
+    return array("f", [value])[0]
+
+
+class _Circles:
+    """Per vector size, the circle of its radius as float32 values: a table for a size asked for again, else
+    worked out for the angles at hand."""
+
+    def __init__(self) -> None:
+        self._tables: OrderedDict[int, array[float]] = OrderedDict()
+        self._seen: set[int] = set()
+        self._lock = threading.Lock()
+
+    def values_at(self, size: int, radius: float, angles: array[int]) -> tuple[list[float], list[float]]:
+        """(``r · cos θ`` , ``r · sin θ``) as float32 for each angle, ``sin θ`` being ``cos(θ - quarter turn)``."""
+        table = self._table(size, radius)
+        if table is None:
+            cosines = array("f", [radius * _COSINES[step] for step in angles]).tolist()
+            sines = array("f", [radius * _COSINES[(step - QUARTER) % STEPS] for step in angles]).tolist()
+            return cosines, sines
+        return [table[step] for step in angles], [table[step - QUARTER] for step in angles]  # -k: from the end
+
+    def _table(self, size: int, radius: float) -> array[float] | None:
+        with self._lock:  # an answer may be made in a worker thread while the event loop makes another
+            table = self._tables.get(size)
+            if table is not None:
+                self._tables.move_to_end(size)
+                return table
+            if size not in self._seen:
+                if len(self._seen) >= MAX_SEEN:
+                    self._seen.clear()
+                self._seen.add(size)
+                return None
+        table = array("f", map(radius.__mul__, _COSINES))
+        with self._lock:
+            self._tables[size] = table
+            while len(self._tables) > KEPT_TABLES:
+                self._tables.popitem(last=False)
+        return table
+
+
+_circles = _Circles()
