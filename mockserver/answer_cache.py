@@ -28,11 +28,22 @@ class CachedAnswer:
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    size: int
+    """Bytes the entry holds: its body and the request body in its key (the rest is small)."""
 
     def response(self) -> Response:
-        answer = Response(self.body, status_code=self.status)
-        answer.raw_headers = list(self.headers)
-        return answer
+        return RememberedResponse(self.status, list(self.headers), self.body)
+
+
+class RememberedResponse(Response):
+    """A remembered answer sent again as it was: status, headers (a fresh list: the one sending it may add some)
+    and body. starlette's constructor would work out the headers anew only for them to be replaced."""
+
+    def __init__(self, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status
+        self.raw_headers = raw_headers
+        self.body = body
+        self.background = None
 
 
 class AnswerCache:
@@ -81,13 +92,13 @@ class AnswerCache:
             self._remember_repeat(repeat, key)
         previous = self._entries.pop(key, None)
         if previous is not None:
-            self.bytes -= _size(key, previous)
-        entry = CachedAnswer(answer.status_code, tuple(answer.raw_headers), bytes(answer.body))
+            self.bytes -= previous.size
+        body = bytes(answer.body)
+        entry = CachedAnswer(answer.status_code, tuple(answer.raw_headers), body, len(body) + _request_size(key))
         self._entries[key] = entry
-        self.bytes += _size(key, entry)
+        self.bytes += entry.size
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
-            old_key, old = self._entries.popitem(last=False)
-            self.bytes -= _size(old_key, old)
+            self.bytes -= self._entries.popitem(last=False)[1].size
 
     def _remember_repeat(self, repeat: tuple[Any, ...], key: tuple[Any, ...]) -> None:
         self._repeats[repeat] = key
@@ -99,7 +110,6 @@ class AnswerCache:
         return len(self._entries)
 
 
-def _size(key: tuple[Any, ...], entry: CachedAnswer) -> int:
-    """Bytes an entry holds: its body and the request body in its key (the rest is small)."""
-    request_body = key[4] if len(key) > 4 and isinstance(key[4], bytes) else b""
-    return len(entry.body) + len(request_body)
+def _request_size(key: tuple[Any, ...]) -> int:
+    """Bytes of the request body in ``key``."""
+    return len(key[4]) if len(key) > 4 and isinstance(key[4], bytes) else 0

@@ -30,7 +30,7 @@ from apitwin import specs
 from apitwin.mockserver import admin, admin_access, replay
 from apitwin.mockserver.admin import ADMIN_PREFIX
 from apitwin.mockserver.answer_cache import DEFAULT_CACHE_BYTES, AnswerCache
-from apitwin.mockserver.auth import authenticate, presented_credential
+from apitwin.mockserver.auth import Guard
 from apitwin.mockserver.base_path import strip as strip_base
 from apitwin.mockserver.behaviours import Behaviour, Exchange, behaviours_for
 from apitwin.mockserver.behaviours.jobs import media_answer
@@ -60,7 +60,7 @@ from apitwin.mockserver.faults import (
 from apitwin.mockserver.faults import parse as parse_faults
 from apitwin.mockserver.journal import DEFAULT_BODY_LIMIT
 from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
-from apitwin.mockserver.json_body import off_loop, parse_json
+from apitwin.mockserver.json_body import OFF_LOOP_BYTES, off_loop, parse_json
 from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, answer_random, compile_api, is_json
@@ -251,6 +251,7 @@ class MockServer:
         quiet_cut_logs()
         self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
         """By operation, chosen on its first request (see ``behaviours_of``)."""
+        self._guards: dict[int, Guard] = {}
         self._prepared: set[int] = set()
         """Operations whose lazily built parts exist (see ``prepared``)."""
         self._preparing = threading.Lock()
@@ -319,6 +320,13 @@ class MockServer:
         if chosen is None:
             chosen = self._behaviours[id(operation)] = behaviours_for(api, operation)
         return chosen
+
+    def guard_of(self, api: CompiledApi, operation: Operation) -> Guard:
+        """How ``operation`` authenticates a request (see ``auth.Guard``), resolved on its first request."""
+        guard = self._guards.get(id(operation))
+        if guard is None:
+            guard = self._guards[id(operation)] = Guard(operation.security, api.security_schemes)
+        return guard
 
     def base_paths(self) -> dict[str, str]:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
@@ -392,7 +400,8 @@ class MockServer:
 
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         query_string = _query(request)
-        path, match = _route(api, path, request.method, query_string)
+        method = request.scope["method"]
+        path, match = _route(api, path, method, query_string)
         if not match.found_path:
             return error_response(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -409,31 +418,23 @@ class MockServer:
         headers = _headers(request)
         query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
         cookies = _cookies(request, headers)
-        reason = authenticate(
-            operation.security,
-            api.security_schemes,
-            headers=headers,
-            query=query,
-            cookies=cookies,
-            api_key=self.options.api_key,
-        )
+        guard = self.guard_of(api, operation)
+        reason = guard.refusal(headers=headers, query=query, cookies=cookies, api_key=self.options.api_key)
         if reason is not None:
             return error_response(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
-        secret = presented_credential(
-            operation.security, api.security_schemes, headers=headers, query=query, cookies=cookies
-        )
-        CURRENT_SCOPE.set(scope_for(api.name, secret))
+        CURRENT_SCOPE.set(scope_for(api.name, guard.secret(headers=headers, query=query, cookies=cookies)))
 
         try:
             preferences = parse_prefer(headers.get("prefer"))
         except PreferenceError as error:
             return problem_response(400, str(error), path)
+        live = self.live[api.name]
         try:
-            pacing = parse_header(headers.get(PACING_HEADER), self.live[api.name].pacing)
+            pacing = parse_header(headers.get(PACING_HEADER), live.pacing)
         except PacingError as error:
             return error_response(api, operation, 400, str(error), path)
         try:
-            faults = for_request(headers.get(FAULTS_HEADER), self.live[api.name].faults)
+            faults = for_request(headers.get(FAULTS_HEADER), live.faults)
         except FaultError as error:
             return error_response(api, operation, 400, str(error), path)
 
@@ -448,9 +449,7 @@ class MockServer:
         if refused == 408:
             message = f"request body not received within {self.options.body_timeout:g} s of its last piece"
             return error_response(api, operation, 408, message, path)
-        if self.replay is not None and (
-            recorded := self.replay.find(api.name, request.method, path, query_string, raw)
-        ):
+        if self.replay is not None and (recorded := self.replay.find(api.name, method, path, query_string, raw)):
             return self.replay.answer(recorded, self.options.sleep)
         repeat = self._repeat_key(api, operation, request, path, raw, faults)
         if repeat is not None and (remembered := self.answers.repeated(repeat)) is not None:
@@ -458,19 +457,22 @@ class MockServer:
         violations = validate_parameters(
             operation, path=match.path_parameters, query=query, headers=headers, cookies=cookies
         )
-        body, status, problem = await _parse_body(operation, request, raw, headers.get("content-type"))
+        body, status, problem, form = await _parse_body(operation, request, raw, headers.get("content-type"))
         if problem is not None:
             return error_response(api, operation, status, problem.message, path, [problem])
-        if body is not _ABSENT and status == 0:
-            form = _body_form(operation, headers.get("content-type"))
-            violations += await off_loop(partial(validate_body, operation, form, body), len(raw))
+        if form is not None:
+            violations += (
+                validate_body(operation, form, body)
+                if len(raw) <= OFF_LOOP_BYTES
+                else await off_loop(partial(validate_body, operation, form, body), len(raw))
+            )
         if violations and not self.options.reject_invalid:
             note_violations(request, violations)
         elif violations:
             message = "; ".join(violation.message for violation in violations[:3])
             return error_response(api, operation, _validation_status(operation), message, path, violations)
         if self.replay is not None and self.replay.strict:
-            missed = self.replay.miss(api.name, request.method, path, query_string, raw)
+            missed = self.replay.miss(api.name, method, path, query_string, raw)
             return refusal(api, operation, 404, missed, path, location="replay", kind=NOT_FOUND)
         if self.options.responder is not None and (given := self.options.responder(operation)) is not None:
             return _given_answer(*given)
@@ -483,7 +485,7 @@ class MockServer:
             return await self._answer(
                 api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
             )
-        key = AnswerCache.key(api.name, request.method, path, query_string, raw, headers)
+        key = AnswerCache.key(api.name, method, path, query_string, raw, headers)
         remembered = self.answers.get(key, repeat)
         if remembered is not None:
             return remembered
@@ -652,19 +654,21 @@ def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
 
 async def _parse_body(
     operation: Operation, request: Request, raw: bytes, content_type: str | None
-) -> tuple[Any, int, Violation | None]:
-    """(value, status, problem): status 0 means parsed (or absent) and ready to validate."""
+) -> tuple[Any, int, Violation | None, RequestBody | None]:
+    """(value, status, problem, form): status 0 means parsed (or absent) and ready to validate against ``form``
+    (None when there is no body to validate)."""
     label = operation.operation_id
     if not operation.bodies:
-        return _ABSENT, 0, None
+        return _ABSENT, 0, None, None
     if not raw:
         if operation.body_required:
             return (
                 _ABSENT,
                 _validation_status(operation),
                 Violation(label, "body", "", "a request body", "nothing", "request body is required"),
+                None,
             )
-        return _ABSENT, 0, None
+        return _ABSENT, 0, None, None
     try:
         form = _body_form(operation, content_type)
     except LookupError:
@@ -680,16 +684,21 @@ async def _parse_body(
                 content_type or "nothing",
                 f"content type {content_type or '(none)'} is not accepted; expected {accepted}",
             ),
+            None,
         )
     media_type = form.media_type.lower()
     if is_json(media_type):
-        value, limit_status, violation = await off_loop(partial(parse_json, label, raw), len(raw))
+        value, limit_status, violation = (  # a small body is read here: a worker thread costs more than it takes
+            parse_json(label, raw)
+            if len(raw) <= OFF_LOOP_BYTES
+            else await off_loop(partial(parse_json, label, raw), len(raw))
+        )
         if violation is not None:
-            return _ABSENT, limit_status or _validation_status(operation), violation
-        return value, 0, None
+            return _ABSENT, limit_status or _validation_status(operation), violation, None
+        return value, 0, None, form
     if media_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        return form_fields(pairs, form.field_types), 0, None
+        return form_fields(pairs, form.field_types), 0, None, form
     if media_type.startswith("multipart/"):
         try:
             form_data = await request.form()
@@ -700,7 +709,8 @@ async def _parse_body(
                 Violation(
                     label, "body", "", "multipart form data", "unparseable", f"malformed multipart body: {error}"
                 ),
+                None,
             )
         pairs = [(key, value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()]
-        return form_fields(pairs, form.field_types), 0, None
-    return raw.decode("utf-8", "replace"), 0, None
+        return form_fields(pairs, form.field_types), 0, None, form
+    return raw.decode("utf-8", "replace"), 0, None, form

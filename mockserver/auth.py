@@ -14,55 +14,93 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def authenticate(
-    security: list[dict[str, list[str]]],
-    schemes: Mapping[str, dict[str, Any]],
-    *,
-    headers: Mapping[str, str],
-    query: Mapping[str, Any],
-    cookies: Mapping[str, str],
-    api_key: str | None,
-) -> str | None:
-    """None when the request is authenticated; otherwise why not, naming the credential."""
-    if not security or any(not requirement for requirement in security):
-        return None if api_key is None else _bearer(headers.get("authorization"), api_key)
-    reasons = []
-    for requirement in security:
-        problems = [
-            _check(schemes.get(name) or {}, name, headers=headers, query=query, cookies=cookies, api_key=api_key)
-            for name in requirement
+class Guard:
+    """An operation's security requirements with the spec's schemes looked up once, at its first request: a
+    request then costs a look at the credential it presents, not a walk through the spec's dictionaries."""
+
+    __slots__ = ("credentials", "open", "requirements")
+
+    def __init__(self, security: list[dict[str, list[str]]], schemes: Mapping[str, dict[str, Any]]) -> None:
+        self.open = not security or any(not requirement for requirement in security)
+        """No credential needed (unless the server was given an API key)."""
+        self.requirements = [[_Scheme.of(schemes.get(name) or {}) for name in requirement] for requirement in security]
+        self.credentials = [
+            scheme for requirement in self.requirements for scheme in requirement if scheme.kind == "apiKey"
         ]
-        failing = [problem for problem in problems if problem]
-        if not failing:
-            return None
-        reasons.extend(failing)
-    return reasons[0]
+        """The API-key schemes, in the spec's order: where a request's secret is looked for first."""
+
+    def refusal(
+        self,
+        *,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        cookies: Mapping[str, str],
+        api_key: str | None,
+    ) -> str | None:
+        """None when the request is authenticated; otherwise why not, naming the credential (of the first
+        requirement, when none is met)."""
+        if self.open:
+            return None if api_key is None else _bearer(headers.get("authorization"), api_key)
+        first = None
+        for requirement in self.requirements:
+            for scheme in requirement:
+                problem = scheme.problem(headers, query, cookies, api_key)
+                if problem:
+                    first = first or problem
+                    break
+            else:
+                return None
+        return first
+
+    def secret(self, *, headers: Mapping[str, str], query: Mapping[str, Any], cookies: Mapping[str, str]) -> str:
+        """The secret a request presented for its operation ('' when none): what its stored state is scoped by."""
+        for scheme in self.credentials:
+            value = scheme.value(headers, query, cookies)
+            if value:
+                return str(value)
+        return headers.get("authorization", "")
 
 
-def _check(
-    scheme: dict[str, Any],
-    name: str,
-    *,
-    headers: Mapping[str, str],
-    query: Mapping[str, Any],
-    cookies: Mapping[str, str],
-    api_key: str | None,
-) -> str | None:
-    kind = scheme.get("type")
-    if kind == "apiKey":
-        location = scheme.get("in", "header")
-        key_name = scheme.get("name", "")
-        source = {"header": headers, "query": query, "cookie": cookies}.get(location, headers)
-        value = source.get(key_name.lower() if location == "header" else key_name)
+class _Scheme:
+    """One security scheme, resolved: how a credential is presented and where an API key is looked for."""
+
+    __slots__ = ("key_name", "kind", "location", "lookup")
+
+    def __init__(self, kind: str, location: str = "", key_name: str = "") -> None:
+        self.kind = kind
+        """``apiKey``, ``basic``, or ``bearer`` (http bearer, oauth2 and openIdConnect all present a bearer token)."""
+        self.location = location
+        self.key_name = key_name
+        self.lookup = key_name.lower() if location == "header" else key_name
+
+    @classmethod
+    def of(cls, scheme: dict[str, Any]) -> _Scheme:
+        kind = scheme.get("type")
+        if kind == "apiKey":
+            return cls("apiKey", scheme.get("in", "header"), scheme.get("name", ""))
+        if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            return cls("basic")
+        return cls("bearer")
+
+    def value(self, headers: Mapping[str, str], query: Mapping[str, Any], cookies: Mapping[str, str]) -> Any:
+        """The API key presented (None when absent); the last of a repeated query parameter."""
+        source = query if self.location == "query" else cookies if self.location == "cookie" else headers
+        value = source.get(self.lookup)
         if isinstance(value, list):
             value = value[-1] if value else None
+        return value
+
+    def problem(
+        self, headers: Mapping[str, str], query: Mapping[str, Any], cookies: Mapping[str, str], api_key: str | None
+    ) -> str | None:
+        if self.kind == "bearer":
+            return _bearer(headers.get("authorization"), api_key)
+        if self.kind == "basic":
+            return _basic(headers.get("authorization"), api_key)
+        value = self.value(headers, query, cookies)
         if not value:
-            return f"missing API key: the {location} '{key_name}' is required"
+            return f"missing API key: the {self.location} '{self.key_name}' is required"
         return _compare(value, api_key)
-    if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-        return _basic(headers.get("authorization"), api_key)
-    # http bearer, oauth2 and openIdConnect all present a bearer token
-    return _bearer(headers.get("authorization"), api_key)
 
 
 def _bearer(header: str | None, api_key: str | None) -> str | None:
@@ -85,30 +123,6 @@ def _basic(header: str | None, api_key: str | None) -> str | None:
     if scheme.lower() != "basic" or ":" not in decoded:
         return "malformed credentials: expected 'Authorization: Basic <base64 user:password>'"
     return _compare(decoded.split(":", 1)[1], api_key)
-
-
-def presented_credential(
-    security: list[dict[str, list[str]]],
-    schemes: Mapping[str, dict[str, Any]],
-    *,
-    headers: Mapping[str, str],
-    query: Mapping[str, Any],
-    cookies: Mapping[str, str],
-) -> str:
-    """The secret a request presented for its operation ('' when none): what its stored state is scoped by."""
-    for requirement in security:
-        for name in requirement:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "apiKey":
-                location = scheme.get("in", "header")
-                key_name = scheme.get("name", "")
-                source = {"header": headers, "query": query, "cookie": cookies}.get(location, headers)
-                value = source.get(key_name.lower() if location == "header" else key_name)
-                if isinstance(value, list):
-                    value = value[-1] if value else None
-                if value:
-                    return str(value)
-    return headers.get("authorization", "")
 
 
 def _compare(value: str, api_key: str | None) -> str | None:

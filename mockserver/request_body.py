@@ -83,11 +83,16 @@ class BodyReader:
             weakref.WeakKeyDictionary()
         )
         """One per event loop serving (tests run one server on several loops in turn)."""
+        self._recent: BodyDeadlines | None = None
+        """Those of the loop that read the last body: looked up without making a weak reference."""
 
     def deadlines(self, loop: asyncio.AbstractEventLoop) -> BodyDeadlines:
-        found = self._deadlines.get(loop)
-        if found is None:
-            found = self._deadlines[loop] = BodyDeadlines(loop, self.timeout, self.clock)
+        found = self._recent
+        if found is None or found.loop is not loop:
+            found = self._deadlines.get(loop)
+            if found is None:
+                found = self._deadlines[loop] = BodyDeadlines(loop, self.timeout, self.clock)
+            self._recent = found
         return found
 
     async def read(self, request: Request, declared: str | None) -> tuple[bytes, int]:
