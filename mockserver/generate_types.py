@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import json
 import math
 import os
@@ -98,6 +99,27 @@ def id_prefix(examples: list[Any]) -> str | None:
     return None
 
 
+def random_chars(rng: random.Random, alphabet: str, length: int) -> str:
+    """``length`` characters drawn uniformly from ``alphabet``, from draws of bytes: ``rng.choices`` takes a Python
+    call per character (~2.5 µs of a 29-character id), this one C call for the whole run (~0.5 µs)."""
+    if not alphabet.isascii() or not 0 < len(alphabet) <= 256:
+        return "".join(rng.choices(alphabet, k=length))
+    table, dropped = _byte_table(alphabet)
+    drawn = b""
+    while len(drawn) < length:  # a byte is dropped at most a quarter of the time: one draw nearly always does
+        drawn += rng.randbytes(length + length // 2 + 2).translate(table, dropped)
+    return drawn[:length].decode("ascii")
+
+
+@functools.cache
+def _byte_table(alphabet: str) -> tuple[bytes, bytes]:
+    """(translation, bytes to drop) that make a random byte a character of ``alphabet``, each equally likely: the
+    bytes under the largest multiple of its size below 256 map to a character, the rest are dropped."""
+    usable = 256 - 256 % len(alphabet)
+    table = bytes(ord(alphabet[byte % len(alphabet)]) if byte < usable else 0 for byte in range(256))
+    return table, bytes(range(usable, 256))
+
+
 class IdShape:
     """How an id-like property's examples look: their prefix, then runs of characters (``8-4-4-4-12`` hex after
     ``chatcmpl-``, 29 letters and digits after another ``chatcmpl-``). A drawn id has the prefix and fresh runs
@@ -127,13 +149,13 @@ class IdShape:
     def draw(self, rng: random.Random, node: StringNode) -> str:
         parts = [self.prefix]
         for separator, alphabet, length in self.runs:
-            parts += [separator, "".join(rng.choices(alphabet, k=length))]
+            parts += [separator, random_chars(rng, alphabet, length)]
         value = "".join(parts)
         if node.max_length is not None:
             value = value[: node.max_length]
         missing = node.min_length - len(value)
         if missing > 0:
-            value += "".join(rng.choices(self.runs[-1][1], k=missing))
+            value += random_chars(rng, self.runs[-1][1], missing)
         return value
 
 
@@ -191,9 +213,9 @@ class StringNode(Node):
             if drawn is not None:
                 return drawn
         if self.prefix is not None:
-            return self.prefix + _fit("".join(rng.choices(ID_ALPHABET, k=24)), len(self.prefix), self)
+            return self.prefix + _fit(random_chars(rng, ID_ALPHABET, 24), len(self.prefix), self)
         if id_like(self.name):
-            return _fit("".join(rng.choices(ID_ALPHABET, k=24)), 0, self)
+            return _fit(random_chars(rng, ID_ALPHABET, 24), 0, self)
         return _fit(_text(rng), 0, self)
 
     def ok(self, value: Any) -> bool:
@@ -249,7 +271,7 @@ def _format_value(fmt: str, rng: random.Random) -> str | None:
     if fmt == "byte":
         return base64.b64encode(rng.randbytes(rng.randint(3, 12))).decode("ascii")
     if fmt == "binary":
-        return "".join(rng.choices(ID_ALPHABET, k=16))
+        return random_chars(rng, ID_ALPHABET, 16)
     if fmt in ("ipv4", "ip"):
         return ".".join(str(rng.randrange(1, 255)) for _ in range(4))
     if fmt == "ipv6":
