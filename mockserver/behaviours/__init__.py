@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.responses import Response
 
+from apitwin.mockserver.edits import Edit, settle
 from apitwin.mockserver.error_responses import refusal
 from apitwin.mockserver.errors import INVALID_REQUEST
 from apitwin.mockserver.generate import CompiledSchema
@@ -154,16 +155,22 @@ class Exchange:
         status: int | None = None,
         media: Media | None = None,
         headers: dict[str, str] | None = None,
+        edits: Iterable[Edit] = (),
     ) -> Response:
         """A JSON answer, self-checked against the chosen (or given) media schema; a success answer
-        repeats the request's settings (see :mod:`echo`)."""
+        repeats the request's settings (see :mod:`echo`). ``edits``: the behaviour's own edits of ``value``, settled
+        together with the echo's, so an answer whose edits all fit is validated once, not once per layer."""
         media = media or self.media
+        validator = media.validator if media is not None else None
+        edits = list(edits)
         if media is not None and 200 <= (status or self.status) < 300 and isinstance(self.body, dict):
             from apitwin.mockserver.behaviours.echo import echo_of
 
             echo = echo_of(self.api, self.operation, media)
-            if echo is not None:
-                value = echo.apply(value, self.body, media.validator, self.notes.get("assumed", {}))
+            if echo is not None and validator is not None and isinstance(value, dict):
+                edits += echo.edits(value, self.body, self.notes.get("assumed", {}))
+        if edits:
+            settle(value, validator, edits)
         self.check(value, media)
         media_type = media.media_type if media is not None else "application/json"
         extra = {**response_headers(self.response, self.rng), **self.reply_headers, **(headers or {})}

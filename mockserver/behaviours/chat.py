@@ -26,6 +26,7 @@ from typing import Any
 from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
+from apitwin.mockserver.behaviours.chunk_frames import TextFrames, text_frames
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
@@ -222,8 +223,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
                 ),
             )
         )
-    settle(value, exchange.answer_media.validator, edits)
-    return exchange.json(value)
+    return exchange.json(value, edits=edits)
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[str, Any]:
@@ -300,9 +300,16 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
     def frames() -> Iterator[bytes]:
         # Made one at a time as they are sent: the first event leaves before the last is shaped.
         for planned in plan:
+            texts = None
+            if fast and planned.text:
+                texts = _text_frames(exchange, chunk_choice, base, template, planned.index, include_usage)
             for delta, finish in _deltas(exchange, planned):
-                fields = (planned.index, delta[0], finish)
-                quick = _quick_chunk(exchange, chunk_choice, base, template, fields, include_usage) if fast else None
+                quick = None
+                if texts is not None and finish is None and delta[0].keys() == {"content"}:
+                    quick = texts.frame(delta[0]["content"])
+                if quick is None and fast:
+                    fields = (planned.index, delta[0], finish)
+                    quick = _quick_chunk(exchange, chunk_choice, base, template, fields, include_usage)
                 if quick is not None:
                     yield quick
                     continue
@@ -369,16 +376,44 @@ def _quick_chunk(
     """The frame :func:`_chunk_choice_value` and :func:`chunk_event` make of a choice's (index, delta, finish_reason),
     without their copies and edit records.
 
-    Each of their edits is applied with its first option, which :func:`settle` keeps whenever the result is
-    valid; so when both checks below pass, these are the slow path's bytes. ``None``: take the slow path.
-    Nothing shared is changed: new dicts over ``base`` and ``template``, whose nested values are only read.
+    Each of their edits is applied with its first option (:func:`_quick_values`), which :func:`settle` keeps
+    whenever the result is valid; so when both checks below pass, these are the slow path's bytes. ``None``: take
+    the slow path.
     """
+    choice, chunk = _quick_values(exchange, base, template, choice_fields, include_usage)
+    if not shape.validator.is_valid(choice) or not exchange.answer_stream.payload_validator.is_valid(chunk):
+        return None
+    return exchange.sse(chunk, None)
+
+
+def _text_frames(
+    exchange: Exchange,
+    shape: Shape,
+    base: dict[str, Any],
+    template: dict[str, Any],
+    index: int,
+    include_usage: bool,
+) -> TextFrames | None:
+    """The text events of choice ``index``: :func:`_quick_chunk`'s chunk of a ``{"content": …}`` delta, made once."""
+    delta: dict[str, Any] = {}
+    choice, chunk = _quick_values(exchange, base, template, (index, delta, None), include_usage)
+    return text_frames(delta, "content", choice, chunk, shape.validator, exchange.answer_stream.payload_validator)
+
+
+def _quick_values(
+    exchange: Exchange,
+    base: dict[str, Any],
+    template: dict[str, Any],
+    choice_fields: tuple[int, dict[str, Any], str | None],
+    include_usage: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(choice, chunk) with every edit of :func:`_chunk_choice_value` and :func:`chunk_event` applied with its first
+    option, in their order (so keys keep their places). Nothing shared is changed: new dicts over ``base`` and
+    ``template``, whose nested values are only read."""
     index, delta, finish = choice_fields
     choice = {**template, "index": index, "delta": delta, "finish_reason": finish}
     if "logprobs" in choice:
         choice["logprobs"] = None
-    if not shape.validator.is_valid(choice):
-        return None
     chunk = {**base, "choices": [choice]}
     if isinstance(exchange.body.get("model"), str):
         chunk["model"] = exchange.body["model"]
@@ -386,9 +421,7 @@ def _quick_chunk(
         chunk["usage"] = None
     else:
         chunk.pop("usage", None)
-    if not exchange.answer_stream.payload_validator.is_valid(chunk):
-        return None
-    return exchange.sse(chunk, None)
+    return choice, chunk
 
 
 def chunk_event(

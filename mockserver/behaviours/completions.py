@@ -69,8 +69,7 @@ def _plain(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) -> 
         completion = sum(planned.tokens for planned in plan)
         usage = filled_usage(found.shapes, found.usage, value.get("usage"), prompt, completion, rng=exchange.rng)
         edits.append(edit(value, "usage", usage))
-    settle(value, exchange.answer_media.validator, edits)
-    return exchange.json(value)
+    return exchange.json(value, edits=edits)
 
 
 def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice, text: str, finish: str | None) -> dict[str, Any]:

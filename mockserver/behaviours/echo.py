@@ -14,10 +14,10 @@ Per answer a setting is
 - with neither: the plainest value the schemas allow: ``[]`` for a list, else ``null``, the first
   variant with only its required members, a number at the low end of the request's range.
 
-Decided from the spec once per answer media, never per vendor; applied with :func:`settle`, so an
-edit the answer's schema forbids is dropped and the generated value stays. Every JSON answer a
-behaviour sends goes through it (:meth:`Exchange.json`); :func:`match` is the behaviour of operations
-no other behaviour answers.
+Decided from the spec once per answer media, never per vendor; applied with :func:`settle` together with
+the behaviour's own edits, so an edit the answer's schema forbids is dropped and the generated value stays.
+Every JSON answer a behaviour sends goes through it (:meth:`Exchange.json`); :func:`match` is the behaviour
+of operations no other behaviour answers.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from starlette.responses import Response
 
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.structured import Shape, Shapes, declared_default, request_variant, shapes_for
-from apitwin.mockserver.edits import DELETE, Edit, edit, settle
+from apitwin.mockserver.edits import DELETE, Edit, edit
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 
 NOT_SETTINGS = frozenset({"stream", "stream_options"})
@@ -97,12 +97,6 @@ class Echo:
                 for setting in self.settings
             ]
         return found
-
-    def apply(self, value: Any, body: Any, validator: Any, assumed: Mapping[str, Any] = {}) -> Any:
-        """``value`` (a generated answer) repeating ``body``'s settings, still valid against ``validator``."""
-        if not isinstance(value, dict) or not isinstance(body, dict) or validator is None:
-            return value
-        return settle(value, validator, self.edits(value, body, assumed))
 
 
 _cache: dict[int, tuple[Media, Echo | None]] = {}
