@@ -59,7 +59,7 @@ class AnswerCache:
 
     @staticmethod
     def key(api: str, method: str, path: str, query: str, body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
-        return (api, method, path, query, body, *(headers.get(name) for name in VARYING_HEADERS))
+        return (api, method, path, query, body, *map(headers.get, VARYING_HEADERS))
 
     def get(self, key: tuple[Any, ...], repeat: tuple[Any, ...] | None = None) -> Response | None:
         """The answer remembered for ``key``; an identical ``repeat`` of the request will find it too."""

@@ -63,7 +63,15 @@ from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTE
 from apitwin.mockserver.json_body import OFF_LOOP_BYTES, off_loop, parse_json
 from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
-from apitwin.mockserver.operations import CompiledApi, Operation, RequestBody, answer_random, compile_api, is_json
+from apitwin.mockserver.operations import (
+    CompiledApi,
+    Operation,
+    RequestBody,
+    ResponseSpec,
+    answer_random,
+    compile_api,
+    is_json,
+)
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, Streams, checked, parse_header
 from apitwin.mockserver.produce import SelfCheckError, iterate, produce, response_headers
@@ -77,6 +85,7 @@ from apitwin.mockserver.request_log import (
 )
 from apitwin.mockserver.routing import Match
 from apitwin.mockserver.selection import (
+    NO_PREFERENCES,
     PreferenceError,
     choose_example,
     choose_media,
@@ -251,7 +260,8 @@ class MockServer:
         quiet_cut_logs()
         self._behaviours: dict[int, tuple[list[Behaviour], bool]] = {}
         """By operation, chosen on its first request (see ``behaviours_of``)."""
-        self._guards: dict[int, Guard] = {}
+        self._plans: dict[int, OperationPlan] = {}
+        """By operation, what its requests need from it alone (see ``plan_of``)."""
         self._prepared: set[int] = set()
         """Operations whose lazily built parts exist (see ``prepared``)."""
         self._preparing = threading.Lock()
@@ -321,12 +331,13 @@ class MockServer:
             chosen = self._behaviours[id(operation)] = behaviours_for(api, operation)
         return chosen
 
-    def guard_of(self, api: CompiledApi, operation: Operation) -> Guard:
-        """How ``operation`` authenticates a request (see ``auth.Guard``), resolved on its first request."""
-        guard = self._guards.get(id(operation))
-        if guard is None:
-            guard = self._guards[id(operation)] = Guard(operation.security, api.security_schemes)
-        return guard
+    def plan_of(self, api: CompiledApi, operation: Operation) -> OperationPlan:
+        """What every request to ``operation`` needs from it alone, worked out on its first request."""
+        plan = self._plans.get(id(operation))
+        if plan is None:
+            success = choose_status(operation, NO_PREFERENCES) if operation.responses else None
+            plan = self._plans[id(operation)] = OperationPlan(Guard(operation.security, api.security_schemes), success)
+        return plan
 
     def base_paths(self) -> dict[str, str]:
         return {name: "" if self.at_root else f"/{name}" for name in self.apis}
@@ -418,7 +429,7 @@ class MockServer:
         headers = _headers(request)
         query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
         cookies = _cookies(request, headers)
-        guard = self.guard_of(api, operation)
+        guard = self.plan_of(api, operation).guard
         reason = guard.refusal(headers=headers, query=query, cookies=cookies, api_key=self.options.api_key)
         if reason is not None:
             return error_response(api, operation, 401, reason, path, kind=UNAUTHENTICATED)
@@ -525,7 +536,10 @@ class MockServer:
     ) -> Response:
         """The answer to a valid request: the chosen response, from a behaviour or the generator."""
         try:
-            status_code, response = choose_status(operation, preferences)
+            success = self.plan_of(api, operation).success
+            status_code, response = (
+                success if preferences.code is None and success is not None else choose_status(operation, preferences)
+            )
             media = choose_media(response, accept=headers.get("accept"), wants_stream=wants_stream(body))
             example = choose_example(media, preferences) if media is not None else (False, None)
         except PreferenceError as error:
@@ -589,6 +603,17 @@ class MockServer:
         answer = refusal(api, operation, status, message, path, location="fault", kind=kind)
         answer.headers.update(error_headers(status))
         return answer
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPlan:
+    """What every request to an operation needs that depends on the operation alone."""
+
+    guard: Guard
+    """How a request is authenticated."""
+    success: tuple[int, ResponseSpec] | None
+    """The status and response answered unless ``Prefer: code=`` asks for another (None: the operation declares no
+    response, which ``choose_status`` then says)."""
 
 
 def _route(api: CompiledApi, path: str, method: str, query: str = "") -> tuple[str, Match[Operation]]:

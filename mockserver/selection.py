@@ -20,13 +20,17 @@ class Preferences:
     seed: int | None = None
 
 
+NO_PREFERENCES = Preferences()
+"""A request without ``Prefer`` (most of them: one shared value, not a new one each time)."""
+
+
 class PreferenceError(ValueError):
     """A ``Prefer`` header the mock cannot honour; the message says why."""
 
 
 def parse_prefer(header: str | None) -> Preferences:
     if not header:
-        return Preferences()
+        return NO_PREFERENCES
     values: dict[str, str] = {}
     for part in header.replace(";", ",").split(","):
         key, _, value = part.strip().partition("=")

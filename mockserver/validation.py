@@ -151,6 +151,10 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
     assert prop is not None
     if not isinstance(value, dict):
         return _errors(operation, body.validator, value)
+    choice = value.get(prop)
+    validator = body.variants.get(choice) if isinstance(choice, str) else None
+    if validator is not None:
+        return _errors(operation, validator, value)
     allowed = list(body.variants)
     listed = ", ".join(allowed[:MAX_LISTED_VALUES]) + (
         f", … ({len(allowed)} in all)" if len(allowed) > MAX_LISTED_VALUES else ""
@@ -166,20 +170,16 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
                 f"body/{prop} is required: expected one of {listed}",
             )
         ]
-    choice = value[prop]
-    validator = body.variants.get(choice) if isinstance(choice, str) else None
-    if validator is None:
-        return [
-            Violation(
-                operation.operation_id,
-                "body",
-                f"/{prop}",
-                f"one of {len(allowed)} values",
-                describe(choice),
-                f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}",
-            )
-        ]
-    return _errors(operation, validator, value)
+    return [
+        Violation(
+            operation.operation_id,
+            "body",
+            f"/{prop}",
+            f"one of {len(allowed)} values",
+            describe(choice),
+            f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}",
+        )
+    ]
 
 
 def _errors(operation: Operation, validator: FastValidator, value: Any) -> list[Violation]:
