@@ -20,13 +20,12 @@ With a state store on the server, an answer whose request does not say ``store: 
 under kind ``"response"`` (what a continuation needs of it: :func:`stored_record`), and a
 ``previous_response_id`` that names nothing stored is refused with 404 in the API's error shape where
 the operation documents a 404; elsewhere it starts afresh. The answer itself is worked out in a worker
-thread when the request body is large (its canonical JSON, its tokens), not on the event loop.
+thread when the request body is large (its tokens), not on the event loop.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,7 +39,7 @@ from apitwin.mockserver.behaviours.content import call_tokens, message_content, 
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
-from apitwin.mockserver.behaviours.text import answer_rng, compose, compose_counted, pieces, prompt_tokens
+from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.specs.sse_wire import frame
@@ -48,6 +47,8 @@ from apitwin.specs.sse_wire import frame
 STORE_KIND = "response"
 ASSUMED = {"tool_choice": "auto"}
 """What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
+SET_IDS = ("id", "call_id", "previous_response_id")
+"""Identifying fields the behaviour sets itself, which a skeleton therefore need not draw."""
 
 
 @dataclass(slots=True)
@@ -131,13 +132,14 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         if refusal is not None:
             return refusal
         exchange.notes["assumed"] = ASSUMED
-        value = await exchange.off_loop(partial(final_response, exchange, found, previous))
+        streamed = exchange.media.stream is not None
+        if streamed and "response.completed" not in found.events:
+            return None
+        value = await exchange.off_loop(partial(final_response, exchange, found, previous, echoed=streamed))
         await _remember(exchange, value)
-        if exchange.media.stream is not None:
-            if "response.completed" not in found.events:
-                return None
+        if streamed:
             return exchange.events(stream_frames(exchange, found, value))
-        return exchange.json(value)
+        return exchange.json(value)  # which echoes the request's settings as it sends
 
     return behaviour
 
@@ -199,9 +201,9 @@ def stored_record(value: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- planning
 
 
-def plan_output(body: dict[str, Any], seed: int, found: ResponsesShapes) -> Plan:
-    """The output items of the answer to ``body`` (the same for the plain and the streamed answer)."""
-    rng = answer_rng(seed, body, "response")
+def plan_output(body: dict[str, Any], rng: random.Random, found: ResponsesShapes) -> Plan:
+    """The output items of the answer to ``body``, the first draws from the answer's random source (which the
+    request's delivery fields do not change), so the plain and the streamed answer carry the same ones."""
     budget = (
         body.get("max_output_tokens")
         if isinstance(body.get("max_output_tokens"), int) and not isinstance(body.get("max_output_tokens"), bool)
@@ -247,33 +249,32 @@ def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
     return message_content(form, form.get("schema") if isinstance(form, dict) else None, rng)
 
 
-def _ident(prefix: str, seed: int, body: str, *parts: Any) -> str:
-    """``prefix_`` and a digest of ``[seed, body, *parts]`` as ``json.dumps`` writes it with sorted keys; ``body``
-    comes written already (:func:`_written`): an answer names several things after the same request."""
-    written = ", ".join([json.dumps(seed), body, *(_written(part) for part in parts)])
-    digest = hashlib.sha256(f"[{written}]".encode()).hexdigest()
-    return f"{prefix}_{digest[:32]}"
-
-
-def _written(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _new_id(prefix: str, rng: random.Random) -> str:
+    """``prefix_`` and 32 hex digits from the answer's random source (drawn after the plan, the same whether the
+    answer streams or not)."""
+    return f"{prefix}_{rng.getrandbits(128):032x}"
 
 
 # ---------------------------------------------------------------- the response object
 
 
-def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
+def final_response(
+    exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None, echoed: bool = True
+) -> dict[str, Any]:
+    """The response object answering the request; repeating its settings only when ``echoed`` (a plain answer
+    leaves that to :meth:`Exchange.json`, which does it as it sends: done here too, it would be done twice)."""
     body = exchange.body
-    plan = plan_output(body, exchange.seed, found)
-    value = exchange.skeleton(found.plain.generator, "response", shallow=True)  # only its top-level keys change
+    plan = plan_output(body, exchange.rng, found)
+    # only its top-level keys change; the ids are set below, so the skeleton draws none
+    value = exchange.skeleton(found.plain.generator, "response", caller_sets=SET_IDS, shallow=True)
     if not isinstance(value, dict):
         value = {}
-    stable = _written({key: item for key, item in body.items() if key not in ("stream", "stream_options")})
-    output = [_item(exchange, found, planned, position, stable) for position, planned in enumerate(plan.items)]
+    answer_id = _new_id("resp", exchange.rng)
+    output = [_item(exchange, found, planned) for planned in plan.items]
     text = "".join(item.text for item in plan.items if item.kind == "message")
     status = "incomplete" if plan.incomplete else "completed"
     edits = [
-        edit(value, "id", _ident("resp", exchange.seed, stable)),
+        edit(value, "id", answer_id),
         edit(value, "status", status),
         edit(value, "output", output),
         edit(
@@ -291,7 +292,7 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
     if "previous_response_id" in found.top_level:
         edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
     edits.append(edit(value, "object", "response"))
-    if found.echo is not None:
+    if echoed and found.echo is not None:
         edits += found.echo.edits(value, body, ASSUMED)
     if isinstance(value.get("created_at"), int) and "completed_at" in value:
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
@@ -318,17 +319,15 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
     return value
 
 
-def _item(
-    exchange: Exchange, found: ResponsesShapes, planned: PlannedItem, position: int, stable: str
-) -> dict[str, Any]:
+def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> dict[str, Any]:
     shape = found.items[planned.kind]
-    item = exchange.skeleton(shape.generator, f"item {planned.kind}", shallow=True)
+    item = exchange.skeleton(shape.generator, f"item {planned.kind}", caller_sets=SET_IDS, shallow=True)
     if not isinstance(item, dict):
         item = {}
     prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
     edits = [
         edit(item, "type", planned.kind),
-        edit(item, "id", _ident(prefix, exchange.seed, stable, position)),
+        edit(item, "id", _new_id(prefix, exchange.rng)),
         edit(item, "status", "completed", DELETE),
     ]
     if planned.kind == "message":
@@ -338,7 +337,7 @@ def _item(
         ]
     elif planned.kind == "function_call" and planned.call is not None:
         edits += [
-            edit(item, "call_id", _ident("call", exchange.seed, stable, position)),
+            edit(item, "call_id", _new_id("call", exchange.rng)),
             edit(item, "name", planned.call.name),
             edit(item, "arguments", planned.call.arguments),
         ]
@@ -423,7 +422,7 @@ def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, A
     opening = _snapshot(final)
     yield from events.add("response.created", response=opening)
     yield from events.add("response.in_progress", response=opening)
-    rng = answer_rng(exchange.seed, exchange.body, "pieces")
+    rng = exchange.rng  # after the plan and the ids
     for position, item in enumerate(final.get("output") or []):
         yield from _stream_item(events, position, item, rng)
     closing = (

@@ -262,6 +262,22 @@ def test_stream_is_deterministic(api: ResponsesApi) -> None:
     assert post(api, body).content == post(api, body).content
 
 
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+@pytest.mark.parametrize("body", [{"input": "Tell me about rivers."}, {"input": "Weather?", "tools": FUNCTION_TOOLS}])
+def test_the_streamed_answer_names_its_response_and_items_as_the_plain_one(
+    api: ResponsesApi, body: dict[str, Any]
+) -> None:
+    """Ids are drawn from the answer's random source after its plan: asking for a stream changes neither."""
+    plain = post(api, body).json()
+    streamed = events(post(api, {**body, "stream": True}).text)[-1][1]["response"]
+
+    def ids(value: dict[str, Any]) -> list[Any]:
+        return [value["id"]] + [(item.get("id"), item.get("call_id")) for item in value["output"]]
+
+    assert ids(streamed) == ids(plain)
+    assert plain["id"].startswith("resp_") and len(set(ids(plain))) == len(ids(plain))
+
+
 def test_event_names_behind_a_ref_still_name_the_events() -> None:
     """OpenAI's published spec, once normalised, keeps the stream's ``event`` enum as a shared component
     (``$ref: #/components/schemas/Event``); the names behind the ref must still be sent as ``event:``."""
