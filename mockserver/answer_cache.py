@@ -23,8 +23,10 @@ VARYING_HEADERS = ("accept", "content-type", "host", "prefer")
 """Request headers that change the answer (besides the method, path, query and body)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CachedAnswer:
+    """A remembered answer (not frozen: a frozen dataclass is slower to make, and one is made per answer)."""
+
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes

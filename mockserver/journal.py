@@ -59,8 +59,9 @@ class Body:
 
     @classmethod
     def of(cls, raw: bytes, limit: int) -> Body:
-        body = cls("", len(raw), len(raw) > limit)
+        body = cls.__new__(cls)  # every answer is recorded: one call, not two
         body._text, body._kept = None, raw[:limit]  # the same bytes object when it is not cut: nothing copied
+        body.size, body.truncated = len(raw), len(raw) > limit
         return body
 
     @property
@@ -119,7 +120,7 @@ class WireHeaders(Sequence[tuple[str, str]]):
         return f"WireHeaders({list(self)!r})"
 
     def held(self) -> int:
-        return sum([len(name) + len(value) for name, value in self._raw])
+        return len(b"".join(map(b"".join, self._raw)))  # no Python frame per header: every answer is recorded
 
 
 def _headers_held(headers: Sequence[tuple[str, str]]) -> int:

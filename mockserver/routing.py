@@ -84,6 +84,8 @@ class Router(Generic[T]):
 def _target(route: Route[T], method: str, query: str) -> T | None:
     """The variant whose fixed query the request carries, else the bare path's operation, else the
     first variant (a path published only with its query)."""
+    if not route.variants:  # most paths
+        return route.methods.get(method)
     asked = parse_qs(query, keep_blank_values=True) if query and route.variants else {}
     candidates = [(fixed, target) for fixed, variant_method, target in route.variants if variant_method == method]
     for fixed, target in candidates:
