@@ -88,8 +88,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
             edits.append(
                 edit(value, "usage", filled_usage(shapes, usage, value.get("usage"), tokens, 0, rng=exchange.rng))
             )
-        settle(value, exchange.answer_media.validator, edits)
-        return exchange.json(value)
+        return exchange.json(value, edits=edits)  # settled there with the echo's, in one validation
 
     return behaviour
 

@@ -40,7 +40,7 @@ from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
-from apitwin.mockserver.edits import DELETE, edit, quiet, settle
+from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.specs.sse_wire import frame
 
@@ -135,11 +135,14 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         streamed = exchange.media.stream is not None
         if streamed and "response.completed" not in found.events:
             return None
-        value = await exchange.off_loop(partial(final_response, exchange, found, previous, echoed=streamed))
-        await _remember(exchange, value)
+        value, edits = await exchange.off_loop(partial(final_response, exchange, found, previous))
         if streamed:
+            settle(value, found.plain.validator, [*edits, *_echoed(exchange, found, value)])
+            await _remember(exchange, value)
             return exchange.events(stream_frames(exchange, found, value))
-        return exchange.json(value)  # which echoes the request's settings as it sends
+        answer = exchange.json(value, edits=edits)  # settled there with the echo's edits, in place
+        await _remember(exchange, value)
+        return answer
 
     return behaviour
 
@@ -259,10 +262,11 @@ def _new_id(prefix: str, rng: random.Random) -> str:
 
 
 def final_response(
-    exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None, echoed: bool = True
-) -> dict[str, Any]:
-    """The response object answering the request; repeating its settings only when ``echoed`` (a plain answer
-    leaves that to :meth:`Exchange.json`, which does it as it sends: done here too, it would be done twice)."""
+    exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[Edit]]:
+    """The response object answering the request as drawn, and the edits that make it the answer (id, status,
+    output, usage, …), not applied yet: they are settled together with the echo of the request's settings
+    (:meth:`Exchange.json` does it for a plain answer), so an answer whose edits all fit is validated once."""
     body = exchange.body
     plan = plan_output(body, exchange.rng, found)
     # only its top-level keys change; the ids are set below, so the skeleton draws none
@@ -292,8 +296,6 @@ def final_response(
     if "previous_response_id" in found.top_level:
         edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
     edits.append(edit(value, "object", "response"))
-    if echoed and found.echo is not None:
-        edits += found.echo.edits(value, body, ASSUMED)
     if isinstance(value.get("created_at"), int) and "completed_at" in value:
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
     if found.usage:
@@ -315,8 +317,13 @@ def final_response(
             exchange.rng,
         )
         edits.append(edit(value, "usage", usage))
-    settle(value, found.plain.validator, edits)
-    return value
+    return value, edits
+
+
+def _echoed(exchange: Exchange, found: ResponsesShapes, value: dict[str, Any]) -> list[Edit]:
+    """The edits that repeat the request's settings in ``value``, after the behaviour's own as
+    :meth:`Exchange.json` orders them, so a streamed answer settles as the plain one does."""
+    return found.echo.edits(value, exchange.body, ASSUMED) if found.echo is not None else []
 
 
 def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> dict[str, Any]:
