@@ -190,9 +190,9 @@ _VOCABULARY = tuple(_WORDS[index % len(_WORDS)] for index in range(256))
 """The words a random byte picks: the list, then its start again, so the short common words at its head (the, a,
 of, to …) come twice as often as the ten technical ones at its end (validation … endpoint)."""
 _CAPITALISED = tuple(word.capitalize() for word in _VOCABULARY)
-_VOCABULARY_TOKENS = tuple(count_tokens(" " + word) for word in _VOCABULARY)
+_VOCABULARY_TOKENS = bytes(count_tokens(" " + word) for word in _VOCABULARY)
 """The tokens of each word, as it stands in a text (after a space; a text's first word, without one, counts the
-same)."""
+same): a translation table, so the drawn bytes of a sentence translate to its words' counts, summed in C."""
 
 
 def truncate(text: str, limit: int | None) -> tuple[str, bool]:
@@ -258,14 +258,14 @@ def compose_counted(rng: random.Random, tokens: int | None = None) -> tuple[str,
     drawn = rng.randbytes(target + _LONGEST + 3 * sentences)
     picks = drawn[: target + _LONGEST]
     shapes = drawn[target + _LONGEST :]
-    words = list(map(_VOCABULARY.__getitem__, picks))
+    words = [_VOCABULARY[pick] for pick in picks]
     used = start = 0
     for sentence in range(sentences):
         if used >= target:
             break
         length, comma, closer = _sentence_shape(shapes[3 * sentence : 3 * sentence + 3])
         end = start + length
-        used += sum(map(_VOCABULARY_TOKENS.__getitem__, picks[start:end])) + (comma > 0) + 1
+        used += sum(picks[start:end].translate(_VOCABULARY_TOKENS)) + (comma > 0) + 1
         words[start] = _CAPITALISED[picks[start]]
         if comma:
             words[start + comma] += ","
