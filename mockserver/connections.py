@@ -80,10 +80,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         if LimitedHttpToolsProtocol.limits is None:
             LimitedHttpToolsProtocol.limits = Limits.current()
+        self._limits: Limits = LimitedHttpToolsProtocol.limits
         self._deadline: Any = None
         self._header_count = 0
         self._header_bytes = 0
         self._received = False
+        self._in_headers = False
+        """A request has begun and its headers are not all here yet."""
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -97,6 +100,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._received = True
         self._flush()  # a held head leaves before anything parsed from ``data`` is written (a 400, a 431)
         super().data_received(data)
+        if self._in_headers and self._deadline is None and not self.transport.is_closing():
+            # Armed only for headers still incomplete when the data read so far is parsed (in the same turn of the
+            # loop as the request's first byte): most requests arrive whole, and need no timer pushed and cancelled.
+            self._arm()
 
     def shutdown(self) -> None:
         self._flush()
@@ -112,8 +119,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._header_count = 0
         self._header_bytes = 0
-        if self._deadline is None:
-            self._arm()
+        self._in_headers = True
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
@@ -124,13 +130,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._count(1, len(name) + len(value))
 
     def on_headers_complete(self) -> None:
+        self._in_headers = False
         self._disarm()
         super().on_headers_complete()
         if self.cycle is not None and not isinstance(self.cycle.transport, JoinedWrites):
             self.cycle.transport = JoinedWrites(self.transport, self.loop)  # type: ignore[assignment]
 
     def _count(self, fields: int, size: int) -> None:
-        limits = self.limits or Limits()
+        limits = self._limits
         self._header_count += fields
         self._header_bytes += size
         if self._header_count > limits.max_headers:
@@ -151,8 +158,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         return error.__context__ if error is not None else None
 
     def _arm(self) -> None:
-        limits = self.limits or Limits()
-        self._deadline = self.loop.call_later(limits.header_timeout, self._header_timeout)
+        self._deadline = self.loop.call_later(self._limits.header_timeout, self._header_timeout)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
@@ -166,8 +172,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if not self._received:
             self.transport.close()  # opened and never used: nothing to answer
             return
-        limits = self.limits or Limits()
-        self._refuse(408, f"request headers not received within {limits.header_timeout:g} s")
+        self._refuse(408, f"request headers not received within {self._limits.header_timeout:g} s")
 
     def _refuse(self, status: int, reason: str) -> None:
         phrase = {408: "Request Timeout", 431: "Request Header Fields Too Large"}[status]

@@ -64,6 +64,26 @@ def test_headers_that_never_finish_get_a_408_and_the_connection_is_closed(server
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
+@pytest.mark.parametrize("pipelined", [False, True], ids=["after-the-answer", "in-the-same-packet"])
+def test_the_next_request_on_a_kept_alive_connection_gets_a_408_when_its_headers_stall(server, pipelined):
+    """The header deadline of a later request starts with its first byte, whether that came with the request
+    before it or after its answer."""
+    port, _ = server
+    whole = f"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n\r\n".encode()
+    stalled = b"GET /v1/models HTTP/1.1\r\nHost: x\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(whole + stalled if pipelined else whole)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536)
+        if not pipelined:
+            sock.sendall(stalled)
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK")
+    assert received.count(b"HTTP/1.1 408 ") == 1, received[-300:]
+
+
 def test_pipelined_requests_get_their_answers_whole_and_in_order(server):
     """Three requests in one packet on a kept-alive connection: each answer leaves whole, head and body together,
     in the order asked (the last closes the connection, so the read ends)."""
