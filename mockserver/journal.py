@@ -120,14 +120,21 @@ class WireHeaders(Sequence[tuple[str, str]]):
         return f"WireHeaders({list(self)!r})"
 
     def held(self) -> int:
-        return len(b"".join(map(b"".join, self._raw)))  # no Python frame per header: every answer is recorded
+        return _pairs_held(self._raw)
 
 
 def _headers_held(headers: Sequence[tuple[str, str]]) -> int:
     """Characters of the header names and values (bytes of those not read yet), for the journal's byte bound."""
-    if isinstance(headers, WireHeaders):
+    if type(headers) is WireHeaders:  # not isinstance: WireHeaders is a Sequence, whose ABC check is slower
         return headers.held()
-    return sum([len(name) + len(value) for name, value in headers])
+    return _pairs_held(headers)
+
+
+def _pairs_held(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> int:
+    total = 0
+    for name, value in pairs:  # a plain loop: faster than sum() over a comprehension or a join for a few headers
+        total += len(name) + len(value)
+    return total
 
 
 @dataclass(slots=True)
