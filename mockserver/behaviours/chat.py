@@ -38,6 +38,7 @@ from apitwin.specs.sse_wire import frame
 MAX_CHOICES = 16
 """More choices than this are answered with this many (the spec's own bounds apply first)."""
 MESSAGE_KEYS = ("role", "content", "tool_calls")
+USAGE_TOTALS = ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens", "total_tokens")
 
 
 @dataclass(slots=True)
@@ -160,35 +161,76 @@ def filled_usage(
     rng: Any = None,
 ) -> dict[str, Any]:
     """``base`` (a generated usage; drawn from ``schemas`` when absent) saying ``prompt``/``completion``/total,
-    with every detail count zero unless ``details`` gives it. What ``schemas`` declare is looked up once per list
-    (behaviours keep theirs), not per answer."""
+    with every detail count zero unless ``details`` gives it. What ``schemas`` declare and what ``base`` holds are
+    looked up once (:class:`UsageLayout`; behaviours keep their schemas, the fast path its skeletons), not per
+    answer."""
     if not isinstance(base, dict) and rng is not None:
         shape = shapes.remember("usage shape", schemas, None, lambda: _usage_shape(shapes, schemas))
         base = shape.generate(rng) if shape is not None else None
-    # A copy of the two levels changed below (the counts and the detail objects' counts): ``base`` may be a kept
-    # skeleton's, and anything deeper is only read.
-    usage = (
-        {key: dict(part) if isinstance(part, dict) else part for key, part in base.items()}
-        if isinstance(base, dict)
-        else {}
-    )
-    names = {
+    layout = _usage_layout(shapes, schemas, base if isinstance(base, dict) else NO_USAGE)
+    usage = dict(layout.zeroed)
+    for key, names in layout.details:  # copies: the zeroed objects are the layout's
+        detail = usage[key] = dict(usage[key])
+        if details:
+            for name in names:
+                detail[name] = details.get(name, 0)
+    numbers = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "input_tokens": prompt,
         "output_tokens": completion,
         "total_tokens": prompt + completion,
     }
-    declared = shapes.remember("usage names", schemas, None, lambda: _declared_names(shapes, schemas, names))
-    for key, number in names.items():
-        if key in usage or key in declared:
-            usage[key] = number
-    for detail in usage.values():
-        if isinstance(detail, dict):
-            for name, number in detail.items():
-                if isinstance(number, int) and not isinstance(number, bool):
-                    detail[name] = (details or {}).get(name, 0)
+    for key in layout.counts:
+        usage[key] = numbers[key]
     return usage
+
+
+@dataclass(slots=True, frozen=True)
+class UsageLayout:
+    """What filling a usage drawn as a given ``base`` changes: the same for every answer that starts from it."""
+
+    zeroed: dict[str, Any]
+    """``base`` with every count of its detail objects zero (never handed out: callers get copies)."""
+    details: tuple[tuple[str, tuple[str, ...]], ...]
+    """(key, its counts) of each detail object."""
+    counts: tuple[str, ...]
+    """The token totals the usage carries (in ``base`` or declared by its schemas), in the order they are set."""
+
+
+NO_USAGE: dict[str, Any] = {}
+"""The base of a usage none was drawn for."""
+LAYOUTS_KEPT = 256
+"""Usage layouts kept: one per kept skeleton's usage in use; the slow path's fresh ones only pass through."""
+_layouts: dict[tuple[int, int], tuple[dict[str, Any], list[Any], UsageLayout]] = {}
+
+
+def _usage_layout(shapes: Shapes, schemas: list[Any], base: dict[str, Any]) -> UsageLayout:
+    """The layout of ``base`` filled for ``schemas``, worked out on first use and kept with both (so neither id
+    passes to another object while the entry lives). ``base`` is never changed: a kept skeleton's is only read."""
+    known = _layouts.get((id(base), id(schemas)))
+    if known is not None and known[0] is base and known[1] is schemas:
+        return known[2]
+    layout = _new_layout(shapes, schemas, base)
+    if len(_layouts) >= LAYOUTS_KEPT:
+        _layouts.clear()
+    _layouts[(id(base), id(schemas))] = (base, schemas, layout)
+    return layout
+
+
+def _new_layout(shapes: Shapes, schemas: list[Any], base: dict[str, Any]) -> UsageLayout:
+    zeroed: dict[str, Any] = dict(base)
+    details = []
+    for key, part in base.items():
+        if isinstance(part, dict):
+            names = tuple(
+                name for name, value in part.items() if isinstance(value, int) and not isinstance(value, bool)
+            )
+            zeroed[key] = {**part, **dict.fromkeys(names, 0)}
+            details.append((key, names))
+    declared = shapes.remember("usage names", schemas, None, lambda: _declared_names(shapes, schemas, USAGE_TOTALS))
+    counts = tuple(name for name in USAGE_TOTALS if name in base or name in declared)
+    return UsageLayout(zeroed, tuple(details), counts)
 
 
 def _usage_shape(shapes: Shapes, schemas: list[Any]) -> Shape | None:

@@ -207,18 +207,17 @@ def truncate(text: str, limit: int | None) -> tuple[str, bool]:
 
 def prompt_tokens(value: Any) -> int:
     """Tokens of every string in a prompt (messages, input items, instructions), at least 1."""
-    total = sum(count_tokens(text) for text in _strings(value))
-    return max(total, 1)
+    return max(_tokens_in(value), 1)
 
 
-def _strings(value: Any) -> list[str]:
+def _tokens_in(value: Any) -> int:
     if isinstance(value, str):
-        return [value]
+        return count_tokens(value)
     if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
+        return sum(map(_tokens_in, value))
     if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
-    return []
+        return sum(map(_tokens_in, value.values()))
+    return 0
 
 
 def answer_rng(seed: int, body: Any, *parts: Any) -> random.Random:
