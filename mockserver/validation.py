@@ -160,26 +160,11 @@ def _validate_variant(operation: Operation, body: RequestBody, value: Any) -> li
         f", … ({len(allowed)} in all)" if len(allowed) > MAX_LISTED_VALUES else ""
     )
     if prop not in value:
-        return [
-            Violation(
-                operation.operation_id,
-                "body",
-                f"/{prop}",
-                f"one of {len(allowed)} values",
-                "nothing",
-                f"body/{prop} is required: expected one of {listed}",
-            )
-        ]
-    return [
-        Violation(
-            operation.operation_id,
-            "body",
-            f"/{prop}",
-            f"one of {len(allowed)} values",
-            describe(choice),
-            f"body/{prop}: {describe(choice)} is not one of the {len(allowed)} accepted values: {listed}",
-        )
-    ]
+        received, message = "nothing", f"body/{prop} is required: expected one of {listed}"
+    else:
+        received = describe(choice)
+        message = f"body/{prop}: {received} is not one of the {len(allowed)} accepted values: {listed}"
+    return [Violation(operation.operation_id, "body", f"/{prop}", f"one of {len(allowed)} values", received, message)]
 
 
 def _errors(operation: Operation, validator: FastValidator, value: Any) -> list[Violation]:
