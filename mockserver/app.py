@@ -65,6 +65,7 @@ from apitwin.mockserver.live_settings import LiveSettings
 from apitwin.mockserver.media import MEDIA_PREFIX
 from apitwin.mockserver.operations import (
     CompiledApi,
+    Media,
     Operation,
     RequestBody,
     ResponseSpec,
@@ -336,7 +337,17 @@ class MockServer:
         plan = self._plans.get(id(operation))
         if plan is None:
             success = choose_status(operation, NO_PREFERENCES) if operation.responses else None
-            plan = self._plans[id(operation)] = OperationPlan(Guard(operation.security, api.security_schemes), success)
+            media = (
+                (None, None)
+                if success is None
+                else (
+                    choose_media(success[1], accept=None, wants_stream=False),
+                    choose_media(success[1], accept=None, wants_stream=True),
+                )
+            )
+            plan = self._plans[id(operation)] = OperationPlan(
+                Guard(operation.security, api.security_schemes), success, media
+            )
         return plan
 
     def base_paths(self) -> dict[str, str]:
@@ -536,11 +547,15 @@ class MockServer:
     ) -> Response:
         """The answer to a valid request: the chosen response, from a behaviour or the generator."""
         try:
-            success = self.plan_of(api, operation).success
-            status_code, response = (
-                success if preferences.code is None and success is not None else choose_status(operation, preferences)
+            plan = self.plan_of(api, operation)
+            success = plan.success if preferences.code is None else None
+            status_code, response = success or choose_status(operation, preferences)
+            accept, stream = headers.get("accept"), wants_stream(body)
+            media = (
+                plan.success_media[stream]
+                if success is not None and not accept
+                else choose_media(response, accept=accept, wants_stream=stream)
             )
-            media = choose_media(response, accept=headers.get("accept"), wants_stream=wants_stream(body))
             example = choose_example(media, preferences) if media is not None else (False, None)
         except PreferenceError as error:
             return problem_response(400, str(error), path)
@@ -614,6 +629,8 @@ class OperationPlan:
     success: tuple[int, ResponseSpec] | None
     """The status and response answered unless ``Prefer: code=`` asks for another (None: the operation declares no
     response, which ``choose_status`` then says)."""
+    success_media: tuple[Media | None, Media | None]
+    """The media of ``success`` for a request without ``Accept``: not asking for a stream, and asking for one."""
 
 
 def _route(api: CompiledApi, path: str, method: str, query: str = "") -> tuple[str, Match[Operation]]:
