@@ -52,7 +52,7 @@ class Body:
 
     def __init__(self, text: str, size: int, truncated: bool = False) -> None:
         self._text: str | None = text
-        self._kept = b""
+        self._kept: bytes | bytearray = b""
         self.size = size
         """Bytes the whole body had."""
         self.truncated = truncated
@@ -62,6 +62,13 @@ class Body:
         body = cls.__new__(cls)  # every answer is recorded: one call, not two
         body._text, body._kept = None, raw[:limit]  # the same bytes object when it is not cut: nothing copied
         body.size, body.truncated = len(raw), len(raw) > limit
+        return body
+
+    @classmethod
+    def held_bytes(cls, kept: bytes | bytearray, size: int, truncated: bool) -> Body:
+        """A body of ``size`` bytes of which ``kept`` are kept (no longer changed by whoever wrote them)."""
+        body = cls.__new__(cls)
+        body._text, body._kept, body.size, body.truncated = None, kept, size, truncated
         return body
 
     @property
@@ -193,7 +200,9 @@ class StreamTrace:
         self.total += size
 
     def body(self) -> Body:
-        return Body(bytes(self.kept).decode("utf-8", "replace"), self.total, self.total > len(self.kept))
+        """The bytes kept, read as text when someone looks (as a recorded body is); not copied: the stream is over,
+        and the trace keeps them for its events anyway."""
+        return Body.held_bytes(self.kept, self.total, self.total > len(self.kept))
 
     def split(self) -> tuple[list[Event], int]:
         """The events kept (each at the time its last piece went) and how many more were sent."""
