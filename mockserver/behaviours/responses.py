@@ -37,7 +37,7 @@ from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
-from apitwin.mockserver.behaviours.skeleton import copy_json
+from apitwin.mockserver.behaviours.skeleton import copy_json, identifying
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
@@ -45,6 +45,9 @@ from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.specs.sse_wire import frame
 
 STORE_KIND = "response"
+USAGE_WHILE_GENERATING = ("null", "absent", "final")
+"""How the response object's ``usage`` looks in the events sent before it is complete, most realistic first."""
+MAX_EVENT_KEYS = 4096
 ASSUMED = {"tool_choice": "auto"}
 """What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
 SET_IDS = ("id", "call_id", "previous_response_id")
@@ -82,6 +85,11 @@ class ResponsesShapes:
     """The request's settings the response object repeats (``temperature``, ``tools``, …)."""
     events: dict[str, Shape] = field(default_factory=dict)
     event_names: tuple[str, ...] = ()
+    usage_while_generating: tuple[str, ...] = USAGE_WHILE_GENERATING
+    """:data:`USAGE_WHILE_GENERATING`, those the response schema allows first."""
+    event_keys: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
+    """Fast path: the keys, in order, of an event whose first options all fit, per seed, status, kind and field
+    names (see :meth:`_Events.known`); at most :data:`MAX_EVENT_KEYS`."""
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
@@ -116,6 +124,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         usage=shapes.at(plain.schema, "usage"),
         top_level=_properties(shapes, plain.schema),
         echo=echo_of(api, operation, plain),
+        usage_while_generating=_usage_while_generating(shapes, plain.schema),
     )
     stream = next((media for media in success.media.values() if media.stream is not None), None)
     if stream is not None and stream.stream is not None:
@@ -149,6 +158,20 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
 
 def _properties(shapes: Shapes, schema: Any) -> set[str]:
     return {name for member in shapes.members(schema) for name in (member.get("properties") or {})}
+
+
+def _usage_while_generating(shapes: Shapes, schema: Any) -> tuple[str, ...]:
+    """:data:`USAGE_WHILE_GENERATING` with the forms the response ``schema`` allows first (``null`` only where the
+    usage schema takes it, absent only where it is not required), the others after: an event then settles with its
+    first options where the realistic one is forbidden, instead of trying each field's options in turn."""
+    required = {name for member in shapes.members(schema) for name in (member.get("required") or ())}
+    usage = [shapes.shape(member) for member in shapes.at(schema, "usage")]
+    allowed = {
+        "null": any(shape is not None and shape.is_valid(None) for shape in usage),
+        "absent": "usage" not in required,
+        "final": True,
+    }
+    return tuple(sorted(USAGE_WHILE_GENERATING, key=lambda form: not allowed[form]))
 
 
 # ---------------------------------------------------------------- stored responses
@@ -391,24 +414,58 @@ class _Events:
             return
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
-        event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields), shallow=True)
-        if not isinstance(event, dict):
+        event = self.known(kind, shape, fields) if self.exchange.fast else None
+        if event is None:
+            event = self._shaped(kind, shape, fields)
+        if event is None:
             return
-        declared = [key for key in fields if key in event or self.found.shapes.has(shape.schema, key)]
-        quick = _first_options(event, fields, declared) if self.exchange.fast else None
-        if quick is not None and shape.validator.is_valid(quick):
-            event = quick  # what settle keeps when every first option is valid
-        else:
-            edits = [edit(event, key, *_options(fields[key])) for key in declared]
-            edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
-            settle(event, shape.validator, edits)
         name = kind if kind in self.found.event_names else None
         self.sequence += 1
         yield self.exchange.sse(event, name)
 
+    def known(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Fast path: the event made from the keys an event of its kind and fields had before, when its first
+        options all fit: what :meth:`_shaped` makes then, without drawing a skeleton (a text's deltas are alike
+        but for their piece and number, and so are the events of every answer with the same seed)."""
+        keys = self.found.event_keys.get(self._layout(kind, fields))
+        if keys is None:
+            return None
+        event = {key: _first(fields[key]) for key in keys}
+        return event if shape.validator.is_valid(event) else None
+
+    def _learn(self, kind: str, fields: dict[str, Any], event: dict[str, Any]) -> None:
+        """Keep the keys of ``event`` for :meth:`known` (bounded: forgotten all at once when full)."""
+        known = self.found.event_keys
+        if len(known) >= MAX_EVENT_KEYS:
+            known.clear()
+        known[self._layout(kind, fields)] = tuple(event)
+
+    def _layout(self, kind: str, fields: dict[str, Any]) -> tuple[Any, ...]:
+        """What the keys of an event depend on: its skeleton (drawn per seed, status and kind) and its fields."""
+        return (self.exchange.seed, self.exchange.status, kind, tuple(fields))
+
+    def _shaped(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The event drawn from its skeleton with ``fields`` settled in (``None`` if the skeleton is no object)."""
+        event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields), shallow=True)
+        if not isinstance(event, dict):
+            return None
+        declared = [key for key in fields if key in event or self.found.shapes.has(shape.schema, key)]
+        quick = _first_options(event, fields, declared) if self.exchange.fast else None
+        if quick is not None and shape.validator.is_valid(quick):
+            if not any(identifying(key) for key in event if key not in fields):
+                self._learn(kind, fields, quick)  # drawing this skeleton took nothing from the answer's random source
+            return quick  # what settle keeps when every first option is valid
+        edits = [edit(event, key, *_options(fields[key])) for key in declared]
+        edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
+        return settle(event, shape.validator, edits)
+
 
 def _options(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, Alternatives) else (value,)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, Alternatives) else value
 
 
 def _first_options(event: dict[str, Any], fields: dict[str, Any], declared: list[str]) -> dict[str, Any]:
@@ -416,7 +473,7 @@ def _first_options(event: dict[str, Any], fields: dict[str, Any], declared: list
     set in order, then every other generated key but ``type`` removed (a copy; ``event`` stays as it was)."""
     quick = dict(event)
     for key in declared:
-        quick[key] = _options(fields[key])[0]
+        quick[key] = _first(fields[key])
     for key in event:
         if key not in fields and key != "type":
             del quick[key]
@@ -426,7 +483,7 @@ def _first_options(event: dict[str, Any], fields: dict[str, Any], declared: list
 def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, Any]) -> Iterator[bytes]:
     """The stream's frames, each shaped as it is sent: the first event leaves before the last is made."""
     events = _Events(exchange, found)
-    opening = _snapshot(final)
+    opening = _snapshot(final, found.usage_while_generating)
     yield from events.add("response.created", response=opening)
     yield from events.add("response.in_progress", response=opening)
     rng = exchange.rng  # after the plan and the ids
@@ -445,15 +502,20 @@ def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, A
         yield frame(terminator, None)
 
 
-def _snapshot(final: dict[str, Any]) -> Alternatives:
-    """The response object as it looks while it is being generated (usage unknown yet: null, absent, or as final)."""
+def _snapshot(final: dict[str, Any], usage_forms: tuple[str, ...]) -> Alternatives:
+    """The response object as it looks while it is being generated (usage unknown yet: null, absent, or as final,
+    in the order of ``usage_forms``)."""
     opening = copy_json(final)
     opening.update(status="in_progress", output=[])
     for key, empty in (("completed_at", None), ("incomplete_details", None), ("output_text", "")):
         if key in opening:
             opening[key] = empty
-    without_usage = {key: value for key, value in opening.items() if key != "usage"}
-    return Alternatives(({**opening, "usage": None}, without_usage, opening))
+    forms = {
+        "null": {**opening, "usage": None},
+        "absent": {key: value for key, value in opening.items() if key != "usage"},
+        "final": opening,
+    }
+    return Alternatives(forms[form] for form in usage_forms)
 
 
 def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> Iterator[bytes]:

@@ -278,6 +278,20 @@ def test_the_streamed_answer_names_its_response_and_items_as_the_plain_one(
     assert plain["id"].startswith("resp_") and len(set(ids(plain))) == len(ids(plain))
 
 
+@pytest.mark.parametrize(
+    ("api", "usage"),
+    [(APIS[0], "null"), (APIS[1], "absent")],  # openresponses' usage takes null; aimlapi's does not
+    ids=[APIS[0].name, APIS[1].name],
+)
+def test_the_opening_response_has_no_usage_yet_as_the_schema_allows(api: ResponsesApi, usage: str) -> None:
+    found = events(post(api, {"input": "Tell me about rivers.", "stream": True}).text)
+    for _, payload in found[:2]:
+        assert payload["type"] in ("response.created", "response.in_progress")
+        opening = payload["response"]
+        assert ("usage" not in opening) if usage == "absent" else (opening["usage"] is None)
+    assert found[-1][1]["response"]["usage"]["total_tokens"] > 0
+
+
 def test_event_names_behind_a_ref_still_name_the_events() -> None:
     """OpenAI's published spec, once normalised, keeps the stream's ``event`` enum as a shared component
     (``$ref: #/components/schemas/Event``); the names behind the ref must still be sent as ``event:``."""
