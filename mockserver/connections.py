@@ -123,11 +123,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
-        self._count(0, len(url))
+        self._header_bytes += len(url)
+        if self._header_bytes > self._limits.max_header_bytes:
+            self._too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         super().on_header(name, value)
-        self._count(1, len(name) + len(value))
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value)
+        if self._header_count > self._limits.max_headers or self._header_bytes > self._limits.max_header_bytes:
+            self._too_large()
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
@@ -136,14 +141,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.cycle is not None and not isinstance(self.cycle.transport, JoinedWrites):
             self.cycle.transport = JoinedWrites(self.transport, self.loop)  # type: ignore[assignment]
 
-    def _count(self, fields: int, size: int) -> None:
+    def _too_large(self) -> None:
+        """Stop parsing (the counts are checked in the parser's callbacks, each header as it is read)."""
         limits = self._limits
-        self._header_count += fields
-        self._header_bytes += size
         if self._header_count > limits.max_headers:
             raise _HeadersTooLarge(f"more than {limits.max_headers} header fields")
-        if self._header_bytes > limits.max_header_bytes:
-            raise _HeadersTooLarge(f"request line and headers longer than {limits.max_header_bytes} bytes")
+        raise _HeadersTooLarge(f"request line and headers longer than {limits.max_header_bytes} bytes")
 
     def send_400_response(self, msg: str) -> None:
         """httptools reports a callback's exception as a parser error: answer a limit with 431, not 400."""
