@@ -31,7 +31,7 @@ from apitwin.mockserver.behaviours.content import call_tokens, message_content, 
 from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import pieces, prompt_tokens
-from apitwin.mockserver.edits import DELETE, edit, quiet, settle
+from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.specs.sse_wire import frame
 
@@ -344,19 +344,20 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
         for planned in plan:
             texts = None
             if fast and planned.text:
-                texts = _text_frames(exchange, chunk_choice, base, template, planned.index, include_usage)
+                texts = _text_frames(exchange, base, template, planned.index, include_usage)
             for delta, finish in _deltas(exchange, planned):
                 quick = None
                 if texts is not None and finish is None and delta[0].keys() == {"content"}:
                     quick = texts.frame(delta[0]["content"])
                 if quick is None and fast:
                     fields = (planned.index, delta[0], finish)
-                    quick = _quick_chunk(exchange, chunk_choice, base, template, fields, include_usage)
+                    quick = _quick_chunk(exchange, base, template, fields, include_usage)
                 if quick is not None:
                     yield quick
                     continue
-                choice = _chunk_choice_value(chunk_choice, template, planned.index, delta, finish)
-                yield chunk_event(exchange, base, [choice], include_usage, None)
+                choice = copy_json(template)
+                edits = _chunk_choice_edits(choice, planned.index, delta, finish)
+                yield chunk_event(exchange, base, [choice], include_usage, None, edits)
         if include_usage:
             usage = filled_usage(
                 found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng
@@ -394,43 +395,40 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
     return result
 
 
-def _chunk_choice_value(
-    shape: Shape, template: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None
-) -> dict[str, Any]:
-    choice = copy_json(template)
+def _chunk_choice_edits(
+    choice: dict[str, Any], index: int, deltas: list[dict[str, Any]], finish: str | None
+) -> list[Edit]:
+    """What a chunk's choice (a copy of the drawn one) says: its index, the delta, the finish_reason."""
     edits = [
         edit(choice, "index", index),
         edit(choice, "delta", *deltas),
         edit(choice, "finish_reason", finish, DELETE) if finish is None else edit(choice, "finish_reason", finish),
     ]
-    edits += quiet(choice, ["logprobs"])
-    return settle(choice, shape.validator, edits)
+    return edits + quiet(choice, ["logprobs"])
 
 
 def _quick_chunk(
     exchange: Exchange,
-    shape: Shape,
     base: dict[str, Any],
     template: dict[str, Any],
     choice_fields: tuple[int, dict[str, Any], str | None],
     include_usage: bool,
 ) -> bytes | None:
-    """The frame :func:`_chunk_choice_value` and :func:`chunk_event` make of a choice's (index, delta, finish_reason),
-    without their copies and edit records.
+    """The frame :func:`chunk_event` makes of a choice's (index, delta, finish_reason) with
+    :func:`_chunk_choice_edits`, without their copies and edit records.
 
-    Each of their edits is applied with its first option (:func:`_quick_values`), which :func:`settle` keeps
-    whenever the result is valid; so when both checks below pass, these are the slow path's bytes. ``None``: take
+    Each of their edits is applied with its first option (:func:`_quick_chunk_value`), which :func:`settle` keeps
+    whenever the result is valid; so when the check below passes, these are the slow path's bytes. ``None``: take
     the slow path.
     """
-    choice, chunk = _quick_values(exchange, base, template, choice_fields, include_usage)
-    if not shape.validator.is_valid(choice) or not exchange.answer_stream.payload_validator.is_valid(chunk):
+    chunk = _quick_chunk_value(exchange, base, template, choice_fields, include_usage)
+    if not exchange.answer_stream.payload_validator.is_valid(chunk):
         return None
     return exchange.sse(chunk, None)
 
 
 def _text_frames(
     exchange: Exchange,
-    shape: Shape,
     base: dict[str, Any],
     template: dict[str, Any],
     index: int,
@@ -438,18 +436,18 @@ def _text_frames(
 ) -> TextFrames | None:
     """The text events of choice ``index``: :func:`_quick_chunk`'s chunk of a ``{"content": …}`` delta, made once."""
     delta: dict[str, Any] = {}
-    choice, chunk = _quick_values(exchange, base, template, (index, delta, None), include_usage)
-    return text_frames(delta, "content", choice, chunk, shape.validator, exchange.answer_stream.payload_validator)
+    chunk = _quick_chunk_value(exchange, base, template, (index, delta, None), include_usage)
+    return text_frames(delta, "content", chunk, exchange.answer_stream.payload_validator)
 
 
-def _quick_values(
+def _quick_chunk_value(
     exchange: Exchange,
     base: dict[str, Any],
     template: dict[str, Any],
     choice_fields: tuple[int, dict[str, Any], str | None],
     include_usage: bool,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(choice, chunk) with every edit of :func:`_chunk_choice_value` and :func:`chunk_event` applied with its first
+) -> dict[str, Any]:
+    """The chunk with every edit of :func:`_chunk_choice_edits` and :func:`chunk_event` applied with its first
     option, in their order (so keys keep their places). Nothing shared is changed: new dicts over ``base`` and
     ``template``, whose nested values are only read."""
     index, delta, finish = choice_fields
@@ -463,7 +461,7 @@ def _quick_values(
         chunk["usage"] = None
     else:
         chunk.pop("usage", None)
-    return choice, chunk
+    return chunk
 
 
 def chunk_event(
@@ -472,11 +470,14 @@ def chunk_event(
     choices: list[Any],
     include_usage: bool,
     usage: dict[str, Any] | None = None,
+    choice_edits: Iterable[Edit] = (),
 ) -> bytes:
     """One stream chunk: ``choices``, the request's model, and ``usage`` as ``include_usage`` asks (null on
-    every chunk but the last, which carries it; absent when not asked for)."""
+    every chunk but the last, which carries it; absent when not asked for). ``choice_edits`` (of the choices' own
+    values) are settled with the chunk's, once ``choices`` is in it: each is judged by the chunk's schema, and a
+    chunk whose edits all fit is validated once."""
     chunk = copy_json(base)
-    edits = [edit(chunk, "choices", choices)]
+    edits = [edit(chunk, "choices", choices), *choice_edits]
     if isinstance(exchange.body.get("model"), str):
         edits.append(edit(chunk, "model", exchange.body["model"]))
     if usage is not None:
