@@ -37,7 +37,7 @@ from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
-from apitwin.mockserver.behaviours.skeleton import copy_json, identifying
+from apitwin.mockserver.behaviours.skeleton import identifying
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
@@ -430,7 +430,9 @@ class _Events:
         keys = self.found.event_keys.get(self._layout(kind, fields))
         if keys is None:
             return None
-        event = {key: _first(fields[key]) for key in keys}
+        event = {key: fields[key] for key in keys}
+        if Alternatives in map(type, fields.values()):  # rare (the opening response): a loop of C, not a call a key
+            event = {key: _first(value) for key, value in event.items()}
         return event if shape.validator.is_valid(event) else None
 
     def _learn(self, kind: str, fields: dict[str, Any], event: dict[str, Any]) -> None:
@@ -504,8 +506,8 @@ def stream_frames(exchange: Exchange, found: ResponsesShapes, final: dict[str, A
 
 def _snapshot(final: dict[str, Any], usage_forms: tuple[str, ...]) -> Alternatives:
     """The response object as it looks while it is being generated (usage unknown yet: null, absent, or as final,
-    in the order of ``usage_forms``)."""
-    opening = copy_json(final)
+    in the order of ``usage_forms``). Only top-level keys differ, so the rest is shared with ``final``."""
+    opening = dict(final)
     opening.update(status="in_progress", output=[])
     for key, empty in (("completed_at", None), ("incomplete_details", None), ("output_text", "")):
         if key in opening:
@@ -521,7 +523,7 @@ def _snapshot(final: dict[str, Any], usage_forms: tuple[str, ...]) -> Alternativ
 def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any) -> Iterator[bytes]:
     kind = item.get("type")
     item_id = item.get("id")
-    opening = copy_json(item)
+    opening = dict(item)  # only top-level keys change; the rest is shared with ``item``
     if "status" in opening:
         opening["status"] = "in_progress"
     if kind == "message":
