@@ -37,8 +37,9 @@ class BodyDeadlines:
         self.clock = clock or loop.time
         """The loop's monotonic time (tests pass a fake one and call :meth:`sweep` themselves)."""
         self.pending: dict[asyncio.Task[Any], float] = {}
-        """Task reading a body → when its last piece arrived (or it began to wait for the first); a task whose
-        deadline passed is taken out, and cancelled."""
+        """Task reading a body → when its last piece arrived (or it began to wait for the first)."""
+        self.expired: set[asyncio.Task[Any]] = set()
+        """Tasks taken out of ``pending`` when their deadline passed, and cancelled, until their read is over."""
         self._armed = False
 
     def start(self, task: asyncio.Task[Any]) -> None:
@@ -52,8 +53,12 @@ class BodyDeadlines:
         self.pending[task] = self.clock()
 
     def stop(self, task: asyncio.Task[Any]) -> bool:
-        """The read is over; whether its deadline passed (its task was cancelled for it)."""
-        return self.pending.pop(task, None) is None
+        """The read is over; whether its deadline passed (its task was cancelled for it). Said once: a second call
+        for the same read is False."""
+        if self.pending.pop(task, None) is not None or task not in self.expired:
+            return False
+        self.expired.remove(task)
+        return True
 
     def sweep(self) -> None:
         """Cancel the reads whose last piece is a whole timeout old."""
@@ -61,6 +66,7 @@ class BodyDeadlines:
         for task, last in list(self.pending.items()):
             if last <= stalled_since:
                 del self.pending[task]
+                self.expired.add(task)
                 task.cancel()
 
     def _tick(self) -> None:
@@ -114,8 +120,9 @@ class BodyReader:
             if deadlines.stop(task) and task.uncancel() <= cancelling:
                 return b"", 408
             raise
-        if deadlines.stop(task):  # the deadline passed as the last piece arrived: that piece won
-            task.uncancel()
+        finally:
+            if deadlines.stop(task):  # the deadline passed just as the read ended otherwise: the read's outcome wins
+                task.uncancel()
         if raw is None:
             return b"", 413
         request._stream_consumed = True

@@ -92,6 +92,30 @@ def test_a_body_that_stops_coming_gets_408_once_a_whole_timeout_passed_since_its
     assert outcome == (b"", 408)
 
 
+def test_a_408_leaves_the_task_uncancelled_for_the_answer_that_follows():
+    async def scenario() -> tuple[tuple[bytes, int], int]:
+        clock, client = Clock(), Client()
+        reader = BodyReader(1000, TIMEOUT, clock)
+
+        async def read_then_answer() -> tuple[tuple[bytes, int], int]:
+            outcome = await reader.read(request(client), None)
+            await asyncio.sleep(0)  # the error answer is written after the read: it must not be cancelled
+            task = asyncio.current_task()
+            assert task is not None
+            return outcome, task.cancelling()
+
+        reading = asyncio.create_task(read_then_answer())
+        await settle()
+        clock.now += TIMEOUT
+        deadlines = reader.deadlines(asyncio.get_running_loop())
+        deadlines.sweep()
+        await settle()
+        assert not deadlines.pending and not deadlines.expired
+        return await reading
+
+    assert asyncio.run(scenario()) == ((b"", 408), 0)
+
+
 def test_a_request_cancelled_from_outside_stays_cancelled_and_is_no_408():
     async def scenario() -> None:
         client = Client()
@@ -125,8 +149,10 @@ def test_a_client_leaving_mid_body_raises_client_disconnect():
         client = Client()
         client.send(b"{", more=True)
         client.leave()
+        reader = BodyReader(1000, TIMEOUT, Clock())
         with pytest.raises(ClientDisconnect):
-            await BodyReader(1000, TIMEOUT, Clock()).read(request(client), None)
+            await reader.read(request(client), None)
+        assert not reader.deadlines(asyncio.get_running_loop()).pending  # no later sweep cancels this task
 
     asyncio.run(scenario())
 
