@@ -16,8 +16,6 @@ chunk with no choices carries the usage; then the spec's terminator (``[DONE]``)
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from apitwin.mockserver.behaviours.skeleton import copy_json
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
+from apitwin.mockserver.generate_types import HEX, random_chars
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, ResponseSpec, is_json
 from apitwin.specs.sse_wire import frame
 
@@ -48,6 +47,8 @@ class PlannedChoice:
     calls: list[Call]
     finish_reason: str
     tokens: int
+    call_ids: list[str] = field(default_factory=list)
+    """The id of each call (``call_`` and 24 hex digits), drawn with the plan so a stream carries the same."""
 
 
 @dataclass(slots=True)
@@ -118,7 +119,8 @@ def plan_choices(body: dict[str, Any], rng: random.Random) -> list[PlannedChoice
     for index in range(max(1, min(count, MAX_CHOICES))):
         calls = plan_calls(body.get("tools"), body.get("tool_choice", "auto"), rng)
         if calls:
-            result.append(PlannedChoice(index, None, calls, "tool_calls", call_tokens(calls)))
+            ids = [f"call_{random_chars(rng, HEX, 24)}" for _ in calls]
+            result.append(PlannedChoice(index, None, calls, "tool_calls", call_tokens(calls), ids))
             continue
         text, cut, tokens = within(*_content(body, rng), limit)
         result.append(PlannedChoice(index, text, [], "length" if cut else "stop", tokens))
@@ -138,13 +140,6 @@ def _content(body: dict[str, Any], rng: Any) -> tuple[str, int | None]:
     response_format = body.get("response_format")
     holder = response_format.get("json_schema") if isinstance(response_format, dict) else None
     return message_content(response_format, holder.get("schema") if isinstance(holder, dict) else None, rng)
-
-
-def call_id(seed: int, body: dict[str, Any], choice: int, position: int) -> str:
-    digest = hashlib.sha256(
-        json.dumps([seed, choice, position, body.get("messages")], sort_keys=True, default=str).encode()
-    ).hexdigest()
-    return f"call_{digest[:24]}"
 
 
 def usage_numbers(body: dict[str, Any], plan: list[PlannedChoice]) -> tuple[int, int]:
@@ -282,7 +277,7 @@ def _choice(exchange: Exchange, shape: Shape, planned: PlannedChoice) -> dict[st
     edits += quiet(choice, ["logprobs"])
     edits.append(edit(message, "role", "assistant"))
     if planned.calls:
-        calls = [_tool_call(exchange, planned, position, call) for position, call in enumerate(planned.calls)]
+        calls = [_tool_call(planned, position, call) for position, call in enumerate(planned.calls)]
         edits += [edit(message, "content", None, DELETE, ""), edit(message, "tool_calls", calls)]
     else:
         edits.append(edit(message, "content", planned.text))
@@ -313,9 +308,9 @@ def _quick_choice(
     return quick if shape.validator.is_valid(quick) else None
 
 
-def _tool_call(exchange: Exchange, planned: PlannedChoice, position: int, call: Call) -> dict[str, Any]:
+def _tool_call(planned: PlannedChoice, position: int, call: Call) -> dict[str, Any]:
     return {
-        "id": call_id(exchange.seed, exchange.body, planned.index, position),
+        "id": planned.call_ids[position],
         "type": "function",
         "function": {"name": call.name, "arguments": call.arguments},
     }
@@ -381,7 +376,7 @@ def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[
         return result
     result = []
     for position, call in enumerate(planned.calls):
-        ident = call_id(exchange.seed, exchange.body, planned.index, position)
+        ident = planned.call_ids[position]
         opening = {"index": position, "id": ident, "type": "function", "function": {"name": call.name, "arguments": ""}}
         first: dict[str, Any] = {"tool_calls": [opening]}
         if position == 0:
