@@ -334,25 +334,29 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
     usage_base = base.get("usage")
     fast = exchange.fast
 
+    def event(index: int, deltas: list[dict[str, Any]], finish: str | None) -> bytes:
+        """A chunk of choice ``index`` with the first of ``deltas`` the schema allows (see :func:`_quick_chunk`)."""
+        quick = _quick_chunk(exchange, base, template, (index, deltas[0], finish), include_usage) if fast else None
+        if quick is not None:
+            return quick
+        choice = copy_json(template)
+        edits = _chunk_choice_edits(choice, index, deltas, finish)
+        return chunk_event(exchange, base, [choice], include_usage, None, edits)
+
     def frames() -> Iterator[bytes]:
         # Made one at a time as they are sent: the first event leaves before the last is shaped.
         for planned in plan:
-            texts = None
-            if fast and planned.text:
-                texts = _text_frames(exchange, base, template, planned.index, include_usage)
-            for delta, finish in _deltas(exchange, planned):
-                quick = None
-                if texts is not None and finish is None and delta[0].keys() == {"content"}:
-                    quick = texts.frame(delta[0]["content"])
-                if quick is None and fast:
-                    fields = (planned.index, delta[0], finish)
-                    quick = _quick_chunk(exchange, base, template, fields, include_usage)
-                if quick is not None:
-                    yield quick
-                    continue
-                choice = copy_json(template)
-                edits = _chunk_choice_edits(choice, planned.index, delta, finish)
-                yield chunk_event(exchange, base, [choice], include_usage, None, edits)
+            if planned.calls:
+                for deltas, finish in _call_deltas(planned, exchange.rng):
+                    yield event(planned.index, deltas, finish)
+                continue
+            texts = pieces(planned.text or "", exchange.rng)
+            writer = _text_frames(exchange, base, template, planned.index, include_usage) if fast and texts else None
+            yield event(planned.index, [{"role": "assistant", "content": ""}, {"role": "assistant"}], None)
+            for text in texts:
+                framed = writer.frame(text) if writer is not None else None
+                yield framed if framed is not None else event(planned.index, [{"content": text}], None)
+            yield event(planned.index, [{}, {"content": ""}], planned.finish_reason)
         if include_usage:
             usage = filled_usage(
                 found.shapes, found.chunk_usage, usage_base, *usage_numbers(body, plan), rng=exchange.rng
@@ -364,17 +368,10 @@ def _stream(exchange: Exchange, found: ChatShapes, plan: list[PlannedChoice]) ->
     return exchange.events(frames())
 
 
-def _deltas(exchange: Exchange, planned: PlannedChoice) -> list[tuple[list[dict[str, Any]], str | None]]:
-    """(delta alternatives, finish_reason) per chunk; the first alternative is the realistic one."""
-    rng = exchange.rng
-    if not planned.calls:
-        result: list[tuple[list[dict[str, Any]], str | None]] = [
-            ([{"role": "assistant", "content": ""}, {"role": "assistant"}], None)
-        ]
-        result += [([{"content": piece}], None) for piece in pieces(planned.text or "", rng)]
-        result.append(([{}, {"content": ""}], planned.finish_reason))
-        return result
-    result = []
+def _call_deltas(planned: PlannedChoice, rng: random.Random) -> list[tuple[list[dict[str, Any]], str | None]]:
+    """(delta alternatives, finish_reason) per chunk of a choice that calls tools; the first alternative is the
+    realistic one."""
+    result: list[tuple[list[dict[str, Any]], str | None]] = []
     for position, call in enumerate(planned.calls):
         ident = planned.call_ids[position]
         opening = {"index": position, "id": ident, "type": "function", "function": {"name": call.name, "arguments": ""}}
