@@ -89,7 +89,7 @@ class ResponsesShapes:
     """:data:`USAGE_WHILE_GENERATING`, those the response schema allows first."""
     event_keys: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
     """Fast path: the keys, in order, of an event whose first options all fit, per seed, status, kind and field
-    names (see :meth:`_Events.known`); at most :data:`MAX_EVENT_KEYS`."""
+    names (see :meth:`_Events._known`); at most :data:`MAX_EVENT_KEYS`."""
 
 
 def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
@@ -144,11 +144,11 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         streamed = exchange.media.stream is not None
         if streamed and "response.completed" not in found.events:
             return None
-        value, edits = await exchange.off_loop(partial(final_response, exchange, found, previous))
         if streamed:
-            settle(value, found.plain.validator, [*edits, *_echoed(exchange, found, value)])
+            value = await exchange.off_loop(partial(_settled_response, exchange, found, previous))
             await _remember(exchange, value)
             return exchange.events(stream_frames(exchange, found, value))
+        value, edits = await exchange.off_loop(partial(final_response, exchange, found, previous))
         answer = exchange.json(value, edits=edits)  # settled there with the echo's edits, in place
         await _remember(exchange, value)
         return answer
@@ -343,10 +343,12 @@ def final_response(
     return value, edits
 
 
-def _echoed(exchange: Exchange, found: ResponsesShapes, value: dict[str, Any]) -> list[Edit]:
-    """The edits that repeat the request's settings in ``value``, after the behaviour's own as
-    :meth:`Exchange.json` orders them, so a streamed answer settles as the plain one does."""
-    return found.echo.edits(value, exchange.body, ASSUMED) if found.echo is not None else []
+def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The response object a stream carries: :func:`final_response` settled with the echo's edits after its own, as
+    :meth:`Exchange.json` settles a plain answer, so both say the same."""
+    value, edits = final_response(exchange, found, previous)
+    echoed = found.echo.edits(value, exchange.body, ASSUMED) if found.echo is not None else []
+    return settle(value, found.plain.validator, [*edits, *echoed])
 
 
 def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> dict[str, Any]:
@@ -414,7 +416,7 @@ class _Events:
             return
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
-        event = self.known(kind, shape, fields) if self.exchange.fast else None
+        event = self._known(kind, shape, fields) if self.exchange.fast else None
         if event is None:
             event = self._shaped(kind, shape, fields)
         if event is None:
@@ -423,7 +425,7 @@ class _Events:
         self.sequence += 1
         yield self.exchange.sse(event, name)
 
-    def known(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
+    def _known(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
         """Fast path: the event made from the keys an event of its kind and fields had before, when its first
         options all fit: what :meth:`_shaped` makes then, without drawing a skeleton (a text's deltas are alike
         but for their piece and number, and so are the events of every answer with the same seed)."""
@@ -436,7 +438,7 @@ class _Events:
         return event if shape.validator.is_valid(event) else None
 
     def _learn(self, kind: str, fields: dict[str, Any], event: dict[str, Any]) -> None:
-        """Keep the keys of ``event`` for :meth:`known` (bounded: forgotten all at once when full)."""
+        """Keep the keys of ``event`` for :meth:`_known` (bounded: forgotten all at once when full)."""
         known = self.found.event_keys
         if len(known) >= MAX_EVENT_KEYS:
             known.clear()

@@ -107,10 +107,10 @@ def test_a_request_is_answered_while_a_large_responses_body_is_answered(monkeypa
     held = Held()
     final_response = responses.final_response
 
-    def holding(exchange: Any, found: Any, previous: Any, **options: Any) -> Any:
+    def holding(exchange: Any, found: Any, previous: Any) -> Any:
         if exchange.body.get("input") == text:
             held.hold()
-        return final_response(exchange, found, previous, **options)
+        return final_response(exchange, found, previous)
 
     monkeypatch.setattr(responses, "final_response", holding)
     with served_in_thread(create_app(["openresponses"], state="memory")) as base:
