@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from apitwin.mockserver.violations import Violation
-from apitwin.recordings.credentials import masked_headers
+from apitwin.recordings.credentials import masked_headers, masked_query
 from apitwin.specs.sse_wire import EVENT_END, LINE_BREAK, LINE_END, Block, Splitter
 
 DEFAULT_LIMIT = 10_000
@@ -347,6 +347,28 @@ class Subscription:
             self.queue.put_nowait(entry)
 
 
+Answered = tuple[
+    int,  # sequence
+    int,  # size: bytes held, for the journal's byte bound
+    str,  # method
+    str,  # path
+    str,  # operation
+    int,  # status
+    tuple[Violation, ...],
+    str,  # api
+    float,  # started
+    bytes,  # the query string as received
+    tuple[tuple[bytes, bytes], ...],  # request headers, as ASGI carries them
+    bytes,  # request body
+    tuple[tuple[bytes, bytes], ...],  # response headers
+    bytes,  # response body
+    float,  # latency_ms
+]
+"""An exchange answered whole (no stream), kept as its parts until someone reads the journal (see
+:meth:`Journal.append_answered`): one tuple of bytes, strings and numbers, which the garbage collector stops
+scanning once it has seen it."""
+
+
 class Journal:
     """A bounded, thread-safe list of entries (the server may run in another thread than its readers)."""
 
@@ -356,8 +378,11 @@ class Journal:
         self.limit = limit
         self.max_bytes = max_bytes
         self.body_limit = body_limit
-        self._entries: deque[Entry] = deque()
+        self._entries: deque[Entry | Answered] = deque()
         self._sizes: dict[int, int] = {}
+        """Bytes held by each kept :class:`Entry`, by sequence (an :data:`Answered` carries its own)."""
+        self._unread = 0
+        """How many of the kept are still :data:`Answered`."""
         self.bytes = 0
         self._lock = threading.Lock()
         self._sequence = 0
@@ -376,6 +401,104 @@ class Journal:
                 subscriber.offer(entry)
         return entry
 
+    def append_answered(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        status: int,
+        violations: tuple[Violation, ...],
+        *,
+        api: str,
+        started: float,
+        query: bytes,
+        request_headers: tuple[tuple[bytes, bytes], ...],
+        request_body: bytes,
+        response_headers: tuple[tuple[bytes, bytes], ...],
+        response_body: bytes,
+        latency_ms: float,
+    ) -> None:
+        """Keep an exchange answered whole as its parts, under the next sequence number; it becomes an
+        :class:`Entry` when someone reads the journal (most entries never are: making each at once, with its
+        headers and bodies, cost a quarter of the CPU of an answer sent from memory)."""
+        limit = self.body_limit
+        size = (
+            ENTRY_OVERHEAD
+            + len(path)
+            + len(query)
+            + _pairs_held(request_headers)
+            + _pairs_held(response_headers)
+            + min(len(request_body), limit)
+            + min(len(response_body), limit)
+        )
+        for violation in violations:
+            size += len(violation.message) + len(violation.received)
+        with self._lock:
+            self._sequence += 1
+            answered = (
+                self._sequence,
+                size,
+                method,
+                path,
+                operation,
+                status,
+                violations,
+                api,
+                started,
+                query,
+                request_headers,
+                request_body,
+                response_headers,
+                response_body,
+                latency_ms,
+            )
+            subscribers = list(self._subscribers) if self._subscribers else None
+            if subscribers:  # a live viewer (the dashboard) is open: it is shown the entry now
+                entry = self._entry_of(answered)
+                self._entries.append(entry)
+                self._sizes[entry.sequence] = size
+            else:
+                self._entries.append(answered)
+                self._unread += 1
+            self.bytes += size
+            self._trim()
+        if subscribers:
+            for subscriber in subscribers:
+                subscriber.offer(entry)
+
+    def _entry_of(self, answered: Answered) -> Entry:
+        (sequence, _, method, path, operation, status, violations, api, started, query) = answered[:10]
+        request_headers, request_body, response_headers, response_body, latency_ms = answered[10:]
+        return Entry(
+            sequence,
+            method,
+            path,
+            operation,
+            status,
+            list(violations),
+            api=api,
+            started=started,
+            query=masked_query(query.decode("latin-1")) if query else "",
+            request_headers=WireHeaders(request_headers),
+            request_body=Body.of(request_body, self.body_limit) if request_body else None,
+            response_headers=WireHeaders(response_headers),
+            response_body=Body.of(response_body, self.body_limit) if response_body else None,
+            latency_ms=latency_ms,
+        )
+
+    def _read(self) -> None:
+        """Every kept exchange as an :class:`Entry` (called with the lock held)."""
+        entries: deque[Entry | Answered] = deque()
+        for kept in self._entries:
+            if isinstance(kept, Entry):
+                entries.append(kept)
+            else:
+                entry = self._entry_of(kept)
+                self._sizes[entry.sequence] = kept[1]
+                entries.append(entry)
+        self._entries = entries
+        self._unread = 0
+
     def changed(self, entry: Entry) -> None:
         """``entry`` grew (a stream's events, its end): count its bytes again and show it to live viewers."""
         with self._lock:
@@ -389,15 +512,25 @@ class Journal:
         size = entry.size()
         self.bytes += size - self._sizes.get(entry.sequence, 0)
         self._sizes[entry.sequence] = size
+        self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest past the bounds (called with the lock held)."""
         while self._entries and (len(self._entries) > self.limit or self.bytes > self.max_bytes):
             if len(self._entries) == 1 and len(self._entries) <= self.limit:
                 return  # the newest entry stays even when it alone is over the byte bound
             dropped = self._entries.popleft()
-            self.bytes -= self._sizes.pop(dropped.sequence, 0)
+            if isinstance(dropped, Entry):
+                self.bytes -= self._sizes.pop(dropped.sequence, 0)
+            else:
+                self.bytes -= dropped[1]
+                self._unread -= 1
 
     def records(self) -> list[Entry]:
         with self._lock:
-            return list(self._entries)
+            if self._unread:
+                self._read()
+            return list(self._entries)  # type: ignore[arg-type]  # _read left only entries
 
     def violations(self) -> list[Violation]:
         return [violation for entry in self.records() for violation in entry.violations]
@@ -406,6 +539,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._sizes.clear()
+            self._unread = 0
             self.bytes = 0
 
     def __len__(self) -> int:

@@ -42,9 +42,26 @@ class RequestLog(Journal):
         Headers and bodies are kept as they went over the wire and read as text when someone looks (see
         :class:`~apitwin.mockserver.journal.WireHeaders`): every answer is recorded, few are read."""
         scope = request.scope
-        violations = [*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
         raw = scope.get(BODY_KEY, b"")
         query = scope.get("query_string", b"")
+        if not isinstance(response, StreamingResponse):
+            self.append_answered(
+                scope["method"],
+                scope["path"],
+                scope.get(OPERATION_KEY, ""),
+                response.status_code,
+                (*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())),
+                api=api,
+                started=started,
+                query=query,
+                request_headers=tuple(scope["headers"]),
+                request_body=raw,
+                response_headers=tuple(response.raw_headers),
+                response_body=bytes(response.body),
+                latency_ms=(clock() - started) * 1000,
+            )
+            return response
+        violations = [*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
         entry = Entry(
             0,
             scope["method"],
@@ -59,13 +76,9 @@ class RequestLog(Journal):
             request_body=Body.of(raw, self.body_limit) if raw else None,
             response_headers=WireHeaders(response.raw_headers),
         )
-        if isinstance(response, StreamingResponse):
-            media_type = response.media_type or response.headers.get("content-type", "")
-            entry.trace = StreamTrace(self.body_limit, events=media_type.startswith("text/event-stream"))
-            response.body_iterator = self._watched(entry, entry.trace, response.body_iterator, clock)
-        else:
-            entry.response_body = Body.of(bytes(response.body), self.body_limit) if response.body else None
-            entry.latency_ms = (clock() - started) * 1000
+        media_type = response.media_type or response.headers.get("content-type", "")
+        entry.trace = StreamTrace(self.body_limit, events=media_type.startswith("text/event-stream"))
+        response.body_iterator = self._watched(entry, entry.trace, response.body_iterator, clock)
         self.append(entry)
         return response
 

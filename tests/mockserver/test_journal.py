@@ -102,6 +102,72 @@ def test_the_journal_is_bounded_in_entries_and_in_bytes() -> None:
     assert len(by_bytes) == 0 and by_bytes.bytes == 0
 
 
+def answered(journal: Journal, path: str, body: bytes = b"{}", *, query: bytes = b"") -> None:
+    journal.append_answered(
+        "POST",
+        path,
+        "op",
+        200,
+        (),
+        api="a",
+        started=1.0,
+        query=query,
+        request_headers=((b"authorization", b"Bearer sk-secret"), (b"x-trace", b"t1")),
+        request_body=body,
+        response_headers=((b"content-type", b"application/json"),),
+        response_body=b'{"ok": true}',
+        latency_ms=2.5,
+    )
+
+
+def test_an_exchange_kept_as_its_parts_reads_as_the_entry_it_stands_for() -> None:
+    journal = Journal(body_limit=4)
+    answered(journal, "/first", b'{"a": 1}', query=b"api_key=k&x=1")
+    [entry] = journal.records()
+    assert (entry.sequence, entry.method, entry.path, entry.operation, entry.status) == (1, "POST", "/first", "op", 200)
+    assert (entry.api, entry.started, entry.latency_ms, entry.violations) == ("a", 1.0, 2.5, [])
+    assert entry.query == "api_key=%5Bmasked%5D&x=1"
+    assert list(entry.request_headers) == [("authorization", "Bearer [masked]"), ("x-trace", "t1")]
+    assert entry.request_body is not None and entry.response_body is not None
+    assert (entry.request_body.text, entry.request_body.size, entry.request_body.truncated) == ('{"a"', 8, True)
+    assert (entry.response_body.text, entry.response_body.truncated) == ('{"ok', True)
+    assert journal.records()[0] is entry  # made once
+
+
+def test_exchanges_kept_as_parts_count_against_the_bounds_as_entries_do() -> None:
+    by_count = Journal(limit=3)
+    for number in range(5):
+        answered(by_count, f"/{number}")
+        if number == 2:
+            by_count.append(Entry(0, "GET", "/entry", "", 200))  # an entry (a stream's) among them
+    kept = by_count.records()
+    assert [(entry.path, entry.sequence) for entry in kept] == [("/entry", 4), ("/3", 5), ("/4", 6)]
+    by_bytes = Journal(max_bytes=10_000)
+    for _ in range(50):
+        answered(by_bytes, "/", b"x" * 1000)
+    held = by_bytes.bytes
+    assert held <= 10_000 and 5 <= len(by_bytes) < 10
+    assert by_bytes.records()[-1].sequence == 50
+    assert by_bytes.bytes == held  # reading them does not change what they count
+    answered(by_bytes, "/", b"x" * 1000)  # and a read journal goes on dropping the oldest
+    assert by_bytes.bytes <= 10_000 and by_bytes.records()[-1].sequence == 51
+    by_bytes.clear()
+    assert len(by_bytes) == 0 and by_bytes.bytes == 0 and by_bytes.records() == []
+
+
+def test_a_live_viewer_is_shown_an_exchange_kept_as_its_parts_at_once() -> None:
+    journal = Journal()
+
+    async def viewer() -> str:
+        subscription = journal.subscribe()
+        answered(journal, "/seen")
+        entry = subscription.queue.get_nowait()
+        journal.unsubscribe(subscription)
+        return entry.path
+
+    assert asyncio.run(viewer()) == "/seen"
+
+
 def test_a_log_without_the_admin_key_hides_bodies_and_values() -> None:
     mock = client(api_key="sk-very-secret", admin_key="root")
     mock.post("/v1/chat/completions", json=BAD_CHAT, headers=AUTH)
