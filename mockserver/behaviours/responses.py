@@ -26,7 +26,7 @@ thread when the request body is large (its tokens), not on the event loop.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -412,18 +412,51 @@ class _Events:
     def add(self, kind: str, **fields: Any) -> Iterator[bytes]:
         """The frame of one ``kind`` event (none when the spec does not declare that event)."""
         shape = self.found.events.get(kind)
+        made = self._made(kind, shape, fields) if shape is not None else None
+        if made is not None:
+            yield self._sent(kind, made[0])
+
+    def add_each(self, kind: str, key: str, values: Iterable[Any], **fields: Any) -> Iterator[bytes]:
+        """The frames of one ``kind`` event per value, given as the field ``key`` (which ``fields`` names, in its
+        place, with any value): a text's deltas, as :meth:`add` makes them one by one. On the fast path an event
+        after one made of its first options without a skeleton to draw is that event with only the value and the
+        number changed: the fields differ in nothing else."""
+        shape = self.found.events.get(kind)
         if shape is None:
             return
+        alike: dict[str, Any] | None = None
+        for value in values:
+            event = self._alike(alike, shape, key, value) if alike is not None else None
+            if event is None:
+                made = self._made(kind, shape, {**fields, key: value})
+                if made is None:
+                    continue
+                event, plain = made
+                alike = event if plain and self.exchange.fast else None
+            yield self._sent(kind, event)
+
+    def _alike(self, before: dict[str, Any], shape: Shape, key: str, value: Any) -> dict[str, Any] | None:
+        event = dict(before)
+        if key in event:
+            event[key] = _first(value)
+        if "sequence_number" in event:
+            event["sequence_number"] = self.sequence
+        return event if shape.validator.is_valid(event) else None
+
+    def _made(self, kind: str, shape: Shape, fields: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+        """The next event, and whether it is its fields' first options with no skeleton to draw for it (``None``:
+        no event, its skeleton being no object)."""
         fields["sequence_number"] = self.sequence
         fields["type"] = kind
         event = self._known(kind, shape, fields) if self.exchange.fast else None
-        if event is None:
-            event = self._shaped(kind, shape, fields)
-        if event is None:
-            return
+        if event is not None:
+            return event, True
+        return self._shaped(kind, shape, fields)
+
+    def _sent(self, kind: str, event: dict[str, Any]) -> bytes:
         name = kind if kind in self.found.event_names else None
         self.sequence += 1
-        yield self.exchange.sse(event, name)
+        return self.exchange.sse(event, name)
 
     def _known(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
         """Fast path: the event made from the keys an event of its kind and fields had before, when its first
@@ -448,20 +481,22 @@ class _Events:
         """What the keys of an event depend on: its skeleton (drawn per seed, status and kind) and its fields."""
         return (self.exchange.seed, self.exchange.status, kind, tuple(fields))
 
-    def _shaped(self, kind: str, shape: Shape, fields: dict[str, Any]) -> dict[str, Any] | None:
-        """The event drawn from its skeleton with ``fields`` settled in (``None`` if the skeleton is no object)."""
+    def _shaped(self, kind: str, shape: Shape, fields: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+        """The event drawn from its skeleton with ``fields`` settled in, and whether it is their first options with
+        nothing drawn for the skeleton (``None`` if the skeleton is no object)."""
         event = self.exchange.skeleton(shape.generator, f"event {kind}", caller_sets=tuple(fields), shallow=True)
         if not isinstance(event, dict):
             return None
         declared = [key for key in fields if key in event or self.found.shapes.has(shape.schema, key)]
         quick = _first_options(event, fields, declared) if self.exchange.fast else None
         if quick is not None and shape.validator.is_valid(quick):
-            if not any(identifying(key) for key in event if key not in fields):
+            plain = not any(identifying(key) for key in event if key not in fields)
+            if plain:
                 self._learn(kind, fields, quick)  # drawing this skeleton took nothing from the answer's random source
-            return quick  # what settle keeps when every first option is valid
+            return quick, plain  # what settle keeps when every first option is valid
         edits = [edit(event, key, *_options(fields[key])) for key in declared]
         edits += [edit(event, key, DELETE, None) for key in event if key not in fields and key != "type"]
-        return settle(event, shape.validator, edits)
+        return settle(event, shape.validator, edits), False
 
 
 def _options(value: Any) -> tuple[Any, ...]:
@@ -540,10 +575,14 @@ def _stream_item(events: _Events, position: int, item: dict[str, Any], rng: Any)
             yield from _stream_text(events, position, item_id, index, part, rng)
     elif kind == "function_call":
         arguments = item.get("arguments") or ""
-        for piece in pieces(arguments, rng):
-            yield from events.add(
-                "response.function_call_arguments.delta", item_id=item_id, output_index=position, delta=piece
-            )
+        yield from events.add_each(
+            "response.function_call_arguments.delta",
+            "delta",
+            pieces(arguments, rng),
+            item_id=item_id,
+            output_index=position,
+            delta=None,
+        )
         yield from events.add(
             "response.function_call_arguments.done",
             item_id=item_id,
@@ -565,8 +604,9 @@ def _stream_text(
     empty = {**part, "text": ""}
     where = {"item_id": item_id, "output_index": position, "content_index": index}
     yield from events.add("response.content_part.added", **where, part=empty)
-    for piece in pieces(text, rng):
-        yield from events.add("response.output_text.delta", **where, delta=piece, logprobs=[])
+    yield from events.add_each(
+        "response.output_text.delta", "delta", pieces(text, rng), **where, delta=None, logprobs=[]
+    )
     yield from events.add("response.output_text.done", **where, text=text, logprobs=[])
     yield from events.add("response.content_part.done", **where, part=part)
 
@@ -578,7 +618,6 @@ def _stream_summary(
     text = said if isinstance(said, str) else ""
     where = {"item_id": item_id, "output_index": position, "summary_index": index}
     yield from events.add("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
-    for piece in pieces(text, rng):
-        yield from events.add("response.reasoning_summary_text.delta", **where, delta=piece)
+    yield from events.add_each("response.reasoning_summary_text.delta", "delta", pieces(text, rng), **where, delta=None)
     yield from events.add("response.reasoning_summary_text.done", **where, text=text)
     yield from events.add("response.reasoning_summary_part.done", **where, part=part)
