@@ -26,9 +26,9 @@ def test_a_table_gives_the_floats_worked_out_one_by_one(size: int, angles: list[
     """The first time a size is asked for its values are worked out per angle; from the second, looked up in its
     table: both the same floats, so an answer does not depend on what was asked before it."""
     circles, radius, drawn = _Circles(), 1 / math.sqrt(size), array("H", angles)
-    worked_out = circles.values_at(size, radius, drawn)
+    worked_out = circles.points(size, radius, drawn)
     assert not circles._tables
-    assert circles.values_at(size, radius, drawn) == worked_out
+    assert circles.points(size, radius, drawn) == worked_out
     assert list(circles._tables) == [size]
 
 
@@ -54,7 +54,7 @@ def test_pinned_values() -> None:
 def test_one_client_changing_sizes_makes_no_table_and_cannot_grow_the_memory() -> None:
     circles = _Circles()
     for size in range(1, 3 * MAX_SEEN):
-        cosines, sines = circles.values_at(size, 0.5, array("H", [0, QUARTER]))
-        assert [round(value, 9) for value in cosines + sines] == [0.5, 0.0, 0.0, 0.5]
+        points = circles.points(size, 0.5, array("H", [0, QUARTER]))
+        assert [round(value, 9) for value in points] == [0.5, 0.0, 0.0, 0.5]  # (cos, sin) of each angle
     assert not circles._tables
     assert len(circles._seen) <= MAX_SEEN
