@@ -1,8 +1,9 @@
 """Token-like text: what a model "says", and how many tokens a text counts.
 
-The answer text is drawn from a random source seeded by the request *without* its streaming
-fields (``stream``, ``stream_options``), so a streamed answer and a plain one to the same request
-carry the same text, and a different prompt gives a different text. The tokenizer is a simple,
+The answer text is drawn from the answer's random source, seeded by the request *without* its
+delivery fields (``stream``, ``stream_options``; see ``operations.answer_random``), so a streamed
+answer and a plain one to the same request carry the same text, and a different prompt gives a
+different text. The tokenizer is a simple,
 prefix-stable one (a word with its leading space, a punctuation mark, at most
 :data:`MAX_PIECE` letters a piece): cutting a text after *k* tokens and counting again gives *k*,
 which is what makes ``max_tokens`` cuts and ``usage`` agree.
@@ -10,16 +11,11 @@ which is what makes ``max_tokens`` cuts and ``usage`` agree.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import sys
 from array import array
 from typing import Any
-
-import orjson
-
-from apitwin.mockserver.operations import DELIVERY_FIELDS, seeded
 
 MAX_PIECE = 6
 """Letters of a long word that make one token (words are cut into pieces like sub-word tokens)."""
@@ -218,17 +214,6 @@ def _tokens_in(value: Any) -> int:
     if isinstance(value, dict):
         return sum(map(_tokens_in, value.values()))
     return 0
-
-
-def answer_rng(seed: int, body: Any, *parts: Any) -> random.Random:
-    """The random source of an answer's text: the request without its streaming fields, and the seed."""
-    if isinstance(body, dict):
-        body = {key: value for key, value in body.items() if key not in DELIVERY_FIELDS}
-    try:
-        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    except TypeError:  # integers beyond 64 bits
-        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
-    return seeded("answer", seed, canonical, *parts)
 
 
 def random_shorts(rng: random.Random, count: int) -> array[int]:

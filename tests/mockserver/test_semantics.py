@@ -19,7 +19,8 @@ from starlette.testclient import TestClient
 from apitwin.mockserver import create_app
 from apitwin.mockserver.behaviours.embeddings import inputs
 from apitwin.mockserver.behaviours.structured import caller_value, plan_calls, tool_arguments
-from apitwin.mockserver.behaviours.text import answer_rng, compose, count_tokens, pieces, tokenize, truncate
+from apitwin.mockserver.behaviours.text import compose, count_tokens, pieces, tokenize, truncate
+from apitwin.mockserver.operations import answer_random
 from tests.mockserver.test_chat_behaviour import AUTH
 
 
@@ -58,13 +59,13 @@ def test_pieces_rejoin(seed: int, most: int) -> None:
 
 
 def test_answer_text_ignores_streaming_fields_only() -> None:
+    def text(seed: int, body: dict[str, Any]) -> str:
+        return compose(answer_random(seed, "POST", "/v1/chat/completions", "", b"", body))
+
     body = {"messages": [{"role": "user", "content": "hi"}]}
-    same = compose(answer_rng(0, body)) == compose(
-        answer_rng(0, {**body, "stream": True, "stream_options": {"include_usage": True}})
-    )
-    assert same
-    assert compose(answer_rng(0, body)) != compose(answer_rng(0, {"messages": [{"role": "user", "content": "ho"}]}))
-    assert compose(answer_rng(0, body)) != compose(answer_rng(1, body))
+    assert text(0, body) == text(0, {**body, "stream": True, "stream_options": {"include_usage": True}})
+    assert text(0, body) != text(0, {"messages": [{"role": "user", "content": "ho"}]})
+    assert text(0, body) != text(1, body)
 
 
 # ---------------------------------------------------------------- caller schemas
