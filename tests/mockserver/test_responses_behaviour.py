@@ -200,6 +200,30 @@ def test_reasoning_summary_streams_with_its_own_events() -> None:
     assert types.index("response.reasoning_summary_part.added") < types.index("response.content_part.added")
 
 
+DELTA_SERIES = {
+    "text": {"input": "Tell me about rivers."},
+    "arguments": {"input": "weather in Paris", "tools": FUNCTION_TOOLS, "tool_choice": "required"},
+    "summary": {"input": "think first", "reasoning": {"effort": "low", "summary": "auto"}},
+}
+
+
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+@pytest.mark.parametrize("series", list(DELTA_SERIES))
+def test_a_series_of_deltas_is_the_slow_paths_byte_for_byte(api: ResponsesApi, series: str) -> None:
+    """The fast path makes a delta from the one before it; the slow path draws and settles each: same bytes, for
+    a text's, a call's arguments' and a summary's deltas, under several seeds."""
+    body = {"model": api.model, **DELTA_SERIES[series], "stream": True}
+    for seed in range(3):
+        answers = []
+        for fast in (True, False):
+            app = create_app([api.name], seed=seed, self_check=True, answer_templates=fast)
+            with TestClient(app, headers=AUTH) as fresh:
+                answers.append(fresh.post(api.path, json=body))
+        assert answers[0].status_code == answers[1].status_code == 200
+        assert answers[0].content == answers[1].content
+        assert answers[0].text.count("delta") > 2
+
+
 @pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
 def test_text_format_json_schema(api: ResponsesApi) -> None:
     body = {
