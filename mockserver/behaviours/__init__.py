@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.responses import Response
 
+from apitwin.mockserver.behaviours.echo import echo_of
 from apitwin.mockserver.edits import Edit, settle
 from apitwin.mockserver.error_responses import refusal
 from apitwin.mockserver.errors import INVALID_REQUEST
@@ -164,8 +165,6 @@ class Exchange:
         validator = media.validator if media is not None else None
         edits = list(edits)
         if media is not None and 200 <= (status or self.status) < 300 and isinstance(self.body, dict):
-            from apitwin.mockserver.behaviours.echo import echo_of
-
             echo = echo_of(self.api, self.operation, media)
             if echo is not None and validator is not None and isinstance(value, dict):
                 edits += echo.edits(value, self.body, self.notes.get("assumed", {}))

@@ -25,14 +25,16 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
-from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.structured import Shape, Shapes, declared_default, request_variant, shapes_for
 from apitwin.mockserver.edits import DELETE, Edit, edit
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
+
+if TYPE_CHECKING:  # Exchange.json applies echoes: this module is imported by the one defining them
+    from apitwin.mockserver.behaviours import Behaviour, Exchange
 
 NOT_SETTINGS = frozenset({"stream", "stream_options"})
 """Request fields about how to deliver the answer, not settings of what it says."""
