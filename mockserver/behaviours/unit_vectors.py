@@ -3,9 +3,9 @@
 A vector of ``size`` values is ``size // 2`` points on a circle of radius ``r`` (neighbouring values are the
 cosine and sine of one angle) and, for an odd size, one last value ``±r``; with ``r = 1 / √(pairs + lone)`` its
 length is 1 by construction, so no norm is computed and nothing divided per value. The angles are one digest of
-the key (SHAKE-256, two bytes an angle, 65,536 steps a turn), so the same key gives the same vector on every
+the key (SHAKE-256, two bytes an angle, 65,536 steps a turn), so the same key draws the same angles on every
 machine. In hundreds of dimensions two keys' vectors are nearly orthogonal (their cosine spreads as 1/√size), as
-Gaussian draws are.
+Gaussian draws are; each value lies within ±r, spread as the cosine of a uniform angle is.
 
 Every value is a float32 (``f32(r · cos θ)``), so the floats a JSON answer carries and the little-endian float32
 bytes of ``encoding_format: base64`` are the same numbers. The scaled circle of a size is a table of 65,536

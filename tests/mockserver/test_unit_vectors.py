@@ -40,7 +40,7 @@ def test_the_same_key_the_same_vector_another_key_nearly_orthogonal() -> None:
 
 
 def test_pinned_values() -> None:
-    """The draw is SHAKE-256 of the key, read little-endian: the same vector on every machine and version."""
+    """The draw is SHAKE-256 of the key, read little-endian; pinned, so that changing every embedding is a decision."""
     assert unit_vector("hello", 4) == [
         0.20409423112869263,
         0.6770122051239014,
