@@ -284,7 +284,7 @@ def _format_value(fmt: str, rng: random.Random) -> str | None:
 class NumberNode(Node):
     """``integer`` (``integral=True``) or ``number``."""
 
-    __slots__ = ("format", "high", "high_open", "integral", "low", "low_open", "multiple", "name")
+    __slots__ = ("format", "high", "high_open", "integral", "low", "low_open", "multiple", "name", "plausible")
 
     def __init__(self, pointer: str, schema: dict[str, Any], integral: bool, name: str | None) -> None:
         super().__init__(pointer)
@@ -296,6 +296,8 @@ class NumberNode(Node):
         if self.format == "int32":
             self.low, self.high = _narrow(self.low, -(2**31), max), _narrow(self.high, 2**31 - 1, min)
         self.multiple = schema.get("multipleOf")
+        self.plausible = self._plausible()
+        """The range a value is drawn from first (worked out once: every answer's timestamps and counts ask)."""
 
     def gen(self, rng: random.Random, budget: int) -> Any:
         for attempt in range(ATTEMPTS):
@@ -320,7 +322,7 @@ class NumberNode(Node):
             return int(value) if isinstance(step, int) else value
         if self.integral:
             return rng.randint(math.ceil(low), math.floor(high)) if math.ceil(low) <= math.floor(high) else None
-        if self._plausible()[0] == EPOCH:
+        if self.plausible[0] == EPOCH:
             return rng.randint(math.ceil(low), math.floor(high)) if math.ceil(low) <= math.floor(high) else None
         value = rng.uniform(low, high)
         return round(value, 2) if attempt < ATTEMPTS // 2 else value
@@ -330,7 +332,7 @@ class NumberNode(Node):
         low = self.low if self.low is not None else -math.inf
         high = self.high if self.high is not None else math.inf
         if attempt < ATTEMPTS // 4:
-            wanted = self._plausible()
+            wanted = self.plausible
             plausible = (max(low, wanted[0]), min(high, wanted[1]))
             if plausible[0] <= plausible[1]:
                 return plausible
