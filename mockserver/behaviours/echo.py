@@ -53,7 +53,8 @@ class Setting:
     fits: Shape
     """``answer`` compiled."""
     plain: tuple[Any, ...]
-    """The plainest values for an absent setting without a default, request's schema first."""
+    """The plainest values for an absent setting without a default: those ``fits`` accepts first (see
+    :func:`_fitting_first`), then the request's schema's before the answer's."""
 
 
 @dataclass(slots=True)
@@ -163,8 +164,19 @@ def _setting(shapes: Shapes, request_schema: Any, answer_schema: Any, name: str)
     if fits is None or drawn is None or not _same_meaning(shapes, drawn, answer, fits):
         return None
     candidates = (plainest(shapes, asked[0]), plainest(shapes, answered[0]))
-    plain = tuple(value for value in candidates if value is not _NO_VALUE)
+    plain = _fitting_first(fits, [value for value in candidates if value is not _NO_VALUE])
     return Setting(name, asked[0], answer, fits, plain)
+
+
+def _fitting_first(fits: Shape, values: list[Any]) -> tuple[Any, ...]:
+    """``values`` with those ``fits`` accepts before those it rejects, each group in its order.
+
+    An answer's edits are tried all at once first, and one by one only when the answer then fails: a spec whose
+    request allows ``null`` for a setting its answer forbids (``temperature``, ``top_p``, ``tools`` in the
+    openresponses and sequrity specs) would otherwise send every answer leaving the setting out edit by edit, to
+    echo the same value the one-by-one pass settles on. A rejected value stays last, for an answer schema whose
+    other variants may take it."""
+    return tuple(sorted(values, key=lambda value: not fits.is_valid(value)))
 
 
 def _same_meaning(shapes: Shapes, asked: Shape, answer: Any, fits: Shape) -> bool:

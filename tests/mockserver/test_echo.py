@@ -146,6 +146,23 @@ def test_absent_settings_take_the_request_s_default_or_the_plainest_value() -> N
     assert other["text"] == {"format": {"type": "text"}} and other["tools"] == [] and other["tool_choice"] == "auto"
 
 
+@pytest.mark.parametrize(("name", "method", "path"), ECHOING, ids=[f"{n}:{m}:{p}" for n, m, p in ECHOING])
+def test_an_absent_setting_s_first_plain_value_is_one_the_answer_allows(name: str, method: str, path: str) -> None:
+    """Where the request allows ``null`` and the answer forbids it (openresponses' ``temperature``, sequrity's
+    ``tools``), the value the answer allows comes first, so the echo's edits fit at the first try."""
+    _, echo = _operation(name, method, path)
+    for setting in echo.settings:
+        fitting = [value for value in setting.plain if setting.fits.is_valid(value)]
+        assert list(setting.plain[: len(fitting)]) == fitting, setting.name
+
+
+def test_null_the_answer_forbids_comes_after_the_value_it_allows() -> None:
+    settings_of = {setting.name: setting for setting in _operation("openresponses", "post", "/responses")[1].settings}
+    assert settings_of["temperature"].plain == (0, None) and settings_of["parallel_tool_calls"].plain == (False, None)
+    sequrity = _operation("sequrity", "post", "/control/{endpoint_type}/v1/responses")[1]
+    assert next(setting for setting in sequrity.settings if setting.name == "tools").plain == ([], None)
+
+
 def test_a_request_tool_is_listed_with_the_members_the_answer_requires() -> None:
     tool = {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
     answer = app_client("openresponses").post("/responses", json={"model": "m", "input": "x", "tools": [tool]}).json()
