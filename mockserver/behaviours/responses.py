@@ -40,7 +40,7 @@ from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import identifying
 from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
 from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
-from apitwin.mockserver.edits import DELETE, edit, quiet, settle
+from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
 from apitwin.specs.sse_wire import frame
 
@@ -148,8 +148,8 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
             value = await exchange.off_loop(partial(_settled_response, exchange, found, previous))
             await _remember(exchange, value)
             return exchange.events(stream_frames(exchange, found, value))
-        value = await exchange.off_loop(partial(final_response, exchange, found, previous))
-        answer = exchange.json(value)  # which echoes the request's settings
+        value, edits = await exchange.off_loop(partial(final_response, exchange, found, previous))
+        answer = exchange.json(value, edits=edits)  # settled there with the echo's edits, in place
         await _remember(exchange, value)
         return answer
 
@@ -284,11 +284,12 @@ def _new_id(prefix: str, rng: random.Random) -> str:
 # ---------------------------------------------------------------- the response object
 
 
-def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
-    """The response object answering the request (id, status, output, usage, …), without the echo of the request's
-    settings: :meth:`Exchange.json` adds it to a plain answer as it sends, :func:`_settled_response` to a stream's.
-    Settled apart from the echo's edits: where a spec forbids the plainest values the echo tries first (as the
-    openresponses and sequrity specs do), only the echo's are then tried one by one, not every edit of the answer."""
+def final_response(
+    exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[Edit]]:
+    """The response object answering the request as drawn, and the edits that make it the answer (id, status,
+    output, usage, …), not applied yet: they are settled together with the echo of the request's settings
+    (:meth:`Exchange.json` does it for a plain answer), so an answer whose edits all fit is validated once."""
     body = exchange.body
     plan = plan_output(body, exchange.rng, found)
     # only its top-level keys change; the ids are set below, so the skeleton draws none
@@ -339,15 +340,15 @@ def final_response(exchange: Exchange, found: ResponsesShapes, previous: dict[st
             exchange.rng,
         )
         edits.append(edit(value, "usage", usage))
-    return settle(value, found.plain.validator, edits)
+    return value, edits
 
 
 def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
-    """The response object a stream carries: :func:`final_response` with the echo of the request's settings settled
-    into it, as :meth:`Exchange.json` settles it into a plain answer, so both say the same."""
-    value = final_response(exchange, found, previous)
+    """The response object a stream carries: :func:`final_response` settled with the echo's edits after its own, as
+    :meth:`Exchange.json` settles a plain answer, so both say the same."""
+    value, edits = final_response(exchange, found, previous)
     echoed = found.echo.edits(value, exchange.body, ASSUMED) if found.echo is not None else []
-    return settle(value, found.plain.validator, echoed)
+    return settle(value, found.plain.validator, [*edits, *echoed])
 
 
 def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> dict[str, Any]:
