@@ -110,7 +110,7 @@ async def _measure(slow: Any, fast: Any, requests: int, rounds: int) -> list[Row
 
 async def _same_answers(case: Case, slow: Any, fast: Any, checks: int = 20) -> Row:
     """The first answers of both servers, compared byte for byte (the run stops when they differ)."""
-    status, answer, events = 0, b"", 0
+    status, answer, sizes, events = 0, b"", [], []
     for number in range(checks):
         status, answer = await call(slow, case.path, case.body(number))
         fast_status, fast_answer = await call(fast, case.path, case.body(number))
@@ -118,8 +118,10 @@ async def _same_answers(case: Case, slow: Any, fast: Any, checks: int = 20) -> R
             raise targets.TargetFailed(f"answer-cpu: {case.name}: the fast path answered differently from the slow one")
         if status != 200:
             raise targets.TargetFailed(f"answer-cpu: {case.name} answered {status}: {answer[:300]!r}")
-        events = answer.count(b"\n\n") if answer.startswith((b"data:", b"event:")) else 0
-    return Row(case.name, status, len(answer), events)
+        sizes.append(len(answer))
+        events.append(answer.count(b"\n\n") if answer.startswith((b"data:", b"event:")) else 0)
+    # Means over the checked answers: an answer's length is drawn per prompt, so one answer's says little.
+    return Row(case.name, status, round(statistics.mean(sizes)), round(statistics.mean(events)))
 
 
 async def _cpu_per_answer(app: Any, case: Case, first: int, requests: int) -> float:
@@ -180,7 +182,7 @@ def markdown(rows: list[Row], requests: int, rounds: int) -> str:
         f"Machine: {about['cpus']} × {about['cpu_model']}, load average at start {about['load_average_at_start']} "
         f"(shared: absolute numbers are noisy, the ratio counts); Python {about['python']}; {about['date']}.",
         "",
-        "| case | status | bytes | events | slow µs | fast µs | slow / fast | fast µs per event |",
+        "| case | status | bytes (mean) | events (mean) | slow µs | fast µs | slow / fast | fast µs per event |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
