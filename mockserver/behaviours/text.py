@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import random
 import re
-import sys
-from array import array
 from typing import Any
 
 MAX_PIECE = 6
@@ -214,14 +212,6 @@ def _tokens_in(value: Any) -> int:
     if isinstance(value, dict):
         return sum(map(_tokens_in, value.values()))
     return 0
-
-
-def random_shorts(rng: random.Random, count: int) -> array[int]:
-    """``count`` random integers in [0, 65536) from one draw of bytes (read little-endian on every machine)."""
-    drawn = array("H", rng.randbytes(2 * count))
-    if sys.byteorder == "big":
-        drawn.byteswap()
-    return drawn
 
 
 def compose(rng: random.Random, tokens: int | None = None) -> str:
