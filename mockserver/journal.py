@@ -347,6 +347,19 @@ class Subscription:
             self.queue.put_nowait(entry)
 
 
+def _kept(raw: bytes, limit: int) -> bytes | Body:
+    """What an answered exchange keeps of a body: its bytes, or, past the body limit, only the bytes under it (the
+    journal's byte bound counts no more; keeping the whole answer would hold a 500 KB body under a 64 KB count)."""
+    return raw if len(raw) <= limit else Body.of(raw, limit)
+
+
+def _body(kept: bytes | Body, limit: int) -> Body | None:
+    """The :class:`Body` of what :func:`_kept` kept (None for no body)."""
+    if isinstance(kept, Body):
+        return kept
+    return Body.of(kept, limit) if kept else None
+
+
 Answered = tuple[
     int,  # sequence
     int,  # size: bytes held, for the journal's byte bound
@@ -359,9 +372,9 @@ Answered = tuple[
     float,  # started
     bytes,  # the query string as received
     tuple[tuple[bytes, bytes], ...],  # request headers, as ASGI carries them
-    bytes,  # request body
+    bytes | Body,  # request body: its bytes, or a Body cut at the body limit
     tuple[tuple[bytes, bytes], ...],  # response headers
-    bytes,  # response body
+    bytes | Body,  # response body, likewise
     float,  # latency_ms
 ]
 """An exchange answered whole (no stream), kept as its parts until someone reads the journal (see
@@ -447,9 +460,9 @@ class Journal:
                 started,
                 query,
                 request_headers,
-                request_body,
+                _kept(request_body, limit),
                 response_headers,
-                response_body,
+                _kept(response_body, limit),
                 latency_ms,
             )
             subscribers = list(self._subscribers) if self._subscribers else None
@@ -480,9 +493,9 @@ class Journal:
             started=started,
             query=masked_query(query.decode("latin-1")) if query else "",
             request_headers=WireHeaders(request_headers),
-            request_body=Body.of(request_body, self.body_limit) if request_body else None,
+            request_body=_body(request_body, self.body_limit),
             response_headers=WireHeaders(response_headers),
-            response_body=Body.of(response_body, self.body_limit) if response_body else None,
+            response_body=_body(response_body, self.body_limit),
             latency_ms=latency_ms,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tracemalloc
 
 import pytest
 from starlette.testclient import TestClient
@@ -153,6 +154,28 @@ def test_exchanges_kept_as_parts_count_against_the_bounds_as_entries_do() -> Non
     assert by_bytes.bytes <= 10_000 and by_bytes.records()[-1].sequence == 51
     by_bytes.clear()
     assert len(by_bytes) == 0 and by_bytes.bytes == 0 and by_bytes.records() == []
+
+
+def test_an_exchange_kept_as_its_parts_holds_no_more_of_a_body_than_the_body_limit() -> None:
+    """The byte bound counts a body up to the limit, so no more may be held: 200 answers of 1 MB each under a
+    1 KB body limit keep well under 1 MB between them (keeping the whole bodies would hold 200 MB)."""
+    journal = Journal(body_limit=1024)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(200):
+            answered(journal, f"/{number}", bytes([number]) * 1_000_000)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000
+    entry = journal.records()[-1]
+    assert entry.request_body is not None
+    assert (len(entry.request_body.text), entry.request_body.size, entry.request_body.truncated) == (
+        1024,
+        1_000_000,
+        True,
+    )
 
 
 def test_a_live_viewer_is_shown_an_exchange_kept_as_its_parts_at_once() -> None:
