@@ -44,13 +44,14 @@ class RequestLog(Journal):
         scope = request.scope
         raw = scope.get(BODY_KEY, b"")
         query = scope.get("query_string", b"")
+        violations = (*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ()))
         if not isinstance(response, StreamingResponse):
             self.append_answered(
                 scope["method"],
                 scope["path"],
                 scope.get(OPERATION_KEY, ""),
                 response.status_code,
-                (*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())),
+                violations,
                 api=api,
                 started=started,
                 query=query,
@@ -61,14 +62,13 @@ class RequestLog(Journal):
                 latency_ms=(clock() - started) * 1000,
             )
             return response
-        violations = [*scope.get(VIOLATIONS_KEY, ()), *getattr(response, "apitwin_violations", ())]
         entry = Entry(
             0,
             scope["method"],
             scope["path"],
             scope.get(OPERATION_KEY, ""),
             response.status_code,
-            violations,
+            list(violations),
             api=api,
             started=started,
             query=masked_query(query.decode("latin-1")) if query else "",

@@ -86,7 +86,7 @@ def _target(route: Route[T], method: str, query: str) -> T | None:
     first variant (a path published only with its query)."""
     if not route.variants:  # most paths
         return route.methods.get(method)
-    asked = parse_qs(query, keep_blank_values=True) if query and route.variants else {}
+    asked = parse_qs(query, keep_blank_values=True) if query else {}
     candidates = [(fixed, target) for fixed, variant_method, target in route.variants if variant_method == method]
     for fixed, target in candidates:
         if all(asked.get(key) == values for key, values in fixed.items()):
