@@ -14,6 +14,12 @@ def url_path(url: str) -> str:
     return unquote(urlsplit(url).path) or "/"
 
 
+def url_query(url: str) -> str:
+    """The raw query string of a recorded URL: a path published with a fixed query (``/things?beta=true``) is
+    routed by it, as the mock routes a live request."""
+    return urlsplit(url).query
+
+
 def strip_base(path: str, base_path: str) -> str | None:
     """``path`` without ``base_path``, or None when it does not start there."""
     base = base_path.rstrip("/")

@@ -28,7 +28,7 @@ from apitwin.contracts.sse import (
 from apitwin.contracts.traffic.check import TrafficChecker
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.operations import CompiledApi, Operation
-from apitwin.mockserver.recorded_urls import strip_base, url_path
+from apitwin.mockserver.recorded_urls import strip_base, url_path, url_query
 from apitwin.mockserver.violations import Violation
 from apitwin.recordings.records import RecordedExchange
 
@@ -99,7 +99,7 @@ class Judge:
     def route(self, method: str, url: str) -> Operation | None:
         """The operation a request goes to, without judging it (what an answer's headers are read against)."""
         path = strip_base(url_path(url), self.base_path if self.base_path is not None else self._base(url_path(url)))
-        return None if path is None else self.api.router.match(path, method).target
+        return None if path is None else self.api.router.match(path, method, url_query(url)).target
 
     def live(self, operation: Operation | None, status: int, media_type: str) -> StreamSpec | None:
         """The stream an answer with these headers declares, to judge its events as they arrive; None when the

@@ -13,14 +13,14 @@ import email.policy
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl
 
 import jsonschema
 
 from apitwin.contracts import fast_json
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
-from apitwin.mockserver.recorded_urls import strip_base, url_path
+from apitwin.mockserver.recorded_urls import strip_base, url_path, url_query
 from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
 from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
@@ -86,7 +86,7 @@ class TrafficChecker:
             exchange.response.status if exchange.response else None,
             notes=list(exchange.notes),
         )
-        operation = self._route(verdict, path)
+        operation = self._route(verdict, path, url_query(request.url))
         if operation is None:
             return verdict
         verdict.operation = operation.operation_id
@@ -99,7 +99,7 @@ class TrafficChecker:
             verdict.violations += self.check_response(operation, request, exchange.response, verdict.notes)
         return verdict
 
-    def _route(self, verdict: Verdict, path: str | None) -> Operation | None:
+    def _route(self, verdict: Verdict, path: str | None, query: str) -> Operation | None:
         label = f"{verdict.method} {verdict.path}"
         if path is None:
             verdict.violations.append(
@@ -113,7 +113,7 @@ class TrafficChecker:
                 )
             )
             return None
-        match = self.api.router.match(path, verdict.method)
+        match = self.api.router.match(path, verdict.method, query)
         if not match.found_path:
             verdict.violations.append(
                 Violation(
@@ -147,8 +147,9 @@ class TrafficChecker:
     # -- request ---------------------------------------------------------------------------
 
     def _check_request(self, operation: Operation, request: RecordedRequest, path: str) -> list[Violation]:
-        match = self.api.router.match(path, request.method)
-        query = parse_qs(urlsplit(request.url).query, keep_blank_values=True) if "?" in request.url else {}
+        raw_query = url_query(request.url)
+        match = self.api.router.match(path, request.method, raw_query)
+        query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
         violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=request.headers)
         return violations + _check_request_body(operation, request)
 

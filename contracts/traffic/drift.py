@@ -16,7 +16,7 @@ from typing import Any
 
 from apitwin.contracts.sse import parse_events
 from apitwin.mockserver.operations import CompiledApi, Operation
-from apitwin.mockserver.recorded_urls import detect_base_path, strip_base, url_path
+from apitwin.mockserver.recorded_urls import detect_base_path, strip_base, url_path, url_query
 from apitwin.recordings.records import RecordedExchange
 from apitwin.specs.jsontypes import json_type
 from apitwin.specs.pointer import escape, resolve
@@ -85,7 +85,7 @@ class DriftFinder:
             path = strip_base(url_path(exchange.request.url), base)
             if path is None or exchange.response is None:
                 continue
-            match = self.api.router.match(path, exchange.request.method)
+            match = self.api.router.match(path, exchange.request.method, url_query(exchange.request.url))
             if match.target is not None:
                 self._exchange(match.target, exchange)
         self._required_never_sent()

@@ -1,0 +1,70 @@
+"""Recorded traffic is routed as the mock routes live requests: a path the spec publishes with a fixed query
+(``/responses?beta=true``) is its own operation, for check-traffic, drift and the proxy's judge alike."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apitwin.contracts.proxy.judge import Judge
+from apitwin.contracts.traffic.check import TrafficChecker
+from apitwin.contracts.traffic.drift import DriftFinder
+from apitwin.mockserver.operations import compile_api
+from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
+
+
+def _answer(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+
+def _object(name: str, kind: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {name: {"type": kind}}, "required": [name]}
+
+
+BETA, PLAIN = {"label": "beta"}, {"count": 7}
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/responses": {"post": {"operationId": "plain", "responses": _answer(_object("count", "integer"))}},
+        "/responses?beta=true": {"post": {"operationId": "beta", "responses": _answer(_object("label", "string"))}},
+    },
+}
+API = compile_api("api", DOCUMENT)
+
+
+def _exchange(url: str, answer: Any) -> RecordedExchange:
+    request = RecordedRequest("POST", url, {}, None)
+    response = RecordedResponse(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+    return RecordedExchange(1, "entry 1", request, response)
+
+
+def test_check_traffic_routes_a_query_qualified_path_to_its_own_operation() -> None:
+    checker = TrafficChecker(API)
+    beta = checker.check(_exchange("http://gw/responses?beta=true", BETA))
+    assert (beta.operation, beta.violations) == ("beta", [])
+    plain = checker.check(_exchange("http://gw/responses", PLAIN))
+    assert (plain.operation, plain.violations) == ("plain", [])
+    # The beta answer to the plain operation breaks its schema: routing decides what an answer is judged by.
+    wrong = checker.check(_exchange("http://gw/responses", BETA))
+    assert wrong.operation == "plain"
+    assert [(violation.keyword, "count" in violation.message) for violation in wrong.violations] == [("required", True)]
+
+
+def test_the_proxy_judge_routes_by_the_query_too() -> None:
+    judge = Judge(API, base_path="")
+    beta = judge.route("POST", "http://gw/responses?beta=true")
+    plain = judge.route("POST", "http://gw/responses")
+    assert beta is not None and plain is not None
+    assert (beta.operation_id, plain.operation_id) == ("beta", "plain")
+
+
+def test_drift_reads_an_answer_against_the_operation_its_query_picks() -> None:
+    beta = DriftFinder(API).run([_exchange("http://gw/responses?beta=true", BETA)])
+    assert beta.observations == []
+    # The same answer read against the plain operation: a field it does not document, one it requires missing.
+    plain = DriftFinder(API).run([_exchange("http://gw/responses", BETA)])
+    assert sorted((observation.kind, observation.value) for observation in plain.observations) == [
+        ("required_missing", "count"),
+        ("undocumented_field", "label"),
+    ]
