@@ -48,8 +48,12 @@ STORE_KIND = "response"
 USAGE_WHILE_GENERATING = ("null", "absent", "final")
 """How the response object's ``usage`` looks in the events sent before it is complete, most realistic first."""
 MAX_EVENT_KEYS = 4096
-ASSUMED = {"tool_choice": "auto"}
-"""What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
+ASSUMED = {"tool_choice": "auto", "temperature": 1, "top_p": 1, "parallel_tool_calls": True}
+"""What the behaviour takes an absent setting to mean; the response says so: the tool choice :func:`plan_calls`
+assumes, and OpenAI's defaults for sampling and tool calls (its API answers a request that sets none with
+temperature 1, top_p 1 and parallel_tool_calls true, where a spec declaring no default would echo its plainest
+values, 0, 0 and false). So does an answer field the request's schema does not declare (aimlapi's ``temperature``)
+unless the request sent it anyway."""
 SET_IDS = ("id", "call_id", "previous_response_id")
 """Identifying fields the behaviour sets itself, which a skeleton therefore need not draw."""
 
@@ -83,6 +87,9 @@ class ResponsesShapes:
     top_level: set[str]
     echo: Echo | None
     """The request's settings the response object repeats (``temperature``, ``tools``, …)."""
+    undeclared: tuple[str, ...] = ()
+    """The :data:`ASSUMED` settings the response object carries but the request's schema does not declare (so no
+    echo repeats them)."""
     events: dict[str, Shape] = field(default_factory=dict)
     event_names: tuple[str, ...] = ()
     usage_while_generating: tuple[str, ...] = USAGE_WHILE_GENERATING
@@ -113,6 +120,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     items = shapes.variants(shapes.at(plain.schema, "output", "[]"))
     if "message" not in items:
         return None
+    echo = echo_of(api, operation, plain)
     found = ResponsesShapes(
         shapes=shapes,
         plain=plain,
@@ -123,7 +131,8 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         else {},
         usage=shapes.at(plain.schema, "usage"),
         top_level=_properties(shapes, plain.schema),
-        echo=echo_of(api, operation, plain),
+        echo=echo,
+        undeclared=_undeclared(shapes, plain.schema, echo),
         usage_while_generating=_usage_while_generating(shapes, plain.schema),
     )
     stream = next((media for media in success.media.values() if media.stream is not None), None)
@@ -158,6 +167,11 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
 
 def _properties(shapes: Shapes, schema: Any) -> set[str]:
     return {name for member in shapes.members(schema) for name in (member.get("properties") or {})}
+
+
+def _undeclared(shapes: Shapes, schema: Any, echo: Echo | None) -> tuple[str, ...]:
+    echoed = set(echo.names()) if echo is not None else set()
+    return tuple(name for name in ASSUMED if name in _properties(shapes, schema) and name not in echoed)
 
 
 def _usage_while_generating(shapes: Shapes, schema: Any) -> tuple[str, ...]:
@@ -319,6 +333,7 @@ def final_response(
     if "previous_response_id" in found.top_level:
         edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
     edits.append(edit(value, "object", "response"))
+    edits += [edit(value, name, *_sent_or_assumed(body, name)) for name in found.undeclared]
     if isinstance(value.get("created_at"), int) and "completed_at" in value:
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
     if found.usage:
@@ -341,6 +356,11 @@ def final_response(
         )
         edits.append(edit(value, "usage", usage))
     return value, edits
+
+
+def _sent_or_assumed(body: dict[str, Any], name: str) -> tuple[Any, ...]:
+    """The options of an :data:`ASSUMED` setting the request's schema does not declare: as sent, else as assumed."""
+    return (body[name], ASSUMED[name]) if name in body else (ASSUMED[name],)
 
 
 def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:

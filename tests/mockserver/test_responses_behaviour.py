@@ -333,3 +333,21 @@ def test_event_names_behind_a_ref_still_name_the_events() -> None:
     assert answer.status_code == 200, answer.text
     found = events(answer.text)
     assert found and all(name == payload["type"] for name, payload in found)
+
+
+OPENAI_DEFAULTS = {"temperature": 1, "top_p": 1, "parallel_tool_calls": True}
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_unsent_sampling_settings_are_answered_as_openai_does(api: ResponsesApi, stream: bool) -> None:
+    """A request that sets no temperature, top_p or parallel_tool_calls is answered 1 / 1 / true, as OpenAI's API
+    answers it (openresponses' spec declares no defaults: its plainest values, 0 / 0 / false, were echoed; aimlapi's
+    request does not declare them: its answer drew them, a top_p of 48.27); what a request sends is echoed."""
+    if stream and not api.streams:
+        pytest.skip("no stream")
+    sent = {"temperature": 0.25, "top_p": 0.5, "parallel_tool_calls": False}
+    for body, expected in (({}, OPENAI_DEFAULTS), (sent, sent)):
+        answer = post(api, {"input": "Tell me about rivers.", "stream": stream, **body})
+        value = events(answer.text)[-1][1]["response"] if stream else answer.json()
+        assert {name: value[name] for name in expected} == expected
