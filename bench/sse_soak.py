@@ -32,6 +32,10 @@ TARGET_CPU_PER_STREAM_MS = 1.0
 TARGET_LOADED_P50_MS = 1000.0
 TARGET_LOADED_P99_MS = 2000.0
 BOUNDED_GROWTH = 1.10  # a later round may peak at most 10 % above the first one
+JOURNAL_BYTES = 8 * 1024 * 1024
+"""The server's ``--journal-max-bytes``: less than one round's streams take (~9 KB each with their events), so the
+journal is full after round 1 and a later round's growth is what the server keeps beyond what it was told to;
+at the default (64 MiB) the journal would still be filling in round 3, and its growth would say nothing."""
 STREAM_TIMEOUT_S = 120.0
 
 
@@ -165,7 +169,9 @@ def _command(port: int, workers: int, settings: Settings) -> list[str]:
     """``apitwin serve`` with room for every stream: ``--max-connections`` (default 1,000, counting the one asking)
     would turn the last streams of a round, and those arriving while the last round's sockets close, into 503s."""
     room = str(2 * settings.streams)
-    return targets.apitwin_command(API, port, workers, "--max-connections", room)
+    return targets.apitwin_command(
+        API, port, workers, "--max-connections", room, "--journal-max-bytes", str(JOURNAL_BYTES)
+    )
 
 
 async def _rounds(server: targets.Server, settings: Settings, workers: int) -> list[Round]:
