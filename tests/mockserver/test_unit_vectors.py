@@ -58,3 +58,16 @@ def test_one_client_changing_sizes_makes_no_table_and_cannot_grow_the_memory() -
         assert [round(value, 9) for value in points] == [0.5, 0.0, 0.0, 0.5]  # (cos, sin) of each angle
     assert not circles._tables
     assert len(circles._seen) <= MAX_SEEN
+
+
+def test_every_table_entry_comes_back_from_a_python_float_bit_for_bit() -> None:
+    """A table entry (two float32 read as one double) is picked as a Python float and packed back: no entry may be a
+    NaN, whose bits a platform may change on the way."""
+    circles = _Circles()
+    for size in (1, 2, 3, 1024, 1536):
+        radius = 1 / math.sqrt((size + 1) // 2)
+        assert circles._table(size, radius) is None  # the first time a size is asked for: no table yet
+        table = circles._table(size, radius)
+        assert table is not None
+        assert not any(math.isnan(entry) for entry in table)
+        assert array("d", table.tolist()).tobytes() == table.tobytes()
