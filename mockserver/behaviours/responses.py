@@ -26,7 +26,7 @@ thread when the request body is large (its tokens), not on the event loop.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -56,6 +56,8 @@ values, 0, 0 and false). So does an answer field the request's schema does not d
 unless the request sent it anyway."""
 SET_IDS = ("id", "call_id", "previous_response_id")
 """Identifying fields the behaviour sets itself, which a skeleton therefore need not draw."""
+Change = tuple[str, tuple[Any, ...]]
+"""A key of an item or part, and the values to try for it, most realistic first (an :class:`Edit` of it)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +96,9 @@ class ResponsesShapes:
     event_names: tuple[str, ...] = ()
     usage_while_generating: tuple[str, ...] = USAGE_WHILE_GENERATING
     """:data:`USAGE_WHILE_GENERATING`, those the response schema allows first."""
+    item_layouts: dict[tuple[Any, ...], ItemLayout] = field(default_factory=dict)
+    """Fast path: how an output item looks, per seed, status and kind (see :func:`_item`); at most
+    :data:`MAX_EVENT_KEYS`."""
     event_keys: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
     """Fast path: the keys, in order, of an event whose first options all fit, per seed, status, kind and field
     names (see :meth:`_Events._known`); at most :data:`MAX_EVENT_KEYS`."""
@@ -372,46 +377,140 @@ def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict
 
 
 def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> dict[str, Any]:
+    """One output item, as planned. On the fast path an item whose kind was made before from its first options
+    is that item with this answer's ids, text or call in it (see :class:`ItemLayout`), still validated."""
+    key = _item_key(exchange, planned)
+    layout = found.item_layouts.get(key) if exchange.fast else None
+    if layout is None:
+        return _drawn_item(exchange, found, planned, key)
+    ids = _item_ids(planned, exchange.rng)  # its skeletons draw nothing: the ids come next, as on the slow path
+    return _laid_out_item(found, planned, layout, ids) or _drawn_item(exchange, found, planned, key, ids)
+
+
+@dataclass(slots=True, frozen=True)
+class ItemLayout:
+    """Fast path: an output item of one kind as :func:`_drawn_item` settled it with every first option, from
+    skeletons that drew nothing from the answer's random source. Another answer's item of that kind is the same but
+    for its ids, text or call, which replace these (in their places: the keys keep their order)."""
+
+    item: dict[str, Any]
+    part: dict[str, Any] | None
+    """Its content part or summary part, if it has one."""
+
+
+def _item_key(exchange: Exchange, planned: PlannedItem) -> tuple[Any, ...]:
+    """What an item's layout depends on: its skeletons (drawn per seed and status), its kind, whether it has a
+    part."""
+    return (exchange.seed, exchange.status, planned.kind, planned.call is not None, bool(planned.text))
+
+
+def _item_ids(planned: PlannedItem, rng: random.Random) -> tuple[str, str | None]:
+    """The item's id, and a function call's ``call_id``, drawn in this order."""
+    prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
+    item_id = _new_id(prefix, rng)
+    return item_id, _new_id("call", rng) if planned.kind == "function_call" and planned.call is not None else None
+
+
+def _laid_out_item(
+    found: ResponsesShapes, planned: PlannedItem, layout: ItemLayout, ids: tuple[str, str | None]
+) -> dict[str, Any] | None:
+    """The item ``layout`` gives for ``planned``, if it and its part are valid (else the slow path's settling may
+    differ: ``None``)."""
+    fields: dict[str, Any] = {"id": ids[0]}
+    if layout.part is not None:
+        part = dict(layout.part)
+        part["text"] = planned.text
+        shape = (found.parts if planned.kind == "message" else found.summaries).get(part["type"])
+        if shape is not None and not shape.validator.is_valid(part):
+            return None
+        fields["content" if planned.kind == "message" else "summary"] = [part]
+    if ids[1] is not None and planned.call is not None:
+        fields.update(call_id=ids[1], name=planned.call.name, arguments=planned.call.arguments)
+    item = dict(layout.item)
+    item.update(fields)
+    return item if found.items[planned.kind].validator.is_valid(item) else None
+
+
+def _drawn_item(
+    exchange: Exchange,
+    found: ResponsesShapes,
+    planned: PlannedItem,
+    key: tuple[Any, ...],
+    ids: tuple[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The item drawn from its skeleton and settled (the slow path); on the fast path its layout is learnt when it
+    is its first options from skeletons that drew nothing."""
     shape = found.items[planned.kind]
     item = exchange.skeleton(shape.generator, f"item {planned.kind}", caller_sets=SET_IDS, shallow=True)
     if not isinstance(item, dict):
         item = {}
-    prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
-    edits = [
-        edit(item, "type", planned.kind),
-        edit(item, "id", _new_id(prefix, exchange.rng)),
-        edit(item, "status", "completed", DELETE),
-    ]
+    plain = not any(identifying(name) for name in item if name not in SET_IDS)
+    item_id, call_id = ids or _item_ids(planned, exchange.rng)
+    changes: list[Change] = [("type", (planned.kind,)), ("id", (item_id,)), ("status", ("completed", DELETE))]
+    quieted: list[Edit] = []
+    part: tuple[dict[str, Any], bool] | None = None
     if planned.kind == "message":
-        edits += [
-            edit(item, "role", "assistant"),
-            edit(item, "content", [_part(exchange, found.parts, "output_text", planned.text)]),
-        ]
+        part = _part(exchange, found.parts, "output_text", planned.text)
+        changes += [("role", ("assistant",)), ("content", ([part[0]],))]
     elif planned.kind == "function_call" and planned.call is not None:
-        edits += [
-            edit(item, "call_id", _new_id("call", exchange.rng)),
-            edit(item, "name", planned.call.name),
-            edit(item, "arguments", planned.call.arguments),
-        ]
+        changes += [("call_id", (call_id,)), ("name", (planned.call.name,)), ("arguments", (planned.call.arguments,))]
     else:
-        summary = [_part(exchange, found.summaries, "summary_text", planned.text)] if planned.text else []
-        edits.append(edit(item, "summary", summary))
-        edits += quiet(item, ["content", "encrypted_content"])
-    return settle(item, shape.validator, edits)
+        part = _part(exchange, found.summaries, "summary_text", planned.text) if planned.text else None
+        changes.append(("summary", ([part[0]] if part is not None else [],)))
+        quieted = quiet(item, ["content", "encrypted_content"])
+    first = _with_first_options(item, changes, quieted) if exchange.fast and plain else None
+    settle(item, shape.validator, [*(edit(item, name, *options) for name, options in changes), *quieted])
+    if first is not None and (part is None or part[1]) and _same(item, first):
+        _learn_item(found, key, ItemLayout(dict(item), dict(part[0]) if part is not None else None))
+    return item
 
 
-def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) -> dict[str, Any]:
+def _part(exchange: Exchange, variants: dict[str, Shape], kind: str, text: str) -> tuple[dict[str, Any], bool]:
+    """A content or summary part saying ``text``, and whether it is its first options from a skeleton that drew
+    nothing from the answer's random source (always ``False`` on the slow path, which learns no layouts)."""
     shape = variants.get(kind)
     part = exchange.skeleton(shape.generator, f"part {kind}", shallow=True) if shape is not None else {"type": kind}
     if not isinstance(part, dict):
         part = {"type": kind}
-    edits = [
-        edit(part, "type", kind),
-        edit(part, "text", text),
-        edit(part, "annotations", [], DELETE),
-        edit(part, "logprobs", [], DELETE, None),
+    if shape is None:
+        return {**part, "text": text}, False
+    plain = not any(identifying(name) for name in part)
+    changes: list[Change] = [
+        ("type", (kind,)),
+        ("text", (text,)),
+        ("annotations", ([], DELETE)),
+        ("logprobs", ([], DELETE, None)),
     ]
-    return settle(part, shape.validator, edits) if shape is not None else {**part, "text": text}
+    first = _with_first_options(part, changes) if exchange.fast and plain else None
+    settle(part, shape.validator, [edit(part, name, *options) for name, options in changes])
+    return part, first is not None and _same(part, first)
+
+
+def _with_first_options(value: dict[str, Any], changes: list[Change], quieted: Sequence[Edit] = ()) -> dict[str, Any]:
+    """A copy of ``value`` with the first option of each of ``changes``, then of ``quieted`` (``null``: see
+    :func:`quiet`), applied in order: what :func:`settle` makes of it when that is valid."""
+    quick = dict(value)
+    for name, options in changes:
+        if options[0] is DELETE:
+            quick.pop(name, None)
+        else:
+            quick[name] = options[0]
+    for change in quieted:
+        quick[change.key] = None
+    return quick
+
+
+def _same(value: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same keys, in the same order, with the same values."""
+    return list(value) == list(other) and value == other
+
+
+def _learn_item(found: ResponsesShapes, key: tuple[Any, ...], layout: ItemLayout) -> None:
+    """Keep ``layout`` for :func:`_item` (bounded: forgotten all at once when full, as a client may vary the seed)."""
+    known = found.item_layouts
+    if len(known) >= MAX_EVENT_KEYS:
+        known.clear()
+    known[key] = layout
 
 
 # ---------------------------------------------------------------- the stream

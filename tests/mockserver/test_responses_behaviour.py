@@ -351,3 +351,27 @@ def test_unsent_sampling_settings_are_answered_as_openai_does(api: ResponsesApi,
         answer = post(api, {"input": "Tell me about rivers.", "stream": stream, **body})
         value = events(answer.text)[-1][1]["response"] if stream else answer.json()
         assert {name: value[name] for name in expected} == expected
+
+
+def test_an_item_laid_out_from_an_earlier_one_is_still_the_slow_path_s_when_its_text_does_not_fit() -> None:
+    """The fast path makes an output item from the one an earlier answer settled (only its ids and text change);
+    where the schema refuses this answer's text (here longer than a ``maxLength``), it settles the item as the slow
+    path does, keeping the drawn text: the same bytes either way."""
+    document = copy.deepcopy(specs.load("openresponses"))
+    document["components"]["schemas"]["OutputTextContent"]["properties"]["text"]["maxLength"] = 120
+    bodies = [
+        {"model": "gpt-4o", "input": f"Tell me about rivers {number}.", "stream": stream, "max_output_tokens": limit}
+        for number in range(6)
+        for limit in (16, None)
+        for stream in (False, True)
+    ]
+    answers = {}
+    for fast in (True, False):
+        app = create_app({"capped": document}, self_check=True, answer_templates=fast)
+        with TestClient(app, headers=AUTH) as fresh:
+            answers[fast] = [fresh.post("/responses", json=body) for body in bodies]
+    assert [answer.content for answer in answers[True]] == [answer.content for answer in answers[False]]
+    plain = [answer for answer, body in zip(answers[True], bodies, strict=True) if not body["stream"]]
+    texts = [final_text(answer.json()) for answer in plain]
+    assert all(len(text) <= 120 for text in texts)
+    assert len(set(texts)) > 2 and len(texts) > len(set(texts))  # planned texts, and the drawn one kept where too long
