@@ -93,7 +93,8 @@ class ResponsesShapes:
     """The :data:`ASSUMED` settings the response object carries but the request's schema does not declare (so no
     echo repeats them)."""
     events: dict[str, Shape] = field(default_factory=dict)
-    event_names: tuple[str, ...] = ()
+    event_names: frozenset[str] = frozenset()
+    """The names a stream gives its events (``event:``), a set: every event asks whether its kind is one."""
     usage_while_generating: tuple[str, ...] = USAGE_WHILE_GENERATING
     """:data:`USAGE_WHILE_GENERATING`, those the response schema allows first."""
     item_layouts: dict[tuple[Any, ...], ItemLayout] = field(default_factory=dict)
@@ -146,7 +147,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         variants = shapes.variants([payload]) if payload is not None else {}
         names = stream.stream.event_names
         found.events = {name: shape for name, shape in variants.items() if not names or name in names}
-        found.event_names = names
+        found.event_names = frozenset(names)
 
     async def behaviour(exchange: Exchange) -> Response | None:
         if not 200 <= exchange.status < 300 or exchange.media is None or not isinstance(exchange.body, dict):
