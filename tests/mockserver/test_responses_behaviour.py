@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from apitwin import specs
 from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours import responses
 from apitwin.mockserver.behaviours.responses import KEPT_FIELDS
 from apitwin.mockserver.behaviours.text import count_tokens
 from apitwin.mockserver.operations import compile_api
@@ -375,3 +376,33 @@ def test_an_item_laid_out_from_an_earlier_one_is_still_the_slow_path_s_when_its_
     texts = [final_text(answer.json()) for answer in plain]
     assert all(len(text) <= 120 for text in texts)
     assert len(set(texts)) > 2 and len(texts) > len(set(texts))  # planned texts, and the drawn one kept where too long
+
+
+@pytest.mark.parametrize("api", STREAMING, ids=[api.name for api in STREAMING])
+def test_every_kind_of_item_laid_out_from_an_earlier_one_is_the_slow_path_s(
+    api: ResponsesApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages, function calls and reasoning items made on the fast path from an item an earlier answer settled
+    are byte for byte the slow path's, plain and streamed."""
+    laid_out: list[str] = []
+    make = responses._laid_out_item
+
+    def counted(*arguments: Any) -> Any:
+        made = make(*arguments)
+        laid_out.extend([made["type"]] if made is not None else [])
+        return made
+
+    monkeypatch.setattr(responses, "_laid_out_item", counted)
+    bodies = [
+        {"model": api.model, **DELTA_SERIES[series], "input": f"{DELTA_SERIES[series]['input']} {number}", **stream}
+        for number in range(3)
+        for series in DELTA_SERIES
+        for stream in ({}, {"stream": True})
+    ]
+    answers = {}
+    for fast in (True, False):
+        app = create_app([api.name], self_check=True, answer_templates=fast)
+        with TestClient(app, headers=AUTH) as fresh:
+            answers[fast] = [fresh.post(api.path, json=body).content for body in bodies]
+    assert answers[True] == answers[False]
+    assert {"message", "function_call"} <= set(laid_out)
