@@ -1,0 +1,55 @@
+"""Embedding answers (mockserver/behaviours/embeddings.py) whole: the same bytes for the same request whether its
+vector size has a table yet or not, in both encodings, every answer self-checked against the schema."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from apitwin.mockserver import create_app
+from apitwin.mockserver.behaviours import unit_vectors
+from tests.mockserver.test_chat_behaviour import AUTH
+
+
+def answer(name: str, body: dict[str, Any]) -> bytes:
+    """The bytes a new server (so no remembered answer) sends for ``body``, self-checked."""
+    client = TestClient(create_app([name], self_check=True), headers=AUTH)
+    response = client.post("/v1/embeddings", json=body)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("aimlapi", {"model": "alibaba/qwen-text-embedding-v3", "input": "one", "dimensions": 77}),
+        ("lmdeploy", {"model": "bge", "input": "one", "encoding_format": "base64"}),
+        ("lmdeploy", {"model": "bge", "input": "one"}),
+    ],
+    ids=["aimlapi-dimensions", "lmdeploy-base64", "lmdeploy-floats"],
+)
+def test_the_same_bytes_before_and_after_the_size_has_a_table(
+    name: str, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    circles = unit_vectors._Circles()
+    monkeypatch.setattr(unit_vectors, "_circles", circles)
+    worked_out = answer(name, body)  # the size seen for the first time: its values worked out one by one
+    assert not circles._tables
+    from_table = answer(name, body)
+    assert len(circles._tables) == 1
+    assert from_table == worked_out
+
+
+def test_base64_carries_the_floats_bytes_of_the_float_answer() -> None:
+    body = {"model": "bge", "input": ["one", "two words"]}
+    floats = TestClient(create_app(["lmdeploy"], self_check=True), headers=AUTH).post("/v1/embeddings", json=body)
+    encoded = TestClient(create_app(["lmdeploy"], self_check=True), headers=AUTH).post(
+        "/v1/embeddings", json={**body, "encoding_format": "base64"}
+    )
+    for number, item in enumerate(encoded.json()["data"]):
+        raw = base64.b64decode(item["embedding"])
+        assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == floats.json()["data"][number]["embedding"]
