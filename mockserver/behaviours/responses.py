@@ -392,7 +392,9 @@ def _item(exchange: Exchange, found: ResponsesShapes, planned: PlannedItem) -> d
 class ItemLayout:
     """Fast path: an output item of one kind as :func:`_drawn_item` settled it with every first option, from
     skeletons that drew nothing from the answer's random source. Another answer's item of that kind is the same but
-    for its ids, text or call, which replace these (in their places: the keys keep their order)."""
+    for its ids, text or call, which replace these (in their places: the keys keep their order). The items made from
+    it are shallow copies sharing its other values (an empty ``annotations`` list): as with a shallow skeleton,
+    nothing changes an item's nested values once it is settled."""
 
     item: dict[str, Any]
     part: dict[str, Any] | None
