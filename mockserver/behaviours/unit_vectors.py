@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
+import struct
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from operator import itemgetter
 
 STEPS = 65536
@@ -39,9 +39,7 @@ def unit_vector(key: str, size: int) -> list[float]:
     """The unit vector of ``size`` float32 values that ``key`` draws (see the module's docstring)."""
     pairs, lone = divmod(size, 2)
     drawn = hashlib.shake_256(key.encode("utf-8", "surrogatepass")).digest(2 * pairs + lone)
-    angles = array("H", drawn[: 2 * pairs])
-    if sys.byteorder == "big":
-        angles.byteswap()  # read little-endian on every machine
+    angles = struct.unpack_from(f"<{pairs}H", drawn)  # little-endian on every machine
     radius = 1 / math.sqrt(pairs + lone)
     values = _circles.points(size, radius, angles)
     if lone:
@@ -70,7 +68,7 @@ class _Circles:
         self._seen: set[int] = set()
         self._lock = threading.Lock()
 
-    def points(self, size: int, radius: float, angles: array[int]) -> list[float]:
+    def points(self, size: int, radius: float, angles: Sequence[int]) -> list[float]:
         """``r · cos θ, r · sin θ`` as float32 for each angle in turn, ``sin θ`` being ``cos(θ - quarter turn)``."""
         table = self._table(size, radius)
         if table is None:
@@ -78,11 +76,8 @@ class _Circles:
                 array("f", [radius * _COSINES[step] for step in angles]),
                 array("f", [radius * _COSINES[(step - QUARTER) % STEPS] for step in angles]),
             ).tolist()
-        if len(angles) < 2:  # an itemgetter of one index answers that entry, not a tuple of it
-            picked: Iterable[float] = [table[step] for step in angles]
-        else:
-            picked = itemgetter(*angles)(table)
-        return array("f", array("d", picked).tobytes()).tolist()
+        picked = _picked(table, angles)
+        return array("f", struct.pack(f"{len(picked)}d", *picked)).tolist()
 
     def _table(self, size: int, radius: float) -> array[float] | None:
         with self._lock:  # an answer may be made in a worker thread while the event loop makes another
@@ -103,6 +98,14 @@ class _Circles:
             while len(self._tables) > KEPT_TABLES:
                 self._tables.popitem(last=False)
         return table
+
+
+def _picked(table: array[float], steps: Sequence[int]) -> tuple[float, ...]:
+    """The entries of ``table`` at ``steps``, in order, picked in C."""
+    if len(steps) < 2:  # an itemgetter of one index answers that entry, not a tuple of it
+        return tuple(table[step] for step in steps)
+    picked: tuple[float, ...] = itemgetter(*steps)(table)
+    return picked
 
 
 def _interleaved(first: array[float], second: array[float]) -> array[float]:
