@@ -38,7 +38,15 @@ from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
 from apitwin.mockserver.behaviours.echo import Echo, echo_of
 from apitwin.mockserver.behaviours.skeleton import identifying
-from apitwin.mockserver.behaviours.structured import Call, Shape, Shapes, payload_schema, plan_calls, shapes_for
+from apitwin.mockserver.behaviours.structured import (
+    Call,
+    Shape,
+    Shapes,
+    declared_default,
+    payload_schema,
+    plan_calls,
+    shapes_for,
+)
 from apitwin.mockserver.behaviours.text import compose, compose_counted, pieces, prompt_tokens
 from apitwin.mockserver.edits import DELETE, Edit, edit, quiet, settle
 from apitwin.mockserver.operations import CompiledApi, Media, Operation, is_json
@@ -48,12 +56,12 @@ STORE_KIND = "response"
 USAGE_WHILE_GENERATING = ("null", "absent", "final")
 """How the response object's ``usage`` looks in the events sent before it is complete, most realistic first."""
 MAX_EVENT_KEYS = 4096
-ASSUMED = {"tool_choice": "auto", "temperature": 1, "top_p": 1, "parallel_tool_calls": True}
-"""What the behaviour takes an absent setting to mean; the response says so: the tool choice :func:`plan_calls`
-assumes, and OpenAI's defaults for sampling and tool calls (its API answers a request that sets none with
-temperature 1, top_p 1 and parallel_tool_calls true, where a spec declaring no default would echo its plainest
-values, 0, 0 and false). So does an answer field the request's schema does not declare (aimlapi's ``temperature``)
-unless the request sent it anyway."""
+ASSUMED = {"tool_choice": "auto"}
+"""What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
+OPENAI_DEFAULTS = {"temperature": 1, "top_p": 1, "parallel_tool_calls": True}
+"""What OpenAI's API answers for these settings when a request leaves them out, said where the request's schema
+declares no default of its own (one declaring none would echo its plainest values, 0, 0 and false), and in an answer
+field the request's schema does not have (aimlapi's ``temperature``) unless the request sent it anyway."""
 SET_IDS = ("id", "call_id", "previous_response_id")
 """Identifying fields the behaviour sets itself, which a skeleton therefore need not draw."""
 Change = tuple[str, tuple[Any, ...]]
@@ -89,8 +97,11 @@ class ResponsesShapes:
     top_level: set[str]
     echo: Echo | None
     """The request's settings the response object repeats (``temperature``, ``tools``, …)."""
+    assumed: dict[str, Any] = field(default_factory=dict)
+    """What an absent setting is taken to mean: :data:`ASSUMED`, and :data:`OPENAI_DEFAULTS` the spec does not
+    override."""
     undeclared: tuple[str, ...] = ()
-    """The :data:`ASSUMED` settings the response object carries but the request's schema does not declare (so no
+    """The :attr:`assumed` settings the response object carries but the request's schema does not declare (so no
     echo repeats them)."""
     events: dict[str, Shape] = field(default_factory=dict)
     event_names: frozenset[str] = frozenset()
@@ -127,6 +138,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
     if "message" not in items:
         return None
     echo = echo_of(api, operation, plain)
+    assumed = _assumed(shapes, request.schema)
     found = ResponsesShapes(
         shapes=shapes,
         plain=plain,
@@ -138,7 +150,8 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         usage=shapes.at(plain.schema, "usage"),
         top_level=_properties(shapes, plain.schema),
         echo=echo,
-        undeclared=_undeclared(shapes, plain.schema, echo),
+        assumed=assumed,
+        undeclared=_undeclared(shapes, plain.schema, echo, assumed),
         usage_while_generating=_usage_while_generating(shapes, plain.schema),
     )
     stream = next((media for media in success.media.values() if media.stream is not None), None)
@@ -155,7 +168,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         previous, refusal = await _previous(exchange)
         if refusal is not None:
             return refusal
-        exchange.notes["assumed"] = ASSUMED
+        exchange.notes["assumed"] = found.assumed
         streamed = exchange.media.stream is not None
         if streamed and "response.completed" not in found.events:
             return None
@@ -175,9 +188,20 @@ def _properties(shapes: Shapes, schema: Any) -> set[str]:
     return {name for member in shapes.members(schema) for name in (member.get("properties") or {})}
 
 
-def _undeclared(shapes: Shapes, schema: Any, echo: Echo | None) -> tuple[str, ...]:
+def _assumed(shapes: Shapes, request_schema: Any) -> dict[str, Any]:
+    """:data:`ASSUMED`, and each of :data:`OPENAI_DEFAULTS` the request's schema declares no default of its own for
+    (a ``null`` default says none either: the provider's applies)."""
+    kept = {
+        name: value
+        for name, value in OPENAI_DEFAULTS.items()
+        if declared_default(shapes, request_schema, None, name) is None
+    }
+    return {**ASSUMED, **kept}
+
+
+def _undeclared(shapes: Shapes, schema: Any, echo: Echo | None, assumed: dict[str, Any]) -> tuple[str, ...]:
     echoed = set(echo.names()) if echo is not None else set()
-    return tuple(name for name in ASSUMED if name in _properties(shapes, schema) and name not in echoed)
+    return tuple(name for name in assumed if name in _properties(shapes, schema) and name not in echoed)
 
 
 def _usage_while_generating(shapes: Shapes, schema: Any) -> tuple[str, ...]:
@@ -339,7 +363,7 @@ def final_response(
     if "previous_response_id" in found.top_level:
         edits.append(edit(value, "previous_response_id", body.get("previous_response_id")))
     edits.append(edit(value, "object", "response"))
-    edits += [edit(value, name, *_sent_or_assumed(body, name)) for name in found.undeclared]
+    edits += [edit(value, name, *_sent_or_assumed(body, name, found.assumed)) for name in found.undeclared]
     if isinstance(value.get("created_at"), int) and "completed_at" in value:
         edits.append(edit(value, "completed_at", value["created_at"] + 1 if status == "completed" else None))
     if found.usage:
@@ -364,16 +388,16 @@ def final_response(
     return value, edits
 
 
-def _sent_or_assumed(body: dict[str, Any], name: str) -> tuple[Any, ...]:
-    """The options of an :data:`ASSUMED` setting the request's schema does not declare: as sent, else as assumed."""
-    return (body[name], ASSUMED[name]) if name in body else (ASSUMED[name],)
+def _sent_or_assumed(body: dict[str, Any], name: str, assumed: dict[str, Any]) -> tuple[Any, ...]:
+    """The options of an ``assumed`` setting the request's schema does not declare: as sent, else as assumed."""
+    return (body[name], assumed[name]) if name in body else (assumed[name],)
 
 
 def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
     """The response object a stream carries: :func:`final_response` settled with the echo's edits after its own, as
     :meth:`Exchange.json` settles a plain answer, so both say the same."""
     value, edits = final_response(exchange, found, previous)
-    echoed = found.echo.edits(value, exchange.body, ASSUMED) if found.echo is not None else []
+    echoed = found.echo.edits(value, exchange.body, found.assumed) if found.echo is not None else []
     return settle(value, found.plain.validator, [*edits, *echoed])
 
 

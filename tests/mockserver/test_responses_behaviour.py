@@ -406,3 +406,12 @@ def test_every_kind_of_item_laid_out_from_an_earlier_one_is_the_slow_path_s(
             answers[fast] = [fresh.post(api.path, json=body).content for body in bodies]
     assert answers[True] == answers[False]
     assert {"message", "function_call"} <= set(laid_out)
+
+
+def test_a_default_the_spec_declares_wins_over_openai_s() -> None:
+    """OpenAI's defaults stand in only where the request's schema declares none: a spec's own default is echoed."""
+    document = copy.deepcopy(specs.load("openresponses"))
+    document["components"]["schemas"]["CreateResponseBody"]["properties"]["temperature"]["default"] = 0.7
+    app = TestClient(create_app({"tempered": document}, self_check=True), headers=AUTH)
+    answer = app.post("/responses", json={"model": "gpt-4o", "input": "Hi"}).json()
+    assert (answer["temperature"], answer["top_p"], answer["parallel_tool_calls"]) == (0.7, 1, True)
