@@ -4,9 +4,10 @@ Applies to an operation whose request has ``input`` and whose success answer has
 whose items declare an ``embedding`` (or declare nothing, as a free-form list of objects) — and no
 ``choices``/``output`` (those are completions). The vector of a text depends only on the model, the
 text and the seed (the same text embeds the same in any request); it has unit length. Its size is
-``dimensions`` when given, else the default the request schema declares for the model, else a
-size fixed per model name. ``encoding_format: base64`` answers little-endian float32 bytes in
-base64, as OpenAI does, where the schema allows a string there; otherwise the floats.
+``dimensions`` when given, else the default the request schema declares for the model, else the
+documented size of a well-known model, else a size fixed per model name. ``encoding_format: base64``
+answers little-endian float32 bytes in base64, as OpenAI does, where the schema allows a string there;
+otherwise the floats.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from apitwin.mockserver.operations import CompiledApi, Operation, is_json, seede
 
 SIZES = (256, 384, 512, 768, 1024, 1536)
 """Vector sizes a model without declared dimensions gets (one per model name, stable)."""
+KNOWN_SIZES = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+"""The sizes OpenAI documents for its embedding models, which gateways serve under these names (also behind a
+vendor prefix: ``openai/text-embedding-3-small``): a client sizing its vector store by the model gets them."""
 MAX_DIMENSIONS = 8192
 MAX_INPUTS = 2048
 
@@ -122,8 +126,10 @@ def dimensions(body: dict[str, Any], declared_default: Any, model: str) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _size_of(model: str) -> int:
-    """The vector size of a model that declares none: one of SIZES, the same for every request naming it."""
-    return seeded("dimensions", model).choice(SIZES)
+    """The vector size of a model that declares none: its documented one (:data:`KNOWN_SIZES`), else one of SIZES,
+    the same for every request naming it."""
+    known = KNOWN_SIZES.get(model.rpartition("/")[2])
+    return known if known is not None else seeded("dimensions", model).choice(SIZES)
 
 
 def vector(seed: int, model: str, text: Any, size: int) -> list[float]:

@@ -4,6 +4,7 @@ vector size has a table yet or not, in both encodings, every answer self-checked
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
 from apitwin.mockserver.behaviours import unit_vectors
+from apitwin.mockserver.behaviours.embeddings import SIZES
 from tests.mockserver.test_chat_behaviour import AUTH
 
 
@@ -53,3 +55,23 @@ def test_base64_carries_the_floats_bytes_of_the_float_answer() -> None:
     for number, item in enumerate(encoded.json()["data"]):
         raw = base64.b64decode(item["embedding"])
         assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == floats.json()["data"][number]["embedding"]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "size"),
+    [
+        ("aimlapi", {"model": "text-embedding-3-small", "input": "one"}, 1536),
+        ("aimlapi", {"model": "text-embedding-ada-002", "input": "one"}, 1536),
+        ("lmdeploy", {"model": "openai/text-embedding-3-large", "input": "one"}, 3072),  # behind a vendor prefix
+        ("aimlapi", {"model": "text-embedding-3-large", "input": "one", "dimensions": 256}, 256),  # asked for: it wins
+    ],
+)
+def test_well_known_models_answer_their_documented_size(name: str, body: dict[str, Any], size: int) -> None:
+    data = json.loads(answer(name, body))["data"]
+    assert [len(item["embedding"]) for item in data] == [size]
+
+
+def test_a_model_nobody_documents_gets_a_stable_size_of_its_own() -> None:
+    first = json.loads(answer("lmdeploy", {"model": "acme/embedder-9", "input": "one"}))["data"][0]["embedding"]
+    again = json.loads(answer("lmdeploy", {"model": "acme/embedder-9", "input": "two"}))["data"][0]["embedding"]
+    assert len(first) == len(again) and len(first) in SIZES
