@@ -62,6 +62,8 @@ OPENAI_DEFAULTS = {"temperature": 1, "top_p": 1, "parallel_tool_calls": True}
 """What OpenAI's API answers for these settings when a request leaves them out, said where the request's schema
 declares no default of its own (one declaring none would echo its plainest values, 0, 0 and false), and in an answer
 field the request's schema does not have (aimlapi's ``temperature``) unless the request sent it anyway."""
+ITEM_ID_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
+"""How OpenAI's ids of each kind of output item begin (``msg_…``)."""
 SET_IDS = ("id", "call_id", "previous_response_id")
 """Identifying fields the behaviour sets itself, which a skeleton therefore need not draw."""
 Change = tuple[str, tuple[Any, ...]]
@@ -433,8 +435,7 @@ def _item_key(exchange: Exchange, planned: PlannedItem) -> tuple[Any, ...]:
 
 def _item_ids(planned: PlannedItem, rng: random.Random) -> tuple[str, str | None]:
     """The item's id, and a function call's ``call_id``, drawn in this order."""
-    prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}[planned.kind]
-    item_id = _new_id(prefix, rng)
+    item_id = _new_id(ITEM_ID_PREFIXES[planned.kind], rng)
     return item_id, _new_id("call", rng) if planned.kind == "function_call" and planned.call is not None else None
 
 
