@@ -167,7 +167,7 @@ class Exchange:
         if media is not None and 200 <= (status or self.status) < 300 and isinstance(self.body, dict):
             echo = echo_of(self.api, self.operation, media)
             if echo is not None and validator is not None and isinstance(value, dict):
-                edits += echo.edits(value, self.body, self.notes.get("assumed", {}))
+                edits += echo.edits(value, self.body, self.notes.get("assumed", {}), self.notes.get("served", {}))
         if edits:
             settle(value, validator, edits)
         self.check(value, media)

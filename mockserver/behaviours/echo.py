@@ -14,6 +14,9 @@ Per answer a setting is
 - with neither: the plainest value the schemas allow: ``[]`` for a list, else ``null``, the first
   variant with only its required members, a number at the low end of the request's range.
 
+A behaviour may say that a value only leaves the choice to the service (``served``): the answer then says what
+the service chose (a Responses request's ``service_tier: "auto"`` is answered ``"default"``).
+
 Decided from the spec once per answer media, never per vendor; applied with :func:`settle` together with
 the behaviour's own edits, so an edit the answer's schema forbids is dropped and the generated value stays.
 Every JSON answer a behaviour sends goes through it (:meth:`Exchange.json`); :func:`match` is the behaviour
@@ -71,12 +74,21 @@ class Echo:
     def names(self) -> list[str]:
         return [setting.name for setting in self.settings]
 
-    def edits(self, value: dict[str, Any], body: Mapping[str, Any], assumed: Mapping[str, Any] = {}) -> list[Edit]:
+    def edits(
+        self,
+        value: dict[str, Any],
+        body: Mapping[str, Any],
+        assumed: Mapping[str, Any] = {},
+        served: Mapping[str, Mapping[str, Any]] = {},
+    ) -> list[Edit]:
+        """The edits that make ``value`` repeat ``body``'s settings. ``assumed``: what the behaviour takes an absent
+        setting to mean; ``served``: per setting, what an answer says for a request's value that leaves the choice
+        to the service (see :func:`served_as`)."""
         result = []
         for setting, (declared, plainer) in zip(self.settings, self.fallbacks(body), strict=True):
             name = setting.name
             if name in body:
-                sent = body[name]
+                sent = served_as(served, name, body[name])
                 if setting.fits.is_valid(sent):
                     result.append(edit(value, name, sent))
                     continue
@@ -84,8 +96,12 @@ class Echo:
                 if setting.fits.is_valid(filled):
                     result.append(edit(value, name, filled))
                     continue
-            default = assumed.get(name, declared)
-            result.append(edit(value, name, *plainer) if default is None else edit(value, name, default, *plainer))
+            if name in assumed:  # what the behaviour takes an absent setting to mean, ``None`` (no limit) too
+                result.append(edit(value, name, served_as(served, name, assumed[name]), *plainer))
+            elif declared is None:
+                result.append(edit(value, name, *plainer))
+            else:
+                result.append(edit(value, name, served_as(served, name, declared), *plainer))
         return result
 
     def fallbacks(self, body: Mapping[str, Any]) -> list[tuple[Any, tuple[Any, ...]]]:
@@ -100,6 +116,14 @@ class Echo:
                 for setting in self.settings
             ]
         return found
+
+
+def served_as(served: Mapping[str, Mapping[str, Any]], name: str, asked: Any) -> Any:
+    """What an answer says for setting ``name`` asked as ``asked``: ``served[name][asked]`` where a request's value
+    only leaves the choice to the service (OpenAI answers ``service_tier: "auto"`` with the tier that served it,
+    ``"default"``), else ``asked`` itself."""
+    meanings = served.get(name)
+    return meanings.get(asked, asked) if meanings is not None and isinstance(asked, str) else asked
 
 
 _cache: dict[int, tuple[Media, Echo | None]] = {}

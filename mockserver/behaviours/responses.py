@@ -36,7 +36,7 @@ from starlette.responses import Response
 from apitwin.mockserver.behaviours import Behaviour, Exchange
 from apitwin.mockserver.behaviours.chat import filled_usage
 from apitwin.mockserver.behaviours.content import call_tokens, message_content, within
-from apitwin.mockserver.behaviours.echo import Echo, echo_of
+from apitwin.mockserver.behaviours.echo import Echo, echo_of, served_as
 from apitwin.mockserver.behaviours.skeleton import identifying
 from apitwin.mockserver.behaviours.structured import (
     Call,
@@ -58,10 +58,26 @@ USAGE_WHILE_GENERATING = ("null", "absent", "final")
 MAX_EVENT_KEYS = 4096
 ASSUMED = {"tool_choice": "auto"}
 """What the behaviour takes an absent setting to mean (see :func:`plan_calls`); the response says so."""
-OPENAI_DEFAULTS = {"temperature": 1, "top_p": 1, "parallel_tool_calls": True}
-"""What OpenAI's API answers for these settings when a request leaves them out, said where the request's schema
-declares no default of its own (one declaring none would echo its plainest values, 0, 0 and false), and in an answer
-field the request's schema does not have (aimlapi's ``temperature``) unless the request sent it anyway."""
+OPENAI_DEFAULTS: dict[str, Any] = {
+    "temperature": 1,
+    "top_p": 1,
+    "parallel_tool_calls": True,
+    "max_output_tokens": None,
+    "max_tool_calls": None,
+    "truncation": "disabled",
+    "service_tier": "default",
+    "reasoning": {"effort": None, "summary": None},
+    "billing": {"payer": "developer"},
+    "conversation": None,
+}
+"""What OpenAI's API answers in these fields when a request leaves them out (no limit is ``null``, the tier that
+served an untiered request ``default``, a model asked for no reasoning says no effort), said where the request's
+schema declares no default of its own (one declaring none would echo its plainest values: 0, 0 and false, a limit of
+0, the first of an enum), and in an answer field the request's schema does not have (aimlapi's ``temperature``)
+unless the request sent it anyway. Where an answer's schema refuses the value, the generated one stays."""
+SERVED_AS = {"service_tier": {"auto": "default"}}
+"""What an answer says for a request's setting that leaves the choice to the service: OpenAI answers the tier that
+served the request, ``default`` for ``auto`` (the request schemas' own default), as its spec describes the field."""
 ITEM_ID_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
 """How OpenAI's ids of each kind of output item begin (``msg_…``)."""
 SET_IDS = ("id", "call_id", "previous_response_id")
@@ -171,6 +187,7 @@ def match(api: CompiledApi, operation: Operation) -> Behaviour | None:
         if refusal is not None:
             return refusal
         exchange.notes["assumed"] = found.assumed
+        exchange.notes["served"] = SERVED_AS
         streamed = exchange.media.stream is not None
         if streamed and "response.completed" not in found.events:
             return None
@@ -392,14 +409,15 @@ def final_response(
 
 def _sent_or_assumed(body: dict[str, Any], name: str, assumed: dict[str, Any]) -> tuple[Any, ...]:
     """The options of an ``assumed`` setting the request's schema does not declare: as sent, else as assumed."""
-    return (body[name], assumed[name]) if name in body else (assumed[name],)
+    fallback = served_as(SERVED_AS, name, assumed[name])
+    return (served_as(SERVED_AS, name, body[name]), fallback) if name in body else (fallback,)
 
 
 def _settled_response(exchange: Exchange, found: ResponsesShapes, previous: dict[str, Any] | None) -> dict[str, Any]:
     """The response object a stream carries: :func:`final_response` settled with the echo's edits after its own, as
     :meth:`Exchange.json` settles a plain answer, so both say the same."""
     value, edits = final_response(exchange, found, previous)
-    echoed = found.echo.edits(value, exchange.body, found.assumed) if found.echo is not None else []
+    echoed = found.echo.edits(value, exchange.body, found.assumed, SERVED_AS) if found.echo is not None else []
     return settle(value, found.plain.validator, [*edits, *echoed])
 
 

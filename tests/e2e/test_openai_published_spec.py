@@ -98,6 +98,11 @@ def test_responses_plain(strict):
     assert response.output_text
     assert response.id.startswith("resp_")
     assert [item.id[:4] for item in response.output if item.type == "message"] == ["msg_"]
+    # As OpenAI answers a request that sets none of these (the spec's request default for the tier is "auto";
+    # the answer says the tier that served it).
+    assert (response.max_output_tokens, response.truncation, response.service_tier) == (None, "disabled", "default")
+    assert (response.reasoning.effort, response.reasoning.summary) == (None, None)
+    assert strict.responses.create(model="gpt-4o", input="Hi", service_tier="flex").service_tier == "flex"
 
 
 def test_responses_stream_helper_names_every_event(strict, base):

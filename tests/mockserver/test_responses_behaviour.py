@@ -354,6 +354,44 @@ def test_unsent_sampling_settings_are_answered_as_openai_does(api: ResponsesApi,
         assert {name: value[name] for name in expected} == expected
 
 
+UNSET_AS_OPENAI_ANSWERS = {
+    "max_output_tokens": None,
+    "truncation": "disabled",
+    "service_tier": "default",
+    "reasoning": {"effort": None, "summary": None},
+}
+
+
+@pytest.mark.parametrize("api", APIS, ids=[api.name for api in APIS])
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_unset_limits_tiers_and_reasoning_are_answered_as_openai_does(api: ResponsesApi, stream: bool) -> None:
+    """A request without a limit, a tier or reasoning is answered ``max_output_tokens: null``, ``truncation:
+    "disabled"``, ``service_tier: "default"`` and ``reasoning: {effort: null, summary: null}``, as OpenAI answers
+    gpt-4o. Before: aimlapi said a limit of 0, the tier "priority" and effort "high"; openresponses, lmdeploy and the
+    published OpenAI spec said the tier "auto" (the request's choice, not the tier that served it)."""
+    if stream and not api.streams:
+        pytest.skip("no stream")
+
+    def answered(body: dict[str, Any]) -> dict[str, Any]:
+        answer = post(api, {"input": "Tell me about rivers.", "stream": stream, **body})
+        value: dict[str, Any] = events(answer.text)[-1][1]["response"] if stream else answer.json()
+        return value
+
+    value = answered({})
+    assert {name: value[name] for name in UNSET_AS_OPENAI_ANSWERS} == UNSET_AS_OPENAI_ANSWERS
+    if "max_tool_calls" in value:
+        assert value["max_tool_calls"] is None
+    assert answered({"service_tier": "auto"})["service_tier"] == "default"  # the tier that served an "auto" request
+    assert answered({"service_tier": "flex"})["service_tier"] == "flex"
+    assert answered({"max_output_tokens": 300})["max_output_tokens"] == 300
+
+
+def test_openai_responses_answers_its_own_billing_and_no_conversation() -> None:
+    """Fields no request sets: OpenAI bills the developer, and a response outside a conversation is in none."""
+    value = post(APIS[4], {"input": "Tell me about rivers."}).json()
+    assert (value["billing"], value["conversation"]) == ({"payer": "developer"}, None)
+
+
 def test_an_item_laid_out_from_an_earlier_one_is_still_the_slow_path_s_when_its_text_does_not_fit() -> None:
     """The fast path makes an output item from the one an earlier answer settled (only its ids and text change);
     where the schema refuses this answer's text (here longer than a ``maxLength``), it settles the item as the slow
