@@ -54,7 +54,20 @@ def test_base64_carries_the_floats_bytes_of_the_float_answer() -> None:
     )
     for number, item in enumerate(encoded.json()["data"]):
         raw = base64.b64decode(item["embedding"])
-        assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == floats.json()["data"][number]["embedding"]
+        spelled = floats.json()["data"][number]["embedding"]
+        as_float32 = struct.unpack(f"<{len(spelled)}f", struct.pack(f"<{len(spelled)}f", *spelled))
+        assert struct.unpack(f"<{len(raw) // 4}f", raw) == as_float32
+
+
+def test_floats_are_written_in_their_shortest_float32_spelling() -> None:
+    """As OpenAI documents an embedding (``0.0023064255``): the fewest digits that read back as the float32, so an
+    answer of 1,536 floats is ~19 KB, not the ~32 KB of each float32's exact double (``0.002306425478309393``)."""
+    body = {"model": "text-embedding-3-small", "input": "one"}
+    raw = TestClient(create_app(["lmdeploy"], self_check=True), headers=AUTH).post("/v1/embeddings", json=body).content
+    written = raw.split(b'"embedding":[')[1].split(b"]")[0].split(b",")
+    assert len(written) == 1536
+    assert max(len(number.lstrip(b"-").removeprefix(b"0.").lstrip(b"0")) for number in written) <= 13
+    assert len(raw) < 21_000
 
 
 @pytest.mark.parametrize(
