@@ -78,9 +78,10 @@ def test_a_responder_answers_valid_requests_and_none_falls_back_to_the_generator
 @pytest.mark.e2e
 def test_the_log_over_http_from_apitwin_serve() -> None:
     headers = {"Authorization": f"Bearer {API_KEY}"}
-    with serving("aimlapi") as base:
-        assert httpx.post(f"{base}/v1/chat/completions", json=BAD_CHAT, headers=headers).status_code == 400
-        records = httpx.get(f"{base}/_apitwin/requests").json()
+    with serving("aimlapi") as base, httpx.Client(base_url=base, timeout=60) as client:
+        # The first request compiles the operation's validators: seconds on a loaded machine, beyond httpx's 5 s.
+        assert client.post("/v1/chat/completions", json=BAD_CHAT, headers=headers).status_code == 400
+        records = client.get("/_apitwin/requests").json()
         assert [(r["status"], r["violations"][0]["pointer"]) for r in records] == [(400, "/max_tokens")]
-        assert httpx.delete(f"{base}/_apitwin/requests").status_code == 204
-        assert httpx.get(f"{base}/_apitwin/requests").json() == []
+        assert client.delete("/_apitwin/requests").status_code == 204
+        assert client.get("/_apitwin/requests").json() == []
