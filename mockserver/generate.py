@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import random
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -42,6 +41,7 @@ from apitwin.mockserver.generate_nodes import (
     equal,
 )
 from apitwin.mockserver.generate_types import ArrayNode, ConstantNode, NumberNode, ObjectNode, StringNode
+from apitwin.specs import ecma_regex
 from apitwin.specs import pointer as json_pointer
 from apitwin.specs.example_ids import id_like
 
@@ -407,7 +407,9 @@ class Generator:
         if additional is not True:
             node.additional = self._compile(additional, pointer + "/additionalProperties")
         for pattern, sub in (schema.get("patternProperties") or {}).items():
-            node.pattern_properties.append((re.compile(pattern), self._compile(sub, pointer + "/patternProperties")))
+            found = ecma_regex.matcher(pattern)
+            if found is not None:  # a pattern no engine accepts judges nothing, as in the validator
+                node.pattern_properties.append((found, self._compile(sub, pointer + "/patternProperties")))
         if "propertyNames" in schema:
             names = {"allOf": [{"type": "string"}, schema["propertyNames"]]}
             node.names = self._compile(names, pointer + "/propertyNames")

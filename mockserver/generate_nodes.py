@@ -441,11 +441,18 @@ class UnionNode(Node):
             rng.shuffle(order)
             if self.null_rate == 0:
                 order.sort(key=only_null)  # a null branch only when no other can be drawn
+        separated = None
         for _ in range(ATTEMPTS):
             for branch in order:
                 value = branch.gen(rng, budget)
                 if not self.exclusive or self.disjoint or self._matches(value) == 1:
                     return value
+                candidate = self._separate(value, branch)
+                if candidate is not None and any(item is not None for item in value.values()):
+                    return candidate  # a value with something of its own, not a lone refusal
+                separated = separated if separated is not None else candidate
+        if separated is not None:
+            return separated
         # Sources in declaration order: the witnesses must not depend on which draw needed them first.
         drawable = [branch for branch in self.branches if branch.cost < INF]
         return self.witnesses.pick(self, drawable, rng, "no branch drawn matched exactly one of oneOf")
@@ -463,6 +470,34 @@ class UnionNode(Node):
                 if self.mapped[key].ok(value):
                     return value
         raise self.fail(f"no schema named by discriminator {self.property_name!r} accepts its own name")
+
+    def _separate(self, value: Any, chosen: Node) -> Any:
+        """``value`` (drawn from ``chosen``) made unacceptable to the other branches that accept it.
+
+        Published specs often write a oneOf of open objects (``{a: string}`` or ``{b: integer}``),
+        where any object with neither property matches both. A property only the other branch
+        declares, given a value that branch refuses (``"b": null``), leaves exactly one match."""
+        if not isinstance(value, dict):
+            return None
+        for other in self.branches:
+            if other is chosen or not other.ok(value):
+                continue
+            declared = _object_node(other)
+            if declared is None:
+                return None
+            value = next(
+                (
+                    trial
+                    for name, node in declared.properties.items()
+                    if name not in value
+                    for probe in PROBES
+                    if not node.ok(probe)
+                    for trial in ({**value, name: probe},)
+                    if chosen.ok(trial) and not other.ok(trial)
+                ),
+                value,
+            )
+        return value if self._matches(value) == 1 else None
 
     def _matches(self, value: Any) -> int:
         return sum(1 for branch in self.branches if branch.ok(value))
@@ -486,18 +521,32 @@ class UnionNode(Node):
         return min((branch.cost for branch in self.branches), default=INF)
 
 
-Signature = tuple[frozenset[str] | None, dict[str, list[Any]]]
-
-
-def _signature(node: Node) -> Signature:
-    """The JSON types a node accepts (None: unknown) and, for objects, required property → allowed values."""
+def _unwrapped(node: Node) -> Node:
+    """The node that draws for ``node``: refs followed, after-the-fact checks (``CheckedNode``) set aside."""
     while True:
         if isinstance(node, RefNode) and node.target is not None:
             node = node.target
         elif isinstance(node, CheckedNode):
             node = node.base
         else:
-            break
+            return node
+
+
+def _object_node(node: Node) -> Any:
+    """The object schema (an ``ObjectNode``, which imports this module) behind ``node``, or None."""
+    node = _unwrapped(node)
+    if isinstance(node, TypedNode):
+        found = node.check.get("object")
+        return found if hasattr(found, "properties") else None
+    return node if hasattr(node, "properties") else None
+
+
+Signature = tuple[frozenset[str] | None, dict[str, list[Any]]]
+
+
+def _signature(node: Node) -> Signature:
+    """The JSON types a node accepts (None: unknown) and, for objects, required property → allowed values."""
+    node = _unwrapped(node)
     if isinstance(node, ChoiceNode) and node.exclusive:
         return frozenset(json_type(value) for value in node.candidates), {}
     if not isinstance(node, TypedNode) or any(check is None for check in node.check.values()):

@@ -8,10 +8,10 @@ every ``text/event-stream`` answer follows apitwin's event convention.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from apitwin.specs import ecma_regex
 from apitwin.specs.pointer import join, resolve
 from apitwin.specs.spec_validator import SpecValidator
 from apitwin.specs.validation import SchemaChecker
@@ -127,11 +127,10 @@ def _schemas_compile(document: dict[str, Any]) -> list[Problem]:
 
     def visit(schema: dict[str, Any], pointer: str) -> None:
         pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                problems.append(Problem("schema", join(pointer, "pattern"), f"not a valid regular expression: {error}"))
+        if isinstance(pattern, str) and ecma_regex.matcher(pattern) is None:
+            problems.append(
+                Problem("schema", join(pointer, "pattern"), "not a valid regular expression (ECMA-262 or Python)")
+            )
 
     walk_document(document, visit)
     return problems

@@ -7,6 +7,7 @@ is honoured, so a value is judged exactly as openapi-core and the mock server ju
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,10 @@ import referencing.exceptions
 from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from apitwin.specs import ecma_regex
+
+logger = logging.getLogger("apitwin.validation")
 
 DOCUMENT_URI = "urn:apitwin:document"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -40,11 +45,55 @@ def _guard_discriminator(keyword: Any) -> Any:
     return checked
 
 
+def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Any:
+    """``pattern`` as ECMA-262 means it (jsonschema's own keyword hands it to ``re`` as written)."""
+    found = ecma_regex.matcher(pattern) if isinstance(pattern, str) else None
+    if found is not None and validator.is_type(instance, "string") and not found.search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        found = ecma_regex.matcher(pattern)
+        for name, value in instance.items():
+            if found is not None and found.search(name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    declared = schema.get("properties", {})
+    matchers = [ecma_regex.matcher(pattern) for pattern in schema.get("patternProperties", {})]
+    extras = [
+        name
+        for name in instance
+        if name not in declared and not any(found is not None and found.search(name) for found in matchers)
+    ]
+    if validator.is_type(additional, "object"):
+        for name in extras:
+            yield from validator.descend(instance[name], additional, path=name)
+    elif additional is False and extras:  # jsonschema's own wording
+        listed = ", ".join(repr(name) for name in sorted(extras))
+        if "patternProperties" in schema:
+            verb = "does" if len(extras) == 1 else "do"
+            patterns = ", ".join(repr(pattern) for pattern in sorted(schema["patternProperties"]))
+            yield jsonschema.ValidationError(f"{listed} {verb} not match any of the regexes: {patterns}")
+        else:
+            verb = "was" if len(extras) == 1 else "were"
+            yield jsonschema.ValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
+
+
 OpenApiValidator = jsonschema.validators.extend(
     OAS31Validator,
     {
         "oneOf": _guard_discriminator(OAS31Validator.VALIDATORS["oneOf"]),
         "anyOf": _guard_discriminator(OAS31Validator.VALIDATORS["anyOf"]),
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
     },
 )
 
@@ -79,12 +128,19 @@ class SchemaChecker:
             self._native_registry = jsonschema_rs.Registry(
                 [(DOCUMENT_URI, _format_bounds(self._document))], draft=jsonschema_rs.Draft202012
             )
-        native = jsonschema_rs.validator_for(
-            {"$schema": DRAFT_2020_12, **_rebase(_format_bounds(schema))} if isinstance(schema, dict) else schema,
-            registry=self._native_registry,
-            validate_formats=True,
-            base_uri=DOCUMENT_URI + "/check",
-        )
+        native: Any
+        try:
+            native = jsonschema_rs.validator_for(
+                {"$schema": DRAFT_2020_12, **_rebase(_format_bounds(schema))} if isinstance(schema, dict) else schema,
+                registry=self._native_registry,
+                validate_formats=True,
+                base_uri=DOCUMENT_URI + "/check",
+            )
+        except (jsonschema_rs.ValidationError, ValueError) as refused:
+            # jsonschema-rs refuses some schemas Python judges fine: a pattern such as ^.{1,2097152}$
+            # is past its regex size limit. Those are judged in Python, more slowly but the same way.
+            logger.info("judging a schema in Python, jsonschema-rs refuses it: %s", str(refused).splitlines()[0])
+            native = PythonJudge(self.validator(schema))
         self._fast[key] = FastValidator(native, lambda: self.validator(schema))
         return self._fast[key]
 
@@ -156,6 +212,33 @@ class Problem:
     instance: Any
 
 
+class PythonJudge:
+    """jsonschema's validator behind the part of jsonschema-rs's interface FastValidator uses."""
+
+    __slots__ = ("_validator",)
+
+    def __init__(self, validator: jsonschema.protocols.Validator) -> None:
+        self._validator = validator
+
+    def is_valid(self, value: Any) -> bool:
+        return self._validator.is_valid(value)
+
+    def iter_errors(self, value: Any) -> Any:
+        for error in self._validator.iter_errors(value):
+            yield _python_problem(error)
+
+
+def _python_problem(error: jsonschema.ValidationError) -> Problem:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = jsonschema.exceptions.best_match(error.context)
+        if deepest is not None:
+            return _python_problem(deepest)
+    path = tuple(error.absolute_path)
+    return Problem(
+        path, error.message, str(error.validator), f"{error.validator} {_short(error.validator_value)}", error.instance
+    )
+
+
 class FastValidator:
     """A native validator with the Python validator's interface for the rare slow questions."""
 
@@ -181,7 +264,7 @@ class FastValidator:
         """Up to ``limit`` reasons ``value`` is invalid, the most specific ones first."""
         found: list[Problem] = []
         for error in self._native.iter_errors(value):
-            found.append(_most_specific(error))
+            found.append(error if isinstance(error, Problem) else _most_specific(error))
             if len(found) >= limit:
                 break
         return sorted(found, key=lambda problem: [str(part) for part in problem.path])

@@ -87,3 +87,9 @@ def test_a_pattern_that_is_not_a_regular_expression_is_reported():
     doc = valid()
     doc["components"]["schemas"]["A"]["properties"]["s"] = {"type": "string", "pattern": "([a-z"}
     assert "schema" in checks(doc)
+
+
+def test_an_ecma_262_pattern_python_cannot_read_is_not_reported():
+    doc = valid()
+    doc["components"]["schemas"]["A"]["properties"]["s"] = {"type": "string", "pattern": "^\\p{L}+$"}
+    assert "schema" not in checks(doc)

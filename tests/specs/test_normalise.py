@@ -254,3 +254,13 @@ def test_ids_of_the_x_oaimeta_examples_become_examples_of_the_string_schemas_the
     assert given[0].source == "test.yaml#/components/schemas/OpenAIFile/x-oaiMeta/example"
     assert given[2].source == "test.yaml#/paths/~1chat~1completions/post/x-oaiMeta/examples/1/response"
     assert given[2].reason.startswith("2 of the 2 ids the vendor's x-oaiMeta examples give here start with 'chatcmpl-'")
+
+
+def test_examples_of_an_ecma_262_pattern_are_judged_not_a_crash():
+    """``\\p{L}`` is ECMA-262; Python's re refused it and the whole spec failed to normalise."""
+    pattern = "^[\\p{L}\\p{Z}]+$"
+    result, log = run(document(Name={"type": "string", "pattern": pattern, "example": "Zoë Smith"}))
+    assert result["components"]["schemas"]["Name"]["examples"] == ["Zoë Smith"]
+    result, log = run(document(Name={"type": "string", "pattern": pattern, "example": "R2-D2"}))
+    assert "examples" not in result["components"]["schemas"]["Name"]
+    assert "invalid-example" in kinds(log)

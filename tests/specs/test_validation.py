@@ -33,3 +33,29 @@ def test_openapi_integer_formats_are_bounds_on_both_paths(schema, value, valid):
     checker = SchemaChecker(DOCUMENT)
     assert checker.fast(schema).is_valid(value) is valid
     assert (checker.error(schema, value) is None) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("héllo_1", True), ("日本", True), ("a b", False), ("", False), (5, True)],
+)
+def test_an_ecma_262_pattern_is_judged_alike_on_both_paths(value, valid):
+    """Python's re refuses ``\\p{L}``; published specs (AWS's) are full of it."""
+    checker = SchemaChecker(DOCUMENT)
+    schema = {"type": ["string", "integer"], "pattern": "^[\\p{L}\\p{N}_-]+$"}
+    assert checker.fast(schema).is_valid(value) is valid
+    assert (checker.error(schema, value) is None) is valid
+
+
+def test_a_schema_jsonschema_rs_refuses_is_judged_in_python_with_the_same_interface():
+    """jsonschema-rs will not compile ``^.{1,2097152}$`` (past its regex size limit); Python can."""
+    checker = SchemaChecker(DOCUMENT)
+    schema = {"type": "object", "properties": {"body": {"type": "string", "pattern": "^.{1,2097152}$"}}}
+    fast = checker.fast(schema)
+    assert fast.is_valid({"body": "x" * 1000})
+    assert not fast.is_valid({"body": ""})
+    [problem] = fast.problems({"body": ""})
+    assert problem.path == ("body",)
+    assert problem.keyword == "pattern"
+    assert "does not match" in problem.message
+    assert list(fast.iter_errors({"body": "fine"})) == []
