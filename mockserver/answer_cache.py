@@ -60,8 +60,11 @@ class AnswerCache:
         self.misses = 0
 
     @staticmethod
-    def key(api: str, method: str, path: str, query: str, body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
-        return (api, method, path, query, body, *map(headers.get, VARYING_HEADERS))
+    def key(
+        api: str, operation: str, method: str, path: str, query: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[Any, ...]:
+        """``operation`` too: AWS's operations share ``POST /`` and the same body, told apart by a header."""
+        return (api, operation, method, path, query, body, *map(headers.get, VARYING_HEADERS))
 
     def get(self, key: tuple[Any, ...], repeat: tuple[Any, ...] | None = None) -> Response | None:
         """The answer remembered for ``key``; an identical ``repeat`` of the request will find it too."""
@@ -113,5 +116,5 @@ class AnswerCache:
 
 
 def _request_size(key: tuple[Any, ...]) -> int:
-    """Bytes of the request body in ``key``."""
-    return len(key[4]) if len(key) > 4 and isinstance(key[4], bytes) else 0
+    """Bytes of the request body in ``key`` (its sixth member, see ``AnswerCache.key``)."""
+    return len(key[5]) if len(key) > 5 and isinstance(key[5], bytes) else 0

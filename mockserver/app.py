@@ -423,7 +423,7 @@ class MockServer:
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         query_string = _query(request)
         method = request.scope["method"]
-        path, match = _route(api, path, method, query_string)
+        path, match = _route(api, path, method, query_string, request.headers)
         if not match.found_path:
             return error_response(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -507,7 +507,7 @@ class MockServer:
             return await self._answer(
                 api, operation, path, request, match.path_parameters, query, headers, preferences, pacing, body, raw
             )
-        key = AnswerCache.key(api.name, method, path, query_string, raw, headers)
+        key = AnswerCache.key(api.name, operation.operation_id, method, path, query_string, raw, headers)
         remembered = self.answers.get(key, repeat)
         if remembered is not None:
             return remembered
@@ -633,15 +633,17 @@ class OperationPlan:
     """The media of ``success`` for a request without ``Accept``: not asking for a stream, and asking for one."""
 
 
-def _route(api: CompiledApi, path: str, method: str, query: str = "") -> tuple[str, Match[Operation]]:
+def _route(
+    api: CompiledApi, path: str, method: str, query: str = "", headers: Mapping[str, str] | None = None
+) -> tuple[str, Match[Operation]]:
     """The operation for a path under the spec's server path (``/v1/…``) or at the root; the path
     returned is the one the operation matched, so both spellings get the same answer."""
     inner = strip_base(api.base_path, path)
     if inner is not None:
-        match = api.router.match(inner, method, query)
+        match = api.router.match(inner, method, query, headers)
         if match.found_path:
             return inner, match
-    return path, api.router.match(path, method, query)
+    return path, api.router.match(path, method, query, headers)
 
 
 def _given_answer(status: int, media_type: str | None, body: Any) -> Response:

@@ -3,11 +3,17 @@
 A path template may carry a fixed query (OpenAI publishes ``/responses?beta=true`` beside
 ``/responses``): the request whose query has those values gets that operation, any other the
 operation of the bare path.
+
+A template may also carry a fragment, which never reaches a server: AWS publishes one operation
+per ``/#X-Amz-Target=DynamoDB_20120810.GetItem`` or ``/#Action=DescribeInstances``, all on ``/``,
+and the client says which in a header or the query. The fragment's ``name=value`` pairs select the
+operation from either.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import parse_qs
@@ -24,8 +30,25 @@ class Route(Generic[T]):
     parameters: tuple[str, ...]
     methods: dict[str, T] = field(default_factory=dict)
     literal: bool = False
-    variants: list[tuple[dict[str, list[str]], str, T]] = field(default_factory=list)
-    """(fixed query, method, target) of the templates that add a query to this path."""
+    variants: list[Variant[T]] = field(default_factory=list)
+    """The operations of the templates that add a query or a fragment to this path."""
+
+
+@dataclass(slots=True)
+class Variant(Generic[T]):
+    fixed: dict[str, list[str]]
+    method: str
+    target: T
+    in_headers: bool = False
+    """A fragment's pairs: a header of that name may carry the value instead of the query."""
+
+    def selected_by(self, asked: dict[str, list[str]], headers: Mapping[str, str]) -> bool:
+        return all(
+            asked.get(key) == values or self._in_header(key, values, headers) for key, values in self.fixed.items()
+        )
+
+    def _in_header(self, key: str, values: list[str], headers: Mapping[str, str]) -> bool:
+        return self.in_headers and key.lower() in headers and [headers[key.lower()]] == values
 
 
 @dataclass(slots=True)
@@ -47,7 +70,9 @@ class Router(Generic[T]):
         self._templated: list[Route[T]] = []
 
     def add(self, template: str, method: str, target: T) -> None:
+        template, _, fragment = template.partition("#")
         template, _, fixed = template.partition("?")
+        template = template or "/"
         route = self._literal.get(template) or next((r for r in self._templated if r.template == template), None)
         if route is None:
             route = _compile(template)
@@ -55,12 +80,15 @@ class Router(Generic[T]):
                 self._literal[template] = route
             else:
                 self._templated.append(route)
-        if fixed:
-            route.variants.append((parse_qs(fixed, keep_blank_values=True), method.upper(), target))
+        if fixed or fragment:
+            pairs = {**parse_qs(fixed, keep_blank_values=True), **parse_qs(fragment, keep_blank_values=True)}
+            route.variants.append(Variant(pairs, method.upper(), target, in_headers=bool(fragment)))
         else:
             route.methods[method.upper()] = target
 
-    def match(self, path: str, method: str, query: str = "") -> Match[T]:
+    def match(self, path: str, method: str, query: str = "", headers: Mapping[str, str] | None = None) -> Match[T]:
+        """``headers`` (lower-case names) select among a path's fragment operations; without them
+        the first of those is the match, and its own validation says what the request lacks."""
         route = self._literal.get(path) or self._literal.get(path.rstrip("/") or "/")
         parameters: dict[str, str] = {}
         if route is None:
@@ -72,28 +100,28 @@ class Router(Generic[T]):
                     break
         if route is None:
             return Match(None, None, {})
-        target = _target(route, method.upper(), query)
+        target = _target(route, method.upper(), query, headers or {})
         if target is None and method.upper() == "HEAD":
-            target = _target(route, "GET", query)
+            target = _target(route, "GET", query, headers or {})
         return Match(route, target, parameters)
 
     def allowed(self, route: Route[T]) -> list[str]:
-        return sorted({*route.methods, *(method for _, method, _ in route.variants)})
+        return sorted({*route.methods, *(variant.method for variant in route.variants)})
 
 
-def _target(route: Route[T], method: str, query: str) -> T | None:
-    """The variant whose fixed query the request carries, else the bare path's operation, else the
-    first variant (a path published only with its query)."""
+def _target(route: Route[T], method: str, query: str, headers: Mapping[str, str]) -> T | None:
+    """The variant the request's query (or, for a fragment, headers) selects, else the bare path's
+    operation, else the first variant (a path published only with its query or fragment)."""
     if not route.variants:  # most paths
         return route.methods.get(method)
     asked = parse_qs(query, keep_blank_values=True) if query else {}
-    candidates = [(fixed, target) for fixed, variant_method, target in route.variants if variant_method == method]
-    for fixed, target in candidates:
-        if all(asked.get(key) == values for key, values in fixed.items()):
-            return target
+    candidates = [variant for variant in route.variants if variant.method == method]
+    for variant in candidates:
+        if variant.selected_by(asked, headers):
+            return variant.target
     if method in route.methods:
         return route.methods[method]
-    return candidates[0][1] if candidates else None
+    return candidates[0].target if candidates else None
 
 
 def _compile(template: str) -> Route[T]:

@@ -86,7 +86,7 @@ class TrafficChecker:
             exchange.response.status if exchange.response else None,
             notes=list(exchange.notes),
         )
-        operation = self._route(verdict, path, url_query(request.url))
+        operation = self._route(verdict, path, url_query(request.url), request.headers)
         if operation is None:
             return verdict
         verdict.operation = operation.operation_id
@@ -99,7 +99,7 @@ class TrafficChecker:
             verdict.violations += self.check_response(operation, request, exchange.response, verdict.notes)
         return verdict
 
-    def _route(self, verdict: Verdict, path: str | None, query: str) -> Operation | None:
+    def _route(self, verdict: Verdict, path: str | None, query: str, headers: dict[str, str]) -> Operation | None:
         label = f"{verdict.method} {verdict.path}"
         if path is None:
             verdict.violations.append(
@@ -113,7 +113,7 @@ class TrafficChecker:
                 )
             )
             return None
-        match = self.api.router.match(path, verdict.method, query)
+        match = self.api.router.match(path, verdict.method, query, headers)
         if not match.found_path:
             verdict.violations.append(
                 Violation(
@@ -148,7 +148,7 @@ class TrafficChecker:
 
     def _check_request(self, operation: Operation, request: RecordedRequest, path: str) -> list[Violation]:
         raw_query = url_query(request.url)
-        match = self.api.router.match(path, request.method, raw_query)
+        match = self.api.router.match(path, request.method, raw_query, request.headers)
         query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
         violations = validate_parameters(operation, path=match.path_parameters, query=query, headers=request.headers)
         return violations + _check_request_body(operation, request)

@@ -85,7 +85,8 @@ class DriftFinder:
             path = strip_base(url_path(exchange.request.url), base)
             if path is None or exchange.response is None:
                 continue
-            match = self.api.router.match(path, exchange.request.method, url_query(exchange.request.url))
+            request = exchange.request
+            match = self.api.router.match(path, request.method, url_query(request.url), request.headers)
             if match.target is not None:
                 self._exchange(match.target, exchange)
         self._required_never_sent()

@@ -56,6 +56,6 @@ def test_remembered_repeats_are_bounded() -> None:
     cache = AnswerCache(max_entries=3)
     for index in range(5):
         body = f"request {index}".encode()
-        cache.put(AnswerCache.key("api", "POST", "/x", "", body, {}), Response(b"{}"), repeat=("whole", body))
+        cache.put(AnswerCache.key("api", "make", "POST", "/x", "", body, {}), Response(b"{}"), repeat=("whole", body))
     assert cache.repeated(("whole", b"request 4")) is not None
     assert cache.repeated(("whole", b"request 0")) is None

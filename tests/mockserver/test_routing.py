@@ -49,3 +49,51 @@ def test_the_mock_serves_both_operations_of_a_query_qualified_path():
     assert isinstance(client.post("/responses").json(), int)
     beta = client.post("/responses?beta=true")
     assert beta.status_code == 200 and beta.json() == "beta"
+
+
+def test_a_fragment_operation_is_selected_by_a_header_or_the_query():
+    """AWS publishes ``/#X-Amz-Target=…`` and ``/#Action=…``; the fragment never reaches a server."""
+    router: Router[str] = Router()
+    router.add("/#X-Amz-Target=Svc.ListThings", "post", "list")
+    router.add("/#X-Amz-Target=Svc.GetThing", "post", "get")
+    router.add("/#Action=DescribeThings", "get", "describe")
+    router.add("/{Bucket}#uploads", "post", "uploads")
+    assert router.match("/", "POST", "", {"x-amz-target": "Svc.GetThing"}).target == "get"
+    assert router.match("/", "POST", "", {"x-amz-target": "Svc.ListThings"}).target == "list"
+    assert router.match("/", "POST", "X-Amz-Target=Svc.GetThing").target == "get"
+    assert router.match("/", "GET", "Action=DescribeThings").target == "describe"
+    assert router.match("/", "GET", "", {"action": "DescribeThings"}).target == "describe"
+    # No selector, or an unknown one: the first operation, whose own validation names the header.
+    assert router.match("/", "POST").target == "list"
+    assert router.match("/", "POST", "", {"x-amz-target": "Nope"}).target == "list"
+    assert router.match("/media", "POST", "uploads").target == "uploads"
+    route = router.match("/", "GET").route
+    assert route is not None and router.allowed(route) == ["GET", "POST"]
+
+
+def test_the_mock_answers_each_fragment_operation_and_caches_them_apart():
+    def operation(name: str) -> dict[str, Any]:
+        return {
+            "parameters": [
+                {"name": "X-Amz-Target", "in": "header", "required": True, "schema": {"const": f"Svc.{name}"}}
+            ],
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": {"const": name}}}},
+                "400": {"description": "refused"},
+            },
+        }
+
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/#X-Amz-Target=Svc.List": {"post": operation("List")},
+            "/#X-Amz-Target=Svc.Get": {"post": operation("Get")},
+        },
+    }
+    client = TestClient(create_app({"api": document}))
+    for _ in range(2):  # the second round comes from the answer cache
+        assert client.post("/", headers={"X-Amz-Target": "Svc.Get"}).json() == "Get"
+        assert client.post("/", headers={"X-Amz-Target": "Svc.List"}).json() == "List"
+    refused = client.post("/", headers={"X-Amz-Target": "Svc.Other"})
+    assert refused.status_code == 400 and "x-amz-target" in refused.text

@@ -155,9 +155,9 @@ def test_a_job_keeps_the_ids_of_its_request_not_its_payload() -> None:
 def test_the_answer_cache_is_bounded_in_bytes() -> None:
     cache = AnswerCache(max_entries=10_000, max_bytes=50_000)
     for index in range(100):
-        key = AnswerCache.key("api", "POST", "/x", "", f"request {index}".encode(), {})
+        key = AnswerCache.key("api", "make", "POST", "/x", "", f"request {index}".encode(), {})
         cache.put(key, Response(b"z" * 1_000, media_type="application/json"))
     assert cache.bytes <= 50_000 and len(cache) < 50
-    newest = AnswerCache.key("api", "POST", "/x", "", b"request 99", {})
-    oldest = AnswerCache.key("api", "POST", "/x", "", b"request 0", {})
+    newest = AnswerCache.key("api", "make", "POST", "/x", "", b"request 99", {})
+    oldest = AnswerCache.key("api", "make", "POST", "/x", "", b"request 0", {})
     assert cache.get(newest) is not None and cache.get(oldest) is None
