@@ -681,8 +681,12 @@ def _cut_after() -> int | None:
     return faults.cut_after if faults is not None else None
 
 
+def _sent_media_type(content_type: str | None) -> str:
+    return (content_type or "application/json").split(";")[0].strip().lower()
+
+
 def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
-    media_type = (content_type or "application/json").split(";")[0].strip().lower()
+    media_type = _sent_media_type(content_type)
     for declared, body in operation.bodies.items():
         if declared.lower() == media_type:
             return body
@@ -731,6 +735,8 @@ async def _parse_body(
             None,
         )
     media_type = form.media_type.lower()
+    if "*" in media_type:  # */*, application/*: the body is read as what the client says it sent
+        media_type = _sent_media_type(content_type)
     if is_json(media_type):
         value, limit_status, violation = (  # a small body is read here: a worker thread costs more than it takes
             parse_json(label, raw)

@@ -11,6 +11,7 @@ import copy
 import datetime
 import http
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from apitwin.specs.errors import SpecError
@@ -57,6 +58,7 @@ def normalise(document: dict[str, Any], log: RepairLog, *, source: str) -> dict[
     check_structure(document, log, source=source)  # the containers every later stage walks
     walk_document(document, lambda schema, pointer: _repair_schema(schema, pointer, log, source, legacy))
     _repair_operations(document, log, source, legacy)
+    _repair_empty_media_types(document, log, source)
     _repair_security_schemes(document, log, source)
     _repair_recursive_refs(document, log, source)
     _repair_dangling_refs(document, log, source)
@@ -483,6 +485,50 @@ def _repair_operations(document: dict[str, Any], log: RepairLog, source: str, le
             raise SpecError(source, join(pointer, "responses"), "an operation must declare at least one response")
         for status, response in responses.items():
             _repair_response_description(response, status, join(pointer, "responses", status), log, source)
+
+
+def _repair_empty_media_types(document: dict[str, Any], log: RepairLog, source: str) -> None:
+    """A content map keyed ``""`` (a Swagger 2 conversion with no ``consumes``/``produces``) names no
+    media type; no client can send it, schemathesis refuses the operation. It means "any": ``*/*``."""
+    for content, pointer in _content_maps(document):
+        for key in [key for key in content if not key.strip()]:
+            media = content.pop(key)
+            kept = "*/*" not in content
+            if kept:
+                content["*/*"] = media
+            log.record(
+                "empty-media-type",
+                join(pointer, key),
+                source=source,
+                before=key,
+                after="*/*" if kept else "<absent>",
+                reason="an empty media type names none; it is read as any (*/*)"
+                + ("" if kept else ", which the map already declares"),
+            )
+
+
+def _content_maps(document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every request body's and response's ``content`` map, in operations and components, with its pointer."""
+    components = document.get("components") or {}
+    holders: list[tuple[Any, str]] = [
+        (body, join("", "components", "requestBodies", name))
+        for name, body in (components.get("requestBodies") or {}).items()
+    ]
+    holders += [
+        (response, join("", "components", "responses", name))
+        for name, response in (components.get("responses") or {}).items()
+    ]
+    for path, method, operation in iter_operations(document):
+        pointer = join("", "paths", path, method)
+        holders.append((operation.get("requestBody"), join(pointer, "requestBody")))
+        holders += [
+            (response, join(pointer, "responses", status))
+            for status, response in (operation.get("responses") or {}).items()
+        ]
+    for holder, pointer in holders:
+        content = holder.get("content") if isinstance(holder, dict) else None
+        if isinstance(content, dict):
+            yield content, join(pointer, "content")
 
 
 def _repair_bodyless_request(operation: dict[str, Any], method: str, pointer: str, log: RepairLog, source: str) -> None:

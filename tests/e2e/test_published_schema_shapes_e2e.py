@@ -2,7 +2,7 @@
 
 A sweep of 90 published specs (APIs.guru) found these answered with a 500 on every request or
 refused at start-up: ECMA-262 patterns (``\\p{L}``, most of AWS's), a pattern past jsonschema-rs's
-regex size (``^.{1,2097152}$``), formats the validator checks but nothing drew (Azure's
+regex size (``^.{1,2097152}$``), a content map keyed ``""``, formats the validator checks but nothing drew (Azure's
 ``duration``), a oneOf of open objects, and a float ``multipleOf`` answered as ``8.700000000000001``.
 """
 
@@ -80,6 +80,16 @@ SPEC = {
                 },
             }
         },
+        "/notes": {
+            "post": {
+                "operationId": "createNote",
+                "requestBody": {"required": True, "content": {"": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "responses": {
+                    "200": {"description": "kept", "content": {"": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "400": {"$ref": "#/components/responses/Bad"},
+                },
+            }
+        },
         "/shapes/{name}": {
             "get": {
                 "operationId": "getShapes",
@@ -116,6 +126,8 @@ def test_every_shape_is_answered_valid_and_bad_input_is_named(spec_file):
             assert [item is None for item in body["choice"].values()].count(False) == 1, body["choice"]
         found = httpx.get(f"{base}/shapes/Zoë", headers=AUTH, timeout=30)
         assert found.status_code == 200, found.text
+        note = httpx.post(f"{base}/notes", json={"message": "hi"}, headers=AUTH, timeout=30)  # content keyed ""
+        assert note.status_code == 200 and isinstance(note.json()["message"], str), note.text
 
         refused = httpx.post(f"{base}/shapes", json={"name": "-dash first"}, headers=AUTH, timeout=30)
         assert refused.status_code == 400
@@ -129,7 +141,7 @@ def test_every_shape_is_answered_valid_and_bad_input_is_named(spec_file):
 def test_the_spec_self_fuzzes_clean(spec_file):
     run = self_fuzz(spec_file, "--max-examples", "15")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "2 of 2 operations exercised" in run.stdout
+    assert "3 of 3 operations exercised" in run.stdout
 
 
 def aws_operation(target: str) -> dict:

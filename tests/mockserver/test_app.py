@@ -232,3 +232,27 @@ def test_a_user_openapi_30_file_is_served_and_validated(tmp_path):
     assert bad.json()["message"] == "path parameter 'petId': expected integer, received \"zero\""
     flag = client.get("/pets/3?verbose=maybe")
     assert flag.status_code == 400 and "verbose" in flag.json()["message"]
+
+
+@pytest.mark.parametrize("declared", ["*/*", "application/*"])
+def test_a_body_declared_as_any_media_type_is_read_as_the_client_sent_it(declared):
+    """A JSON body sent to either was judged as one long string (specs normalise ``""`` to ``*/*``)."""
+    schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/things": {
+                "post": {
+                    "requestBody": {"required": True, "content": {declared: {"schema": schema}}},
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}},
+                }
+            }
+        },
+    }
+    client = TestClient(create_app({"api": document}))
+    assert client.post("/things", json={"n": 1}).status_code == 200
+    refused = client.post("/things", json={"n": "one"})
+    assert refused.status_code == 400 and "body/n" in refused.json()["detail"]
+    as_text = client.post("/things", content=b"n=1", headers={"content-type": "text/plain"})
+    assert as_text.status_code == (415 if declared == "application/*" else 400)

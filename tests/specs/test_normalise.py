@@ -264,3 +264,22 @@ def test_examples_of_an_ecma_262_pattern_are_judged_not_a_crash():
     result, log = run(document(Name={"type": "string", "pattern": pattern, "example": "R2-D2"}))
     assert "examples" not in result["components"]["schemas"]["Name"]
     assert "invalid-example" in kinds(log)
+
+
+def test_an_empty_media_type_is_read_as_any():
+    """APIs.guru's conversions key some content maps ``""``; schemathesis refused those operations."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    doc = document()
+    doc["paths"] = {
+        "/things": {
+            "post": {
+                "requestBody": {"content": {"": {"schema": schema}}},
+                "responses": {"200": {"description": "ok", "content": {"": {"schema": schema}, "*/*": {}}}},
+            }
+        }
+    }
+    result, log = run(doc)
+    operation = result["paths"]["/things"]["post"]
+    assert operation["requestBody"]["content"] == {"*/*": {"schema": schema}}
+    assert operation["responses"]["200"]["content"] == {"*/*": {}}  # the declared */* is kept
+    assert kinds(log).count("empty-media-type") == 2
