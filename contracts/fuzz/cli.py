@@ -114,7 +114,8 @@ class _ManyValues(click.Command):
 @click.option(
     "--api-key",
     envvar="APITWIN_API_KEY",
-    help="Credential sent the way the spec's security scheme says (env APITWIN_API_KEY).",
+    help="Credential sent the way the spec's security scheme says (env APITWIN_API_KEY); for http basic, "
+    "user:password, or a key alone as the password.",
 )
 @click.option(
     "--operations",

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from apitwin.contracts.fuzz.events import Failure, RunReport
-from apitwin.contracts.fuzz.repro import PLACEHOLDER
+from apitwin.contracts.fuzz.repro import reveal
 from apitwin.contracts.proxy.findings import Finding
 from apitwin.contracts.proxy.judge import Judge
 from apitwin.mockserver.operations import CompiledApi
@@ -96,18 +96,16 @@ def _send(
 ) -> None:
     exchange = failure.exchange
     assert exchange is not None
-    url = _reveal(exchange.url, api_key)
+    url = reveal(exchange.url, api_key)
     if url.startswith(old_base):
         url = base + url[len(old_base) :]
     headers = {
-        name: _reveal(value, api_key)
-        for name, value in exchange.request_headers.items()
-        if name.lower() not in NOT_SENT
+        name: reveal(value, api_key) for name, value in exchange.request_headers.items() if name.lower() not in NOT_SENT
     }
     if exchange.request_body_base64 is not None:
         body: bytes | None = base64.b64decode(exchange.request_body_base64)
     else:
-        body = _reveal(exchange.request_body, api_key).encode() if exchange.request_body is not None else None
+        body = reveal(exchange.request_body, api_key).encode() if exchange.request_body is not None else None
     try:
         response = session.request(exchange.method, url, headers=headers, data=body, timeout=timeout)
     except requests.RequestException as error:
@@ -137,7 +135,3 @@ def _still(failure: Failure, status: int, request_findings: list[Finding], findi
     if status in LOST and "lifecycle_found" in checks:
         still.append(f"lifecycle_found: the follow-up answered {status}")
     return still
-
-
-def _reveal(text: str, api_key: str | None) -> str:
-    return text.replace(PLACEHOLDER, api_key) if api_key else text

@@ -7,6 +7,7 @@ hidden: it becomes ``$APITWIN_API_KEY``, which the shell fills in, so the comman
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 from typing import Any
@@ -27,9 +28,30 @@ def hide(text: str, secret: str | None) -> str:
     not turn ``keep-alive`` into ``$APITWIN_API_KEYeep-alive``."""
     if not secret:
         return text
+    text = text.replace(basic_token(secret), PLACEHOLDER)  # "Basic $APITWIN_API_KEY": the key, base64-encoded
     if len(secret) >= SHORT_SECRET:
         return text.replace(secret, PLACEHOLDER)
     return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(secret)}(?![A-Za-z0-9_\-])", PLACEHOLDER, text)
+
+
+BASIC_USER = "apitwin"
+
+
+def basic_pair(api_key: str) -> str:
+    """The ``user:password`` an http basic scheme is sent: the key as given when it is a pair, else the key
+    as the password (the mock checks the password)."""
+    return api_key if ":" in api_key else f"{BASIC_USER}:{api_key}"
+
+
+def basic_token(api_key: str) -> str:
+    return base64.b64encode(basic_pair(api_key).encode("utf-8")).decode("ascii")
+
+
+def reveal(text: str, api_key: str | None) -> str:
+    """``hide`` undone: the placeholder filled with the key (base64-encoded where it stands for basic credentials)."""
+    if not api_key:
+        return text
+    return text.replace(f"Basic {PLACEHOLDER}", f"Basic {basic_token(api_key)}").replace(PLACEHOLDER, api_key)
 
 
 def curl(prepared: Any, secret: str | None) -> str:
@@ -37,6 +59,9 @@ def curl(prepared: Any, secret: str | None) -> str:
     parts = ["curl", "-X", str(prepared.method or "GET"), _quote(str(prepared.url or ""), secret)]
     for name, value in (prepared.headers or {}).items():
         if name.lower() in LEFT_TO_CURL or (name.lower() == "accept" and value == "*/*"):
+            continue
+        if secret and name.lower() == "authorization" and value == f"Basic {basic_token(secret)}":
+            parts += ["-u", _quote(basic_pair(secret), secret)]  # curl encodes it; the key stays a variable
             continue
         parts += ["-H", _quote(f"{name}: {value}", secret)]
     body = prepared.body

@@ -25,7 +25,7 @@ from apitwin.contracts.fuzz.budget import Budget, BudgetExhausted, BudgetSession
 from apitwin.contracts.fuzz.events import Exchange, Failure, NotCalled, OperationResult, RunReport
 from apitwin.contracts.fuzz.lifecycles import Created, Follower, Lifecycle, discover, followed
 from apitwin.contracts.fuzz.plan import OperationPlan, PlannedCase, rounds
-from apitwin.contracts.fuzz.repro import curl, hide
+from apitwin.contracts.fuzz.repro import basic_token, curl, hide
 from apitwin.contracts.fuzz.shrink import fields, shrink
 from apitwin.contracts.fuzz.wire import WireJudge
 from apitwin.contracts.schemathesis_adapter import (
@@ -650,6 +650,8 @@ def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -
                 return {scheme["name"]: api_key}, {}
             if kind == "apiKey" and scheme.get("in") == "query":
                 return {}, {scheme["name"]: api_key}
+            if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+                return {"Authorization": f"Basic {basic_token(api_key)}"}, {}
             if kind in ("http", "oauth2", "openIdConnect") and str(scheme.get("scheme", "bearer")).lower() == "bearer":
                 return {"Authorization": f"Bearer {api_key}"}, {}
     return {"Authorization": f"Bearer {api_key}"}, {}

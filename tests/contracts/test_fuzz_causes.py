@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -15,7 +16,7 @@ import pytest
 import requests
 
 from apitwin.contracts.fuzz.events import Exchange, Failure
-from apitwin.contracts.fuzz.repro import curl, hide
+from apitwin.contracts.fuzz.repro import basic_token, curl, hide, reveal
 from apitwin.contracts.fuzz.runner import add_cause, pointer_shape
 from apitwin.contracts.sse import mask_instance
 from tests.contracts.conftest import fuzz
@@ -93,6 +94,24 @@ def test_the_curl_re_sends_exactly_what_was_sent(method, path, kwargs):
     assert received["headers"]["authorization"] == f"Bearer {SECRET}"
     if original.headers.get("Content-Type"):
         assert received["headers"]["content-type"] == original.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("key", [SECRET, "user:pa$$word"])
+def test_basic_credentials_are_re_sent_by_curl_and_hidden_everywhere(key):
+    """http basic: the key (or a ``user:password`` key) travels base64-encoded, where ``hide`` missed it."""
+    token = basic_token(key)
+    with echo_server() as (base, seen):
+        original = prepared("GET", base + "/v1/models", headers={"Authorization": f"Basic {token}"})
+        command = curl(original, key)
+        assert token not in command and key not in command and "-u " in command
+        environment = {**os.environ, "APITWIN_API_KEY": key}
+        subprocess.run(["bash", "-c", command + " --silent --output /dev/null"], check=True, env=environment)
+    [received] = seen
+    assert received["headers"]["authorization"] == f"Basic {token}"
+    hidden = hide(f"Authorization: Basic {token}", key)
+    assert hidden == "Authorization: Basic $APITWIN_API_KEY"
+    assert reveal(hidden, key) == f"Authorization: Basic {token}"
+    assert base64.b64decode(token).decode() == (key if ":" in key else f"apitwin:{key}")
 
 
 def test_only_the_credential_is_hidden():

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apitwin.contracts.fuzz.repro import basic_token
 from tests.e2e.conftest import API_KEY, serving
 from tests.e2e.test_fuzz_foreign_examples import self_fuzz
 
@@ -196,3 +197,20 @@ def test_aws_operations_on_one_path_are_told_apart_by_their_header_and_self_fuzz
     run = self_fuzz(spec, "--max-examples", "10")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "2 of 2 operations exercised" in run.stdout
+
+
+@pytest.mark.e2e
+def test_an_http_basic_spec_self_fuzzes_with_the_key_as_its_password(tmp_path):
+    """The fuzzer sent ``Bearer <key>`` to http basic: every request a 401, nothing exercised."""
+    basic = {
+        **SPEC,
+        "components": {**SPEC["components"], "securitySchemes": {"key": {"type": "http", "scheme": "basic"}}},
+    }
+    spec = tmp_path / "basic.json"
+    spec.write_text(json.dumps(basic))
+    html = tmp_path / "report.html"
+    run = self_fuzz(spec, "--max-examples", "5", "--html", str(html))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "3 of 3 operations exercised" in run.stdout
+    report = html.read_text()
+    assert API_KEY not in report and basic_token(API_KEY) not in report
