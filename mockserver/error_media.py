@@ -15,20 +15,19 @@ import json
 from apitwin.mockserver.errors import ErrorAnswer
 from apitwin.mockserver.operations import Media, Operation, is_json, seeded
 
-WILDCARDS = {"*/*": "text/plain", "text/*": "text/plain", "application/*": "application/octet-stream"}
-
 
 def declared_media_error(operation: Operation | None, status: int, message: str) -> ErrorAnswer | None:
-    """The answer for ``status`` in the operation's own non-JSON media for it, or ``None`` when it
-    declares none (or declares JSON, which ``errors.error_answer`` shapes)."""
+    """The answer for ``status`` in the operation's own non-JSON media for it (its own status, its
+    range, else its ``default``), or ``None`` when it declares none (or JSON, which
+    ``errors.error_answer`` shapes)."""
     if operation is None:
         return None
-    response = operation.responses.get(str(status)) or operation.responses.get(f"{str(status)[0]}XX")
-    if response is None or not response.media or any(is_json(media_type) for media_type in response.media):
+    keys = (str(status), f"{str(status)[0]}XX", "default")
+    response = next((operation.responses[key] for key in keys if key in operation.responses), None)
+    if response is None or not response.media or any(is_json(media.media_type) for media in response.media.values()):
         return None
-    media_type, media = next(iter(response.media.items()))
-    concrete = WILDCARDS.get(media_type.split(";")[0].strip().lower(), media_type)
-    return ErrorAnswer(status, concrete, _body(media, concrete, status, message))
+    media = next(iter(response.media.values()))
+    return ErrorAnswer(status, media.media_type, _body(media, media.media_type, status, message))
 
 
 def _body(media: Media, media_type: str, status: int, message: str) -> bytes:

@@ -118,7 +118,7 @@ def declared_error(api: CompiledApi, operation: Operation | None, status: int) -
     for key in keys:
         for responses in sources:
             response = responses.get(key)
-            if response is not None and any(is_json(media_type) for media_type in response.media):
+            if response is not None and any(is_json(media.media_type) for media in response.media.values()):
                 return response
     return None
 
@@ -131,8 +131,8 @@ def json_bytes(body: Any) -> bytes:
 def _json_media(response: ResponseSpec | None) -> Media | None:
     if response is None:
         return None
-    for media_type, media in response.media.items():
-        if is_json(media_type):
+    for media in response.media.values():
+        if is_json(media.media_type):  # the type it is answered as: a */* over an object schema is JSON
             return media
     return None
 

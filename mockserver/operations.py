@@ -34,6 +34,23 @@ def is_json(media_type: str) -> bool:
     return media_type.split(";")[0].strip().endswith(JSON_MEDIA_SUFFIXES)
 
 
+def answered_as(declared: str, schema: Any) -> str:
+    """The media type an answer declared as ``declared`` is sent as.
+
+    ``*/*`` or ``application/*`` names no media type a Content-Type can carry; published specs write
+    them (most of all for errors) over schemas of JSON objects. Such an answer is JSON, unless its
+    schema is a string: then text (``*/*``, ``text/*``) or bytes (``application/*``, ``format: binary``)."""
+    base = declared.split(";")[0].strip().lower()
+    if "*" not in base:
+        return declared
+    if base.startswith("text/"):
+        return "text/plain"
+    if not isinstance(schema, dict) or schema.get("type") == "string":
+        binary = base == "application/*" or (isinstance(schema, dict) and schema.get("format") == "binary")
+        return "application/octet-stream" if binary else "text/plain"
+    return "application/json"
+
+
 T = TypeVar("T")
 
 
@@ -392,6 +409,7 @@ def _media(
     pointer: str,
 ) -> Media:
     schema = definition.get("schema")
+    media_type = answered_as(media_type, schema)
     examples = {}
     if "example" in definition:
         examples["example"] = definition["example"]

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
+from apitwin.mockserver.operations import answered_as
 from tests.mockserver.documents import item_lookup
 
 OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "integer"}}}}
@@ -58,3 +59,49 @@ def test_a_json_error_keeps_its_declared_shape():
 )
 def test_an_invalid_request_gets_the_declared_status_else_400(declared, status):
     assert api(declared).get("/items/x").status_code == status
+
+
+@pytest.mark.parametrize("declared", ["*/*", "application/*"])
+@pytest.mark.parametrize("status", ["400", "4XX", "default"])
+def test_an_error_declared_as_any_media_over_an_object_is_json_with_the_message(declared, status):
+    """Published specs write ``*/*`` over error objects; the answer was text/plain with an invented message."""
+    client = api({status: {"description": "Bad", "content": {declared: {"schema": MESSAGE}}}})
+    response = client.get("/items/x")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert "path parameter 'id'" in response.json()["message"]
+
+
+def test_a_default_error_in_text_is_answered_in_text():
+    client = api({"default": {"description": "Error", "content": {"text/html": {"schema": {"type": "string"}}}}})
+    response = client.get("/items/x")
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("declared", "schema", "answered"),
+    [
+        ("*/*", {"type": "object"}, "application/json"),
+        ("*/*", {"type": "array", "items": {}}, "application/json"),
+        ("*/*", {"$ref": "#/components/schemas/Thing"}, "application/json"),
+        ("*/*", {"type": "string"}, "text/plain"),
+        ("*/*", {"type": "string", "format": "binary"}, "application/octet-stream"),
+        ("*/*", None, "text/plain"),
+        ("application/*", {"type": "string"}, "application/octet-stream"),
+        ("application/*", {"type": "object"}, "application/json"),
+        ("text/*", {"type": "object"}, "text/plain"),
+        ("application/xml", {"type": "object"}, "application/xml"),
+    ],
+)
+def test_a_wildcard_is_answered_as_a_media_type_a_content_type_can_name(declared, schema, answered):
+    assert answered_as(declared, schema) == answered
+
+
+def test_a_success_declared_as_any_media_is_sent_as_json_not_as_a_wildcard():
+    client = TestClient(
+        create_app({"api": item_lookup({"200": {"description": "OK", "content": {"*/*": {"schema": MESSAGE}}}})})
+    )
+    response = client.get("/items/3")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert isinstance(response.json()["message"], str)
