@@ -6,6 +6,7 @@ is honoured, so a value is judged exactly as openapi-core and the mock server ju
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import dataclass
@@ -86,6 +87,26 @@ def _additional_properties(validator: Any, additional: Any, instance: Any, schem
             yield jsonschema.ValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
 
 
+def _is_pattern(value: object) -> bool:
+    return not isinstance(value, str) or ecma_regex.matcher(value) is not None
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    """OpenAPI 3.1's formats, two corrected. ``time``: jsonschema registers draft 3's zone-less rule
+    last and the OpenAPI checker inherits it, while RFC 3339 (JSON Schema 2020-12) and jsonschema-rs
+    require a zone: the mock answered ``12:00:00`` and refused it in a request. ``regex``: ECMA-262."""
+    checker = copy.copy(OAS31Validator.FORMAT_CHECKER)
+    checker.checkers = {
+        **OAS31Validator.FORMAT_CHECKER.checkers,
+        "time": jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers["time"],
+        "regex": (_is_pattern, ()),
+    }
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
 OpenApiValidator = jsonschema.validators.extend(
     OAS31Validator,
     {
@@ -107,7 +128,7 @@ class SchemaChecker:
         self._document = document
         self._native_registry: Any = None
         self._fast: dict[str, FastValidator] = {}
-        self._format_checker = OAS31Validator.FORMAT_CHECKER
+        self._format_checker = FORMAT_CHECKER
 
     def validator(self, schema: Any) -> jsonschema.protocols.Validator:
         """A validator for ``schema``; its ``$ref``s resolve against the document."""

@@ -3,7 +3,8 @@
 A sweep of 90 published specs (APIs.guru) found these answered with a 500 on every request or
 refused at start-up: ECMA-262 patterns (``\\p{L}``, most of AWS's), a pattern past jsonschema-rs's
 regex size (``^.{1,2097152}$``), a content map keyed ``""``, formats the validator checks but nothing drew (Azure's
-``duration``), a oneOf of open objects, and a float ``multipleOf`` answered as ``8.700000000000001``.
+``duration``), a ``time`` without the zone RFC 3339 requires, a oneOf of open objects, and a float
+``multipleOf`` answered as ``8.700000000000001``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NAME = {"type": "string", "pattern": "^[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,30}$", "examples": ["Zoë"]}
 SHAPES = {
     "type": "object",
-    "required": ["name", "note", "ttl", "pointer", "relative", "colour", "template", "choice", "ratio"],
+    "required": ["name", "note", "ttl", "at", "pointer", "relative", "colour", "template", "choice", "ratio"],
     "properties": {
         "name": NAME,
         "note": {"type": "string", "pattern": "^.{1,2097152}$"},
         "ttl": {"type": "string", "format": "duration"},
+        "at": {"type": "string", "format": "time"},
         "pointer": {"type": "string", "format": "json-pointer"},
         "relative": {"type": "string", "format": "relative-json-pointer"},
         "colour": {"type": "string", "format": "color"},

@@ -59,3 +59,20 @@ def test_a_schema_jsonschema_rs_refuses_is_judged_in_python_with_the_same_interf
     assert problem.keyword == "pattern"
     assert "does not match" in problem.message
     assert list(fast.iter_errors({"body": "fine"})) == []
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "valid"),
+    [
+        ("time", "12:00:00Z", True),
+        ("time", "12:00:00+01:00", True),
+        ("time", "12:00:00", False),  # RFC 3339 needs the zone; the OpenAPI checker had draft 3's rule
+        ("regex", "^[\\p{L}]+$", True),
+        ("regex", "^[a-z", False),
+    ],
+)
+def test_time_and_regex_formats_are_judged_alike_on_both_paths(fmt, value, valid):
+    checker = SchemaChecker(DOCUMENT)
+    schema = {"type": "string", "format": fmt}
+    assert checker.fast(schema).is_valid(value) is valid
+    assert (checker.error(schema, value) is None) is valid
