@@ -1,13 +1,15 @@
 """Lint: everything a shipped spec must satisfy, reported as a list of problems.
 
 A spec passes when openapi-spec-validator accepts it, every ``$ref`` and discriminator
-mapping resolves, operationIds are present and unique, every schema compiles under the
-OpenAPI 3.1 dialect, every example and default validates against its own schema, and
-every ``text/event-stream`` answer follows apitwin's event convention.
+mapping resolves, operationIds are present and unique, no two paths differ only in their
+parameters' names, every schema compiles under the OpenAPI 3.1 dialect, every example and
+default validates against its own schema, and every ``text/event-stream`` answer follows
+apitwin's event convention.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ def lint(document: dict[str, Any]) -> list[Problem]:
     problems += _spec_validator(document)
     problems += _references(document)
     problems += _operation_ids(document)
+    problems += _path_templates(document)
     problems += _schemas_compile(document)
     problems += _values(document)
     problems += _event_streams(document)
@@ -101,6 +104,25 @@ def _operation_ids(document: dict[str, Any]) -> list[Problem]:
             )
         else:
             seen[identifier] = pointer
+    return problems
+
+
+TEMPLATE_NAME = re.compile(r"\{[^{}]*\}")
+
+
+def _path_templates(document: dict[str, Any]) -> list[Problem]:
+    """OpenAPI: paths that differ only in their parameters' names (``/a/{id}``, ``/a/{name}``) are
+    identical and MUST NOT both exist; a server cannot tell which one a request is for."""
+    problems = []
+    seen: dict[str, str] = {}
+    for path in document.get("paths") or {}:
+        shape = TEMPLATE_NAME.sub("{}", path)
+        if shape in seen:
+            problems.append(
+                Problem("path-template", join("", "paths", path), f"the same path as {seen[shape]} (only names differ)")
+            )
+        else:
+            seen[shape] = path
     return problems
 
 

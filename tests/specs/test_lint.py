@@ -93,3 +93,12 @@ def test_an_ecma_262_pattern_python_cannot_read_is_not_reported():
     doc = valid()
     doc["components"]["schemas"]["A"]["properties"]["s"] = {"type": "string", "pattern": "^\\p{L}+$"}
     assert "schema" not in checks(doc)
+
+
+def test_paths_that_differ_only_in_parameter_names_are_reported():
+    doc = valid()
+    item = next(iter(doc["paths"].values()))
+    doc["paths"] = {"/items/{id}": item, "/items/{name}": item, "/items/{id}/parts": item, "/items?beta=true": item}
+    found = [problem for problem in lint(doc) if problem.check == "path-template"]
+    assert [problem.pointer for problem in found] == ["/paths/~1items~1{name}"]
+    assert "/items/{id}" in found[0].message
