@@ -8,14 +8,14 @@ each event's payload, the terminator, the event order and ``sequence_number``, d
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import io
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 import jsonschema
+import python_multipart
 
 from apitwin.contracts import fast_json
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
@@ -420,11 +420,20 @@ def _request_value(
     operation: Operation, form: RequestBody, body: bytes, content_type: str
 ) -> tuple[Any, Violation | None]:
     media_type = form.media_type.split(";")[0].strip().lower()
+    if "*" in media_type:  # */*, application/*: read as what the client says it sent, as the mock does
+        media_type = (content_type or "application/json").split(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return form_fields(pairs, form.field_types), None
     if media_type.startswith("multipart/"):
-        return form_fields(_multipart_fields(body, content_type), form.field_types), None
+        try:
+            return form_fields(_multipart_fields(body, content_type), form.field_types), None
+        except (python_multipart.exceptions.FormParserError, ValueError) as error:
+            received = "unparseable"
+            return None, Violation(
+                operation.operation_id, "request body", "", "multipart form data", received,
+                f"malformed multipart body: {error}",
+            )  # fmt: skip
     text, problem = _text(operation, "request body", body)
     if problem is not None:
         return None, problem
@@ -434,30 +443,15 @@ def _request_value(
 
 
 def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]]:
-    """Text fields as strings, files as ``<file>``, in order (as the mock server reads them)."""
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
+    """Text fields as strings, files as ``<file>``, in order, read by python-multipart as the mock server
+    (Starlette) reads them; raises ``FormParserError`` for a body it refuses."""
     fields: list[tuple[str, Any]] = []
-    if not message.is_multipart():
-        return fields
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        if part.get_filename() is not None:
-            fields.append((name, "<file>"))
-        else:
-            payload = part.get_payload(decode=True)
-            fields.append((name, payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""))
-    return fields
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        if part.get_filename() is not None:
-            fields[name] = "<file>"
-        else:
-            payload = part.get_payload(decode=True)
-            fields[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+    def on_field(field: Any) -> None:
+        fields.append((field.field_name.decode("utf-8", "replace"), (field.value or b"").decode("utf-8", "replace")))
+
+    def on_file(file: Any) -> None:
+        fields.append((file.field_name.decode("utf-8", "replace"), "<file>"))
+
+    python_multipart.parse_form({"Content-Type": content_type.encode("latin-1")}, io.BytesIO(body), on_field, on_file)
     return fields

@@ -68,3 +68,28 @@ def test_drift_reads_an_answer_against_the_operation_its_query_picks() -> None:
         ("required_missing", "count"),
         ("undocumented_field", "label"),
     ]
+
+
+def test_check_traffic_routes_a_fragment_path_by_the_header_it_names() -> None:
+    """AWS's ``/#X-Amz-Target=…`` operations all arrive as ``POST /``; the header says which."""
+    header = {"name": "X-Amz-Target", "in": "header", "required": True}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            f"/#X-Amz-Target=Svc.{name}": {
+                "post": {
+                    "operationId": name,
+                    "parameters": [{**header, "schema": {"const": f"Svc.{name}"}}],
+                    "responses": _answer(_object(field, kind)),
+                }
+            }
+            for name, field, kind in [("Count", "count", "integer"), ("Label", "label", "string")]
+        },
+    }
+    checker = TrafficChecker(compile_api("aws", document))
+    for target, answer in [("Svc.Label", BETA), ("Svc.Count", PLAIN)]:
+        request = RecordedRequest("POST", "http://gw/", {"x-amz-target": target}, None)
+        response = RecordedResponse(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+        verdict = checker.check(RecordedExchange(1, "entry 1", request, response))
+        assert (verdict.operation, verdict.violations) == (target.split(".")[1], [])
