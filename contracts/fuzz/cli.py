@@ -22,7 +22,7 @@ from apitwin.contracts.fuzz.plan import (
     Settings,
     forbidden_models,
     load_schema,
-    plan,
+    plan_within,
     rounds,
     select,
 )
@@ -242,7 +242,7 @@ def run_command(
     except PlanError as error:
         raise click.UsageError(str(error)) from error
     forbidden = forbidden_models(document, settings.models)
-    plans = [plan(operation, settings, forbidden) for operation in selection.operations]
+    plans = plan_within(selection.operations, settings, forbidden, max_requests)
     unsafe = [NotCalled(item.label, item.operation_id, item.reason) for item in selection.unsafe]
     if dry_run:
         routes = {(plan.operation.method.upper(), plan.operation.path): plan.label for plan in plans}

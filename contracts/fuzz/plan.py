@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -217,6 +217,65 @@ def operation_id(operation: Any) -> str:
     return str(operation.definition.raw.get("operationId") or "")
 
 
+def plan_within(
+    operations: list[Any], settings: Settings, forbidden_models: set[str], max_requests: int | None
+) -> list[OperationPlan]:
+    """Every operation's plan, in ``operations``' order, drawing no more than a budget can send.
+
+    Without a budget each operation draws ``max_examples`` cases per phase and mode. With one, the order
+    :func:`rounds` sends in decides how many cases each operation can get (round one gives each its first,
+    heaviest first; the rest go by weight): an operation draws at most that many per phase and mode, and one
+    the budget never reaches draws none and is listed as not reached. A small budget against OpenAI's spec
+    spent minutes drawing hundreds of cases per operation for a few dozen requests. An operation that runs
+    out of cases before its share (its schema allowed fewer) leaves budget to the others, which then draw
+    more, until the budget is covered or nobody can draw more."""
+    caps = _case_quotas(operations, settings, max_requests)
+    plans = [
+        _capped(operation, settings, forbidden_models, cap, max_requests)
+        for operation, cap in zip(operations, caps, strict=True)
+    ]
+    while max_requests is not None:
+        taken = [0] * len(plans)
+        for index, _ in rounds(plans)[:max_requests]:
+            taken[index] += 1
+        starved = [
+            index
+            for index, plan in enumerate(plans)
+            if plan.cases and taken[index] == len(plan.cases) and caps[index] < settings.max_examples
+        ]
+        if sum(taken) >= max_requests or not starved:
+            return plans
+        for index in starved:
+            caps[index] = min(settings.max_examples, caps[index] * 2)
+            plans[index] = _capped(operations[index], settings, forbidden_models, caps[index], max_requests)
+    return plans
+
+
+def _case_quotas(operations: list[Any], settings: Settings, max_requests: int | None) -> list[int]:
+    """Cases per phase and mode each operation can be sent within ``max_requests``, were every operation to
+    draw all it may (``max_examples`` per phase and mode)."""
+    if max_requests is None:
+        return [settings.max_examples] * len(operations)
+    groups = sum(2 if phase == "fuzzing" else 1 for phase in settings.phases if phase in DRAWN_PHASES)
+    sizes = [groups * settings.max_examples] * len(operations)
+    order = send_order(sizes, [weight(operation) for operation in operations], [op.label for op in operations])
+    sent = [0] * len(operations)
+    for index, _ in order[:max_requests]:
+        sent[index] += 1
+    return [min(settings.max_examples, count) for count in sent]
+
+
+def _capped(
+    operation: Any, settings: Settings, forbidden_models: set[str], cap: int, max_requests: int | None
+) -> OperationPlan:
+    if cap == 0:
+        skipped = f"not reached: the budget of {max_requests} requests is spent before its turn"
+        return OperationPlan(
+            operation.label, operation_id(operation), operation, skipped=skipped, weight=weight(operation)
+        )
+    return plan(operation, replace(settings, max_examples=cap), forbidden_models)
+
+
 def plan(operation: Any, settings: Settings, forbidden_models: set[str]) -> OperationPlan:
     """The cases for one operation, phase by phase, with unsendable model ids dropped."""
     result = OperationPlan(operation.label, operation_id(operation), operation, weight=weight(operation))
@@ -285,22 +344,28 @@ def rounds(plans: list[OperationPlan]) -> list[tuple[int, int]]:
     next case goes to the operation with the fewest cases sent per unit of weight (ties: the heavier,
     then round one's order), so operations share what is left in proportion to their input space.
     """
+    return send_order(
+        [len(plan.cases) for plan in plans], [plan.weight for plan in plans], [plan.label for plan in plans]
+    )
+
+
+def send_order(sizes: list[int], weights: list[int], labels: list[str]) -> list[tuple[int, int]]:
+    """:func:`rounds` for operations of these case counts, weights and labels."""
     first = sorted(
-        (index for index, plan in enumerate(plans) if plan.cases),
-        key=lambda index: (-plans[index].weight, plans[index].label),
+        (index for index, size in enumerate(sizes) if size), key=lambda index: (-weights[index], labels[index])
     )
     position = {index: rank for rank, index in enumerate(first)}
     order = [(index, 0) for index in first]
-    heap = [(Fraction(1, plans[index].weight), -plans[index].weight, position[index], index) for index in first]
-    heap = [entry for entry in heap if len(plans[entry[3]].cases) > 1]
+    heap = [(Fraction(1, weights[index]), -weights[index], position[index], index) for index in first]
+    heap = [entry for entry in heap if sizes[entry[3]] > 1]
     heapq.heapify(heap)
     taken = dict.fromkeys(first, 1)
     while heap:
         _, negative_weight, rank, index = heapq.heappop(heap)
         order.append((index, taken[index]))
         taken[index] += 1
-        if taken[index] < len(plans[index].cases):
-            heapq.heappush(heap, (Fraction(taken[index], plans[index].weight), negative_weight, rank, index))
+        if taken[index] < sizes[index]:
+            heapq.heappush(heap, (Fraction(taken[index], weights[index]), negative_weight, rank, index))
     return order
 
 

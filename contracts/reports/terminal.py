@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from rich.text import Text
 
 from apitwin.contracts.fuzz.runner import Listener
 
@@ -187,7 +188,7 @@ def print_summary(report: RunReport, console: Console | None = None, hint: str |
             console.print(f"  (the whole {len(failure.curl)}-character command is in the --json and --html reports)")
     for operation in report.operations:
         for error in operation.errors[:3]:
-            console.print(f"[red]error[/] {operation.label}: {error}", markup=False)
+            console.print(Text.assemble(("error", "red"), f" {operation.label}: {error}"))  # the error is not markup
     if report.unsafe:
         names = ", ".join(item.label for item in report.unsafe)
         console.print(f"not called (unsafe; --include-unsafe calls them): {names}", markup=False, highlight=False)

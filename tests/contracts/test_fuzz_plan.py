@@ -12,7 +12,16 @@ import schemathesis
 from apitwin import specs
 from apitwin.contracts.fuzz.events import NotCalled, OperationResult, RunReport
 from apitwin.contracts.fuzz.hints import base_url_hint
-from apitwin.contracts.fuzz.plan import OperationPlan, PlanError, Settings, matches, rounds, select
+from apitwin.contracts.fuzz.plan import (
+    OperationPlan,
+    PlanError,
+    Settings,
+    load_schema,
+    matches,
+    plan_within,
+    rounds,
+    select,
+)
 from tests.contracts.conftest import fuzz
 from tests.contracts.faulty_gateway import faulty_gateway
 from tests.e2e.conftest import API_KEY
@@ -322,3 +331,35 @@ def test_a_wrong_prefix_gets_a_hint(mock_url):
     assert "13 of 13 answers were 404" in output
     assert f"--base-url {mock_url('lmdeploy')} (the spec's paths at the gateway's root)" in output
     assert f"--base-url {mock_url('lmdeploy')}/lmdeploy (`apitwin serve` serving several APIs" in output
+
+
+# -- drawing within the budget -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lmdeploy_operations():
+    settings = Settings(max_examples=4)
+    return select(load_schema(specs.load("lmdeploy"), []), settings).operations, settings
+
+
+def sends(plans: list[OperationPlan], budget: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for index, _ in rounds(plans)[:budget]:
+        counts[plans[index].label] = counts.get(plans[index].label, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("budget", [5, 40])
+def test_a_budget_draws_only_what_it_can_send_and_sends_as_the_full_plan_would(lmdeploy_operations, budget):
+    """A budget of 30 against OpenAI's spec drew every case of 245 operations first (~105 s of 108)."""
+    operations, settings = lmdeploy_operations
+    full = plan_within(operations, settings, set(), None)
+    budgeted = plan_within(operations, settings, set(), budget)
+    assert sends(budgeted, budget) == sends(full, budget)
+    assert sum(len(plan.cases) for plan in budgeted) < sum(len(plan.cases) for plan in full)
+    unreached = [plan for plan in budgeted if not plan.cases]
+    if budget < len(operations):
+        assert len(unreached) == len(operations) - budget
+        assert all(plan.skipped.startswith("not reached: the budget of 5 requests") for plan in unreached)
+    else:
+        assert unreached == []

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from io import StringIO
 from xml.etree import ElementTree as ET
 
 import pytest
+from rich.console import Console
 
+from apitwin.contracts.fuzz.events import OperationResult, RunReport
 from apitwin.contracts.fuzz.shards import Shard, parse_shard, take_shard
+from apitwin.contracts.reports import terminal
 from tests.contracts.conftest import fuzz
 from tests.contracts.faulty_gateway import faulty_gateway
 from tests.e2e.conftest import API_KEY
@@ -154,3 +158,12 @@ def test_shard_reports_merge(mock_url, tmp_path):
     assert from_xml.exit_code == 0 and "POST /v1/chat/completions" in from_xml.output
     missing = fuzz("merge-reports", str(reports[0][0]))
     assert missing.exit_code == 2 and "2/2 missing" in missing.output
+
+
+def test_an_operation_error_is_printed_as_text_not_as_markup():
+    """``[red]error[/]`` was printed literally (markup off, to keep the error's own brackets)."""
+    result = OperationResult("POST /things", "make", planned=1, errors=["ConnectionError: [Errno 111] refused"])
+    output = StringIO()
+    terminal.print_summary(RunReport("api", "http://gw", 0, operations=[result]), Console(file=output, width=200))
+    line = next(line for line in output.getvalue().splitlines() if line.startswith("error"))
+    assert line == "error POST /things: ConnectionError: [Errno 111] refused"
