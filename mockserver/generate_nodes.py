@@ -467,8 +467,15 @@ class UnionNode(Node):
             value = self.mapped[key].gen(rng, budget)
             if isinstance(value, dict):
                 value[self.property_name] = key
-                if self.mapped[key].ok(value):
+                if not self.mapped[key].ok(value):
+                    continue
+                if not self.exclusive or self.disjoint or self._matches(value) == 1:
                     return value
+                # JSON Schema (jsonschema-rs, schemathesis) holds a oneOf to exactly one branch, whatever the
+                # discriminator says: open branches that accept each other's values must be told apart.
+                separated = self._separate(value, self.mapped[key])
+                if separated is not None:
+                    return separated
         raise self.fail(f"no schema named by discriminator {self.property_name!r} accepts its own name")
 
     def _separate(self, value: Any, chosen: Node) -> Any:

@@ -116,6 +116,9 @@ def first_error(validator: Any, value: Any) -> str:
     import jsonschema
 
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is None:
-        return "unknown"
+    if error is None:  # the Python judge honours a discriminator; jsonschema-rs holds a oneOf to exactly one
+        problems = validator.problems(value, limit=1) if hasattr(validator, "problems") else []
+        if not problems:
+            return "unknown"
+        return f"{problems[0].message[:300]} at /{'/'.join(map(str, problems[0].path))}"
     return f"{error.message[:300]} at /{'/'.join(map(str, error.absolute_path))}"
