@@ -171,7 +171,9 @@ class ProxyApp:
         arrivals: list[float] = []
         cut_short = False
         encoding = response_headers.get("content-encoding")
-        operation = verdict.operation if verdict is not None else self.judge.route(method, url)
+        operation = (
+            verdict.operation if verdict is not None else self.judge.route(method, url, recorded.request.headers)
+        )
         live = _live(self.judge, operation, response.status_code, response_headers, encoding)
         live_findings: list[Finding] = []
         clock = self.clock

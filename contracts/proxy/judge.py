@@ -96,10 +96,11 @@ class Judge:
         findings = [_finding(exchange, label, violation) for violation in verdict.violations]
         return RequestVerdict(operation, label, verdict.path, findings)
 
-    def route(self, method: str, url: str) -> Operation | None:
-        """The operation a request goes to, without judging it (what an answer's headers are read against)."""
+    def route(self, method: str, url: str, headers: dict[str, str] | None = None) -> Operation | None:
+        """The operation a request goes to, without judging it (what an answer's headers are read against);
+        ``headers`` (lower-case names) tell apart operations published with a fragment (``/#X-Amz-Target=…``)."""
         path = strip_base(url_path(url), self.base_path if self.base_path is not None else self._base(url_path(url)))
-        return None if path is None else self.api.router.match(path, method, url_query(url)).target
+        return None if path is None else self.api.router.match(path, method, url_query(url), headers).target
 
     def live(self, operation: Operation | None, status: int, media_type: str) -> StreamSpec | None:
         """The stream an answer with these headers declares, to judge its events as they arrive; None when the

@@ -87,8 +87,12 @@ def test_check_traffic_routes_a_fragment_path_by_the_header_it_names() -> None:
             for name, field, kind in [("Count", "count", "integer"), ("Label", "label", "string")]
         },
     }
-    checker = TrafficChecker(compile_api("aws", document))
+    api = compile_api("aws", document)
+    checker = TrafficChecker(api)
+    judge = Judge(api, base_path="")
     for target, answer in [("Svc.Label", BETA), ("Svc.Count", PLAIN)]:
+        routed = judge.route("POST", "http://gw/", {"x-amz-target": target})
+        assert routed is not None and routed.operation_id == target.split(".")[1]
         request = RecordedRequest("POST", "http://gw/", {"x-amz-target": target}, None)
         response = RecordedResponse(200, {"content-type": "application/json"}, json.dumps(answer).encode())
         verdict = checker.check(RecordedExchange(1, "entry 1", request, response))
