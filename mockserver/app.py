@@ -423,7 +423,8 @@ class MockServer:
     async def _serve(self, api: CompiledApi, path: str, request: Request) -> Response:
         query_string = _query(request)
         method = request.scope["method"]
-        path, match = _route(api, path, method, query_string, request.headers)
+        headers = _headers(request)
+        path, match = _route(api, path, method, query_string, headers)
         if not match.found_path:
             return error_response(api, None, 404, f"no operation at {request.method} {path}", path)
         operation = match.target
@@ -437,7 +438,6 @@ class MockServer:
             return answer
         note_operation(request, operation.operation_id)
 
-        headers = _headers(request)
         query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
         cookies = _cookies(request, headers)
         guard = self.plan_of(api, operation).guard
