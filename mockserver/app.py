@@ -98,6 +98,7 @@ from apitwin.mockserver.state import DEFAULT_MAX_BYTES, DEFAULT_TTL, StoreLimits
 from apitwin.mockserver.state.scoped import CURRENT_SCOPE, ScopedStore, scope_for
 from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation
+from apitwin.mockserver.xml_body import XmlBodyError, is_xml
 
 logger = logging.getLogger("apitwin.mock")
 
@@ -763,4 +764,10 @@ async def _parse_body(
             )
         pairs = [(key, value if isinstance(value, str) else "<file>") for key, value in form_data.multi_items()]
         return form_fields(pairs, form.field_types), 0, None, form
+    if form.xml is not None and is_xml(media_type):
+        try:
+            return form.xml.read(raw), 0, None, form
+        except XmlBodyError as error:
+            problem = Violation(label, "body", "", "well-formed XML", "unparseable", f"malformed XML body: {error}")
+            return _ABSENT, _validation_status(operation), problem, None
     return raw.decode("utf-8", "replace"), 0, None, form

@@ -39,6 +39,8 @@ def _body(media: Media, media_type: str, status: int, message: str) -> bytes:
     value = media.generator.generate(seeded("error-media", status, message))
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace")
+    if media.xml is not None:
+        return media.xml.write(value)
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 

@@ -22,6 +22,7 @@ from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.parameters import shape, style_of, types
 from apitwin.mockserver.routing import Router
+from apitwin.mockserver.xml_body import XmlCodec, is_xml
 from apitwin.specs.pointer import follow, join
 from apitwin.specs.validation import FastValidator, SchemaChecker
 from apitwin.specs.walk import iter_operations
@@ -101,6 +102,8 @@ class RequestBody:
     deferred_variants: Deferred[dict[str, FastValidator]] = field(default_factory=lambda: Deferred.ready({}))
     field_types: dict[str, set[str]] = field(default_factory=dict)
     """Declared JSON types of the top-level properties, for form fields (which arrive as strings)."""
+    xml: XmlCodec | None = None
+    """How an XML body reads as a value of the schema (XML media only)."""
 
     @property
     def validator(self) -> FastValidator:
@@ -133,6 +136,8 @@ class Media:
     error_templates: dict[tuple[int, bool], Any] = field(default_factory=dict)
     """For an error media: the generated body an error answer starts from, chosen once per status
     (and whether violations are listed), see ``errors.error_answer``."""
+    xml: XmlCodec | None = None
+    """How a value of the schema is written as XML (XML media only)."""
 
     @property
     def generator(self) -> CompiledSchema | None:
@@ -325,6 +330,8 @@ def _bodies(document: dict[str, Any], checker: SchemaChecker, body: Any) -> dict
     for media_type, media in (body.get("content") or {}).items():
         schema = (media or {}).get("schema") or {}
         compiled = RequestBody(media_type, schema, Deferred(partial(checker.fast, schema)))
+        if is_xml(media_type):
+            compiled.xml = XmlCodec(schema, document)
         target = follow(document, schema)
         if isinstance(target, dict) and not is_json(media_type):
             compiled.field_types = _field_types(document, target)
@@ -432,7 +439,10 @@ def _media(
         except GenerationError:
             return None
 
-    return Media(media_type, schema, examples, Deferred(draw), Deferred(partial(checker.fast, schema)), stream)
+    media = Media(media_type, schema, examples, Deferred(draw), Deferred(partial(checker.fast, schema)), stream)
+    if is_xml(media_type):
+        media.xml = XmlCodec(schema, document)
+    return media
 
 
 def _event_stream(

@@ -72,6 +72,8 @@ def _serialise(media_type: str, value: Any, media: Media, rng: random.Random) ->
         return value.encode("utf-8")
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
+    if media.xml is not None:
+        return media.xml.write(value)
     return encode_json(value)
 
 

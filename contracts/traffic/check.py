@@ -23,6 +23,7 @@ from apitwin.mockserver.operations import CompiledApi, Media, Operation, Request
 from apitwin.mockserver.recorded_urls import strip_base, url_path, url_query
 from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
+from apitwin.mockserver.xml_body import XmlBodyError, is_xml
 from apitwin.recordings.records import RecordedExchange, RecordedRequest, RecordedResponse
 from apitwin.specs.pointer import join
 
@@ -434,6 +435,14 @@ def _request_value(
                 operation.operation_id, "request body", "", "multipart form data", received,
                 f"malformed multipart body: {error}",
             )  # fmt: skip
+    if form.xml is not None and is_xml(media_type):
+        try:
+            return form.xml.read(body), None
+        except XmlBodyError as error:
+            message = f"malformed XML body: {error}"
+            return None, Violation(
+                operation.operation_id, "request body", "", "well-formed XML", "unparseable", message
+            )
     text, problem = _text(operation, "request body", body)
     if problem is not None:
         return None, problem

@@ -66,3 +66,12 @@ def test_a_body_declared_as_any_media_is_read_as_the_json_it_was_sent_as():
     assert violations(check, b'{"purpose": "a"}', "application/json") == []
     found = violations(check, b'{"purpose": 1}', "application/json")
     assert found and {violation.pointer for violation in found} == {"/purpose"}
+
+
+def test_an_xml_body_is_judged_by_what_it_says():
+    check = checker("application/xml")
+    assert violations(check, b"<root><purpose>a</purpose></root>", "application/xml") == []
+    [wrong] = violations(check, b"<root><purpose>c</purpose></root>", "application/xml")
+    assert wrong.keyword == "enum" and wrong.pointer == "/purpose"
+    [malformed] = violations(check, b"<root><purpose>a</purpose>", "application/xml")
+    assert malformed.message.startswith("malformed XML body")

@@ -16,8 +16,12 @@ import httpx
 import pytest
 
 from apitwin.contracts.fuzz.repro import basic_token
+from apitwin.mockserver.xml_body import XmlCodec
+from apitwin.specs.validation import SchemaChecker
 from tests.e2e.conftest import API_KEY, serving
 from tests.e2e.test_fuzz_foreign_examples import self_fuzz
+from tests.mockserver.test_xml_body import DOCUMENT as PETS
+from tests.mockserver.test_xml_body import PET
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -216,3 +220,19 @@ def test_an_http_basic_spec_self_fuzzes_with_the_key_as_its_password(tmp_path):
     assert "3 of 3 operations exercised" in run.stdout
     report = html.read_text()
     assert API_KEY not in report and basic_token(API_KEY) not in report
+
+
+@pytest.mark.e2e
+def test_an_xml_api_reads_xml_answers_xml_and_self_fuzzes_clean(tmp_path):
+    """schemathesis sends XML bodies as the xml hints say; the mock refused every valid one and answered JSON text."""
+    spec = tmp_path / "pets.json"
+    spec.write_text(json.dumps(PETS))
+    sent = XmlCodec(PET, PETS).write({"name": "Rex", "photoUrls": ["https://e/1.png"]})
+    with serving(str(spec)) as base:
+        answer = httpx.post(f"{base}/pets", content=sent, headers={**AUTH, "content-type": "application/xml"})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/xml")
+        assert SchemaChecker(PETS).error(PET, XmlCodec(PET, PETS).read(answer.content)) is None
+    run = self_fuzz(spec, "--max-examples", "15")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 of 1 operations exercised" in run.stdout
