@@ -12,8 +12,8 @@ import html
 import http
 import json
 
-from apitwin.mockserver.errors import ErrorAnswer
-from apitwin.mockserver.operations import Media, Operation, is_json, seeded
+from apitwin.mockserver.errors import ErrorAnswer, structured
+from apitwin.mockserver.operations import Media, Operation, seeded
 
 
 def declared_media_error(operation: Operation | None, status: int, message: str) -> ErrorAnswer | None:
@@ -24,7 +24,7 @@ def declared_media_error(operation: Operation | None, status: int, message: str)
         return None
     keys = (str(status), f"{str(status)[0]}XX", "default")
     response = next((operation.responses[key] for key in keys if key in operation.responses), None)
-    if response is None or not response.media or any(is_json(media.media_type) for media in response.media.values()):
+    if response is None or not response.media or any(structured(media) for media in response.media.values()):
         return None
     media = next(iter(response.media.values()))
     return ErrorAnswer(status, media.media_type, _body(media, media.media_type, status, message))
@@ -39,8 +39,6 @@ def _body(media: Media, media_type: str, status: int, message: str) -> bytes:
     value = media.generator.generate(seeded("error-media", status, message))
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace")
-    if media.xml is not None:
-        return media.xml.write(value)
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 

@@ -76,7 +76,7 @@ def error_answer(
     rng = seeded("error", status, path, message)
     context = _Context(error_words(api.document), media, status, message, path, list(violations), kind, rng)
     body = context.fill(_richest_body(media, context), media.schema)
-    return ErrorAnswer(status, media.media_type, json_bytes(body))
+    return ErrorAnswer(status, media.media_type, media.xml.write(body) if media.xml is not None else json_bytes(body))
 
 
 def _richest_body(media: Media, context: _Context) -> Any:
@@ -118,7 +118,7 @@ def declared_error(api: CompiledApi, operation: Operation | None, status: int) -
     for key in keys:
         for responses in sources:
             response = responses.get(key)
-            if response is not None and any(is_json(media.media_type) for media in response.media.values()):
+            if response is not None and any(structured(media) for media in response.media.values()):
                 return response
     return None
 
@@ -132,9 +132,14 @@ def _json_media(response: ResponseSpec | None) -> Media | None:
     if response is None:
         return None
     for media in response.media.values():
-        if is_json(media.media_type):  # the type it is answered as: a */* over an object schema is JSON
+        if structured(media):  # the type it is answered as: a */* over an object schema is JSON
             return media
     return None
+
+
+def structured(media: Media) -> bool:
+    """An error in this media is a value shaped from its schema (JSON, or XML written from that value)."""
+    return is_json(media.media_type) or (media.xml is not None and media.schema is not None)
 
 
 def problem_body(status: int, message: str, path: str, **extra: Any) -> dict[str, Any]:

@@ -36,7 +36,11 @@ DOCUMENT: dict[str, Any] = {
                     "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}},
                 },
             },
-            "Error": {"type": "object", "required": ["code"], "properties": {"code": {"type": "integer"}}},
+            "Error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+            },
         }
     },
     "paths": {
@@ -130,6 +134,8 @@ def test_the_mock_reads_xml_requests_and_answers_in_xml():
     refused = client.post("/pets", content=b'<pet id="7"><photoUrls/></pet>', headers=headers)  # no name
     assert refused.status_code == 400
     assert refused.headers["content-type"].startswith("application/xml")
-    assert ElementTree.fromstring(refused.content).tag == "Error"
+    error = ElementTree.fromstring(refused.content)
+    assert error.tag == "Error" and error.findtext("code") == "400"
+    assert error.findtext("message") == 'body: "name" is a required property'  # as a JSON error words it
     malformed = client.post("/pets", content=b"<pet>", headers=headers)
     assert malformed.status_code == 400 and malformed.headers["content-type"].startswith("application/xml")
