@@ -228,6 +228,8 @@ class Generator:
         if "allOf" in schema:
             return self._compile_all_of(schema, pointer, name, hints)
         if "not" in schema:
+            if schema["not"] is True or schema["not"] == {}:  # how a spec (or a response view) forbids a property
+                return NeverNode(pointer, "`not: {}`: no value is valid")
             base = self._compile(_without(schema, "not"), pointer, name, hints)
             return CheckedNode(pointer, base, [], [self._compile(schema["not"], pointer + "/not")])
         if "if" in schema:

@@ -21,6 +21,7 @@ import orjson
 from apitwin.mockserver.base_path import server_path
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.parameters import shape, style_of, types
+from apitwin.mockserver.response_view import response_view
 from apitwin.mockserver.routing import Router
 from apitwin.mockserver.xml_body import XmlCodec, is_xml
 from apitwin.specs.pointer import follow, join
@@ -234,7 +235,9 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
     # Real servers send whole objects and fill nullable fields: optional fields are absent, and
     # nullable ones null, only where the depth budget ends (the client-robustness strategies in
     # contracts.strategies draw the sparse shapes).
-    generator = Generator(document, optional_rate=RESPONSE_OPTIONAL_RATE, null_rate=0.0)
+    answered = response_view(document)
+    generator = Generator(answered, optional_rate=RESPONSE_OPTIONAL_RATE, null_rate=0.0)
+    answer_checker = checker if answered is document else SchemaChecker(answered)
     router: Router[Operation] = Router()
     operations = []
     global_security = document.get("security") or []
@@ -250,7 +253,9 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
             ),
             body_required=bool((follow(document, raw.get("requestBody")) or {}).get("required")),
             bodies=_bodies(document, checker, follow(document, raw.get("requestBody"))),
-            responses=_responses(document, checker, generator, raw, join("#", "paths", path, method)),
+            responses=_responses(
+                answered, answer_checker, generator, answered["paths"][path][method], join("#", "paths", path, method)
+            ),
             security=raw.get("security", global_security),
         )
         query = [parameter for parameter in operation.parameters if parameter.location == "query"]

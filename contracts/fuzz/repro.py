@@ -29,9 +29,14 @@ def hide(text: str, secret: str | None) -> str:
     if not secret:
         return text
     text = text.replace(basic_token(secret), PLACEHOLDER)  # "Basic $APITWIN_API_KEY": the key, base64-encoded
+    return PLACEHOLDER.join(_split_at_secret(text, secret))
+
+
+def _split_at_secret(text: str, secret: str) -> list[str]:
+    """``text`` cut where the credential stands (see :func:`hide` for where a short one does)."""
     if len(secret) >= SHORT_SECRET:
-        return text.replace(secret, PLACEHOLDER)
-    return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(secret)}(?![A-Za-z0-9_\-])", PLACEHOLDER, text)
+        return text.split(secret)
+    return re.split(rf"(?<![A-Za-z0-9_\-]){re.escape(secret)}(?![A-Za-z0-9_\-])", text)
 
 
 BASIC_USER = "apitwin"
@@ -79,9 +84,9 @@ def curl(prepared: Any, secret: str | None) -> str:
 
 def _quote(text: str, secret: str | None) -> str:
     """One shell word: single-quoted, or double-quoted around ``$APITWIN_API_KEY`` where the credential was."""
-    if not secret or secret not in text:
+    pieces = _split_at_secret(text, secret) if secret else [text]
+    if len(pieces) == 1:
         return shlex.quote(text)
-    pieces = text.split(secret)
     quoted = ""
     for index, piece in enumerate(pieces):
         quoted += _double_escape(piece)

@@ -123,6 +123,9 @@ def test_only_the_credential_is_hidden():
     # a short test key is hidden only where it stands alone: it must not eat the letters of other words
     hidden = hide("Connection: keep-alive; Bearer k; x=k1", "k")
     assert hidden == "Connection: keep-alive; Bearer $APITWIN_API_KEY; x=k1"
+    # the curl too: it turned /links into /lin${APITWIN_API_KEY}s
+    short = curl(prepared("GET", "http://gw/links", headers={"Authorization": "Bearer k"}), "k")
+    assert " http://gw/links " in short and '"Authorization: Bearer $APITWIN_API_KEY"' in short
 
 
 def test_pointer_and_value_shapes():

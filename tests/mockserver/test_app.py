@@ -256,3 +256,36 @@ def test_a_body_declared_as_any_media_type_is_read_as_the_client_sent_it(declare
     assert refused.status_code == 400 and "body/n" in refused.json()["detail"]
     as_text = client.post("/things", content=b"n=1", headers={"content-type": "text/plain"})
     assert as_text.status_code == (415 if declared == "application/*" else 400)
+
+
+def test_write_only_properties_are_never_answered():
+    """OpenAPI: a writeOnly property is sent in requests only; schemathesis fails an answer that has one."""
+    secret = {"type": "string", "writeOnly": True}
+    link = {
+        "type": "object",
+        "required": ["url", "password"],
+        "properties": {"url": {"type": "string"}, "password": secret, "pin": {"$ref": "#/components/schemas/Pin"}},
+        "examples": [{"url": "https://e/1", "password": "hunter2"}],
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "components": {"schemas": {"Pin": {"type": "integer", "writeOnly": True}, "Link": link}},
+        "paths": {
+            "/links": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Link"}}},
+                        }
+                    }
+                }
+            }
+        },
+    }
+    client = TestClient(create_app({"api": document}, self_check=True))
+    for seed in range(10):
+        answer = client.get("/links", headers={"Prefer": f"seed={seed}"})
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()) == {"url"}

@@ -631,3 +631,9 @@ def test_a_discriminated_oneof_of_open_objects_matches_exactly_one_branch_for_js
     for value in values:
         assert checker.error(schema, value) is None
         assert checker.fast(schema).is_valid(value), value
+
+
+def test_a_property_forbidden_by_not_an_empty_schema_is_left_out_not_a_failure():
+    schema = {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}, "gone": {"not": {}}}}
+    values = [draw(schema, seed) for seed in range(20)]
+    assert all("gone" not in value and check_both(schema, value) is None for value in values)
