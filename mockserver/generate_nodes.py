@@ -540,8 +540,11 @@ def _unwrapped(node: Node) -> Node:
 
 
 def _object_node(node: Node) -> Any:
-    """The object schema (an ``ObjectNode``, which imports this module) behind ``node``, or None."""
+    """The object schema (an ``ObjectNode``, which imports this module) behind ``node``, or None; examples
+    offered beside it (a non-exclusive ``ChoiceNode``) are set aside too."""
     node = _unwrapped(node)
+    while isinstance(node, ChoiceNode) and not node.exclusive:
+        node = _unwrapped(node.base)
     if isinstance(node, TypedNode):
         found = node.check.get("object")
         return found if hasattr(found, "properties") else None

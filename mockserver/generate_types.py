@@ -83,6 +83,10 @@ HEX = "0123456789abcdef"
 TIME_FORMAT = "%H:%M:%SZ"
 """RFC 3339's full-time, which needs a zone."""
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*[-_])[A-Za-z0-9]{3,}$")
+LONGER_TIMESTAMPS = ("%Y-%m-%dT%H:%M:%S.000Z", "%Y-%m-%dT%H:%M:%S+00:00", "%Y-%m-%dT%H:%M:%S.000000Z")
+"""RFC 3339 timestamps of 24, 25 and 27 characters, for a date-time whose length rules out the 20 of ``…:SSZ``."""
+STRETCH = 16
+"""Characters past the shortest a length-bound pattern's draw may take (a draw stays readable)."""
 ID_LENGTH = 24
 """Letters and digits after the prefix of an id whose example is a placeholder (``chatcmpl-123``)."""
 PLACEHOLDER = 8
@@ -209,21 +213,34 @@ class StringNode(Node):
         if self.id_shape is not None and (self.regex is None or attempt < ATTEMPTS // 2):
             return self.id_shape.draw(rng, self)  # a pattern the shape misses gets the regex's draws after
         if self.regex is not None:
-            return self.regex.generate(rng)
-        if self.format:
-            drawn = _format_value(self.format, rng)
-            if drawn is not None:
+            drawn = self.regex.generate(rng)
+            if self._fits(drawn) or attempt % 2 == 0:
                 return drawn
+            # A repeat left open (`^[0-9]+$`) beside a length (12: an AWS account id): the shortest form,
+            # then as many more repetitions as the length asks.
+            shortest = len(self.regex.generate(rng, stretch=0))
+            low = max(self.min_length, shortest)
+            high = low + STRETCH if self.max_length is None else max(low, min(self.max_length, low + STRETCH))
+            return self.regex.generate(rng, stretch=rng.randint(low, high) - shortest)
+        if self.format:
+            formatted = _format_value(self.format, rng)
+            if formatted is not None and self.format == "date-time" and not self._fits(formatted):
+                formatted = _timestamp(rng).strftime(rng.choice(LONGER_TIMESTAMPS))  # telstra: maxLength 24
+            if formatted is not None:
+                return formatted
         if self.prefix is not None:
             return self.prefix + _fit(random_chars(rng, ID_ALPHABET, 24), len(self.prefix), self)
         if id_like(self.name):
             return _fit(random_chars(rng, ID_ALPHABET, 24), 0, self)
         return _fit(_text(rng), 0, self)
 
+    def _fits(self, value: str) -> bool:
+        return self.min_length <= len(value) and (self.max_length is None or len(value) <= self.max_length)
+
     def ok(self, value: Any) -> bool:
         if not isinstance(value, str):
             return False
-        if len(value) < self.min_length or (self.max_length is not None and len(value) > self.max_length):
+        if not self._fits(value):
             return False
         if self.pattern is not None and not self.pattern.search(value):
             return False

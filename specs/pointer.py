@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 
 def escape(token: str | int) -> str:
@@ -37,6 +38,8 @@ def resolve(document: Any, pointer: str) -> Any:
             node = node[int(token)]
         elif isinstance(node, dict) and token in node:
             node = node[token]
+        elif isinstance(node, dict) and "%" in raw and unescape(unquote(raw)) in node:
+            node = node[unescape(unquote(raw))]  # a URI fragment percent-encodes: ~1%7Bid%7D (RFC 6901 §6)
         else:
             raise KeyError(pointer)
     return node

@@ -386,6 +386,16 @@ class Runner:
                         "that leaves out a required file, or a null a form cannot carry); not judged"
                     )
                     continue
+                if (
+                    name == "response_schema_conformance"
+                    and response.status_code in (204, 304)
+                    and not response.content
+                ):
+                    result.notes.append(
+                        f"{case.method} {case.formatted_path}: the spec declares a body for {response.status_code}, "
+                        "which HTTP forbids (RFC 9110); an empty one is not judged"
+                    )
+                    continue
                 if name == "status_code_conformance" and self._undocumented_rejection(case, response):
                     result.notes.append(
                         f"{case.method} {case.formatted_path}: an invalid request was refused with "
@@ -643,17 +653,24 @@ def credentials(document: dict[str, Any], operation: Any, api_key: str | None) -
     requirements = operation.definition.raw.get("security", document.get("security")) or []
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
     for requirement in requirements:
+        # Every scheme a requirement names is needed at once (vtex: X-VTEX-API-AppKey and X-VTEX-API-AppToken).
+        headers: dict[str, str] = {}
+        params: dict[str, str] = {}
         for name in requirement or {}:
             scheme = schemes.get(name) or {}
             kind = scheme.get("type")
             if kind == "apiKey" and scheme.get("in") == "header":
-                return {scheme["name"]: api_key}, {}
-            if kind == "apiKey" and scheme.get("in") == "query":
-                return {}, {scheme["name"]: api_key}
-            if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                return {"Authorization": f"Basic {basic_token(api_key)}"}, {}
-            if kind in ("http", "oauth2", "openIdConnect") and str(scheme.get("scheme", "bearer")).lower() == "bearer":
-                return {"Authorization": f"Bearer {api_key}"}, {}
+                headers[scheme["name"]] = api_key
+            elif kind == "apiKey" and scheme.get("in") == "query":
+                params[scheme["name"]] = api_key
+            elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+                headers["Authorization"] = f"Basic {basic_token(api_key)}"
+            elif (
+                kind in ("http", "oauth2", "openIdConnect") and str(scheme.get("scheme", "bearer")).lower() == "bearer"
+            ):
+                headers["Authorization"] = f"Bearer {api_key}"
+        if headers or params:
+            return headers, params
     return {"Authorization": f"Bearer {api_key}"}, {}
 
 

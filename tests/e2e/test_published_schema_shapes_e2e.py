@@ -286,3 +286,50 @@ def test_a_write_only_property_is_taken_in_requests_and_never_answered(tmp_path)
         assert missing.status_code == 400 and "password" in missing.text  # still required where it is sent
     run = self_fuzz(spec, "--max-examples", "15")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+
+
+TAGGING = {
+    "openapi": "3.0.3",
+    "info": {"title": "tagging", "version": "1"},
+    "components": {
+        "securitySchemes": {
+            "appKey": {"type": "apiKey", "in": "header", "name": "X-App-Key"},
+            "appToken": {"type": "apiKey", "in": "header", "name": "X-App-Token"},
+        }
+    },
+    "security": [{"appKey": [], "appToken": []}],
+    "paths": {
+        "/tags": {
+            "post": {
+                "operationId": "tag",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {"arn": {"type": "string"}}}}
+                    },
+                },
+                "responses": {
+                    "204": {"description": "tagged", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": {"description": "refused"},
+                },
+            }
+        }
+    },
+}
+
+
+@pytest.mark.e2e
+def test_a_204_declared_with_content_and_two_keys_at_once_self_fuzz_clean(tmp_path):
+    """A 204 with a drawn body broke the framing (uvicorn: "Response content longer than Content-Length"), and the
+    fuzzer sent only the first of two apiKey schemes a requirement names (vtex, plaid): every request a 401."""
+    spec = tmp_path / "tagging.json"
+    spec.write_text(json.dumps(TAGGING))
+    with serving(str(spec)) as base:
+        keys = {"X-App-Key": API_KEY, "X-App-Token": API_KEY}
+        tagged = httpx.post(f"{base}/tags", json={"arn": "a"}, headers=keys)
+        assert tagged.status_code == 204 and tagged.content == b""
+        assert "content-length" not in tagged.headers or tagged.headers["content-length"] == "0"
+        assert httpx.post(f"{base}/tags", json={"arn": "a"}, headers={"X-App-Key": API_KEY}).status_code == 401
+    run = self_fuzz(spec, "--max-examples", "10")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 of 1 operations exercised" in run.stdout

@@ -358,6 +358,7 @@ HAND_WRITTEN: dict[str, Any] = {
 
 
 # Shapes published specs use that the first generator could not answer (a 500 on every request).
+TEXT = {"type": "string"}
 HAND_WRITTEN |= {
     "oneOf of open objects": {
         "oneOf": [
@@ -375,6 +376,22 @@ HAND_WRITTEN |= {
     },
     "past jsonschema-rs's regex size": {"type": "string", "pattern": "^.{1,2097152}$"},
     "multipleOf a tenth": {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.1},
+    "open repeat of an exact length (AWS account ids)": {
+        "type": "string",
+        "pattern": "^[0-9]+$",
+        "minLength": 12,
+        "maxLength": 12,
+    },
+    "bounded repeat past its first draws": {"type": "string", "pattern": "^[a-z]{1,64}$", "minLength": 20},
+    "open repeat after a prefix": {"type": "string", "pattern": "arn:.*", "minLength": 20, "maxLength": 2048},
+    "date-time of 24 characters": {"type": "string", "format": "date-time", "minLength": 24, "maxLength": 24},
+    "negated class beyond Latin-1": {"type": "string", "pattern": "^[^\\u0000-\\u00FF]$"},
+    "oneOf of open objects with examples": {
+        "oneOf": [
+            {"type": "object", "example": {"id": "a1", "commit": "c0"}, "properties": {"id": TEXT, "commit": TEXT}},
+            {"type": "object", "example": {"id": "r1", "status": "done"}, "properties": {"id": TEXT, "status": TEXT}},
+        ]
+    },
     "multipleOf a hundredth": {"type": "number", "minimum": -5, "maximum": 5, "multipleOf": 0.01},
 }
 

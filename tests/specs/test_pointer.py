@@ -50,3 +50,10 @@ def test_follow_lays_siblings_over_the_target_only_when_asked() -> None:
     node = {"$ref": "#/components/schemas/Id", "description": "the id", "minimum": 1}
     assert follow(DOCUMENT, node) == {"type": "integer"}
     assert follow(DOCUMENT, node, merge_siblings=True) == {"type": "integer", "description": "the id", "minimum": 1}
+
+
+def test_a_percent_encoded_fragment_resolves_as_rfc_6901_says():
+    """conjur's ``#/paths/~1authn~1%7Baccount%7D~1login``: refused as a dangling reference at load."""
+    document = {"paths": {"/authn/{account}/login": {"post": {"ok": 1}}, "/100%": {"x": 2}}}
+    assert resolve(document, "#/paths/~1authn~1%7Baccount%7D~1login/post/ok") == 1
+    assert resolve(document, "#/paths/~1100%/x") == 2  # a literal % still resolves as written
