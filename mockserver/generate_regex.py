@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +41,9 @@ class RegexGenerator:
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self._tree = parser.parse(pattern)
+        with warnings.catch_warnings():  # see ecma_regex._compile
+            warnings.simplefilter("ignore", FutureWarning)
+            self._tree = parser.parse(pattern)
 
     def generate(self, rng: random.Random, stretch: int | None = None) -> str:
         """A string; with ``stretch``, every repeat takes its minimum except that ``stretch`` more repetitions

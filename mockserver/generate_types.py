@@ -212,6 +212,10 @@ class StringNode(Node):
             return json.dumps(self.content.gen(rng, budget))
         if self.id_shape is not None and (self.regex is None or attempt < ATTEMPTS // 2):
             return self.id_shape.draw(rng, self)  # a pattern the shape misses gets the regex's draws after
+        if self.regex is not None and self.format and attempt % 3 == 2:
+            formatted = _format_value(self.format, rng)  # a pattern beside a format: its own draws may not be one
+            if formatted is not None:
+                return formatted
         if self.regex is not None:
             drawn = self.regex.generate(rng)
             if self._fits(drawn) or attempt % 2 == 0:

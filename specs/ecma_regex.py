@@ -16,6 +16,7 @@ import functools
 import re
 import sys
 import unicodedata
+import warnings
 from typing import Protocol
 
 import jsonschema_rs
@@ -93,15 +94,23 @@ class UntranslatableError(ValueError):
     """An ECMA-262 construct with no Python ``re`` spelling here."""
 
 
+def _compile(pattern: str) -> re.Pattern[str]:
+    """``re.compile`` without its FutureWarnings: ``[[a]`` and ``[a||b]`` mean in ECMA-262 what they mean in
+    Python today; a served spec would otherwise print one warning per such pattern."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern)
+
+
 @functools.lru_cache(maxsize=4096)
 def matcher(pattern: str) -> Matcher | None:
     """How to judge ``pattern`` (None: no regex engine here accepts it)."""
     try:
-        return re.compile(pattern)
+        return _compile(pattern)
     except re.error:
         pass
     try:
-        return re.compile(translate(pattern))
+        return _compile(translate(pattern))
     except (re.error, UntranslatableError):
         pass
     try:
@@ -117,13 +126,13 @@ def drawable(pattern: str) -> str | None:
     A drawn name of ``[\\p{L}\\p{N}_]+`` reads ``Xk3_q``, as an API's own examples would, not a run
     of scripts the client never sends. The caller checks every draw with ``matcher``."""
     try:
-        re.compile(pattern)
+        _compile(pattern)
         return pattern
     except re.error:
         pass
     try:
         translated = translate(pattern, ascii_first=True)
-        re.compile(translated)
+        _compile(translated)
     except (re.error, UntranslatableError):
         return None
     return translated

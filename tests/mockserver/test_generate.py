@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -654,3 +655,20 @@ def test_a_property_forbidden_by_not_an_empty_schema_is_left_out_not_a_failure()
     schema = {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}, "gone": {"not": {}}}}
     values = [draw(schema, seed) for seed in range(20)]
     assert all("gone" not in value and check_both(schema, value) is None for value in values)
+
+
+def test_a_pattern_beside_a_format_is_answered_with_a_value_of_both():
+    """shipengine: ``^\\d{4}-\\d{2}-\\d{2}T…$`` beside ``format: date-time``; the regex's own draws (9999-99-99)
+    were never dates, a 500."""
+    schema = {
+        "type": "string",
+        "format": "date-time",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[-+]\d{2}:\d{2})$",
+    }
+    assert all(check_both(schema, draw(schema, seed)) is None for seed in range(20))
+
+
+def test_patterns_python_warns_about_are_compiled_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert draw({"type": "string", "pattern": "^[[a-c]+$"}, 1)
