@@ -19,9 +19,9 @@ from urllib.parse import parse_qs
 import orjson
 
 from apitwin.mockserver.base_path import server_path
+from apitwin.mockserver.direction_views import views
 from apitwin.mockserver.generate import CompiledSchema, GenerationError, Generator
 from apitwin.mockserver.parameters import shape, style_of, types
-from apitwin.mockserver.response_view import response_view
 from apitwin.mockserver.routing import Router
 from apitwin.mockserver.xml_body import XmlCodec, is_xml
 from apitwin.specs.pointer import follow, join
@@ -235,9 +235,10 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
     # Real servers send whole objects and fill nullable fields: optional fields are absent, and
     # nullable ones null, only where the depth budget ends (the client-robustness strategies in
     # contracts.strategies draw the sparse shapes).
-    answered = response_view(document)
+    sent, answered = views(document)
     generator = Generator(answered, optional_rate=RESPONSE_OPTIONAL_RATE, null_rate=0.0)
     answer_checker = checker if answered is document else SchemaChecker(answered)
+    sent_checker = checker if sent is document else SchemaChecker(sent)
     router: Router[Operation] = Router()
     operations = []
     global_security = document.get("security") or []
@@ -252,7 +253,7 @@ def compile_api(name: str, document: dict[str, Any]) -> CompiledApi:
                 document, checker, [*(item.get("parameters") or []), *(raw.get("parameters") or [])]
             ),
             body_required=bool((follow(document, raw.get("requestBody")) or {}).get("required")),
-            bodies=_bodies(document, checker, follow(document, raw.get("requestBody"))),
+            bodies=_bodies(sent, sent_checker, follow(sent, sent["paths"][path][method].get("requestBody"))),
             responses=_responses(
                 answered, answer_checker, generator, answered["paths"][path][method], join("#", "paths", path, method)
             ),
