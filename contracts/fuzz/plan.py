@@ -132,6 +132,10 @@ def select(schema: Any, settings: Settings) -> Selection:
                 )
             unsafe.append(Unsafe(label, operation_id(operations[label]), reason))
             chosen.remove(label)
+    if not operations:
+        webhooks = len(schema.raw_schema.get("webhooks") or {})
+        only = f" (only {webhooks} webhook(s), which the API calls, not its clients)" if webhooks else ""
+        raise PlanError(f"no operation to fuzz: the spec declares no paths{only}")
     if not chosen:
         held_back = f"; {len(unsafe)} unsafe operation(s) held back, --include-unsafe calls them" if unsafe else ""
         raise PlanError(f"no operation left to fuzz after --include/--exclude{held_back}")
