@@ -72,6 +72,7 @@ from apitwin.mockserver.operations import (
     answer_random,
     compile_api,
     is_json,
+    sent_media_type,
 )
 from apitwin.mockserver.pacing import HEADER as PACING_HEADER
 from apitwin.mockserver.pacing import Pacing, PacingError, Streams, checked, parse_header
@@ -695,12 +696,8 @@ def _cut_after() -> int | None:
     return faults.cut_after if faults is not None else None
 
 
-def _sent_media_type(content_type: str | None) -> str:
-    return (content_type or "application/json").split(";")[0].strip().lower()
-
-
 def _body_form(operation: Operation, content_type: str | None) -> RequestBody:
-    media_type = _sent_media_type(content_type)
+    media_type = sent_media_type(content_type)
     for declared, body in operation.bodies.items():
         if declared.lower() == media_type:
             return body
@@ -750,7 +747,7 @@ async def _parse_body(
         )
     media_type = form.media_type.lower()
     if "*" in media_type:  # */*, application/*: the body is read as what the client says it sent
-        media_type = _sent_media_type(content_type)
+        media_type = sent_media_type(content_type)
     if is_json(media_type):
         value, limit_status, violation = (  # a small body is read here: a worker thread costs more than it takes
             parse_json(label, raw)

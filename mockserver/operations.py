@@ -36,6 +36,11 @@ def is_json(media_type: str) -> bool:
     return media_type.split(";")[0].strip().endswith(JSON_MEDIA_SUFFIXES)
 
 
+def sent_media_type(content_type: str | None) -> str:
+    """The media type a request's Content-Type names (JSON when it names none), lower-case, without parameters."""
+    return (content_type or "application/json").split(";")[0].strip().lower()
+
+
 def answered_as(declared: str, schema: Any) -> str:
     """The media type an answer declared as ``declared`` is sent as.
 

@@ -19,7 +19,7 @@ import python_multipart
 
 from apitwin.contracts import fast_json
 from apitwin.contracts.sse import Problem, Stream, StreamSpecs, parse_events, run_stream_checks
-from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json
+from apitwin.mockserver.operations import CompiledApi, Media, Operation, RequestBody, is_json, sent_media_type
 from apitwin.mockserver.recorded_urls import strip_base, url_path, url_query
 from apitwin.mockserver.validation import form_fields, validate_body, validate_parameters
 from apitwin.mockserver.violations import Violation, describe
@@ -407,7 +407,7 @@ def _check_request_body(operation: Operation, request: RecordedRequest) -> list[
 
 
 def _request_form(operation: Operation, content_type: str | None) -> RequestBody | None:
-    media_type = (content_type or "application/json").split(";")[0].strip().lower()
+    media_type = sent_media_type(content_type)
     by_type = {declared.split(";")[0].strip().lower(): body for declared, body in operation.bodies.items()}
     for candidate in (media_type, media_type.split("/")[0] + "/*", "*/*"):
         if candidate in by_type:
@@ -422,7 +422,7 @@ def _request_value(
 ) -> tuple[Any, Violation | None]:
     media_type = form.media_type.split(";")[0].strip().lower()
     if "*" in media_type:  # */*, application/*: read as what the client says it sent, as the mock does
-        media_type = (content_type or "application/json").split(";")[0].strip().lower()
+        media_type = sent_media_type(content_type)
     if media_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return form_fields(pairs, form.field_types), None
