@@ -1,6 +1,7 @@
 """Issue 3's benchmark: apitwin (a) against Stoplight Prism (b) and a bare Starlette endpoint (c);
 issue 15's rows: apitwin answering new prompts (a2: chat, r: Responses, e: embeddings), each beside a
-bare endpoint answering a body of its size (c, rc, ec).
+bare endpoint answering a body of its size (c, rc, ec), and the floor under a2: one hand-written endpoint
+doing only the work no spec-checking mock can skip (h, see ``bench.handwritten``).
 
 All targets serve side by side in one run: for each concurrency they are measured in turn (warm-up,
 then the measured run), so the noise of this shared machine falls on all of them alike and the ratios
@@ -233,9 +234,31 @@ def _start_targets(
     run_c.probe, _ = probe.send(request_to(bare), {}, PATH)
     _say(f"c  Starlette started in {bare.started_in:.1f} s; answers {run_c.probe.summary()}")
     servers["c"] = bare
+    _start_handwritten(stack, document, results, servers)
     for key, workload in (("r", RESPONSES), ("e", EMBEDDINGS)):
         _start_pair(stack, document, results, servers, apitwin, key, workload)
     return servers
+
+
+def _start_handwritten(
+    stack: contextlib.ExitStack, document: dict[str, Any], results: HttpResults, servers: dict[str, targets.Server]
+) -> None:
+    """The hand-written chat endpoint, sent new prompts as a2 is: what a mock in Python can reach at best."""
+    server = stack.enter_context(
+        targets.running("handwritten", lambda port: targets.handwritten_command(port, spec_file()))
+    )
+    run_h = TargetRun(
+        "h",
+        "hand-written endpoint, new prompts",
+        "uvicorn + Starlette, 1 worker: one endpoint parsing, validating, drawing and encoding (bench.handwritten)",
+        vary=True,
+    )
+    run_h.probe, _ = probe.send(request_to(server), document, PATH)
+    _say(f"h  hand-written started in {server.started_in:.1f} s; answers {run_h.probe.summary()}")
+    if not run_h.probe.ok:
+        raise targets.TargetFailed(f"the hand-written endpoint answered {run_h.probe.status}: fix it before measuring")
+    results.targets.append(run_h)
+    servers["h"] = server
 
 
 def _start_pair(
@@ -299,10 +322,13 @@ def _judge(results: HttpResults) -> None:
             "a2/c": _ratio(a2, c, concurrency),
             "r/rc": _ratio(results.target("r"), results.target("rc"), concurrency),
             "e/ec": _ratio(results.target("e"), results.target("ec"), concurrency),
+            "h/c": _ratio(results.target("h"), c, concurrency),
+            "h/b": _ratio(results.target("h"), b, concurrency),
+            "a2/h": _ratio(a2, results.target("h"), concurrency),
         }
         results.cpu_ratios[concurrency] = {
             f"{top}/{bottom}": _cpu_ratio(results.target(top), results.target(bottom), concurrency)
-            for top, bottom in (("a", "c"), ("a2", "c"), ("r", "rc"), ("e", "ec"), ("a2", "b"))
+            for top, bottom in (("a", "c"), ("a2", "c"), ("r", "rc"), ("e", "ec"), ("a2", "b"), ("h", "c"), ("a2", "h"))
         }
     results.verdicts.append(_ratio_verdict(results, "a/b", TARGET_AB))
     results.verdicts.append(_ratio_verdict(results, "a/c", TARGET_AC))

@@ -107,6 +107,24 @@ def http_markdown(results: HttpResults) -> str:
             f"| {concurrency} | {_ratio(ratios['a/b'])} | {_ratio(ratios['a/c'])} | {_ratio(ratios.get('a2/b'))} | "
             f"{_ratio(ratios.get('a2/c'))} | {_ratio(ratios.get('r/rc'))} | {_ratio(ratios.get('e/ec'))} |"
         )
+    lines += [
+        "",
+        "## The floor under a2",
+        "",
+        "h is one hand-written endpoint (`bench/handwritten.py`) sent the same new prompts as a2: it checks the token, "
+        "parses and validates the request, draws a text, an id and a timestamp, validates and encodes the answer, and "
+        "does nothing else (no journal, no cache, no preferences, no faults, no other operation). What it reaches is "
+        "about the best any mock in Python that checks the spec and answers anew can reach; a2/h is what apitwin's "
+        "generality costs.",
+        "",
+        "| c | h/c (floor / bare) | h/b (floor / Prism) | a2/h (apitwin / floor) |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for concurrency, ratios in results.ratios.items():
+        lines.append(
+            f"| {concurrency} | {_ratio(ratios.get('h/c'))} | {_ratio(ratios.get('h/b'))} | "
+            f"{_ratio(ratios.get('a2/h'))} |"
+        )
     if results.cpu_ratios:
         names = list(next(iter(results.cpu_ratios.values())))
         lines += [

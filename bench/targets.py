@@ -76,6 +76,10 @@ def bare_command(port: int, size: int) -> list[str]:
     return [sys.executable, "-m", "bench.bare", "--host", HOST, "--port", str(port), "--size", str(size)]
 
 
+def handwritten_command(port: int, spec: Path) -> list[str]:
+    return [sys.executable, "-m", "bench.handwritten", "--host", HOST, "--port", str(port), "--spec", str(spec)]
+
+
 @contextlib.contextmanager
 def running(name: str, command_for_port: Callable[[int], list[str]], ready_path: str = "/") -> Iterator[Server]:
     """Start ``command_for_port(port)`` and yield it once it answers HTTP on ``ready_path``."""

@@ -6,9 +6,12 @@ import json
 import math
 import re
 
+import jsonschema_rs
 import pytest
+from starlette.testclient import TestClient
 
-from bench import bare, hotspots, load
+from apitwin import specs
+from bench import bare, handwritten, hotspots, load
 from bench.load import Request
 from bench.sse_soak import Distribution, StreamResult, _read_events, dechunk
 
@@ -137,3 +140,22 @@ def test_a_varying_request_numbers_each_body() -> None:
     script = load.lua_script(Request("http://x/", "POST", '{"content":"Hello{n}"}', vary=True))
     assert 'wrk.body = "{\\"content\\":\\"Hello\\"}"' in script
     assert "request = function()" in script and ".. counter .." in script
+
+
+def test_the_hand_written_floor_answers_as_the_spec_says_and_refuses_what_it_refuses() -> None:
+    """Target h must do the work it stands for: an answer the spec accepts, a refusal of a request it does not."""
+    document = specs.load("aimlapi")
+    client = TestClient(handwritten.create_app(document))
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
+    answer = client.post(handwritten.PATH, json=body, headers={"Authorization": "Bearer k"})
+    assert answer.status_code == 200
+    schema = document["paths"][handwritten.PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    validator = jsonschema_rs.validator_for({**schema, "components": document["components"]})
+    assert validator.is_valid(answer.json())
+    assert answer.json()["usage"]["prompt_tokens"] == 2
+    again = client.post(handwritten.PATH, json=body, headers={"Authorization": "Bearer k"})
+    assert again.json()["choices"] == answer.json()["choices"]  # seeded by the request
+    refused = client.post(handwritten.PATH, json={"model": 5}, headers={"Authorization": "Bearer k"})
+    assert refused.status_code == 400
+    assert client.post(handwritten.PATH, json=body).status_code == 401
+    assert client.post(handwritten.PATH, content=b"{", headers={"Authorization": "Bearer k"}).status_code == 400
