@@ -109,21 +109,22 @@ def http_markdown(results: HttpResults) -> str:
         )
     lines += [
         "",
-        "## The floor under a2",
+        "## The floor under a2 and r",
         "",
-        "h is one hand-written endpoint (`bench/handwritten.py`) sent the same new prompts as a2: it checks the token, "
-        "parses and validates the request, draws a text, an id and a timestamp, validates and encodes the answer, and "
-        "does nothing else (no journal, no cache, no preferences, no faults, no other operation). What it reaches is "
-        "about the best any mock in Python that checks the spec and answers anew can reach; a2/h is what apitwin's "
-        "generality costs.",
+        "h and hr are hand-written endpoints (`bench/handwritten.py`) sent the same new prompts as a2 and r: each "
+        "checks the token, parses and validates the request, draws a text, ids and a timestamp, validates and encodes "
+        "the answer, and does nothing else (no journal, no cache, no preferences, no faults, no other operation). What "
+        "they reach is about the best a mock in Python that checks the spec and answers anew can reach; a2/h and r/hr "
+        "are what apitwin's generality costs.",
         "",
-        "| c | h/c (floor / bare) | h/b (floor / Prism) | a2/h (apitwin / floor) |",
-        "| ---: | ---: | ---: | ---: |",
+        "| c | h/c (chat floor / bare) | h/b (chat floor / Prism) | a2/h (apitwin / floor) | hr/rc (Responses floor "
+        "/ bare) | r/hr (apitwin / floor) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency, ratios in results.ratios.items():
         lines.append(
             f"| {concurrency} | {_ratio(ratios.get('h/c'))} | {_ratio(ratios.get('h/b'))} | "
-            f"{_ratio(ratios.get('a2/h'))} |"
+            f"{_ratio(ratios.get('a2/h'))} | {_ratio(ratios.get('hr/rc'))} | {_ratio(ratios.get('r/hr'))} |"
         )
     if results.cpu_ratios:
         names = list(next(iter(results.cpu_ratios.values())))
@@ -141,8 +142,16 @@ def http_markdown(results: HttpResults) -> str:
         ]
         for concurrency, ratios in results.cpu_ratios.items():
             lines.append(f"| {concurrency} | " + " | ".join(_ratio(ratios[name]) for name in names) + " |")
-    lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
-    lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} |" for v in results.verdicts]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "The floor column: what the hand-written endpoint (h for chat, hr for Responses) measured for the same target.",
+        "",
+        "| target | wanted | measured | met | the floor measured |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {v.name} | {v.wanted} | {v.measured} | {_met(v.met)} | {v.floor or '–'} |" for v in results.verdicts]
     return "\n".join(lines) + "\n"
 
 

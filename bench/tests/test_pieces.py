@@ -142,20 +142,34 @@ def test_a_varying_request_numbers_each_body() -> None:
     assert "request = function()" in script and ".. counter .." in script
 
 
-def test_the_hand_written_floor_answers_as_the_spec_says_and_refuses_what_it_refuses() -> None:
-    """Target h must do the work it stands for: an answer the spec accepts, a refusal of a request it does not."""
+@pytest.mark.parametrize(
+    ("path", "body", "tokens"),
+    [
+        (
+            handwritten.CHAT,
+            {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]},
+            "prompt_tokens",
+        ),
+        (handwritten.RESPONSES, {"model": "gpt-4o", "input": "Hello there", "store": False}, "input_tokens"),
+    ],
+)
+def test_the_hand_written_floor_answers_as_the_spec_says_and_refuses_what_it_refuses(
+    path: str, body: dict[str, object], tokens: str
+) -> None:
+    """Targets h and hr must do the work they stand for: an answer the spec accepts, a refusal of what it refuses."""
     document = specs.load("aimlapi")
     client = TestClient(handwritten.create_app(document))
-    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
-    answer = client.post(handwritten.PATH, json=body, headers={"Authorization": "Bearer k"})
+    bearer = {"Authorization": "Bearer k"}
+    answer = client.post(path, json=body, headers=bearer)
     assert answer.status_code == 200
-    schema = document["paths"][handwritten.PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = document["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     validator = jsonschema_rs.validator_for({**schema, "components": document["components"]})
     assert validator.is_valid(answer.json())
-    assert answer.json()["usage"]["prompt_tokens"] == 2
-    again = client.post(handwritten.PATH, json=body, headers={"Authorization": "Bearer k"})
-    assert again.json()["choices"] == answer.json()["choices"]  # seeded by the request
-    refused = client.post(handwritten.PATH, json={"model": 5}, headers={"Authorization": "Bearer k"})
-    assert refused.status_code == 400
-    assert client.post(handwritten.PATH, json=body).status_code == 401
-    assert client.post(handwritten.PATH, content=b"{", headers={"Authorization": "Bearer k"}).status_code == 400
+    assert answer.json()["usage"][tokens] == 2
+    again = client.post(path, json=body, headers=bearer)
+    assert again.json()["id"] == answer.json()["id"]  # seeded by the request
+    other = client.post(path, json={**body, "model": "gpt-4o-mini"}, headers=bearer)
+    assert other.json()["id"] != answer.json()["id"]
+    assert client.post(path, json={"model": 5}, headers=bearer).status_code == 400
+    assert client.post(path, json=body).status_code == 401
+    assert client.post(path, content=b"{", headers=bearer).status_code == 400
