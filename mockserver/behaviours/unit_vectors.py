@@ -53,7 +53,9 @@ def unit_vector(key: str, size: int) -> list[float]:
 def spelled(values: Sequence[float]) -> list[float]:
     """Each float32 of ``values`` as the double its shortest decimal spelling reads as: the nearest decimal of the
     fewest significant digits, from 6 (fewer are rare, and ``%g`` drops trailing zeros) to 9 (always enough), that
-    reads back as the same float32. orjson writes such a double as that spelling."""
+    reads back as the same float32. orjson writes such a double as that spelling. A subnormal float32 (below
+    1.2e-38, which no unit vector holds: the smallest nonzero cosine of a table's angles is near 1e-16) carries
+    fewer digits than a normal one, so six may be more than its fewest; it still reads back as itself."""
     spellings = [f"{value:.6g}" for value in values]
     for digits in (7, 8, 9):
         back = array("f", map(float, spellings))
