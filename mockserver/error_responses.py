@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from apitwin.mockserver.error_media import declared_media_error
 from apitwin.mockserver.errors import INVALID_REQUEST, declared_error, error_answer
-from apitwin.mockserver.operations import CompiledApi, Operation
+from apitwin.mockserver.operations import CompiledApi, Operation, seeded
+from apitwin.mockserver.produce import response_headers
 from apitwin.mockserver.request_log import attach_violations
 from apitwin.mockserver.violations import Violation
 
@@ -32,7 +33,10 @@ def error_response(
     answer = declared_media_error(operation, status, message) or error_answer(
         api, declared_error(api, operation, status), status, message, path=path, violations=found, kind=kind
     )
-    return attach_violations(Response(answer.body, status_code=status, media_type=answer.media_type), found)
+    headers = _declared_headers(operation, status, message)
+    return attach_violations(
+        Response(answer.body, status_code=status, media_type=answer.media_type, headers=headers), found
+    )
 
 
 def refusal(
@@ -50,6 +54,20 @@ def refusal(
     was wrong and where, and is not recorded as a spec violation."""
     violation = Violation(operation.operation_id if operation else "", location, pointer, "", "", message)
     return attach_violations(error_response(api, operation, status, message, path, [violation], kind=kind), [])
+
+
+def _declared_headers(operation: Operation | None, status: int, message: str) -> dict[str, str]:
+    """The headers the operation declares for the error's status (its own code, its range, else its ``default``):
+    a client and schemathesis hold an error to them as they hold a success (ably declares them on every error)."""
+    if operation is None:
+        return {}
+    code = str(status)
+    response = next(
+        (operation.responses[key] for key in (code, f"{code[0]}XX", "default") if key in operation.responses), None
+    )
+    if response is None or not response.headers:
+        return {}
+    return response_headers(response, seeded("error-headers", status, message))
 
 
 def _where(status: int) -> str:

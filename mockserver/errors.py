@@ -111,16 +111,24 @@ def validation_status(operation: Operation) -> int:
 
 
 def declared_error(api: CompiledApi, operation: Operation | None, status: int) -> ResponseSpec | None:
-    """The response whose JSON shape an error takes: the operation's own declaration for the
-    status, else the API's usual one, else the shape it uses for a neighbouring client error."""
-    keys = [str(status), f"{str(status)[0]}XX", "400", "422", "4XX", "default"]
-    sources = [operation.responses if operation is not None else {}, api.fallback_errors]
-    for key in keys:
-        for responses in sources:
-            response = responses.get(key)
-            if response is not None and any(structured(media) for media in response.media.values()):
-                return response
-    return None
+    """The response whose JSON shape an error takes.
+
+    First what the operation itself declares for the status: its own code, its range, else its ``default``, which
+    OpenAPI makes the description of every status the operation does not list (a client and schemathesis hold the
+    answer to it). Only for a status the operation leaves undocumented: the API's usual declaration for it, else
+    the shape it uses for a neighbouring client error."""
+    code = str(status)
+    own = operation.responses if operation is not None else {}
+    fallback = api.fallback_errors
+    candidates = [own.get(code), own.get(f"{code[0]}XX"), own.get("default")]
+    candidates += [fallback.get(code), fallback.get(f"{code[0]}XX")]
+    candidates += [responses.get(key) for key in ("400", "422", "4XX") for responses in (own, fallback)]
+    candidates.append(fallback.get("default"))
+    return next((response for response in candidates if response is not None and _carries_json(response)), None)
+
+
+def _carries_json(response: ResponseSpec) -> bool:
+    return any(structured(media) for media in response.media.values())
 
 
 def json_bytes(body: Any) -> bytes:

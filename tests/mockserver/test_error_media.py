@@ -105,3 +105,54 @@ def test_a_success_declared_as_any_media_is_sent_as_json_not_as_a_wildcard():
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert isinstance(response.json()["message"], str)
+
+
+def test_an_operations_own_default_shapes_its_errors_before_the_apis_usual_400():
+    """OpenAPI makes ``default`` the description of every status an operation does not list, and schemathesis holds
+    the answer to it; the API's usual 400 (declared by other operations) is only for operations that say nothing.
+    Shaped after a published spec (wikimedia) whose rendering operations declare a problem+json ``default``."""
+    problem = {
+        "type": "object",
+        "required": ["title", "detail"],
+        "properties": {"title": {"type": "string"}, "detail": {"type": "string"}},
+    }
+    usual = {"description": "Bad", "content": {"application/json": {"schema": MESSAGE}}}
+    own_default = {"description": "Error", "content": {"application/problem+json": {"schema": problem}}}
+    document = item_lookup({"200": OK, "default": own_default})
+    document["paths"]["/others/{id}"] = {
+        "get": {
+            "operationId": "other",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": OK, "400": usual},
+        }
+    }
+    client = TestClient(create_app({"api": document}))
+    own = client.get("/items/x")
+    assert own.status_code == 400
+    assert own.headers["content-type"].startswith("application/problem+json")
+    assert set(own.json()) >= {"title", "detail"} and "path parameter 'id'" in own.json()["detail"]
+    other = client.get("/others/x")
+    assert other.status_code == 400
+    assert other.headers["content-type"].startswith("application/json")
+    assert "path parameter 'id'" in other.json()["message"]
+
+
+@pytest.mark.parametrize("key", ["400", "4XX", "default"])
+def test_an_error_carries_the_headers_its_status_declares(key):
+    """Shaped after a published spec (ably) that declares headers on every error response: the mock's refusals
+    used to leave them out, so a client reading them (and schemathesis) found none."""
+    declared = {
+        "description": "Error",
+        "headers": {
+            "X-Ably-Errorcode": {"required": True, "schema": {"type": "integer", "minimum": 40000, "maximum": 50000}},
+            "X-Ably-Errormessage": {"schema": {"type": "string", "pattern": "^[a-z]{3}$"}},
+        },
+        "content": {"application/json": {"schema": MESSAGE}},
+    }
+    client = api({key: declared})
+    response = client.get("/items/x")
+    assert response.status_code == 400
+    assert 40000 <= int(response.headers["x-ably-errorcode"]) <= 50000
+    assert len(response.headers["x-ably-errormessage"]) == 3
+    assert response.headers == client.get("/items/x").headers  # drawn for the error, the same every time
+    assert "x-ably-errorcode" not in api({"404": declared}).get("/items/x").headers  # another status's headers
