@@ -21,7 +21,7 @@ from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, unquote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -85,7 +85,7 @@ from apitwin.mockserver.request_log import (
     note_operation,
     note_violations,
 )
-from apitwin.mockserver.routing import Match
+from apitwin.mockserver.routing import Match, from_decoded, from_raw
 from apitwin.mockserver.selection import (
     NO_PREFERENCES,
     PreferenceError,
@@ -382,7 +382,7 @@ class MockServer:
                 request, self.options.admin_token, ADMIN_PREFIX, admin_key=self.options.admin_key
             )
             return refused or await admin.answer(self, request, self._reveals(request))
-        api, path = self._pick_api(path)
+        api, path = self._pick_api(routing_path(request.scope))
         note_api(request, api.name if api is not None else "")
         if api is None:
             return problem_response(
@@ -647,6 +647,18 @@ def _route(
         if match.found_path:
             return inner, match
     return path, api.router.match(path, method, query, headers)
+
+
+def routing_path(scope: Mapping[str, Any]) -> str:
+    """The request's path as the router reads it (see ``routing.from_raw``): a slash the client percent-encoded
+    inside a segment stays in that segment. Read from the raw path when it decodes to the scope's path (an app
+    mounted under a prefix is routed from the decoded path, as before)."""
+    path: str = scope["path"]
+    raw = scope.get("raw_path")
+    if not raw or b"%" not in raw:
+        return path  # nothing was encoded
+    text = raw.decode("ascii", "replace")
+    return from_raw(text) if unquote(text) == path else from_decoded(path)
 
 
 def _given_answer(status: int, media_type: str | None, body: Any) -> Response:

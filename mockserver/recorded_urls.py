@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from apitwin.mockserver.operations import CompiledApi
+from apitwin.mockserver.routing import from_raw
 
 
 def url_path(url: str) -> str:
-    """The decoded path of a recorded URL (absolute or not)."""
-    return unquote(urlsplit(url).path) or "/"
+    """The path of a recorded URL (absolute or not), decoded as the router reads a path (``routing.from_raw``)."""
+    return from_raw(urlsplit(url).path) or "/"
 
 
 def url_query(url: str) -> str:

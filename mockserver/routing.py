@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 T = TypeVar("T")
 
@@ -88,25 +88,60 @@ class Router(Generic[T]):
 
     def match(self, path: str, method: str, query: str = "", headers: Mapping[str, str] | None = None) -> Match[T]:
         """``headers`` (lower-case names) select among a path's fragment operations; without them
-        the first of those is the match, and its own validation says what the request lacks."""
+        the first of those is the match, and its own validation says what the request lacks.
+
+        A path whose route lacks the method goes on to the next route it matches (as starlette routes): vercel
+        publishes ``DELETE /v2/secrets/{idOrName}`` beside ``POST /v2/secrets/{name}``, and ``/users/me`` may sit
+        beside a ``DELETE /users/{id}``. Only when no route has the method is it the first route's 405."""
+        method = method.upper()
+        headers = headers or {}
+        partial: Match[T] | None = None
         route = self._literal.get(path) or self._literal.get(path.rstrip("/") or "/")
-        parameters: dict[str, str] = {}
-        if route is None:
-            for candidate in self._templated:
-                found = candidate.pattern.fullmatch(path)
-                if found:
-                    route = candidate
-                    parameters = {name: found.group(index + 1) for index, name in enumerate(candidate.parameters)}
-                    break
-        if route is None:
-            return Match(None, None, {})
-        target = _target(route, method.upper(), query, headers or {})
-        if target is None and method.upper() == "HEAD":
-            target = _target(route, "GET", query, headers or {})
-        return Match(route, target, parameters)
+        if route is not None:
+            target = _method_target(route, method, query, headers)
+            if target is not None:
+                return Match(route, target, {})
+            partial = Match(route, None, {})
+        for candidate in self._templated:
+            found = candidate.pattern.fullmatch(path)
+            if found is None:
+                continue
+            parameters = {name: _decoded(found.group(index + 1)) for index, name in enumerate(candidate.parameters)}
+            target = _method_target(candidate, method, query, headers)
+            if target is not None:
+                return Match(candidate, target, parameters)
+            partial = partial or Match(candidate, None, parameters)
+        return partial or Match(None, None, {})
 
     def allowed(self, route: Route[T]) -> list[str]:
         return sorted({*route.methods, *(variant.method for variant in route.variants)})
+
+
+def from_raw(raw: str) -> str:
+    """A percent-encoded path as the router reads it: every segment decoded, except that a ``/`` or ``%`` inside a
+    segment stays encoded (``%2F``, ``%25``), so ``/images/editorial%2F123`` is two segments, its id one path
+    parameter (shutterstock's ids carry slashes), decoded once matched. Every path given to :meth:`Router.match`
+    is in this form."""
+    if "%" not in raw:
+        return raw
+    return "/".join(unquote(segment).replace("%", "%25").replace("/", "%2F") for segment in raw.split("/"))
+
+
+def from_decoded(path: str) -> str:
+    """A decoded path (its encoded slashes lost) in the router's form."""
+    return path.replace("%", "%25") if "%" in path else path
+
+
+def _decoded(value: str) -> str:
+    return unquote(value) if "%" in value else value
+
+
+def _method_target(route: Route[T], method: str, query: str, headers: Mapping[str, str]) -> T | None:
+    """The route's operation for ``method``; a HEAD is answered as its GET where the spec declares no HEAD."""
+    target = _target(route, method, query, headers)
+    if target is None and method == "HEAD":
+        target = _target(route, "GET", query, headers)
+    return target
 
 
 def _target(route: Route[T], method: str, query: str, headers: Mapping[str, str]) -> T | None:

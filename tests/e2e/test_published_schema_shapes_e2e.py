@@ -335,3 +335,88 @@ def test_a_204_declared_with_content_and_two_keys_at_once_self_fuzz_clean(tmp_pa
     run = self_fuzz(spec, "--max-examples", "10")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "1 of 1 operations exercised" in run.stdout
+
+
+def _secret_path(method: str, name: str) -> dict:
+    return {
+        method: {
+            "operationId": f"{method}Secret",
+            "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": ERROR}}}},
+        }
+    }
+
+
+PROBLEM = {
+    "type": "object",
+    "required": ["title", "detail"],
+    "properties": {"title": {"type": "string"}, "detail": {"type": "string"}},
+}
+ROUTES = {
+    "openapi": "3.1.0",
+    "info": {"title": "Routes as published", "version": "1"},
+    "paths": {
+        # vercel: one template shape, its methods split between two parameter names
+        "/v2/secrets/{idOrName}": _secret_path("delete", "idOrName"),
+        "/v2/secrets/{name}": _secret_path("post", "name"),
+        # shutterstock: ids with a slash, sent as %2F; wikimedia: errors in the operation's own `default`
+        "/images/{id}": {
+            "get": {
+                "operationId": "getImage",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-z]+/[0-9]+$", "examples": ["editorial/123"]},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": ERROR}}},
+                    "default": {
+                        "description": "Error",
+                        # ably: headers on every error
+                        "headers": {"X-Error-Code": {"required": True, "schema": {"type": "integer", "minimum": 1}}},
+                        "content": {"application/problem+json": {"schema": PROBLEM}},
+                    },
+                },
+            }
+        },
+        "/videos/{id}": {
+            "get": {
+                "operationId": "getVideo",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": ERROR}}},
+                    "400": {"description": "Bad", "content": {"application/json": {"schema": ERROR}}},
+                },
+            }
+        },
+    },
+}
+
+
+@pytest.mark.e2e
+def test_routes_as_published_are_served_with_their_own_errors_and_self_fuzz_clean(tmp_path):
+    """Methods split between same-shape templates were a 405, an id with an encoded slash a 404, and an error took
+    the API's usual 400 shape without its headers where the operation declares its own ``default``."""
+    spec = tmp_path / "routes.json"
+    spec.write_text(json.dumps(ROUTES))
+    with serving(str(spec)) as base, httpx.Client(base_url=base, headers=AUTH) as client:
+        assert client.post("/v2/secrets/s1").status_code == 200
+        assert client.delete("/v2/secrets/s1").status_code == 200
+        patched = client.patch("/v2/secrets/s1")
+        assert patched.status_code == 405 and patched.headers["allow"] == "DELETE"
+
+        assert client.get("/images/editorial%2F123").status_code == 200
+        assert client.get("/images/editorial/123").status_code == 404  # two segments
+        refused = client.get("/images/ab%2561%2F1")  # decoded once: "ab%61/1", which the pattern refuses
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "'id'" in refused.json()["detail"] and int(refused.headers["x-error-code"]) >= 1
+        other = client.get("/videos/x")
+        assert other.status_code == 400 and other.headers["content-type"].startswith("application/json")
+        assert "x-error-code" not in other.headers
+    run = self_fuzz(spec, "--max-examples", "15", "--include-unsafe")  # the DELETE too
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "4 of 4 operations exercised" in run.stdout

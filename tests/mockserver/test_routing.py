@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from apitwin.mockserver import create_app
+from apitwin.mockserver.app import routing_path
 from apitwin.mockserver.routing import Router
 
 
@@ -17,6 +19,24 @@ def test_literal_paths_win_over_templates():
     assert router.match("/items/new", "GET").target == "new"
     assert router.match("/items/7", "GET").target == "one"
     assert router.match("/items/7", "GET").path_parameters == {"id": "7"}
+
+
+def test_a_path_whose_route_lacks_the_method_goes_on_to_the_next_route_that_has_it():
+    """vercel publishes ``DELETE /v2/secrets/{idOrName}`` beside ``POST /v2/secrets/{name}``: a POST used to get the
+    first template's 405. A literal path lacking the method gives way to a template too, as starlette routes."""
+    router: Router[str] = Router()
+    router.add("/v2/secrets/{idOrName}", "delete", "delete")
+    router.add("/v2/secrets/{name}", "post", "create")
+    router.add("/users/me", "get", "me")
+    router.add("/users/{id}", "delete", "remove")
+    created = router.match("/v2/secrets/s1", "POST")
+    assert (created.target, created.path_parameters) == ("create", {"name": "s1"})
+    assert router.match("/v2/secrets/s1", "DELETE").path_parameters == {"idOrName": "s1"}
+    assert router.match("/users/me", "GET").target == "me"
+    assert router.match("/users/me", "DELETE").target == "remove"
+    refused = router.match("/v2/secrets/s1", "PATCH")  # no route has it: the first route's 405
+    assert refused.target is None and refused.route is not None and router.allowed(refused.route) == ["DELETE"]
+    assert router.match("/users/me", "PUT").route is not None and router.match("/nowhere", "GET").route is None
 
 
 def test_a_fixed_query_picks_its_own_operation():
@@ -97,3 +117,49 @@ def test_the_mock_answers_each_fragment_operation_and_caches_them_apart():
         assert client.post("/", headers={"X-Amz-Target": "Svc.List"}).json() == "List"
     refused = client.post("/", headers={"X-Amz-Target": "Svc.Other"})
     assert refused.status_code == 400 and "x-amz-target" in refused.text
+
+
+def test_a_slash_percent_encoded_inside_a_segment_stays_in_its_path_parameter():
+    """shutterstock's editorial ids carry a slash, sent as ``%2F``: the server decoded the path before routing and
+    every such request was a 404. The segment now matches its parameter and the parameter is decoded once."""
+    id_parameter = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z]+/"}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/images/{id}": {
+                "get": {
+                    "parameters": [id_parameter],
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {}}}}},
+                }
+            }
+        },
+    }
+    client = TestClient(create_app({"api": document}))
+    assert client.get("/images/editorial%2F123").status_code == 200
+    assert client.get("/images/editorial%2f123").status_code == 200
+    assert client.get("/images/Editorial%2F123").status_code == 400  # still validated, after decoding
+    refused = client.get("/images/editorial")
+    assert refused.status_code == 400 and "'id'" in refused.text
+    assert client.get("/images/a/b").status_code == 404  # a real slash is still two segments
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "routed"),
+    [
+        (b"/images/plain", "/images/plain", "/images/plain"),
+        (b"/images/editorial%2F123", "/images/editorial/123", "/images/editorial%2F123"),
+        (b"/images/ab%2561%2Fc", "/images/ab%61/c", "/images/ab%2561%2Fc"),  # decoded once, where matched
+        (b"/images/caf%C3%A9", "/images/caf\u00e9", "/images/caf\u00e9"),
+        (b"/images/100%25", "/images/100%", "/images/100%25"),
+        (b"/mounted/images/a%2Fb", "/images/a/b", "/images/a/b"),  # the raw path is not this path's: decoded as is
+    ],
+)
+def test_the_path_routed_keeps_what_a_segment_encodes_as_uvicorn_reports_it(raw, path, routed):
+    """uvicorn decodes ``raw_path`` into ``path`` once (starlette's TestClient decodes twice, hence these scopes)."""
+    assert routing_path({"path": path, "raw_path": raw}) == routed
+    router: Router[str] = Router()
+    router.add("/images/{id}", "get", "image")
+    found = router.match(routed, "GET")
+    if routed.count("/") == 2:
+        assert found.path_parameters == {"id": path.removeprefix("/images/")}
