@@ -218,7 +218,10 @@ class Operation:
             return declared[0]
         if "2XX" in self.responses:
             return "2XX"
-        return next(iter(self.responses))
+        if "default" in self.responses:  # "every other status": a success (200) where no 2xx is listed
+            return "default"
+        redirects = sorted(code for code in self.responses if code[0] == "3" and code[1:].isdigit())
+        return redirects[0] if redirects else next(iter(self.responses))
 
 
 @dataclass(slots=True)

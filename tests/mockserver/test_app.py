@@ -289,3 +289,24 @@ def test_write_only_properties_are_never_answered():
         answer = client.get("/links", headers={"Prefer": f"seed={seed}"})
         assert answer.status_code == 200, answer.text
         assert set(answer.json()) == {"url"}
+
+
+@pytest.mark.parametrize(
+    ("responses", "status"),
+    [
+        ({"400": {"description": "Bad"}, "default": {"description": "OK"}}, 200),  # not the first listed
+        ({"404": {"description": "Gone"}, "302": {"description": "Found"}}, 302),
+        ({"400": {"description": "Bad"}, "2XX": {"description": "OK"}}, 200),
+        ({"404": {"description": "Gone"}}, 404),  # nothing but an error: that error, as before
+    ],
+)
+def test_a_valid_request_gets_a_success_where_the_operation_declares_one_beside_its_errors(responses, status):
+    """An operation that lists an error before its ``default`` (as many published specs do, the success undocumented
+    but for ``default``) answered every valid request with that error."""
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things": {"get": {"responses": responses}}},
+    }
+    answer = TestClient(create_app({"api": document}), follow_redirects=False).get("/things")
+    assert answer.status_code == status
