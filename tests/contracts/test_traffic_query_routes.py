@@ -97,3 +97,32 @@ def test_check_traffic_routes_a_fragment_path_by_the_header_it_names() -> None:
         response = RecordedResponse(200, {"content-type": "application/json"}, json.dumps(answer).encode())
         verdict = checker.check(RecordedExchange(1, "entry 1", request, response))
         assert (verdict.operation, verdict.violations) == (target.split(".")[1], [])
+
+
+def test_recorded_paths_keep_a_slash_encoded_inside_a_segment_and_route_as_the_mock_does() -> None:
+    """shutterstock's ids carry a slash, sent as ``%2F``: check-traffic decoded it first and called the request
+    undocumented. The proxy's judge routes it too, and a pattern on the id is checked against the decoded id."""
+    identifier = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z]+/"}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/images/{id}": {
+                "post": {
+                    "operationId": "image",
+                    "parameters": [identifier],
+                    "responses": _answer(_object("count", "integer")),
+                }
+            }
+        },
+    }
+    api = compile_api("api", document)
+    checker = TrafficChecker(api)
+    found = checker.check(_exchange("http://gw/images/editorial%2F123", PLAIN))
+    assert (found.operation, found.violations) == ("image", [])
+    refused = checker.check(_exchange("http://gw/images/Editorial%2F123", PLAIN))
+    assert [violation.location for violation in refused.violations] == ["path"]
+    undocumented = checker.check(_exchange("http://gw/images/editorial/123", PLAIN))
+    assert undocumented.operation is None and "undocumented operation" in undocumented.violations[0].message
+    judged = Judge(api, base_path="").route("POST", "http://gw/images/editorial%2F123")
+    assert judged is not None and judged.operation_id == "image"
