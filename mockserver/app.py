@@ -58,6 +58,7 @@ from apitwin.mockserver.faults import (
     quiet_cut_logs,
 )
 from apitwin.mockserver.faults import parse as parse_faults
+from apitwin.mockserver.generate import GenerationError
 from apitwin.mockserver.journal import DEFAULT_BODY_LIMIT
 from apitwin.mockserver.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from apitwin.mockserver.json_body import OFF_LOOP_BYTES, off_loop, parse_json
@@ -396,6 +397,10 @@ class MockServer:
         except SelfCheckError as error:
             logger.error("self-check failed for %s %s: %s", request.method, request.scope["path"], error)
             return problem_response(500, f"apitwin self-check: {error}", request.scope["path"])
+        except GenerationError as error:  # the spec's fault, not apitwin's: said in a line, without a traceback
+            logger.warning("no answer the spec allows for %s %s: %s", request.method, request.scope["path"], error)
+            message = f"apitwin cannot draw an answer the spec allows: {error}"
+            return problem_response(500, message, request.scope["path"])
 
     def _pick_api(self, path: str) -> tuple[CompiledApi | None, str]:
         if self.at_root:

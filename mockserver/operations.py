@@ -144,6 +144,9 @@ class Media:
     (and whether violations are listed), see ``errors.error_answer``."""
     xml: XmlCodec | None = None
     """How a value of the schema is written as XML (XML media only)."""
+    unanswerable: GenerationError | None = None
+    """Why no value of the schema can be drawn (an unsatisfiable schema: ``type: null`` beside a oneOf of objects),
+    once the generator was asked for and refused; answering then says so rather than sending an empty body."""
 
     @property
     def generator(self) -> CompiledSchema | None:
@@ -450,7 +453,8 @@ def _media(
             return None
         try:
             return generator.compile(schema, join(pointer, "schema"))
-        except GenerationError:
+        except GenerationError as error:
+            media.unanswerable = error
             return None
 
     media = Media(media_type, schema, examples, Deferred(draw), Deferred(partial(checker.fast, schema)), stream)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from apitwin.mockserver.deltas import DeltaJoiner
+from apitwin.mockserver.generate import GenerationError
 from apitwin.mockserver.operations import EventStream, Media, ResponseSpec
 from apitwin.specs.sse_wire import frame, json_frame
 
@@ -37,6 +38,8 @@ def produce(media: Media | None, rng: random.Random, *, example: tuple[bool, Any
     found, value = example
     if not found:
         if media.generator is None:
+            if media.unanswerable is not None:  # a fresh error: raising the kept one again would grow its traceback
+                raise GenerationError(media.unanswerable.pointer, media.unanswerable.message)
             return Body(media.media_type, b"")
         value = media.generator.generate(rng)
     if self_check and media.validator is not None and not media.validator.is_valid(value):

@@ -310,3 +310,30 @@ def test_a_valid_request_gets_a_success_where_the_operation_declares_one_beside_
     }
     answer = TestClient(create_app({"api": document}), follow_redirects=False).get("/things")
     assert answer.status_code == status
+
+
+def test_a_response_schema_no_value_satisfies_is_a_500_that_names_where_not_an_empty_200(caplog):
+    """vercel publishes ``type: "null"`` beside a oneOf of objects: nothing satisfies both. The answer was a 200
+    with an empty JSON body, which no client can parse; it now says what the spec asks for that cannot be."""
+    objects = [
+        {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+        {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]},
+    ]
+    impossible = {"type": "object", "properties": {"thing": {"type": "null", "oneOf": objects}}, "required": ["thing"]}
+
+    def answer(schema: dict) -> dict:
+        return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"responses": answer(impossible)}}, "/y": {"get": {"responses": answer(objects[0])}}},
+    }
+    client = TestClient(create_app({"api": document}))
+    refused = client.get("/x")
+    assert refused.status_code == 500
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "properties/thing" in refused.json()["detail"] and "contradicts" in refused.json()["detail"]
+    assert "no answer the spec allows for GET /x" in caplog.text and "Traceback" not in caplog.text
+    assert client.get("/x").json() == refused.json()  # asked again: the same answer, not a build error
+    assert client.get("/y").status_code == 200
