@@ -185,6 +185,7 @@ def _repair_schema(schema: dict[str, Any], pointer: str, log: RepairLog, source:
     _repair_placeholder_type(schema, pointer, log, source)
     if legacy or "nullable" in schema:
         _upgrade_nullable(schema, pointer, log, source)
+    _repair_null_beside_composition(schema, pointer, log, source)
     _upgrade_example(schema, pointer, log, source)  # deprecated in 3.1 documents too
     _repair_numeric_keywords(schema, pointer, log, source)
     _upgrade_exclusive_bounds(schema, pointer, log, source)  # 3.0 booleans turn up in 3.1 documents too
@@ -279,6 +280,35 @@ def _upgrade_nullable(schema: dict[str, Any], pointer: str, log: RepairLog, sour
         after=dict(schema),
         reason="3.0 'nullable' becomes a 'null' type (and null in the enum)",
     )
+
+
+def _repair_null_beside_composition(schema: dict[str, Any], pointer: str, log: RepairLog, source: str) -> None:
+    """``{type: "null", oneOf: [string, number]}`` allows no value: null is none of the branches, and each branch
+    is not null. It is a 3.0 ``nullable`` written into 3.1 by hand (vercel publishes 17), meant as "null, or
+    one of these"; null becomes one more alternative. Only where every branch is written inline with a type that
+    excludes null (a branch behind a ``$ref`` is left as published)."""
+    if schema.get("type") not in ("null", ["null"]):
+        return
+    keyword = next((keyword for keyword in ("oneOf", "anyOf") if isinstance(schema.get(keyword), list)), None)
+    if keyword is None or not schema[keyword] or not all(_excludes_null(branch) for branch in schema[keyword]):
+        return
+    before = {"type": schema.pop("type"), keyword: list(schema[keyword])}
+    schema[keyword] = [*schema[keyword], {"type": "null"}]
+    log.record(
+        "null-beside-composition",
+        join(pointer, "type"),
+        source=source,
+        before=before,
+        after={keyword: schema[keyword]},
+        reason=f"type 'null' beside a {keyword} of non-null branches allows no value; read as null or one of them",
+    )
+
+
+def _excludes_null(branch: Any) -> bool:
+    if not isinstance(branch, dict) or "type" not in branch:
+        return False
+    types = branch["type"] if isinstance(branch["type"], list) else [branch["type"]]
+    return "null" not in types
 
 
 def _constraining_keys(schema: dict[str, Any]) -> list[str]:

@@ -50,6 +50,20 @@ def test_nullable_composition_gains_a_null_branch():
     assert result["components"]["schemas"]["A"]["oneOf"][-1] == {"type": "null"}
 
 
+def test_a_null_type_beside_a_composition_of_non_null_branches_becomes_one_more_branch():
+    """vercel's ``{type: "null", oneOf: [string, number]}``: unsatisfiable as written, a hand-made 3.0 nullable."""
+    branches = [{"type": "string"}, {"type": "array", "items": {"$ref": "#/components/schemas/A"}}]
+    result, log = run(document(A={"oneOf": branches, "type": "null", "description": "a value"}))
+    assert result["components"]["schemas"]["A"] == {"oneOf": [*branches, {"type": "null"}], "description": "a value"}
+    (repair,) = [repair for repair in log.repairs if repair.kind == "null-beside-composition"]
+    assert repair.pointer == "/components/schemas/A/type" and "allows no value" in repair.reason
+    # A branch that may be null, or one behind a $ref, leaves the schema as published.
+    for kept in ([{"type": ["string", "null"]}], [{"$ref": "#/components/schemas/B"}], [{}]):
+        result, log = run(document(A={"anyOf": kept, "type": "null"}, B={"type": "string"}))
+        assert result["components"]["schemas"]["A"] == {"anyOf": kept, "type": "null"}
+        assert "null-beside-composition" not in kinds(log)
+
+
 def test_nullable_false_is_dropped_without_changing_meaning():
     result, _ = run(document(A={"type": "string", "nullable": False}))
     assert result["components"]["schemas"]["A"] == {"type": "string"}
