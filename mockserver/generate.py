@@ -202,10 +202,21 @@ class Generator:
 
     def compile(self, schema: Any, pointer: str = "#") -> CompiledSchema:
         """Compile ``schema`` (found at ``pointer``); raises GenerationError if nothing can satisfy it."""
-        root = self._compile(schema, pointer)
-        while self._pending:
-            ref_node, ref = self._pending.pop()
-            ref_node.target = self._compile(self._resolve(ref, ref_node.pointer), ref)
+        try:
+            root = self._compile(schema, pointer)
+            while self._pending:
+                ref_node, ref = self._pending.pop()
+                try:
+                    ref_node.target = self._compile(self._resolve(ref, ref_node.pointer), ref)
+                except GenerationError as problem:  # bound all the same: later schemas share this node (``_refs``)
+                    ref_node.target = NeverNode(problem.pointer, problem.message)
+        except RecursionError:
+            reason = "the schema nests too deep to compile (a recursion through allOf?)"
+            self._pending.clear()
+            for unbound in self._refs.values():  # shared with later schemas: none may stay without a target
+                if unbound.target is None:
+                    unbound.target = NeverNode(unbound.pointer, reason)
+            raise GenerationError(pointer, reason) from None
         _finalise(root)
         if root.cost == INF:
             raise _first_failure(root) or GenerationError(pointer, "no value can satisfy this schema")
@@ -268,6 +279,9 @@ class Generator:
     # ------------------------------------------------------------ combinators
 
     def _compile_all_of(self, schema: dict[str, Any], pointer: str, name: str | None, hints: list[Any] | None) -> Node:
+        single = _lone_reference(schema)
+        if single is not None:  # AWS writes a described $ref as allOf [$ref, {description}]: inlined, a cycle recursed
+            return self._compile(single, pointer, name, hints)
         try:
             members = self._flatten(schema, pointer, 0)
             merged, extras = _merge(members, pointer)
@@ -423,6 +437,22 @@ class Generator:
 
 def _without(schema: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key not in keys}
+
+
+def _lone_reference(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """``{$ref}`` when ``schema`` is an allOf of one ``$ref`` and words about it (titles, descriptions), beside it or
+    in other members: compiled as the reference, which a recursive schema needs (inlined, it recursed for ever)."""
+    members = schema.get("allOf")
+    if not isinstance(members, list) or not _words_only(_without(schema, "allOf")):
+        return None
+    others = [member for member in members if not (isinstance(member, dict) and _words_only(member))]
+    if len(others) != 1 or not isinstance(others[0], dict) or set(others[0]) != {"$ref"}:
+        return None
+    return others[0]
+
+
+def _words_only(schema: dict[str, Any]) -> bool:
+    return all(key in ("title", "description", "$comment") or key.startswith("x-") for key in schema)
 
 
 def _constraining(schema: dict[str, Any]) -> bool:

@@ -672,3 +672,36 @@ def test_patterns_python_warns_about_are_compiled_quietly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert draw({"type": "string", "pattern": "^[[a-c]+$"}, 1)
+
+
+def test_a_recursive_schema_described_through_allof_draws_as_its_reference():
+    """AWS writes a described $ref as ``allOf: [{$ref}, {description}]`` (Cost Explorer's recursive ``Expression``):
+    inlining it recursed until Python's stack ran out, and a 500 named nothing."""
+    described = {"allOf": [{"$ref": "#/components/schemas/Expression"}, {"description": "the inner expression"}]}
+    document = {
+        "components": {
+            "schemas": {
+                "Expression": {
+                    "type": "object",
+                    "properties": {"Not": described, "And": {"type": "array", "items": described, "maxItems": 2}},
+                }
+            }
+        }
+    }
+    schema = {"$ref": "#/components/schemas/Expression"}
+    compiled = Generator(document).compile(schema)
+    for seed in range(30):
+        value = compiled.generate(random.Random(seed))
+        assert check(schema, value, document) is None
+
+
+def test_a_schema_that_recurses_through_a_constraining_allof_is_a_clear_error_and_spoils_nothing_else():
+    inner = {"allOf": [{"$ref": "#/components/schemas/Node"}, {"required": ["name"]}]}
+    node = {"type": "object", "properties": {"name": {"type": "string"}, "child": inner}}
+    document = {"components": {"schemas": {"Node": node, "Leaf": {"type": "string"}}}}
+    generator = Generator(document)
+    with pytest.raises(GenerationError, match="too deep"):
+        generator.compile({"$ref": "#/components/schemas/Node"})
+    # The same generator (as an API shares one) still compiles and draws what the failed schema did not reach.
+    leaf = generator.compile({"type": "array", "items": {"$ref": "#/components/schemas/Leaf"}, "minItems": 1})
+    assert all(isinstance(item, str) for item in leaf.generate(random.Random(1)))
