@@ -208,16 +208,26 @@ def _rebase(schema: Any) -> Any:
         ref = rebased.get("$ref")
         if isinstance(ref, str) and ref.startswith("#"):
             rebased["$ref"] = DOCUMENT_URI + ref
-        mapping = (rebased.get("discriminator") or {}).get("mapping")
-        if isinstance(mapping, dict):
-            rebased["discriminator"] = {
-                **rebased["discriminator"],
-                "mapping": {key: DOCUMENT_URI + ref if ref.startswith("#") else ref for key, ref in mapping.items()},
-            }
+        discriminator = rebased.get("discriminator")
+        if isinstance(discriminator, dict):
+            declared = discriminator.get("mapping")
+            mapping: dict[str, Any] = declared if isinstance(declared, dict) else {}
+            mapping = {key: DOCUMENT_URI + ref if ref.startswith("#") else ref for key, ref in mapping.items()}
+            rebased["discriminator"] = {**discriminator, "mapping": {**_implicit_mapping(rebased), **mapping}}
         return rebased
     if isinstance(schema, list):
         return [_rebase(item) for item in schema]
     return schema
+
+
+def _implicit_mapping(schema: dict[str, Any]) -> dict[str, str]:
+    """The names a discriminator maps without a ``mapping`` (OpenAPI: a branch's component name), spelt out: the
+    judge would build ``#/components/schemas/<name>`` relative to a schema that is not the document, and fail to
+    resolve it (exavault's webhook entries)."""
+    prefix = DOCUMENT_URI + "#/components/schemas/"
+    branches = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
+    refs = [branch.get("$ref") for branch in branches if isinstance(branch, dict)]
+    return {ref[len(prefix) :]: ref for ref in refs if isinstance(ref, str) and ref.startswith(prefix)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,3 +76,25 @@ def test_time_and_regex_formats_are_judged_alike_on_both_paths(fmt, value, valid
     schema = {"type": "string", "format": fmt}
     assert checker.fast(schema).is_valid(value) is valid
     assert (checker.error(schema, value) is None) is valid
+
+
+def test_a_discriminator_without_a_mapping_judges_by_the_component_its_value_names():
+    """OpenAPI's implicit mapping: the value is a component's name. The judge built ``#/components/schemas/V2``
+    relative to a schema that is not the document, and every such value was 'could not be resolved'."""
+    document = {
+        "openapi": "3.1.0",
+        "components": {
+            "schemas": {
+                "V1": {"type": "object"},
+                "V2": {"type": "object", "properties": {"size": {"type": "integer"}}},
+            }
+        },
+    }
+    schema = {
+        "discriminator": {"propertyName": "format"},
+        "oneOf": [{"$ref": "#/components/schemas/V2"}, {"$ref": "#/components/schemas/V1"}],
+    }
+    checker = SchemaChecker(document)
+    assert checker.error(schema, {"format": "V2", "size": 3}) is None
+    assert checker.error(schema, {"format": "V1", "size": "three"}) is None  # V1 is open
+    assert "is not of type 'integer' (at /size)" in (checker.error(schema, {"format": "V2", "size": "three"}) or "")
