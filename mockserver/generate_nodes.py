@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from apitwin.specs.jsontypes import json_type as base_json_type
@@ -25,6 +25,8 @@ DEFAULT_NULL_RATE = 0.25
 """Draws a node makes before giving up on a constraint it checks after the fact (oneOf, not, ...)."""
 PROBES: tuple[Any, ...] = (None, False, True, 0, 1, -1, 0.5, "", "a", [], {}, [None])
 """Plain values tried as witnesses: they separate ``oneOf`` branches that random draws seldom do."""
+SEPARATION_DEPTH = 2
+"""Levels of nested objects :func:`_refusals` looks into for a property that tells two oneOf branches apart."""
 WITNESS_DRAWS = 16
 WITNESS_BUDGETS = (0, 3, 8)
 """Draws per source, at each of these depth budgets, when collecting witnesses: a shallow draw is
@@ -483,7 +485,9 @@ class UnionNode(Node):
 
         Published specs often write a oneOf of open objects (``{a: string}`` or ``{b: integer}``),
         where any object with neither property matches both. A property only the other branch
-        declares, given a value that branch refuses (``"b": null``), leaves exactly one match."""
+        declares, given a value that branch refuses (``"b": null``), leaves exactly one match. Where the
+        branches differ only inside a property both have (exavault's webhook entries, V1 and V2, differ in
+        ``details``), the property is looked into the same way."""
         if not isinstance(value, dict):
             return None
         for other in self.branches:
@@ -493,16 +497,7 @@ class UnionNode(Node):
             if declared is None:
                 return None
             value = next(
-                (
-                    trial
-                    for name, node in declared.properties.items()
-                    if name not in value
-                    for probe in PROBES
-                    if not node.ok(probe)
-                    for trial in ({**value, name: probe},)
-                    if chosen.ok(trial) and not other.ok(trial)
-                ),
-                value,
+                (trial for trial in _refusals(value, declared) if chosen.ok(trial) and not other.ok(trial)), value
             )
         return value if self._matches(value) == 1 else None
 
@@ -537,6 +532,24 @@ def _unwrapped(node: Node) -> Node:
             node = node.base
         else:
             return node
+
+
+def _refusals(value: dict[str, Any], declared: Any, depth: int = SEPARATION_DEPTH) -> Iterator[dict[str, Any]]:
+    """``value`` with one property more that ``declared`` (an object node) refuses: a property it declares and
+    ``value`` lacks, set to a probe its schema refuses; else the same inside an object ``value`` has (or could have)
+    for a property it declares, ``depth`` levels down."""
+    for name, node in declared.properties.items():
+        if name not in value:
+            for probe in PROBES:
+                if not node.ok(probe):
+                    yield {**value, name: probe}
+    if depth <= 0:
+        return
+    for name, node in declared.properties.items():
+        inner, nested = value.get(name, {}), _object_node(node)  # an object left out is tried as {} and more
+        if isinstance(inner, dict) and nested is not None:
+            for trial in _refusals(inner, nested, depth - 1):
+                yield {**value, name: trial}
 
 
 def _object_node(node: Node) -> Any:

@@ -705,3 +705,36 @@ def test_a_schema_that_recurses_through_a_constraining_allof_is_a_clear_error_an
     # The same generator (as an API shares one) still compiles and draws what the failed schema did not reach.
     leaf = generator.compile({"type": "array", "items": {"$ref": "#/components/schemas/Leaf"}, "minItems": 1})
     assert all(isinstance(item, str) for item in leaf.generate(random.Random(1)))
+
+
+def test_oneof_branches_that_differ_only_inside_a_shared_property_are_told_apart_there():
+    """exavault's webhook entries: V1 and V2 declare the same top-level properties, none required, and differ only
+    inside ``details``; every draw matched both branches and the answer was a 500."""
+
+    def entry(details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "webhookFormat": {"type": "string"},
+                "details": {"type": "object", "properties": details},
+            },
+        }
+
+    document = {
+        "openapi": "3.1.0",
+        "components": {
+            "schemas": {
+                "V1": entry({"attempt": {"type": "integer"}, "protocol": {"type": "string"}}),
+                "V2": entry({"eventData": {"type": "object", "properties": {"size": {"type": "integer"}}}}),
+            }
+        },
+    }
+    schema = {
+        "discriminator": {"propertyName": "webhookFormat"},
+        "oneOf": [{"$ref": "#/components/schemas/V2"}, {"$ref": "#/components/schemas/V1"}],
+    }
+    checker = SchemaChecker(document)
+    for seed in range(30):
+        value = draw(schema, seed, document)
+        assert checker.error(schema, value) is None, value
+        assert checker.fast(schema).is_valid(value), value
