@@ -22,8 +22,7 @@ def declared_media_error(operation: Operation | None, status: int, message: str)
     ``errors.error_answer`` shapes)."""
     if operation is None:
         return None
-    keys = (str(status), f"{str(status)[0]}XX", "default")
-    response = next((operation.responses[key] for key in keys if key in operation.responses), None)
+    response = operation.response_for(status)
     if response is None or not response.media or any(structured(media) for media in response.media.values()):
         return None
     media = next(iter(response.media.values()))

@@ -59,12 +59,7 @@ def refusal(
 def _declared_headers(operation: Operation | None, status: int, message: str) -> dict[str, str]:
     """The headers the operation declares for the error's status (its own code, its range, else its ``default``):
     a client and schemathesis hold an error to them as they hold a success (ably declares them on every error)."""
-    if operation is None:
-        return {}
-    code = str(status)
-    response = next(
-        (operation.responses[key] for key in (code, f"{code[0]}XX", "default") if key in operation.responses), None
-    )
+    response = operation.response_for(status) if operation is not None else None
     if response is None or not response.headers:
         return {}
     return response_headers(response, seeded("error-headers", status, message))
