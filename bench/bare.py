@@ -32,15 +32,24 @@ def create_app(size: int) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def server_arguments(description: str | None) -> argparse.ArgumentParser:
+    """``--host`` and ``--port``, as every comparison server the benchmarks start takes them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    return parser
+
+
+def serve(app: Starlette, host: str, port: int) -> None:
+    """uvicorn, one worker, no access log: as ``apitwin serve`` runs."""
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def main() -> None:
+    parser = server_arguments(__doc__)
     parser.add_argument("--size", type=int, required=True)
     arguments = parser.parse_args()
-    uvicorn.run(
-        create_app(arguments.size), host=arguments.host, port=arguments.port, log_level="warning", access_log=False
-    )
+    serve(create_app(arguments.size), arguments.host, arguments.port)
 
 
 if __name__ == "__main__":

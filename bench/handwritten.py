@@ -17,7 +17,6 @@ is slower than what it bounds says nothing.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import hashlib
 import json
@@ -29,11 +28,12 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench import bare
 
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
@@ -161,9 +161,7 @@ def _responses(body: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser = bare.server_arguments(__doc__)
     parser.add_argument("--spec", type=Path, required=True)
     arguments = parser.parse_args()
     app = create_app(json.loads(arguments.spec.read_text()))
@@ -171,7 +169,7 @@ def main() -> None:
     # collector's scans, which would otherwise hold requests for tens of milliseconds.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=arguments.host, port=arguments.port, log_level="warning", access_log=False)
+    bare.serve(app, arguments.host, arguments.port)
 
 
 if __name__ == "__main__":
